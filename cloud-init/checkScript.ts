@@ -1,0 +1,130 @@
+import { DEBIAN_PATHS } from "./paths";
+
+export interface CheckScriptInput {
+    /** Host the script runs on, for messages. */
+    hostName: string;
+    masterName: string;
+    /** Every Sentinel as "address:port". */
+    sentinels: readonly string[];
+    expectedReplicas: number;
+    /** Replica lag (seconds) above which the replica does not count as healthy. */
+    maxLagSeconds: number;
+    timeoutSeconds: number;
+    /** Read for the passwords, so no secret travels with the command. Default: Debian's path. */
+    sentinelConfPath?: string;
+    /** Wait for cloud-init to finish first and fail if it reports an error (VMs: yes; the lab: no). */
+    waitForCloudInit: boolean;
+    /** Seconds between attempts. Default 3. */
+    intervalSeconds?: number;
+}
+
+export function shellQuote(value: string): string {
+    return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The post-deploy check, run on every Sentinel host. It retries until every Sentinel names the
+ * same master, each passes SENTINEL CKQUORUM, and that master reports every replica online with
+ * small lag, or until the deadline, then names each failing node and fact. The passwords are read
+ * from the local sentinel.conf (root only), so the command carries no secret. Output is
+ * line-oriented for parseCheckOutput(); the last line is RESULT ok|fail.
+ */
+export function renderCheckScript(input: CheckScriptInput): string {
+    if (input.sentinels.length === 0) throw new Error("the check needs at least one Sentinel");
+    const q = shellQuote;
+    return `#!/bin/bash
+# redis-ha health check on ${input.hostName}, rendered by redis-ha. Reads; never changes anything.
+set -u
+host=${q(input.hostName)}
+master_name=${q(input.masterName)}
+sentinels=(${input.sentinels.map(q).join(" ")})
+expected_replicas=${input.expectedReplicas}
+max_lag=${input.maxLagSeconds}
+conf=${q(input.sentinelConfPath ?? DEBIAN_PATHS.sentinelConf)}
+deadline=$((SECONDS + ${input.timeoutSeconds}))
+interval=${input.intervalSeconds ?? 3}
+
+oneline() { printf '%s' "$*" | tr '\\r\\n' '  ' | sed 's/  */ /g; s/ $//'; }
+finish() { # $1 = ok|fail; reports and failures are in the arrays
+    printf '%s\\n' "\${report[@]}"
+    if [ "$1" = ok ]; then echo "RESULT ok attempts=$attempt"; exit 0; fi
+    printf 'FAIL %s\\n' "\${failures[@]}"
+    echo "RESULT fail attempts=$attempt"
+    { echo "redis-ha check failed on $host after $attempt attempts:"; printf '  - %s\\n' "\${failures[@]}"; } >&2
+    exit 1
+}
+
+attempt=0
+report=()
+failures=()
+${input.waitForCloudInit ? `if command -v cloud-init >/dev/null 2>&1; then
+    timeout "$((deadline - SECONDS))" cloud-init status --wait >/dev/null 2>&1
+    ci=$(cloud-init status 2>/dev/null | awk '$1 == "status:" { print $2 }')
+    if [ "$ci" != done ]; then
+        failures=("$host: cloud-init status is \${ci:-unknown}, not done (see /var/log/cloud-init-output.log)")
+        finish fail
+    fi
+fi` : "# This host is not booted by cloud-init; nothing to wait for."}
+
+while :; do
+    attempt=$((attempt + 1))
+    report=()
+    failures=()
+    masters=()
+    if [ ! -r "$conf" ]; then
+        failures=("$host: $conf is missing or unreadable (first boot not finished, or not run as root)")
+    else
+        sentinel_pass=$(awk '$1 == "requirepass" { v = $2; gsub(/"/, "", v); print v; exit }' "$conf")
+        redis_pass=$(awk -v n="$master_name" '$1 == "sentinel" && $2 == "auth-pass" && $3 == n { v = $4; gsub(/"/, "", v); print v; exit }' "$conf")
+        for s in "\${sentinels[@]}"; do
+            out=$(REDISCLI_AUTH="$sentinel_pass" timeout 5 redis-cli --no-auth-warning -h "\${s%:*}" -p "\${s##*:}" --raw SENTINEL get-master-addr-by-name "$master_name" 2>&1)
+            addr=$(printf '%s\\n' "$out" | paste -sd: -)
+            if ! [[ "$addr" =~ ^[0-9a-fA-F.:]+:[0-9]+$ ]]; then
+                failures+=("sentinel $s cannot name master $master_name: $(oneline "\${out:-no answer}")")
+                continue
+            fi
+            report+=("SENTINEL $s master=$addr")
+            masters+=("$s=$addr")
+            quorum=$(REDISCLI_AUTH="$sentinel_pass" timeout 5 redis-cli --no-auth-warning -h "\${s%:*}" -p "\${s##*:}" --raw SENTINEL CKQUORUM "$master_name" 2>&1)
+            if [[ "$quorum" == OK* ]]; then
+                report+=("QUORUM $s ok $(oneline "$quorum")")
+            else
+                report+=("QUORUM $s fail $(oneline "$quorum")")
+                failures+=("sentinel $s: SENTINEL CKQUORUM fails: $(oneline "\${quorum:-no answer}")")
+            fi
+        done
+        distinct=$(printf '%s\\n' "\${masters[@]}" | sed -n 's/^[^=]*=//p' | sort -u)
+        if [ "$(printf '%s' "$distinct" | grep -c .)" -gt 1 ]; then
+            failures+=("sentinels disagree on the master: $(oneline "\${masters[*]}")")
+        elif [ -n "$distinct" ]; then
+            master=$distinct
+            info=$(REDISCLI_AUTH="$redis_pass" timeout 5 redis-cli --no-auth-warning -h "\${master%:*}" -p "\${master##*:}" INFO replication 2>&1 | tr -d '\\r')
+            role=$(printf '%s\\n' "$info" | awk -F: '$1 == "role" { print $2 }')
+            if [ "$role" != master ]; then
+                failures+=("master $master (named by the Sentinels) is not serving as master: $(oneline "\${role:+role:$role}\${role:-$info}")")
+            else
+                online=0
+                while IFS= read -r line; do
+                    ip=$(sed -n 's/.*ip=\\([^,]*\\).*/\\1/p' <<<"$line")
+                    port=$(sed -n 's/.*port=\\([^,]*\\).*/\\1/p' <<<"$line")
+                    state=$(sed -n 's/.*state=\\([^,]*\\).*/\\1/p' <<<"$line")
+                    lag=$(sed -n 's/.*lag=\\([0-9]*\\).*/\\1/p' <<<"$line")
+                    report+=("REPLICA $master $ip:$port state=$state lag=$lag")
+                    if [ "$state" = online ] && [ "\${lag:-999999}" -le "$max_lag" ]; then
+                        online=$((online + 1))
+                    else
+                        failures+=("replica $ip:$port of master $master: state=$state lag=\${lag:-?}s (want online, lag <= \${max_lag}s)")
+                    fi
+                done < <(printf '%s\\n' "$info" | grep -E '^slave[0-9]+:')
+                if [ "$online" -lt "$expected_replicas" ]; then
+                    failures+=("master $master sees $online of $expected_replicas replicas online")
+                fi
+            fi
+        fi
+    fi
+    [ \${#failures[@]} -eq 0 ] && finish ok
+    [ "$SECONDS" -ge "$deadline" ] && finish fail
+    sleep "$interval"
+done
+`;
+}

@@ -1,0 +1,122 @@
+import { stringify } from "yaml";
+import { DEBIAN_PATHS } from "./paths";
+
+/** Where the cloud assigns the private address at creation, the configs carry this until first boot. */
+export const PRIVATE_ADDRESS_PLACEHOLDER = "@PRIVATE_IPV4@";
+
+export interface AddressDiscovery {
+    /** Shell command that prints this VM's private IPv4 (e.g. from the cloud's metadata service). */
+    command: string;
+}
+
+export interface CloudConfigInput {
+    hostName: string;
+    sshAuthorizedKeys: readonly string[];
+    redisConf?: string;
+    sentinelConf?: string;
+    /** Only for clouds that assign the private address themselves (DigitalOcean). */
+    addressDiscovery?: AddressDiscovery;
+}
+
+/** Top-level keys the user-data may carry; the tests assert exactly these (cloud-init ignores unknown ones silently). */
+export const CLOUD_CONFIG_KEYS = ["package_update", "package_upgrade", "packages", "ssh_authorized_keys", "write_files", "runcmd"] as const;
+
+export const STAGING_DIR = "/etc/redis-ha/staged";
+export const FIRST_BOOT_SCRIPT = "/usr/local/sbin/redis-ha-firstboot";
+export const INSTALLED_MARKER = "/var/lib/redis-ha/installed";
+
+export const SYSCTL_CONF = [
+    "# redis-ha: fork() for snapshots and AOF rewrites must not fail under memory pressure.",
+    "vm.overcommit_memory = 1",
+    "# Accept queue above Redis's tcp-backlog (511), so bursts of client connects are not dropped.",
+    "net.core.somaxconn = 1024",
+    "",
+].join("\n");
+
+export const THP_UNIT = [
+    "[Unit]",
+    "Description=Disable transparent huge pages for Redis (latency spikes and copy-on-write bloat on fork)",
+    "DefaultDependencies=no",
+    "Before=redis-server.service redis-sentinel.service",
+    "",
+    "[Service]",
+    "Type=oneshot",
+    "RemainAfterExit=yes",
+    "ExecStart=/bin/sh -c 'echo never > /sys/kernel/mm/transparent_hugepage/enabled; echo never > /sys/kernel/mm/transparent_hugepage/defrag'",
+    "",
+    "[Install]",
+    "WantedBy=multi-user.target",
+    "",
+].join("\n");
+
+export function packagesFor(input: Pick<CloudConfigInput, "redisConf" | "sentinelConf">): string[] {
+    return [...(input.redisConf ? ["redis-server"] : []), ...(input.sentinelConf ? ["redis-sentinel"] : []), "redis-tools"];
+}
+
+/**
+ * The first-boot script. The configs are staged root-only and moved into place with the services
+ * stopped: Debian's packages start Redis and Sentinel with their stock configs on install, and a
+ * running stock Sentinel would rewrite a sentinel.conf written under it.
+ */
+export function renderFirstBootScript(input: CloudConfigInput): string {
+    const steps: string[] = [
+        "#!/bin/bash",
+        `# First boot of ${input.hostName}, rendered by redis-ha. Runs once (cloud-init runcmd); never re-run on a live node.`,
+        "set -euo pipefail",
+        `if [ -e ${INSTALLED_MARKER} ]; then echo "redis-ha: already installed, leaving the live configs alone"; exit 0; fi`,
+        `staged=${STAGING_DIR}`,
+        "systemctl stop redis-sentinel.service redis-server.service 2>/dev/null || true",
+        "sysctl -p /etc/sysctl.d/60-redis-ha.conf",
+        "systemctl daemon-reload",
+        "systemctl enable --now redis-ha-thp.service",
+    ];
+    if (input.addressDiscovery) {
+        steps.push(
+            `address=$(${input.addressDiscovery.command})`,
+            `if ! [[ "$address" =~ ^[0-9]{1,3}(\\.[0-9]{1,3}){3}$ ]]; then echo "redis-ha: could not learn the private address (got '$address')" >&2; exit 1; fi`,
+            `sed -i "s/${PRIVATE_ADDRESS_PLACEHOLDER}/$address/g" "$staged"/*.conf`,
+        );
+    }
+    if (input.redisConf) {
+        steps.push(
+            `install -o redis -g redis -m 0640 "$staged/redis.conf" ${DEBIAN_PATHS.redisConf}`,
+            "systemctl enable redis-server.service",
+            "systemctl restart redis-server.service",
+        );
+    }
+    if (input.sentinelConf) {
+        steps.push(
+            `install -o redis -g redis -m 0640 "$staged/sentinel.conf" ${DEBIAN_PATHS.sentinelConf}`,
+            "systemctl enable redis-sentinel.service",
+            "systemctl restart redis-sentinel.service",
+        );
+    }
+    steps.push(
+        'rm -rf "$staged"',
+        `mkdir -p "$(dirname ${INSTALLED_MARKER})" && date -u +%FT%TZ > ${INSTALLED_MARKER}`,
+        `echo "redis-ha: ${input.hostName} installed"`,
+        "",
+    );
+    return steps.join("\n");
+}
+
+/** The #cloud-config user-data for one VM, built as data and serialised by the yaml library. */
+export function renderCloudConfig(input: CloudConfigInput): string {
+    if (!input.redisConf && !input.sentinelConf) throw new Error(`${input.hostName}: a host needs Redis, Sentinel or both`);
+    const staged = (name: string, content: string) => ({ path: `${STAGING_DIR}/${name}`, owner: "root:root", permissions: "0600", content });
+    const document = {
+        package_update: true,
+        package_upgrade: false,
+        packages: packagesFor(input),
+        ssh_authorized_keys: [...input.sshAuthorizedKeys],
+        write_files: [
+            { path: "/etc/sysctl.d/60-redis-ha.conf", owner: "root:root", permissions: "0644", content: SYSCTL_CONF },
+            { path: "/etc/systemd/system/redis-ha-thp.service", owner: "root:root", permissions: "0644", content: THP_UNIT },
+            ...(input.redisConf ? [staged("redis.conf", input.redisConf)] : []),
+            ...(input.sentinelConf ? [staged("sentinel.conf", input.sentinelConf)] : []),
+            { path: FIRST_BOOT_SCRIPT, owner: "root:root", permissions: "0700", content: renderFirstBootScript(input) },
+        ],
+        runcmd: [[FIRST_BOOT_SCRIPT]],
+    };
+    return "#cloud-config\n" + stringify(document, { lineWidth: 0 });
+}

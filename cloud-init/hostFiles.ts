@@ -1,0 +1,99 @@
+import type { MaxmemoryPolicy, Persistence } from "../components/core/settings";
+import type { HostPlan } from "../components/core/topology";
+import { AddressDiscovery, PRIVATE_ADDRESS_PLACEHOLDER, renderCloudConfig } from "./cloudConfig";
+import { renderRedisConf } from "./redisConf";
+import { renderSentinelConf } from "./sentinelConf";
+
+/** Everything a host's files depend on apart from the plan: one deployment's Redis and Sentinel settings. */
+export interface DeploymentConfig {
+    masterName: string;
+    redisPort: number;
+    sentinelPort: number;
+    quorum: number;
+    persistence: Persistence;
+    maxmemory: string;
+    maxmemoryPolicy: MaxmemoryPolicy;
+    minReplicasToWrite: number;
+    minReplicasMaxLag: number;
+    downAfterMilliseconds: number;
+    failoverTimeoutMilliseconds: number;
+    parallelSyncs: number;
+    sshPublicKeys: readonly string[];
+}
+
+export interface DeploymentSecrets {
+    redisPassword: string;
+    sentinelPassword: string;
+}
+
+export interface HostFiles {
+    redisConf?: string;
+    sentinelConf?: string;
+    userData: string;
+}
+
+/** The address a host binds to: its planned one, or the placeholder its first boot fills in. */
+export function bindAddressOf(host: HostPlan): string {
+    return host.privateAddress ?? PRIVATE_ADDRESS_PLACEHOLDER;
+}
+
+/**
+ * Renders one host's redis.conf, sentinel.conf and user-data. `masterAddress` is where the master
+ * is at creation time: known from the plan (static addressing), or learned from the master VM.
+ */
+export function renderHostFiles(
+    host: HostPlan,
+    masterAddress: string,
+    config: DeploymentConfig,
+    secrets: DeploymentSecrets,
+    addressDiscovery?: AddressDiscovery,
+): HostFiles {
+    const bindAddress = bindAddressOf(host);
+    const masterOfThisHost = host.redisRole === "master" ? bindAddress : masterAddress;
+    const redisConf = host.redisRole
+        ? renderRedisConf({
+              hostName: host.name,
+              zone: host.zone,
+              bindAddress,
+              port: config.redisPort,
+              role: host.redisRole,
+              masterAddress: host.redisRole === "replica" ? masterAddress : undefined,
+              password: secrets.redisPassword,
+              persistence: config.persistence,
+              maxmemory: config.maxmemory,
+              maxmemoryPolicy: config.maxmemoryPolicy,
+              minReplicasToWrite: config.minReplicasToWrite,
+              minReplicasMaxLag: config.minReplicasMaxLag,
+          })
+        : undefined;
+    const sentinelConf = host.sentinel
+        ? renderSentinelConf({
+              hostName: host.name,
+              zone: host.zone,
+              bindAddress,
+              port: config.sentinelPort,
+              masterName: config.masterName,
+              masterAddress: masterOfThisHost,
+              redisPort: config.redisPort,
+              quorum: config.quorum,
+              redisPassword: secrets.redisPassword,
+              sentinelPassword: secrets.sentinelPassword,
+              downAfterMilliseconds: config.downAfterMilliseconds,
+              failoverTimeoutMilliseconds: config.failoverTimeoutMilliseconds,
+              parallelSyncs: config.parallelSyncs,
+          })
+        : undefined;
+    const needsDiscovery = host.privateAddress === undefined;
+    if (needsDiscovery && !addressDiscovery) throw new Error(`${host.name} has no planned address and the platform gave no way to discover one`);
+    return {
+        redisConf,
+        sentinelConf,
+        userData: renderCloudConfig({
+            hostName: host.name,
+            sshAuthorizedKeys: config.sshPublicKeys,
+            redisConf,
+            sentinelConf,
+            addressDiscovery: needsDiscovery ? addressDiscovery : undefined,
+        }),
+    };
+}

@@ -1,0 +1,101 @@
+import { configToken } from "../components/core/tokens";
+import type { MaxmemoryPolicy, Persistence } from "../components/core/settings";
+import type { RedisRole } from "../components/core/topology";
+import { DEBIAN_PATHS, RedisPaths } from "./paths";
+
+export interface RedisConfInput {
+    hostName: string;
+    zone: string;
+    /** This node's private address (or the boot-time placeholder on clouds that assign it). */
+    bindAddress: string;
+    port: number;
+    role: RedisRole;
+    /** Required for a replica: where the master is at first boot. */
+    masterAddress?: string;
+    /** The master's port. Default: `port` (every node listens on the same one). */
+    masterPort?: number;
+    password: string;
+    persistence: Persistence;
+    maxmemory: string;
+    maxmemoryPolicy: MaxmemoryPolicy;
+    minReplicasToWrite: number;
+    minReplicasMaxLag: number;
+    /** Lower wins a failover election; 0 would mean "never promote". Default 100. */
+    replicaPriority?: number;
+    /** Seconds the master waits for more replicas before a diskless full sync. Default 5 (Redis's). */
+    replDisklessSyncDelay?: number;
+    paths?: RedisPaths;
+}
+
+function persistenceLines(mode: Persistence): string[] {
+    const aof = mode === "aof+rdb" || mode === "aof";
+    const rdb = mode === "aof+rdb" || mode === "rdb";
+    return [
+        `appendonly ${aof ? "yes" : "no"}`,
+        "appendfsync everysec",
+        "aof-use-rdb-preamble yes",
+        // An empty save list disables snapshots; Redis 7 reads `save ""` as "no save points".
+        rdb ? "save 3600 1 300 100 60 10000" : 'save ""',
+        "dbfilename dump.rdb",
+        "stop-writes-on-bgsave-error yes",
+    ];
+}
+
+/**
+ * redis.conf for one data node. Written once at first boot; after that Sentinel (via CONFIG
+ * REWRITE on failover) owns the replication lines, so this must never be re-applied to a live node.
+ */
+export function renderRedisConf(input: RedisConfInput): string {
+    const paths = input.paths ?? DEBIAN_PATHS;
+    const password = configToken("the Redis password", input.password);
+    if (input.role === "replica" && !input.masterAddress) throw new Error(`${input.hostName}: a replica needs the master's address`);
+    const lines = [
+        `# redis.conf for ${input.hostName} (zone ${input.zone}), rendered by redis-ha.`,
+        "# Written once at first boot. Sentinel rewrites the replication lines on failover:",
+        "# change settings with CONFIG SET + CONFIG REWRITE (docs/operations.md), never by re-rendering.",
+        "",
+        "# Network: the private address and loopback only; Redis must never face the Internet.",
+        `bind ${configToken("the bind address", input.bindAddress)} 127.0.0.1 -::1`,
+        "protected-mode yes",
+        `port ${input.port}`,
+        "tcp-backlog 511",
+        "timeout 0",
+        "tcp-keepalive 60",
+        "",
+        "# Process",
+        "daemonize no",
+        `supervised ${paths.supervised}`,
+        `pidfile ${paths.redisPid}`,
+        "loglevel notice",
+        `logfile ${paths.redisLog}`,
+        `dir ${paths.dataDir}`,
+        "",
+        "# Auth: clients and replicas alike (every node may become master, so every node has both).",
+        `requirepass ${password}`,
+        `masterauth ${password}`,
+        "",
+        "# Persistence on every node: a replica is a future master.",
+        ...persistenceLines(input.persistence),
+        "",
+        "# Replication",
+        ...(input.role === "replica" ? [`replicaof ${configToken("the master address", input.masterAddress!)} ${input.masterPort ?? input.port}`] : []),
+        // The master reports a replica by the address it announces, not the connection's source address,
+        // which on a multi-homed VM (public + private) or behind NAT is not the one clients should use.
+        `replica-announce-ip ${configToken("the bind address", input.bindAddress)}`,
+        `replica-announce-port ${input.port}`,
+        `replica-priority ${input.replicaPriority ?? 100}`,
+        "replica-read-only yes",
+        "replica-serve-stale-data yes",
+        "repl-diskless-sync yes",
+        `repl-diskless-sync-delay ${input.replDisklessSyncDelay ?? 5}`,
+        // An isolated master stops taking writes that a failover on the other side would discard.
+        `min-replicas-to-write ${input.minReplicasToWrite}`,
+        `min-replicas-max-lag ${input.minReplicasMaxLag}`,
+        "",
+        "# Memory",
+        `maxmemory ${configToken("maxmemory", input.maxmemory)}`,
+        `maxmemory-policy ${input.maxmemoryPolicy}`,
+        "",
+    ];
+    return lines.join("\n");
+}

@@ -1,0 +1,61 @@
+import { configToken } from "../components/core/tokens";
+import { DEBIAN_PATHS, RedisPaths } from "./paths";
+
+export interface SentinelConfInput {
+    hostName: string;
+    zone: string;
+    bindAddress: string;
+    port: number;
+    masterName: string;
+    masterAddress: string;
+    redisPort: number;
+    quorum: number;
+    redisPassword: string;
+    sentinelPassword: string;
+    downAfterMilliseconds: number;
+    failoverTimeoutMilliseconds: number;
+    parallelSyncs: number;
+    paths?: RedisPaths;
+}
+
+/**
+ * sentinel.conf for one Sentinel. Sentinel rewrites this file itself (known replicas, other
+ * Sentinels, the current epoch and master), so it is written once at first boot and never again.
+ */
+export function renderSentinelConf(input: SentinelConfInput): string {
+    const paths = input.paths ?? DEBIAN_PATHS;
+    const name = configToken("the master name", input.masterName);
+    const lines = [
+        `# sentinel.conf for ${input.hostName} (zone ${input.zone}), rendered by redis-ha.`,
+        "# Sentinel rewrites this file at runtime. Written once at first boot; never re-render it.",
+        "",
+        `bind ${configToken("the bind address", input.bindAddress)} 127.0.0.1 -::1`,
+        `port ${input.port}`,
+        "protected-mode yes",
+        "daemonize no",
+        `supervised ${paths.supervised}`,
+        `pidfile ${paths.sentinelPid}`,
+        "loglevel notice",
+        `logfile ${paths.sentinelLog}`,
+        `dir ${paths.sentinelDir}`,
+        "",
+        "# Clients and the other Sentinels authenticate with this; Sentinel uses it towards its peers too,",
+        "# so every Sentinel of the quorum carries the same one.",
+        `requirepass ${configToken("the Sentinel password", input.sentinelPassword)}`,
+        "",
+        // Announce the private address to the other Sentinels and to clients, whatever interface the packet left by.
+        `sentinel announce-ip ${configToken("the bind address", input.bindAddress)}`,
+        `sentinel announce-port ${input.port}`,
+        `sentinel monitor ${name} ${configToken("the master address", input.masterAddress)} ${input.redisPort} ${input.quorum}`,
+        `sentinel auth-pass ${name} ${configToken("the Redis password", input.redisPassword)}`,
+        `sentinel down-after-milliseconds ${name} ${input.downAfterMilliseconds}`,
+        `sentinel failover-timeout ${name} ${input.failoverTimeoutMilliseconds}`,
+        `sentinel parallel-syncs ${name} ${input.parallelSyncs}`,
+        "sentinel resolve-hostnames no",
+        "sentinel announce-hostnames no",
+        // Nobody with Sentinel access may point notification scripts at arbitrary binaries.
+        "sentinel deny-scripts-reconfig yes",
+        "",
+    ];
+    return lines.join("\n");
+}

@@ -1,0 +1,41 @@
+import { SettingProblem, showValue } from "./errors";
+import { Ipv4Cidr, WORLD_CIDR, cidrsOverlap, parseCidr } from "./cidr";
+
+export const CIDR_SETTINGS_MESSAGES = {
+    adminCidrs: "203.0.113.10/32",
+    appCidrs: "10.42.0.0/24",
+} as const;
+
+/** Problems in one list of allowed source CIDRs. Settings are named without the config namespace. */
+export function checkCidrList(key: string, cidrs: readonly string[], allowWorldAccess: boolean): SettingProblem[] {
+    const problems: SettingProblem[] = [];
+    if (cidrs.length === 0) {
+        problems.push({ setting: key, value: "[]", problem: "is empty, so nobody could connect", fix: `add at least one CIDR, e.g. pulumi config set --path 'redis-ha:${key}[0]' ${CIDR_SETTINGS_MESSAGES[key as keyof typeof CIDR_SETTINGS_MESSAGES] ?? "10.0.0.0/24"}` });
+    }
+    const parsed: Array<{ index: number; cidr: Ipv4Cidr }> = [];
+    cidrs.forEach((text, index) => {
+        const result = parseCidr(text);
+        if (!result.ok) {
+            problems.push({ setting: `${key}[${index}]`, value: showValue(text), problem: `is not a valid IPv4 CIDR: it ${result.reason}`, fix: "write it as a.b.c.d/prefix, e.g. 10.42.0.0/24 or 203.0.113.10/32" });
+            return;
+        }
+        if (result.cidr.text === WORLD_CIDR && !allowWorldAccess) {
+            problems.push({ setting: `${key}[${index}]`, value: showValue(text), problem: "opens the port to the whole Internet, where Redis is scanned and attacked within minutes", fix: "list the addresses that need access, or, if you really mean it, pulumi config set redis-ha:allowWorldAccess true" });
+        }
+        parsed.push({ index, cidr: result.cidr });
+    });
+    for (let i = 0; i < parsed.length; i++) {
+        for (let j = i + 1; j < parsed.length; j++) {
+            const [a, b] = [parsed[i], parsed[j]];
+            if (cidrsOverlap(a.cidr, b.cidr)) {
+                problems.push({
+                    setting: `${key}[${b.index}]`,
+                    value: showValue(cidrs[b.index]),
+                    problem: `overlaps ${key}[${a.index}] (${cidrs[a.index]}), so one of them is redundant or a typo`,
+                    fix: "remove the narrower one, or correct the typo",
+                });
+            }
+        }
+    }
+    return problems;
+}

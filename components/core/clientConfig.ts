@@ -1,0 +1,247 @@
+/**
+ * Copy-paste client configuration for apps that use the Redis set: phpredis, Predis, the WordPress
+ * Redis Object Cache plugin and ioredis. The snippets embed addresses and the master name but never a
+ * password — each reads its passwords from environment variables — so they can be plain stack outputs.
+ * Pure (no Pulumi), so tests can lint and type-check exactly what a user will paste.
+ */
+
+export interface ClientConfigInput {
+    /** Sentinel's name for the master, e.g. "redis-ha" (letters, digits, . _ -). */
+    masterName: string;
+    /** "IPv4:port" of every Sentinel, e.g. ["10.42.0.11:26379", ...]. */
+    sentinels: readonly string[];
+    /** Names of the environment variables the app reads its passwords from. */
+    redisPasswordEnv?: string;
+    sentinelPasswordEnv?: string;
+}
+
+export interface ClientSnippets {
+    /** PHP: a failover-aware connect helper around phpredis's RedisSentinel. */
+    phpredis: string;
+    /** PHP: a Predis 2.x client in Sentinel replication mode. */
+    predis: string;
+    /** wp-config.php lines for the Redis Object Cache plugin. */
+    wordpress: string;
+    /** TypeScript (also valid as an ES module): an ioredis client. */
+    ioredis: string;
+}
+
+/**
+ * The non-secret ioredis options we recommend, as plain data. The retry strategies are functions, so
+ * they live in the snippet's code instead. Every name here is type-checked against the installed
+ * ioredis by tests/unit/clientConfig.test.ts.
+ */
+export const IOREDIS_RECOMMENDED_OPTIONS = {
+    role: "master",
+    failoverDetector: true,
+    connectTimeout: 1000,
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: 20,
+} as const;
+
+const IOREDIS_WHY: Record<keyof typeof IOREDIS_RECOMMENDED_OPTIONS, string> = {
+    role: "the ready check compares INFO's role, so a master Sentinel just demoted is dropped, not used",
+    failoverDetector: "subscribe to +switch-master: reconnect as soon as Sentinel promotes, not when a socket times out",
+    connectTimeout: "ms; the default 10 s stalls every failover that lands on a dead host",
+    enableOfflineQueue: "commands issued mid-failover wait for the new master instead of failing",
+    maxRetriesPerRequest: "with the 100 ms..1 s back-off below, about 15 s of reconnecting before a queued command fails",
+};
+
+interface Endpoint { host: string; port: number }
+
+const OCTET = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
+const SENTINEL_ADDRESS = new RegExp(`^${OCTET}(\\.${OCTET}){3}:([1-9]\\d{0,4})$`);
+const MASTER_NAME = /^[A-Za-z0-9._-]+$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+// Everything embedded in the snippets is pasted into PHP and TypeScript source, so it is validated
+// down to characters that need no quoting in either language.
+function parseSentinel(address: string): Endpoint {
+    const match = SENTINEL_ADDRESS.exec(address);
+    const port = match ? Number(address.slice(address.lastIndexOf(":") + 1)) : 0;
+    if (!match || port > 65535) {
+        throw new Error(`sentinel ${JSON.stringify(address)} is not an IPv4:port address such as "10.42.0.11:26379"`);
+    }
+    return { host: address.slice(0, address.lastIndexOf(":")), port };
+}
+
+function checked(what: string, value: string, pattern: RegExp, rule: string): string {
+    if (!pattern.test(value)) throw new Error(`${what} ${JSON.stringify(value)} ${rule}`);
+    return value;
+}
+
+export function renderClientSnippets(input: ClientConfigInput): ClientSnippets {
+    const master = checked("master name", input.masterName, MASTER_NAME, "may hold only letters, digits, '.', '_' and '-'");
+    const envRule = "is not an environment variable name (letters, digits and '_', not starting with a digit)";
+    const redisEnv = checked("redisPasswordEnv", input.redisPasswordEnv ?? "REDIS_PASSWORD", ENV_NAME, envRule);
+    const sentinelEnv = checked("sentinelPasswordEnv", input.sentinelPasswordEnv ?? "REDIS_SENTINEL_PASSWORD", ENV_NAME, envRule);
+    if (input.sentinels.length === 0) throw new Error("at least one sentinel address is needed");
+    const sentinels = input.sentinels.map(parseSentinel);
+    return {
+        phpredis: phpredisSnippet(master, sentinels, redisEnv, sentinelEnv),
+        predis: predisSnippet(master, sentinels, redisEnv, sentinelEnv),
+        wordpress: wordpressSnippet(master, sentinels, redisEnv, sentinelEnv),
+        ioredis: ioredisSnippet(master, sentinels, redisEnv, sentinelEnv),
+    };
+}
+
+/** Predis and the WordPress plugin take Sentinels as URIs; each must carry the Sentinel password. */
+function sentinelUris(sentinels: Endpoint[], sentinelEnv: string, indent: string): string {
+    return sentinels
+        .map((s) => `${indent}'tcp://${s.host}:${s.port}?password=' . rawurlencode((string) getenv('${sentinelEnv}')),`)
+        .join("\n");
+}
+
+function phpredisSnippet(master: string, sentinels: Endpoint[], redisEnv: string, sentinelEnv: string): string {
+    const list = sentinels.map((s) => `['${s.host}', ${s.port}]`).join(", ");
+    return `// phpredis (PHP >= 7.1). RedisSentinel exists since phpredis 5.2.0 and takes its auth argument since
+// 5.3.2; phpredis 6.x takes a single options array instead of positional arguments.
+// phpredis has no Sentinel failover of its own (and no Redis::connectSentinel(), whatever some
+// articles say): redis_ha_connect() below is the failover.
+
+/**
+ * A \\Redis connected and authenticated to the current master of "${master}".
+ *
+ * Asks each Sentinel in turn and keeps asking for up to $budgetMs, so a request that arrives during a
+ * failover waits for the new master (Sentinel needs its down-after-milliseconds plus an election)
+ * instead of failing. ROLE is checked because a Sentinel can still name a master it just demoted.
+ */
+function redis_ha_connect(int $budgetMs = 8000): \\Redis
+{
+    $sentinels = [${list}];
+    $sentinelAuth = getenv('${sentinelEnv}') ?: null;
+    $redisAuth = getenv('${redisEnv}') ?: null;
+    $connectTimeout = 0.5; // s: an unreachable node must cost little while another can answer
+    $readTimeout = 2.0;    // s: raise it if you use blocking commands such as BLPOP
+    $optionsArray = version_compare((string) phpversion('redis'), '6.0.0', '>=');
+    $deadline = microtime(true) + $budgetMs / 1000;
+    $why = 'no Sentinel answered';
+    do {
+        foreach ($sentinels as [$host, $port]) {
+            try {
+                if ($optionsArray) { // phpredis 6.x
+                    $options = ['host' => $host, 'port' => $port, 'connectTimeout' => $connectTimeout, 'readTimeout' => $connectTimeout];
+                    if ($sentinelAuth !== null) {
+                        $options['auth'] = $sentinelAuth;
+                    }
+                    $sentinel = new \\RedisSentinel($options);
+                } else { // phpredis 5.3.2+: host, port, timeout, persistent, retryInterval, readTimeout, auth
+                    $sentinel = new \\RedisSentinel($host, $port, $connectTimeout, null, 0, $connectTimeout, $sentinelAuth);
+                }
+                $address = $sentinel->getMasterAddrByName('${master}');
+                if (!is_array($address)) {
+                    $why = "Sentinel $host:$port does not know ${master}";
+                    continue;
+                }
+                $redis = new \\Redis();
+                $redis->connect($address[0], (int) $address[1], $connectTimeout, null, 0, $readTimeout);
+                if ($redisAuth !== null && !$redis->auth($redisAuth)) {
+                    // Not transient: retrying would only make every request slow.
+                    throw new \\RuntimeException("Redis at $address[0]:$address[1] refused the password in ${redisEnv}");
+                }
+                $role = $redis->role();
+                if (is_array($role) && $role[0] === 'master') {
+                    return $redis;
+                }
+                $why = "$address[0]:$address[1] is not the master yet (" . ($redis->getLastError() ?? json_encode($role)) . ')';
+                $redis->close();
+            } catch (\\RedisException $e) {
+                $why = "$host:$port: " . $e->getMessage();
+            }
+        }
+        usleep(100000); // 100 ms steps: the new master is noticed within a step of its promotion
+    } while (microtime(true) < $deadline);
+    throw new \\RedisException("no master for ${master} within {$budgetMs} ms; last problem: $why");
+}
+
+/**
+ * Runs an idempotent command (GET, SET of a fixed value, DEL, EXPIRE...) and, if the connection drops
+ * mid-command - Sentinel kills client connections when it demotes a master - runs it once more on the
+ * new master. Don't route INCR, LPUSH and the like through this: their first attempt may already have
+ * been applied, so let their RedisException reach the caller instead.
+ *
+ *     $redis = redis_ha_connect();
+ *     $page = redis_ha_idempotent($redis, function (\\Redis $r) { return $r->get('page:home'); });
+ */
+function redis_ha_idempotent(\\Redis &$redis, callable $command)
+{
+    try {
+        return $command($redis);
+    } catch (\\RedisException $e) {
+        $redis = redis_ha_connect();
+        return $command($redis);
+    }
+}
+`;
+}
+
+function predisSnippet(master: string, sentinels: Endpoint[], redisEnv: string, sentinelEnv: string): string {
+    return `// Predis >= 2.1.2 (disableLoadBalancing() arrived in 2.1.2).
+// Each Sentinel URI carries the Sentinel password because Predis sends a URI's own password to that
+// Sentinel, while 'parameters' holds the defaults for the Redis nodes. Older Predis differs: 1.1.0-1.1.4
+// never authenticate to Sentinels, and up to 2.0.2 a Sentinel without its own password was sent the
+// Redis one.
+$client = new \\Predis\\Client(
+    [
+${sentinelUris(sentinels, sentinelEnv, "        ")}
+    ],
+    [
+        'replication' => 'sentinel',
+        'service' => '${master}',
+        'parameters' => [
+            'password' => getenv('${redisEnv}') ?: null,
+            'timeout' => 0.5,            // s to connect (default 5): a dead master must cost little per retry
+            'read_write_timeout' => 2.0, // s; raise it if you use blocking commands such as BLPOP
+        ],
+    ]
+);
+$replication = $client->getConnection(); // a Predis\\Connection\\Replication\\SentinelReplication
+// The default wait of 1000 ms between retries rounds every outage up to whole seconds; 100 retries
+// 100 ms apart outlast a failover (down-after-milliseconds plus an election) of about 10 s.
+// The command in flight is re-sent after a failover, so a non-idempotent one (INCR, LPUSH...) can run twice.
+$replication->setRetryWait(100);
+$replication->setRetryLimit(100);
+// Predis sends read commands to replicas by default; those can lag behind a write just made.
+$replication->getReplicationStrategy()->disableLoadBalancing();
+`;
+}
+
+function wordpressSnippet(master: string, sentinels: Endpoint[], redisEnv: string, sentinelEnv: string): string {
+    return `// wp-config.php, above "That's all, stop editing!". Redis Object Cache plugin (rhubarbgroup/redis-cache)
+// 2.x, whose Sentinel support goes through the Predis it bundles - hence WP_REDIS_CLIENT.
+// The plugin gives WP_REDIS_PASSWORD to the Redis nodes only, never to the Sentinels, so each Sentinel
+// URI carries the Sentinel password itself.
+// Under PHP-FPM, getenv() sees these variables only if the pool passes them (env[...] or clear_env = no).
+define('WP_REDIS_CLIENT', 'predis');
+define('WP_REDIS_SENTINEL', '${master}');
+define('WP_REDIS_SERVERS', [
+${sentinelUris(sentinels, sentinelEnv, "    ")}
+]);
+define('WP_REDIS_PASSWORD', (string) getenv('${redisEnv}')); // '' (unset) means no AUTH to the plugin
+`;
+}
+
+function ioredisSnippet(master: string, sentinels: Endpoint[], redisEnv: string, sentinelEnv: string): string {
+    const recommended = Object.entries(IOREDIS_RECOMMENDED_OPTIONS)
+        .map(([key, value]) => `    ${key}: ${JSON.stringify(value)}, // ${IOREDIS_WHY[key as keyof typeof IOREDIS_WHY]}`)
+        .join("\n");
+    return `// ioredis 5.x/6.x (option names checked against the ioredis 6.0.0 type definitions); valid as
+// TypeScript or as an ES module.
+import Redis from "ioredis";
+
+export const redis = new Redis({
+    sentinels: [
+${sentinels.map((s) => `        { host: "${s.host}", port: ${s.port} },`).join("\n")}
+    ],
+    name: "${master}",
+    password: process.env.${redisEnv},
+    sentinelPassword: process.env.${sentinelEnv},
+${recommended}
+    // Reconnect quickly: the default backs off to 5 s, which outlasts the failover itself.
+    retryStrategy: (times) => Math.min(times * 100, 1000),
+    sentinelRetryStrategy: (times) => Math.min(times * 100, 1000),
+    // A write that reaches a demoted master is refused, not applied: reconnect and re-send it.
+    reconnectOnError: (err) => (err.message.startsWith("READONLY") ? 2 : false),
+});
+`;
+}

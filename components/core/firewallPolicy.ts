@@ -1,0 +1,86 @@
+/**
+ * The firewall policy as data: who may reach which port on which kind of host. Platforms turn it
+ * into security groups, Cloud Firewalls or nftables; tests read it without any cloud.
+ */
+import { ConfigValidationError, SettingProblem, showValue } from "./errors";
+import { WORLD_CIDR, parseCidr } from "./cidr";
+
+/** Which hosts a rule applies to: Redis data nodes, hosts running a Sentinel, or every host. */
+export type FirewallTarget = "redis" | "sentinel" | "all";
+
+export type FirewallSource =
+    | { kind: "cidr"; cidr: string }
+    /** Every host of this deployment (replication, Sentinel gossip and monitoring). */
+    | { kind: "cluster" };
+
+export interface FirewallRule {
+    target: FirewallTarget;
+    protocol: "tcp";
+    port: number;
+    source: FirewallSource;
+    purpose: string;
+}
+
+export interface FirewallPolicy {
+    ingress: FirewallRule[];
+    /**
+     * Outbound traffic is open: first boot installs packages from the distribution mirror. Stated
+     * here because DigitalOcean's Cloud Firewall denies outbound traffic not listed explicitly.
+     */
+    egress: "any";
+}
+
+export interface FirewallPolicyInput {
+    redisPort: number;
+    sentinelPort: number;
+    sshPort?: number;
+    appCidrs: readonly string[];
+    adminCidrs: readonly string[];
+    /** Explicit opt-in to 0.0.0.0/0. Default false. */
+    allowWorldAccess?: boolean;
+}
+
+export const SSH_PORT = 22;
+
+export function buildFirewallPolicy(input: FirewallPolicyInput): FirewallPolicy {
+    const problems: SettingProblem[] = [];
+    for (const [setting, cidrs] of [["appCidrs", input.appCidrs], ["adminCidrs", input.adminCidrs]] as const) {
+        for (const cidr of cidrs) {
+            const parsed = parseCidr(cidr);
+            if (!parsed.ok) {
+                problems.push({ setting, value: showValue(cidr), problem: `is not a valid IPv4 CIDR: it ${parsed.reason}`, fix: "write it as a.b.c.d/prefix" });
+            } else if (parsed.cidr.text === WORLD_CIDR && !input.allowWorldAccess) {
+                problems.push({ setting, value: showValue(cidr), problem: "would open the port to the whole Internet", fix: "list the addresses that need access, or set allowWorldAccess: true if you really mean it" });
+            }
+        }
+    }
+    if (problems.length > 0) throw new ConfigValidationError(problems);
+    const ssh = input.sshPort ?? SSH_PORT;
+    const fromCidrs = (cidrs: readonly string[], target: FirewallTarget, port: number, purpose: string): FirewallRule[] =>
+        cidrs.map((cidr) => ({ target, protocol: "tcp", port, source: { kind: "cidr", cidr }, purpose }));
+    return {
+        ingress: [
+            { target: "redis", protocol: "tcp", port: input.redisPort, source: { kind: "cluster" }, purpose: "replication and Sentinel monitoring" },
+            ...fromCidrs(input.appCidrs, "redis", input.redisPort, "application clients"),
+            { target: "sentinel", protocol: "tcp", port: input.sentinelPort, source: { kind: "cluster" }, purpose: "Sentinels talking to each other" },
+            ...fromCidrs(input.appCidrs, "sentinel", input.sentinelPort, "application clients asking for the master"),
+            ...fromCidrs(input.adminCidrs, "all", ssh, "operators and the post-deploy checks"),
+        ],
+        egress: "any",
+    };
+}
+
+/** The rules a host gets, given what it runs. */
+export function rulesFor(policy: FirewallPolicy, host: { redis: boolean; sentinel: boolean }): FirewallRule[] {
+    return policy.ingress.filter((r) => r.target === "all" || (r.target === "redis" && host.redis) || (r.target === "sentinel" && host.sentinel));
+}
+
+/** Rules that let the whole Internet in; empty unless the user opted in. */
+export function worldOpenRules(policy: FirewallPolicy): FirewallRule[] {
+    return policy.ingress.filter((r) => r.source.kind === "cidr" && r.source.cidr === WORLD_CIDR);
+}
+
+/** Targets present in a plan, so platforms create only the groups that some host needs. */
+export function targetsFor(host: { redis: boolean; sentinel: boolean }): FirewallTarget[] {
+    return ["all", ...(host.redis ? ["redis" as const] : []), ...(host.sentinel ? ["sentinel" as const] : [])];
+}

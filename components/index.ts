@@ -1,0 +1,21 @@
+/** The public surface: `import { RedisReplicaSet, SentinelQuorum, FirewallRules } from "redis-ha"`. */
+export { FirewallRules } from "./firewallRules";
+export type { FirewallRulesArgs } from "./firewallRules";
+export { RedisReplicaSet } from "./redisReplicaSet";
+export type { RedisReplicaSetArgs, RedisOptions, SentinelOptions, NodeRow } from "./redisReplicaSet";
+export { SentinelQuorum } from "./sentinelQuorum";
+export type { SentinelQuorumArgs, SentinelChecksArgs } from "./sentinelQuorum";
+export * from "./platforms";
+export { IOREDIS_RECOMMENDED_OPTIONS, renderClientSnippets } from "./core/clientConfig";
+export type { ClientSnippets } from "./core/clientConfig";
+export { parseCheckOutput, parseReplicationInfo } from "./core/checkOutput";
+export type { CheckReport } from "./core/checkOutput";
+export { ConfigValidationError } from "./core/errors";
+export type { SettingProblem } from "./core/errors";
+export { buildFirewallPolicy } from "./core/firewallPolicy";
+export type { FirewallPolicy, FirewallRule } from "./core/firewallPolicy";
+export { validateStackConfig } from "./core/settings";
+export type { MaxmemoryPolicy, Persistence, SentinelPlacement, StackSettings } from "./core/settings";
+export { planTopology } from "./core/topology";
+export type { HostPlan, TopologyPlan } from "./core/topology";
+export type { ZoneKind } from "./core/regions";

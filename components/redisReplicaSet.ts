@@ -1,0 +1,224 @@
+import * as pulumi from "@pulumi/pulumi";
+import { DeploymentConfig, renderHostFiles } from "../cloud-init/hostFiles";
+import { ConfigValidationError } from "./core/errors";
+import { targetsFor } from "./core/firewallPolicy";
+import type { ZoneKind } from "./core/regions";
+import { MaxmemoryPolicy, Persistence, SentinelPlacement, passwordProblem } from "./core/settings";
+import { HostPlan, TopologyPlan, planTopology } from "./core/topology";
+import type { FirewallRules } from "./firewallRules";
+import type { Platform, PlatformHost, PlatformNetwork } from "./platforms/platform";
+
+export interface SentinelOptions {
+    /** Number of Sentinels; odd and at least 3. Default 3. */
+    count?: number;
+    /** colocated: one beside each Redis node; dedicated: VMs of their own (created by SentinelQuorum). Default "colocated". */
+    placement?: SentinelPlacement;
+    /** Sentinels that must agree the master is down. Default: a majority of `count`. */
+    quorum?: number;
+    /** Sentinel port. Default 26379. */
+    port?: number;
+    /** Password of the Sentinels themselves (requirepass). Required; kept secret. */
+    password: pulumi.Input<string>;
+    /** Silence before a node is considered down. Default 5000. */
+    downAfterMilliseconds?: number;
+    /** Sentinel failover-timeout. Default 60000. */
+    failoverTimeoutMilliseconds?: number;
+    /** Replicas resynchronising at once after a failover. Default 1. */
+    parallelSyncs?: number;
+}
+
+export interface RedisOptions {
+    /** Redis port. Default 6379. */
+    port?: number;
+    /** Persistence on every node. Default "aof+rdb". */
+    persistence?: Persistence;
+    /** maxmemory (e.g. "3gb"); "0" is unlimited. Default "0". */
+    maxmemory?: string;
+    /** Eviction policy. Default "noeviction". */
+    maxmemoryPolicy?: MaxmemoryPolicy;
+    /** The master refuses writes with fewer connected replicas. Default 1. */
+    minReplicasToWrite?: number;
+    /** Seconds of silence after which a replica stops counting. Default 10. */
+    minReplicasMaxLag?: number;
+}
+
+export interface RedisReplicaSetArgs {
+    /** The cloud adapter (OvhPlatform, DigitalOceanPlatform). Required. */
+    platform: Platform;
+    /** Firewall the hosts attach to. Required. */
+    firewall: FirewallRules;
+    /** Zones (ovh) or datacenters (digitalocean) to spread over; the master goes in the first. Required. */
+    zones: string[];
+    /** What a zone is, which decides whether a one-zone plan is an error or a warning. Default "availability-zone". */
+    zoneKind?: ZoneKind;
+    /** Replicas of the master. Default 2. */
+    replicaCount?: number;
+    /** Name of the master for Sentinel and clients. Default "redis-ha". */
+    masterName?: string;
+    /** Redis password (requirepass and masterauth). Required; kept secret. */
+    redisPassword: pulumi.Input<string>;
+    /** Redis tuning; see RedisOptions for defaults. */
+    redis?: RedisOptions;
+    /** Sentinel topology and timing. Required (for the password). */
+    sentinel: SentinelOptions;
+    /** Flavor or droplet size of the Redis nodes. Required. */
+    instanceType: string;
+    /** Debian 12 image name or slug. Required. */
+    image: string;
+    /** OpenSSH public keys for the login user. Required, at least one. */
+    sshPublicKeys: string[];
+    /** Private network block. Default "10.42.0.0/24". */
+    privateNetworkCidr?: string;
+}
+
+export interface NodeRow {
+    name: string;
+    zone: string;
+    /** Role at creation; after a failover, ask Sentinel (the stack output of the checks shows the current master). */
+    initialRole: "master" | "replica" | "sentinel";
+    sentinel: boolean;
+    privateAddress: string;
+}
+
+/** Settings SentinelQuorum needs from the replica set it watches. */
+export interface SentinelContext {
+    config: DeploymentConfig;
+    redisPassword: pulumi.Output<string>;
+    sentinelPassword: pulumi.Output<string>;
+    masterAddress: pulumi.Output<string>;
+}
+
+const MASTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * The Redis data nodes: one master and its replicas, spread over zones, each with persistence,
+ * auth and (in colocated placement) a Sentinel beside it. The VMs are created from a plan and a
+ * rendered user-data that is applied once: later changes never replace a running node.
+ */
+export class RedisReplicaSet extends pulumi.ComponentResource {
+    readonly plan: TopologyPlan;
+    readonly platform: Platform;
+    readonly network: PlatformNetwork;
+    readonly firewall: FirewallRules;
+    readonly hosts: PlatformHost[];
+    /** The master at creation time. */
+    readonly initialMasterAddress: pulumi.Output<string>;
+    readonly nodes: pulumi.Output<NodeRow[]>;
+    readonly sentinelContext: SentinelContext;
+    readonly image: string;
+    readonly instanceType: string;
+
+    constructor(name: string, args: RedisReplicaSetArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("redis-ha:index:RedisReplicaSet", name, {}, opts);
+        const fail = (message: string): never => {
+            throw new pulumi.ResourceError(`RedisReplicaSet ${name}: ${message}`, this);
+        };
+        if (!args.zones?.length) fail("args.zones is empty; list at least one zone");
+        if (!args.sshPublicKeys?.length) fail("args.sshPublicKeys is empty; give at least one OpenSSH public key");
+        if (!args.instanceType) fail("args.instanceType is required (a flavor such as b3-8, or a droplet size such as s-2vcpu-4gb)");
+        if (!args.image) fail("args.image is required (a Debian 12 image)");
+        const masterName = args.masterName ?? "redis-ha";
+        if (!MASTER_NAME.test(masterName)) fail(`args.masterName ${JSON.stringify(masterName)} has characters Sentinel rejects; use letters, digits, '.', '_' or '-'`);
+        const sentinel = args.sentinel;
+        const redisPort = args.redis?.port ?? 6379;
+        const sentinelPort = sentinel.port ?? 26379;
+        if (redisPort === sentinelPort) fail(`args.redis.port and args.sentinel.port are both ${redisPort}; give Sentinel its own port (26379)`);
+
+        try {
+            this.plan = planTopology({
+                namePrefix: name,
+                zones: args.zones,
+                zoneKind: args.zoneKind ?? "availability-zone",
+                replicaCount: args.replicaCount ?? 2,
+                sentinelCount: sentinel.count ?? 3,
+                sentinelPlacement: sentinel.placement ?? "colocated",
+                quorum: sentinel.quorum,
+                addressing: args.platform.addressing,
+                privateNetworkCidr: args.privateNetworkCidr ?? "10.42.0.0/24",
+            });
+        } catch (e) {
+            if (e instanceof ConfigValidationError) fail(e.message);
+            throw e;
+        }
+        for (const warning of this.plan.warnings) pulumi.log.warn(warning, this);
+
+        this.platform = args.platform;
+        this.firewall = args.firewall;
+        this.image = args.image;
+        this.instanceType = args.instanceType;
+        const checkedSecret = (what: string, value: pulumi.Input<string>) =>
+            pulumi.secret(pulumi.output(value).apply((v) => {
+                const why = v === undefined || v === "" ? "is empty" : passwordProblem(v);
+                if (why) fail(`${what} ${why}`);
+                return v;
+            }));
+        const redisPassword = checkedSecret("args.redisPassword", args.redisPassword);
+        const sentinelPassword = checkedSecret("args.sentinel.password", sentinel.password);
+        const config: DeploymentConfig = {
+            masterName,
+            redisPort,
+            sentinelPort,
+            quorum: this.plan.quorum,
+            persistence: args.redis?.persistence ?? "aof+rdb",
+            maxmemory: args.redis?.maxmemory ?? "0",
+            maxmemoryPolicy: args.redis?.maxmemoryPolicy ?? "noeviction",
+            minReplicasToWrite: args.redis?.minReplicasToWrite ?? 1,
+            minReplicasMaxLag: args.redis?.minReplicasMaxLag ?? 10,
+            downAfterMilliseconds: sentinel.downAfterMilliseconds ?? 5000,
+            failoverTimeoutMilliseconds: sentinel.failoverTimeoutMilliseconds ?? 60000,
+            parallelSyncs: sentinel.parallelSyncs ?? 1,
+            sshPublicKeys: args.sshPublicKeys,
+        };
+
+        this.network = args.platform.createNetwork(name, this.plan, { parent: this });
+        const dataPlans = this.plan.hosts.filter((h) => h.kind === "redis");
+        const master = this.createHost(dataPlans[0], pulumi.output(dataPlans[0].privateAddress ?? ""), config, redisPassword, sentinelPassword);
+        // With cloud-assigned addresses the replicas learn the master's from its VM, so they wait for it.
+        this.initialMasterAddress = master.privateAddress;
+        const replicas = dataPlans.slice(1).map((h) => this.createHost(h, this.initialMasterAddress, config, redisPassword, sentinelPassword));
+        this.hosts = [master, ...replicas];
+        this.sentinelContext = { config, redisPassword, sentinelPassword, masterAddress: this.initialMasterAddress };
+        this.nodes = nodeRows(dataPlans, this.hosts);
+        this.registerOutputs({ nodes: this.nodes, initialMasterAddress: this.initialMasterAddress });
+    }
+
+    /** Creates one host of this deployment; SentinelQuorum uses it for dedicated Sentinel VMs. */
+    createHost(
+        host: HostPlan,
+        masterAddress: pulumi.Input<string>,
+        config: DeploymentConfig,
+        redisPassword: pulumi.Output<string>,
+        sentinelPassword: pulumi.Output<string>,
+        options: { instanceType?: string; parent?: pulumi.Resource } = {},
+    ): PlatformHost {
+        const userData = pulumi.secret(
+            pulumi.all([masterAddress, redisPassword, sentinelPassword]).apply(([address, rp, sp]) =>
+                renderHostFiles(host, address, config, { redisPassword: rp, sentinelPassword: sp }, this.platform.addressDiscovery).userData,
+            ),
+        );
+        return this.platform.createHost(
+            {
+                plan: host,
+                userData,
+                instanceType: options.instanceType ?? this.instanceType,
+                image: this.image,
+                network: this.network,
+                firewall: this.firewall.attachment,
+                firewallTargets: targetsFor({ redis: host.kind === "redis", sentinel: host.sentinel }),
+            },
+            { parent: options.parent ?? this, dependsOn: [...this.network.readyWhen, ...this.firewall.attachment.readyWhen] },
+        );
+    }
+}
+
+export function nodeRows(plans: HostPlan[], hosts: PlatformHost[]): pulumi.Output<NodeRow[]> {
+    return pulumi.all(hosts.map((h) => h.privateAddress)).apply((addresses): NodeRow[] =>
+        plans.map((p, i) => ({
+            name: p.name,
+            zone: p.zone,
+            initialRole: p.redisRole ?? "sentinel",
+            sentinel: p.sentinel,
+            privateAddress: addresses[i],
+        })),
+    );
+}

@@ -1,0 +1,118 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { renderCheckScript } from "../cloud-init/checkScript";
+import { CheckReport, parseCheckOutput } from "./core/checkOutput";
+import type { PlatformHost } from "./platforms/platform";
+import { NodeRow, RedisReplicaSet, nodeRows } from "./redisReplicaSet";
+
+export interface SentinelChecksArgs {
+    /** Run the post-deploy checks over SSH; `pulumi up` fails when they fail. Default true. */
+    enabled?: boolean;
+    /** Login user of the image (debian on OVH, root on DigitalOcean). Required when enabled. */
+    user: string;
+    /** Which address to SSH to: "public", or "private" when pulumi runs inside the network. Default "public". */
+    via?: "public" | "private";
+    /** Private key for SSH. Default: the ssh-agent at SSH_AUTH_SOCK. */
+    privateKey?: pulumi.Input<string>;
+    /** How long to wait for a healthy quorum (first boot installs packages). Default 600. */
+    timeoutSeconds?: number;
+    /** Replica lag in seconds above which a replica is unhealthy. Default 10. */
+    maxLagSeconds?: number;
+}
+
+export interface SentinelQuorumArgs {
+    /** The replica set the Sentinels watch; its plan says where the Sentinels go. Required. */
+    replicaSet: RedisReplicaSet;
+    /** Flavor or size of dedicated Sentinel VMs. Default: the replica set's instanceType. */
+    instanceType?: string;
+    /** Post-deploy checks. Default: enabled, with `user` required. */
+    checks: SentinelChecksArgs;
+}
+
+/**
+ * The Sentinels that watch a RedisReplicaSet: creates dedicated Sentinel VMs when the plan asks
+ * for them, and proves the quorum after deployment: every Sentinel names the same master,
+ * SENTINEL CKQUORUM passes, and the master sees every replica online.
+ */
+export class SentinelQuorum extends pulumi.ComponentResource {
+    /** Sentinel endpoints ("address:port"), for clients. */
+    readonly endpoints: pulumi.Output<string[]>;
+    /** Dedicated Sentinel VMs (empty in colocated placement). */
+    readonly dedicatedHosts: PlatformHost[];
+    readonly nodes: pulumi.Output<NodeRow[]>;
+    /** One parsed check report per Sentinel host; empty when checks are disabled. */
+    readonly checkReports: pulumi.Output<CheckReport[]>;
+    readonly checkCommands: command.remote.Command[];
+
+    constructor(name: string, args: SentinelQuorumArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("redis-ha:index:SentinelQuorum", name, {}, opts);
+        const set = args.replicaSet;
+        const plan = set.plan;
+        const context = set.sentinelContext;
+        const checks = args.checks;
+        if ((checks.enabled ?? true) && !checks.user) {
+            throw new pulumi.ResourceError(`SentinelQuorum ${name}: args.checks.user is required when checks are enabled (debian on OVH, root on DigitalOcean)`, this);
+        }
+
+        const dedicatedPlans = plan.hosts.filter((h) => h.kind === "sentinel");
+        this.dedicatedHosts = dedicatedPlans.map((h) =>
+            set.createHost(h, context.masterAddress, context.config, context.redisPassword, context.sentinelPassword, {
+                instanceType: args.instanceType,
+                parent: this,
+            }),
+        );
+        const allHosts = [...set.hosts, ...this.dedicatedHosts];
+        const allPlans = [...plan.hosts.filter((h) => h.kind === "redis"), ...dedicatedPlans];
+        const sentinelHosts = allHosts.filter((_, i) => allPlans[i].sentinel);
+        this.endpoints = pulumi.all(sentinelHosts.map((h) => h.privateAddress)).apply((addresses) => addresses.map((a) => `${a}:${context.config.sentinelPort}`));
+        this.nodes = pulumi.all([set.nodes, nodeRows(dedicatedPlans, this.dedicatedHosts)]).apply(([a, b]) => [...a, ...b]);
+
+        this.checkCommands = [];
+        if (checks.enabled ?? true) {
+            const timeoutSeconds = checks.timeoutSeconds ?? 600;
+            const perDialTimeout = 15;
+            for (const host of sentinelHosts) {
+                const script = this.endpoints.apply((endpoints) =>
+                    renderCheckScript({
+                        hostName: host.name,
+                        masterName: context.config.masterName,
+                        sentinels: endpoints,
+                        expectedReplicas: plan.replicas.length,
+                        maxLagSeconds: checks.maxLagSeconds ?? 10,
+                        timeoutSeconds,
+                        waitForCloudInit: true,
+                    }),
+                );
+                const runAs = checks.user === "root" ? "bash -s" : "sudo -n bash -s";
+                this.checkCommands.push(
+                    new command.remote.Command(
+                        `${name}-check-${host.name}`,
+                        {
+                            connection: {
+                                host: checks.via === "private" ? host.privateAddress : host.publicAddress,
+                                user: checks.user,
+                                privateKey: checks.privateKey ? pulumi.secret(checks.privateKey) : undefined,
+                                agentSocketPath: checks.privateKey ? undefined : process.env.SSH_AUTH_SOCK,
+                                // A VM's sshd comes up a minute or more after creation; keep dialing for the whole budget.
+                                perDialTimeout,
+                                dialErrorLimit: Math.ceil(timeoutSeconds / perDialTimeout),
+                            },
+                            create: runAs,
+                            update: runAs,
+                            stdin: script,
+                            // The check reruns whenever what it verifies changes (hosts, Sentinels, expectations).
+                            triggers: [script],
+                        },
+                        {
+                            parent: this,
+                            dependsOn: allHosts.map((h) => h.resource),
+                            customTimeouts: { create: `${timeoutSeconds + 300}s`, update: `${timeoutSeconds + 300}s` },
+                        },
+                    ),
+                );
+            }
+        }
+        this.checkReports = pulumi.all(this.checkCommands.map((c) => c.stdout)).apply((outputs) => outputs.map(parseCheckOutput));
+        this.registerOutputs({ endpoints: this.endpoints, nodes: this.nodes, checkReports: this.checkReports });
+    }
+}

@@ -1,0 +1,82 @@
+/**
+ * The redis-ha stack: read and validate the stack config, then build the firewall, the replica
+ * set and the Sentinel quorum, and export what clients and operators need.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { FirewallRules, RedisReplicaSet, SentinelQuorum, platformFor, renderClientSnippets, IOREDIS_RECOMMENDED_OPTIONS } from "./components";
+import { stackSettingsFromConfig } from "./components/stackConfig";
+import { regionZones } from "./components/core/regions";
+
+const { settings, warnings } = stackSettingsFromConfig();
+for (const warning of warnings) pulumi.log.warn(warning);
+
+const name = `${pulumi.getProject()}-${pulumi.getStack()}`;
+const platform = platformFor(settings);
+const redisPassword = pulumi.secret(settings.redisPassword);
+const sentinelPassword = pulumi.secret(settings.sentinelPassword);
+
+const firewall = new FirewallRules(name, {
+    platform,
+    appCidrs: settings.appCidrs,
+    adminCidrs: settings.adminCidrs,
+    redisPort: settings.redisPort,
+    sentinelPort: settings.sentinelPort,
+    allowWorldAccess: settings.allowWorldAccess,
+});
+
+const replicaSet = new RedisReplicaSet(name, {
+    platform,
+    firewall,
+    zones: settings.zones,
+    zoneKind: regionZones(settings.cloud, settings.region).zoneKind,
+    replicaCount: settings.replicaCount,
+    masterName: settings.masterName,
+    redisPassword,
+    redis: {
+        port: settings.redisPort,
+        persistence: settings.persistence,
+        maxmemory: settings.maxmemory,
+        maxmemoryPolicy: settings.maxmemoryPolicy,
+        minReplicasToWrite: settings.minReplicasToWrite,
+        minReplicasMaxLag: settings.minReplicasMaxLag,
+    },
+    sentinel: {
+        count: settings.sentinelCount,
+        placement: settings.sentinelPlacement,
+        quorum: settings.quorum,
+        port: settings.sentinelPort,
+        password: sentinelPassword,
+        downAfterMilliseconds: settings.downAfterMilliseconds,
+        failoverTimeoutMilliseconds: settings.failoverTimeoutMilliseconds,
+        parallelSyncs: settings.parallelSyncs,
+    },
+    instanceType: settings.instanceType,
+    image: settings.image,
+    sshPublicKeys: settings.sshPublicKeys,
+    privateNetworkCidr: settings.privateNetworkCidr,
+});
+
+const quorum = new SentinelQuorum(name, {
+    replicaSet,
+    instanceType: settings.sentinelInstanceType,
+    checks: {
+        enabled: settings.checks,
+        user: settings.sshUser,
+        via: settings.sshVia,
+        privateKey: settings.sshPrivateKey ? pulumi.secret(settings.sshPrivateKey) : undefined,
+        timeoutSeconds: settings.checkTimeoutSeconds,
+        maxLagSeconds: settings.minReplicasMaxLag,
+    },
+});
+
+export const masterName = settings.masterName;
+export const sentinelEndpoints = quorum.endpoints;
+export const nodes = quorum.nodes;
+export const planWarnings = warnings;
+export const clients = quorum.endpoints.apply((sentinels) => renderClientSnippets({ masterName: settings.masterName, sentinels }));
+export const ioredisOptions = IOREDIS_RECOMMENDED_OPTIONS;
+/** The environment the client snippets read their passwords from; a secret. */
+export const clientEnvironment = pulumi.secret({ REDIS_PASSWORD: redisPassword, REDIS_SENTINEL_PASSWORD: sentinelPassword });
+export const health = quorum.checkReports.apply((reports) =>
+    reports.map((r) => ({ ok: r.ok, agreedMaster: r.agreedMaster ?? null, replicasOnline: r.replicas.filter((x) => x.state === "online").length, failures: r.failures })),
+);

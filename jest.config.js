@@ -1,0 +1,10 @@
+/** @type {import('jest').Config} */
+module.exports = {
+    preset: "ts-jest",
+    testEnvironment: "node",
+    roots: ["<rootDir>/tests"],
+    testMatch: ["**/*.test.ts"],
+    // Type errors are caught once by `tsc --noEmit` in `npm test`; tsconfig's isolatedModules makes ts-jest transpile only, which keeps jest fast.
+    transform: { "^.+\\.ts$": "ts-jest" },
+    testTimeout: 30000,
+};

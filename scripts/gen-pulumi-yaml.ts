@@ -1,0 +1,31 @@
+/**
+ * Prints Pulumi.yaml from the settings schema, so the file users read and the validation that runs
+ * can never disagree (tests/unit/pulumiYaml.test.ts fails if the committed file drifts).
+ * Usage: npx ts-node --transpile-only scripts/gen-pulumi-yaml.ts > Pulumi.yaml
+ */
+import { stringify } from "yaml";
+import { SETTINGS_SCHEMA } from "../components/core/settings";
+
+export function pulumiYaml(): string {
+    const config: Record<string, Record<string, unknown>> = {};
+    for (const s of SETTINGS_SCHEMA) {
+        const entry: Record<string, unknown> = { type: s.type };
+        if (s.type === "array") entry.items = { type: "string" };
+        const notes = [s.description];
+        if (s.defaultText) notes.push(`Default: ${s.defaultText}.`);
+        if (s.required) notes.push("Required.");
+        if (s.secret) notes.push("Set with --secret.");
+        entry.description = notes.join(" ");
+        if (s.default !== undefined) entry.default = s.default;
+        config[`redis-ha:${s.key}`] = entry;
+    }
+    const header = "# Generated from components/core/settings.ts by scripts/gen-pulumi-yaml.ts; edit the schema, not this file.\n";
+    return header + stringify({
+        name: "redis-ha",
+        runtime: { name: "nodejs", options: { typescript: true } },
+        description: "Self-healing Redis (master, replicas, Sentinel quorum) on OVHcloud or DigitalOcean",
+        config,
+    }, { lineWidth: 0 });
+}
+
+if (require.main === module) process.stdout.write(pulumiYaml());

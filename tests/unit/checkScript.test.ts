@@ -1,0 +1,120 @@
+/**
+ * The post-deploy check, run for real: bash, redis-cli, redis-server and redis-sentinel on
+ * loopback, started from the project's rendered configs. A healthy quorum passes; each fault
+ * fails the check with a line that names the node and the fact.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import { renderCheckScript } from "../../cloud-init/checkScript";
+import { parseCheckOutput, parseReplicationInfo } from "../../components/core/checkOutput";
+import { LocalCluster, redisAvailable } from "../support/localRedis";
+import { REDIS_PASSWORD } from "../support/fixtures";
+
+if (!redisAvailable) console.warn("SKIPPED: redis-server/redis-sentinel are not installed; the check script is NOT exercised. Run `npm run setup`.");
+const maybe = redisAvailable ? describe : describe.skip;
+
+function runCheck(cluster: LocalCluster, timeoutSeconds: number, sentinelConfPath = cluster.nodes[0].sentinelConf) {
+    const script = renderCheckScript({
+        hostName: "local-0",
+        masterName: cluster.masterName,
+        sentinels: cluster.sentinelEndpoints(),
+        expectedReplicas: 2,
+        maxLagSeconds: 10,
+        timeoutSeconds,
+        sentinelConfPath,
+        waitForCloudInit: false,
+        intervalSeconds: 1,
+    });
+    const result = spawnSync("bash", ["-s"], { input: script, encoding: "utf8", timeout: (timeoutSeconds + 30) * 1000 });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr, report: parseCheckOutput(result.stdout) };
+}
+
+maybe("check script against real Redis and Sentinel", () => {
+    let cluster: LocalCluster;
+    beforeAll(async () => {
+        cluster = await LocalCluster.start();
+    }, 30000);
+    afterAll(async () => {
+        await cluster?.destroy();
+    });
+
+    test("a healthy quorum passes: one agreed master, quorum OK everywhere, both replicas online", () => {
+        const { status, report } = runCheck(cluster, 40);
+        expect(report.failures).toEqual([]);
+        expect(status).toBe(0);
+        expect(report.ok).toBe(true);
+        const master = cluster.nodes[0];
+        expect(report.agreedMaster).toBe(`${master.address}:${master.redisPort}`);
+        expect(report.sentinels).toHaveLength(3);
+        expect(report.quorum.every((q) => q.ok && /OK 3 usable Sentinels/.test(q.detail))).toBe(true);
+        expect(report.replicas.map((r) => r.replica).sort()).toEqual(cluster.nodes.slice(1).map((n) => `${n.address}:${n.redisPort}`).sort());
+    }, 60000);
+
+    test("the INFO parser reads the live master", () => {
+        const master = cluster.nodes[0];
+        const out = spawnSync("redis-cli", ["-h", master.address, "-p", String(master.redisPort), "INFO", "replication"], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: REDIS_PASSWORD } });
+        const info = parseReplicationInfo(out.stdout);
+        expect(info.role).toBe("master");
+        expect(info.replicas.map((r) => r.state)).toEqual(["online", "online"]);
+    });
+
+    test("a wrong Redis password is reported against the master", () => {
+        const conf = fs.readFileSync(cluster.nodes[0].sentinelConf, "utf8").replace(REDIS_PASSWORD, "Wrong-password-0123456789");
+        const wrong = `${cluster.root}/wrong-sentinel.conf`;
+        fs.writeFileSync(wrong, conf);
+        const { status, report, stderr } = runCheck(cluster, 2, wrong);
+        expect(status).toBe(1);
+        expect(report.failures.join("\n")).toMatch(/master 127\.0\.\d+\.10:\d+ \(named by the Sentinels\) is not serving as master: .*(WRONGPASS|invalid username-password)/);
+        expect(stderr).toContain("redis-ha check failed on local-0");
+    }, 30000);
+
+    test("a replica down: the master's view names how many are missing", async () => {
+        const replica = cluster.nodes[2];
+        await cluster.stop(replica.redis);
+        try {
+            const { status, report } = runCheck(cluster, 2);
+            expect(status).toBe(1);
+            expect(report.failures).toContain(`master ${cluster.nodes[0].address}:${cluster.nodes[0].redisPort} sees 1 of 2 replicas online`);
+        } finally {
+            await cluster.startRedis(replica);
+        }
+    }, 30000);
+
+    test("a Sentinel down is named, and the others still agree", async () => {
+        const node = cluster.nodes[1];
+        await cluster.stop(node.sentinel);
+        try {
+            const { status, report } = runCheck(cluster, 2);
+            expect(status).toBe(1);
+            expect(report.failures.join("\n")).toContain(`sentinel ${node.address}:${node.sentinelPort} cannot name master redis-ha`);
+            expect(report.sentinels).toHaveLength(2);
+        } finally {
+            await cluster.startSentinel(node);
+        }
+    }, 30000);
+
+    test("after the faults are repaired the check passes again", () => {
+        const { status, report } = runCheck(cluster, 40);
+        expect(report.failures).toEqual([]);
+        expect(status).toBe(0);
+    }, 60000);
+});
+
+describe("check output parser", () => {
+    test("a run that died mid-way is an error, not a pass", () => {
+        expect(() => parseCheckOutput("SENTINEL 10.0.0.1:26379 master=10.0.0.1:6379\n")).toThrow(/no RESULT line/);
+    });
+
+    test("disagreeing Sentinels have no agreed master", () => {
+        const report = parseCheckOutput([
+            "SENTINEL 10.0.0.1:26379 master=10.0.0.1:6379",
+            "SENTINEL 10.0.0.2:26379 master=10.0.0.2:6379",
+            "FAIL sentinels disagree on the master: 10.0.0.1:26379=10.0.0.1:6379 10.0.0.2:26379=10.0.0.2:6379",
+            "RESULT fail attempts=7",
+        ].join("\n"));
+        expect(report.ok).toBe(false);
+        expect(report.agreedMaster).toBeUndefined();
+        expect(report.attempts).toBe(7);
+        expect(report.failures).toHaveLength(1);
+    });
+});

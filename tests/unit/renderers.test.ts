@@ -1,0 +1,170 @@
+import { parse } from "yaml";
+import { CLOUD_CONFIG_KEYS, PRIVATE_ADDRESS_PLACEHOLDER, renderCloudConfig } from "../../cloud-init/cloudConfig";
+import { renderRedisConf } from "../../cloud-init/redisConf";
+import { renderSentinelConf } from "../../cloud-init/sentinelConf";
+import { REDIS_PASSWORD, SENTINEL_PASSWORD } from "../support/fixtures";
+import { allHostVariants } from "../support/render";
+
+const directives = (conf: string) => conf.split("\n").filter((l) => l && !l.startsWith("#"));
+
+const REPLICA = {
+    hostName: "rha-redis-1",
+    zone: "eu-west-par-b",
+    bindAddress: "10.42.0.12",
+    port: 6379,
+    role: "replica" as const,
+    masterAddress: "10.42.0.11",
+    password: REDIS_PASSWORD,
+    persistence: "aof+rdb" as const,
+    maxmemory: "1gb",
+    maxmemoryPolicy: "noeviction" as const,
+    minReplicasToWrite: 1,
+    minReplicasMaxLag: 10,
+};
+
+describe("redis.conf", () => {
+    test("binds to the private address and loopback, with auth, persistence and write safety", () => {
+        const lines = directives(renderRedisConf(REPLICA));
+        expect(lines).toEqual(expect.arrayContaining([
+            "bind 10.42.0.12 127.0.0.1 -::1",
+            "protected-mode yes",
+            `requirepass ${REDIS_PASSWORD}`,
+            `masterauth ${REDIS_PASSWORD}`,
+            "appendonly yes",
+            "appendfsync everysec",
+            "save 3600 1 300 100 60 10000",
+            "replicaof 10.42.0.11 6379",
+            "replica-priority 100",
+            "min-replicas-to-write 1",
+            "min-replicas-max-lag 10",
+            "maxmemory 1gb",
+            "maxmemory-policy noeviction",
+        ]));
+    });
+
+    test("the master has no replicaof line but keeps masterauth, since it may be demoted later", () => {
+        const lines = directives(renderRedisConf({ ...REPLICA, role: "master", masterAddress: undefined }));
+        expect(lines.some((l) => l.startsWith("replicaof"))).toBe(false);
+        expect(lines).toContain(`masterauth ${REDIS_PASSWORD}`);
+    });
+
+    test.each([
+        ["aof+rdb", ["appendonly yes", "save 3600 1 300 100 60 10000"]],
+        ["aof", ["appendonly yes", 'save ""']],
+        ["rdb", ["appendonly no", "save 3600 1 300 100 60 10000"]],
+        ["none", ["appendonly no", 'save ""']],
+    ] as const)("persistence %s", (persistence, expected) => {
+        expect(directives(renderRedisConf({ ...REPLICA, persistence }))).toEqual(expect.arrayContaining([...expected]));
+    });
+
+    test("each directive appears once", () => {
+        const names = directives(renderRedisConf(REPLICA)).map((l) => l.split(" ")[0]);
+        expect(names.length).toBe(new Set(names).size);
+    });
+
+    test.each([
+        ["a newline", "abcdefgh12345678\nreplicaof 6.6.6.6 6379"],
+        ["a space", "abcdefgh 12345678"],
+        ["a quote", 'abcdefgh"12345678'],
+        ["a #", "abcdefgh#12345678"],
+    ])("refuses to render a password with %s, whoever calls it", (_what, password) => {
+        expect(() => renderRedisConf({ ...REPLICA, password })).toThrow(/refusing to render the Redis password/);
+        expect(() => renderSentinelConf({ ...SENTINEL, sentinelPassword: password })).toThrow(/refusing to render the Sentinel password/);
+    });
+});
+
+const SENTINEL = {
+    hostName: "rha-redis-1",
+    zone: "eu-west-par-b",
+    bindAddress: "10.42.0.12",
+    port: 26379,
+    masterName: "redis-ha",
+    masterAddress: "10.42.0.11",
+    redisPort: 6379,
+    quorum: 2,
+    redisPassword: REDIS_PASSWORD,
+    sentinelPassword: SENTINEL_PASSWORD,
+    downAfterMilliseconds: 5000,
+    failoverTimeoutMilliseconds: 60000,
+    parallelSyncs: 1,
+};
+
+describe("sentinel.conf", () => {
+    test("monitors the master with the quorum and authenticates both ways", () => {
+        expect(directives(renderSentinelConf(SENTINEL))).toEqual(expect.arrayContaining([
+            "bind 10.42.0.12 127.0.0.1 -::1",
+            "port 26379",
+            `requirepass ${SENTINEL_PASSWORD}`,
+            "sentinel monitor redis-ha 10.42.0.11 6379 2",
+            `sentinel auth-pass redis-ha ${REDIS_PASSWORD}`,
+            "sentinel down-after-milliseconds redis-ha 5000",
+            "sentinel failover-timeout redis-ha 60000",
+            "sentinel parallel-syncs redis-ha 1",
+            "sentinel deny-scripts-reconfig yes",
+        ]));
+    });
+
+    test("says it must never be re-rendered", () => {
+        expect(renderSentinelConf(SENTINEL)).toMatch(/Sentinel rewrites this file at runtime\. Written once at first boot; never re-render it\./);
+    });
+});
+
+describe("#cloud-config user-data", () => {
+    const variants = allHostVariants();
+
+    test.each(variants.map((v) => [v.label, v.files] as const))("%s: only known top-level keys, configs staged root-only", (_label, files) => {
+        expect(files.userData.startsWith("#cloud-config\n")).toBe(true);
+        const document = parse(files.userData);
+        expect(Object.keys(document).sort()).toEqual([...CLOUD_CONFIG_KEYS].sort());
+        for (const file of document.write_files) {
+            if (/\.conf$/.test(file.path) && file.path.startsWith("/etc/redis-ha/")) expect(file.permissions).toBe("0600");
+            // Written as YAML data, so the content survives byte for byte.
+            if (file.path.endsWith("/redis.conf")) expect(file.content).toBe(files.redisConf);
+            if (file.path.endsWith("/sentinel.conf")) expect(file.content).toBe(files.sentinelConf);
+        }
+        expect(document.runcmd).toEqual([["/usr/local/sbin/redis-ha-firstboot"]]);
+    });
+
+    test("installs only the packages a host needs", () => {
+        const packages = Object.fromEntries(variants.map((v) => [v.label, parse(v.files.userData).packages]));
+        expect(packages["colocated master"]).toEqual(["redis-server", "redis-sentinel", "redis-tools"]);
+        expect(packages["data node without Sentinel"]).toEqual(["redis-server", "redis-tools"]);
+        expect(packages["dedicated Sentinel"]).toEqual(["redis-sentinel", "redis-tools"]);
+    });
+
+    test("OS tuning: overcommit, somaxconn and THP off", () => {
+        const document = parse(variants[0].files.userData);
+        const content = (p: string) => document.write_files.find((f: { path: string }) => f.path === p).content;
+        expect(content("/etc/sysctl.d/60-redis-ha.conf")).toMatch(/^vm\.overcommit_memory = 1$/m);
+        expect(content("/etc/sysctl.d/60-redis-ha.conf")).toMatch(/^net\.core\.somaxconn = 1024$/m);
+        expect(content("/etc/systemd/system/redis-ha-thp.service")).toContain("echo never > /sys/kernel/mm/transparent_hugepage/enabled");
+    });
+
+    test("on DigitalOcean the configs carry the placeholder and first boot fills it from the metadata service", () => {
+        const master = variants.find((v) => v.label === "DigitalOcean master")!.files;
+        expect(master.redisConf).toContain(`bind ${PRIVATE_ADDRESS_PLACEHOLDER} 127.0.0.1`);
+        expect(master.sentinelConf).toContain(`sentinel monitor redis-ha ${PRIVATE_ADDRESS_PLACEHOLDER} 6379 2`);
+        const script = parse(master.userData).write_files.find((f: { path: string }) => f.path === "/usr/local/sbin/redis-ha-firstboot").content;
+        expect(script).toContain("169.254.169.254/metadata/v1/interfaces/private/0/ipv4/address");
+        expect(script).toContain(`sed -i "s/${PRIVATE_ADDRESS_PLACEHOLDER}/$address/g"`);
+        const replica = variants.find((v) => v.label === "DigitalOcean replica")!.files;
+        expect(replica.redisConf).toContain("replicaof 10.42.0.2 6379");
+    });
+
+    test("the first-boot script never touches a node that is already installed", () => {
+        const script = parse(variants[1].files.userData).write_files.find((f: { path: string }) => f.path === "/usr/local/sbin/redis-ha-firstboot").content;
+        const lines = script.split("\n");
+        const guard = lines.findIndex((l: string) => l.includes("/var/lib/redis-ha/installed") && l.includes("exit 0"));
+        const firstInstall = lines.findIndex((l: string) => l.startsWith("install "));
+        expect(guard).toBeGreaterThan(0);
+        expect(guard).toBeLessThan(firstInstall);
+    });
+
+    test("refuses a host with nothing to run", () => {
+        expect(() => renderCloudConfig({ hostName: "x", sshAuthorizedKeys: [] })).toThrow(/needs Redis, Sentinel or both/);
+    });
+
+    test.each(variants.map((v) => [v.label, v.files] as const))("snapshot: %s", (_label, files) => {
+        expect(files.userData).toMatchSnapshot();
+    });
+});
