@@ -86,7 +86,7 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                 const runAs = checks.user === "root" ? "bash -s" : "sudo -n bash -s";
                 this.checkCommands.push(
                     new command.remote.Command(
-                        `${name}-check-${host.name}`,
+                        `${host.name}-check`,
                         {
                             connection: {
                                 host: checks.via === "private" ? host.privateAddress : host.publicAddress,

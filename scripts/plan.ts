@@ -8,7 +8,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { RecordedResource, readStackConfig, runProgram } from "./lib/mockCloud";
 
-interface Options { stack: string; json: boolean; out?: string }
+interface Options { stack: string; json: boolean; out?: string; dir?: string }
 
 function parseArgs(argv: string[]): Options {
     const options: Partial<Options> = { json: false };
@@ -17,7 +17,8 @@ function parseArgs(argv: string[]): Options {
         if (arg === "--stack" || arg === "-s") options.stack = argv[++i];
         else if (arg === "--json") options.json = true;
         else if (arg === "--out") options.out = argv[++i];
-        else throw new Error(`unknown argument ${arg}; usage: npm run plan -- --stack <name> [--json] [--out DIR]`);
+        else if (arg === "--dir") options.dir = argv[++i];
+        else throw new Error(`unknown argument ${arg}; usage: npm run plan -- --stack <name> [--json] [--out DIR] [--dir PROJECT_DIR]`);
     }
     if (!options.stack) throw new Error("usage: npm run plan -- --stack <name> [--json] [--out DIR]");
     return options as Options;
@@ -83,6 +84,10 @@ function writeFiles(out: string, resources: RecordedResource[]): string[] {
             const hostDir = path.join(out, r.name);
             write(path.join(hostDir, "user-data"), r.inputs.userData);
             const document = parse(r.inputs.userData);
+            // The two configs again at the top of the host's folder, where a reviewer looks first.
+            for (const file of document.write_files ?? []) {
+                if (/\/(redis|sentinel)\.conf$/.test(file.path)) write(path.join(hostDir, path.basename(file.path)), file.content);
+            }
             for (const file of document.write_files ?? []) write(path.join(hostDir, "files", file.path), file.content);
         }
         if (r.type === "command:remote:Command" && typeof r.inputs.stdin === "string") {
@@ -99,12 +104,10 @@ function table(rows: string[][]): string {
 
 async function main(): Promise<number> {
     const options = parseArgs(process.argv.slice(2));
-    const stackConfig = readStackConfig(options.stack);
-    let run;
-    try {
-        run = await runProgram(stackConfig, () => require("../index"));
-    } catch (e) {
-        console.error(e instanceof Error ? e.message : String(e));
+    const stackConfig = readStackConfig(options.stack, options.dir);
+    const run = await runProgram(stackConfig, () => require("../index"));
+    if (run.error !== undefined) {
+        console.error(run.error instanceof Error ? run.error.message : String(run.error));
         return 2;
     }
     const rows = run.resources.map((r) => ({ type: SHORT_TYPE[r.type] ?? r.type, name: r.name, ...describe(r) }));

@@ -1,7 +1,7 @@
 import * as ovh from "@ovhcloud/pulumi-ovh";
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
-import type { FirewallPolicy, FirewallTarget } from "../core/firewallPolicy";
+import type { FirewallPolicy, FirewallSource, FirewallTarget } from "../core/firewallPolicy";
 import type { TopologyPlan } from "../core/topology";
 import { HostRequest, IGNORE_ON_UPDATE, Platform, PlatformFirewall, PlatformHost, PlatformNetwork } from "./platform";
 
@@ -21,6 +21,10 @@ interface OvhNetwork extends PlatformNetwork {
     subnetId: pulumi.Output<string>;
     serverGroupId: pulumi.Output<string>;
     publicNetworkId: pulumi.Output<string>;
+}
+
+function ruleSourceSlug(source: FirewallSource): string {
+    return source.kind === "cluster" ? "cluster" : source.cidr.replace(/[./]/g, "-");
 }
 
 /**
@@ -83,7 +87,8 @@ export class OvhPlatform implements Platform {
             region,
         }, opts)])) as Record<FirewallTarget, openstack.networking.SecGroup>;
         // "From the cluster" means from any host of this deployment, i.e. a member of the "all" group.
-        const rules = policy.ingress.map((rule, i) => new openstack.networking.SecGroupRule(`${name}-${rule.target}-${rule.port}-${i}`, {
+        // Named by content, not position: adding a CIDR must not rename (and so replace) the other rules.
+        const rules = policy.ingress.map((rule) => new openstack.networking.SecGroupRule(`${name}-${rule.target}-${rule.port}-from-${ruleSourceSlug(rule.source)}`, {
             securityGroupId: groups[rule.target].id,
             direction: "ingress",
             ethertype: "IPv4",

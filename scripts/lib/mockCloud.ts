@@ -12,8 +12,26 @@ import type * as pulumiModule from "@pulumi/pulumi";
 export interface RecordedResource {
     type: string;
     name: string;
+    /** Inputs as the provider would receive them, secrets unwrapped. */
     inputs: Record<string, any>;
+    /** Top-level inputs that arrived as secrets. */
+    secretInputs: string[];
     id: string;
+}
+
+/** Pulumi's wire marker for a secret value (sdk/nodejs/runtime/rpc.ts specialSigKey / specialSecretSig). */
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+function isSecretValue(value: unknown): value is { value: unknown } {
+    return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG;
+}
+
+export function unwrapSecrets(value: any): any {
+    if (isSecretValue(value)) return unwrapSecrets(value.value);
+    if (Array.isArray(value)) return value.map(unwrapSecrets);
+    if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+    return value;
 }
 
 /** What the program would see for one stack: its config as Pulumi hands it over, and which keys are secret. */
@@ -117,8 +135,10 @@ export function installMocks(pulumi: typeof pulumiModule, project: string, stack
     pulumi.runtime.setMocks(
         {
             newResource(args) {
-                const result = cloud.create(args.type, args.name, args.inputs);
-                recorded.push({ type: args.type, name: args.name, inputs: args.inputs, id: result.id });
+                const inputs = unwrapSecrets(args.inputs);
+                const secretInputs = Object.entries(args.inputs ?? {}).filter(([, v]) => isSecretValue(v)).map(([k]) => k);
+                const result = cloud.create(args.type, args.name, inputs);
+                recorded.push({ type: args.type, name: args.name, inputs, secretInputs, id: result.id });
                 return { id: result.id, state: result.state };
             },
             call(args) {
@@ -155,6 +175,8 @@ export interface ProgramRun {
     outputs: Record<string, unknown>;
     /** The exported Outputs themselves, for checks of secretness. */
     exports: Record<string, unknown>;
+    /** What the program threw (e.g. a config validation error), if it did. */
+    error?: unknown;
 }
 
 /**
@@ -166,7 +188,13 @@ export async function runProgram(stackConfig: StackConfig, load: () => Record<st
     const pulumi: typeof pulumiModule = require("@pulumi/pulumi");
     pulumi.runtime.setAllConfig(stackConfig.config, stackConfig.secretKeys);
     const resources = installMocks(pulumi, stackConfig.project, stackConfig.stack);
-    const exports = load();
+    let exports: Record<string, unknown>;
+    try {
+        exports = load();
+    } catch (error) {
+        await settle(resources);
+        return { resources, outputs: {}, exports: {}, error };
+    }
     const outputs: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(exports)) outputs[key] = await valueOf(pulumi, value as any);
     await settle(resources);

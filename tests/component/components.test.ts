@@ -1,0 +1,115 @@
+/**
+ * The three components used as a library, under Pulumi's mocks: options that only the engine sees
+ * (ignoreChanges, dependsOn, parents) are captured with a transformation on the components.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { installMocks, settle, valueOf } from "../../scripts/lib/mockCloud";
+import { SSH_KEY, REDIS_PASSWORD, SENTINEL_PASSWORD } from "../support/fixtures";
+
+const recorded = installMocks(pulumi, "redis-ha", "component-test");
+// Imported after the mocks are in place, as Pulumi's testing guide requires.
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { FirewallRules, RedisReplicaSet, SentinelQuorum, OvhPlatform, DigitalOceanPlatform } = require("../../components") as typeof import("../../components");
+
+interface Seen { type: string; name: string; opts: pulumi.CustomResourceOptions; resource?: pulumi.Resource }
+const seen: Seen[] = [];
+const record: pulumi.ResourceTransformation = (args) => {
+    seen.push({ type: args.type, name: args.name, opts: args.opts });
+    return undefined;
+};
+
+function deployment(name: string, platform: InstanceType<typeof OvhPlatform> | InstanceType<typeof DigitalOceanPlatform>, placement: "colocated" | "dedicated" = "colocated", zones = ["eu-west-par-a", "eu-west-par-b", "eu-west-par-c"]) {
+    const opts = { transformations: [record] };
+    const firewall = new FirewallRules(name, { platform, appCidrs: ["10.42.0.128/25"], adminCidrs: ["203.0.113.10/32"] }, opts);
+    const replicaSet = new RedisReplicaSet(name, {
+        platform, firewall, zones, instanceType: "b3-8", image: "Debian 12", sshPublicKeys: [SSH_KEY],
+        redisPassword: pulumi.secret(REDIS_PASSWORD), sentinel: { password: pulumi.secret(SENTINEL_PASSWORD), placement },
+    }, opts);
+    const quorum = new SentinelQuorum(name, { replicaSet, instanceType: "d2-2", checks: { user: "debian" } }, opts);
+    return { firewall, replicaSet, quorum };
+}
+
+const ovh = new OvhPlatform({ projectId: "5f0e1d2c3b4a59687766554433221100", region: "EU-WEST-PAR" });
+const sessions = deployment("sessions", ovh);
+const cache = deployment("cache", ovh, "dedicated");
+
+beforeAll(async () => {
+    await valueOf(pulumi, cache.quorum.nodes);
+    await valueOf(pulumi, sessions.quorum.checkReports);
+    await settle(recorded);
+});
+
+test("two deployments live in one stack without a name clash", () => {
+    const names = recorded.filter((r) => !r.type.startsWith("redis-ha:")).map((r) => `${r.type}::${r.name}`);
+    expect(new Set(names).size).toBe(names.length);
+    expect(recorded.some((r) => r.name === "sessions-redis-0")).toBe(true);
+    expect(recorded.some((r) => r.name === "cache-redis-0")).toBe(true);
+});
+
+test("user-data changes never replace a VM", () => {
+    const vms = seen.filter((s) => s.type === "openstack:compute/instance:Instance");
+    expect(vms).toHaveLength(3 + 6);
+    for (const vm of vms) expect(vm.opts.ignoreChanges).toEqual(["userData"]);
+});
+
+test("children are parented to their component (URNs carry the component type)", async () => {
+    const urn = await valueOf(pulumi, sessions.replicaSet.hosts[0].resource.urn);
+    expect(urn).toContain("redis-ha:index:RedisReplicaSet$openstack:compute/instance:Instance::sessions-redis-0");
+    const checkUrn = await valueOf(pulumi, sessions.quorum.checkCommands[0].urn);
+    expect(checkUrn).toContain("redis-ha:index:SentinelQuorum$command:remote:Command::sessions-redis-0-check");
+});
+
+test("each check runs only after every host of its deployment exists", () => {
+    const checks = seen.filter((s) => s.type === "command:remote:Command" && s.name.startsWith("cache-"));
+    const hosts = [...cache.replicaSet.hosts, ...cache.quorum.dedicatedHosts].map((h) => h.resource);
+    expect(checks).toHaveLength(3);
+    for (const check of checks) expect(check.opts.dependsOn).toEqual(hosts);
+});
+
+test("hosts wait for their network and firewall", () => {
+    const vm = seen.find((s) => s.name === "sessions-redis-1" && s.type === "openstack:compute/instance:Instance")!;
+    expect((vm.opts.dependsOn as pulumi.Resource[]).length).toBeGreaterThanOrEqual(sessions.replicaSet.network.readyWhen.length);
+});
+
+test("dedicated placement adds three Sentinel VMs of the Sentinel flavor, and only Sentinels on them", async () => {
+    const sentinels = recorded.filter((r) => r.type === "openstack:compute/instance:Instance" && r.name.startsWith("cache-sentinel-"));
+    expect(sentinels.map((s) => [s.name, s.inputs.availabilityZone, s.inputs.flavorName])).toEqual([
+        ["cache-sentinel-0", "eu-west-par-b", "d2-2"],
+        ["cache-sentinel-1", "eu-west-par-c", "d2-2"],
+        ["cache-sentinel-2", "eu-west-par-a", "d2-2"],
+    ]);
+    for (const s of sentinels) {
+        expect(s.inputs.userData).toContain("redis-sentinel");
+        expect(s.inputs.userData).not.toContain("redis.conf");
+    }
+    expect(await valueOf(pulumi, cache.quorum.endpoints)).toEqual(["10.42.0.14:26379", "10.42.0.15:26379", "10.42.0.16:26379"]);
+});
+
+test("the Sentinel password and the Redis password stay secret on the VMs", () => {
+    for (const vm of recorded.filter((r) => r.type === "openstack:compute/instance:Instance")) expect(vm.secretInputs).toContain("userData");
+    for (const check of recorded.filter((r) => r.type === "command:remote:Command")) {
+        expect(check.inputs.stdin).not.toContain(REDIS_PASSWORD);
+        expect(check.inputs.stdin).not.toContain(SENTINEL_PASSWORD);
+    }
+});
+
+describe("bad component args fail naming the arg", () => {
+    const platform = new DigitalOceanPlatform();
+    test("world-open app CIDRs without the opt-in", () => {
+        expect(() => new FirewallRules("open", { platform, appCidrs: ["0.0.0.0/0"], adminCidrs: ["203.0.113.10/32"] })).toThrow(/FirewallRules open: .*appCidrs = "0.0.0.0\/0": would open the port to the whole Internet/s);
+    });
+    test("an even Sentinel count", () => {
+        const firewall = new FirewallRules("even", { platform, appCidrs: ["10.0.0.0/24"], adminCidrs: ["203.0.113.10/32"] });
+        expect(() => new RedisReplicaSet("even", {
+            platform, firewall, zones: ["ams3", "fra1", "lon1"], zoneKind: "datacenter", instanceType: "s-2vcpu-4gb", image: "debian-12-x64",
+            sshPublicKeys: [SSH_KEY], redisPassword: REDIS_PASSWORD, sentinel: { password: SENTINEL_PASSWORD, count: 4 },
+        })).toThrow(/RedisReplicaSet even: .*redis-ha:sentinelCount = 4: must be odd and at least 3/s);
+    });
+    test("a master name with a space", () => {
+        const firewall = new FirewallRules("named", { platform, appCidrs: ["10.0.0.0/24"], adminCidrs: ["203.0.113.10/32"] });
+        expect(() => new RedisReplicaSet("named", {
+            platform, firewall, zones: ["ams3"], zoneKind: "datacenter", instanceType: "s-2vcpu-4gb", image: "debian-12-x64", masterName: "my master",
+            sshPublicKeys: [SSH_KEY], redisPassword: REDIS_PASSWORD, sentinel: { password: SENTINEL_PASSWORD },
+        })).toThrow(/args.masterName "my master" has characters Sentinel rejects/);
+    });
+});

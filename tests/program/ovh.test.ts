@@ -1,0 +1,117 @@
+/** The whole program for the `ovh` stack, under Pulumi's mocks. */
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import { ProgramRun, placeholderSecret, readStackConfig, runProgram } from "../../scripts/lib/mockCloud";
+
+let run: ProgramRun;
+const redisPassword = placeholderSecret("redis-ha:redisPassword");
+const sentinelPassword = placeholderSecret("redis-ha:sentinelPassword");
+
+beforeAll(async () => {
+    run = await runProgram(readStackConfig("ovh"), () => require("../../index"));
+    if (run.error) throw run.error;
+});
+
+const ofType = (type: string) => run.resources.filter((r) => r.type === type);
+
+test("creates exactly the expected resources", () => {
+    const names = run.resources.map((r) => `${r.type} ${r.name}`).sort();
+    const expected = [
+        "redis-ha:index:FirewallRules redis-ha-ovh",
+        "redis-ha:index:RedisReplicaSet redis-ha-ovh",
+        "redis-ha:index:SentinelQuorum redis-ha-ovh",
+        "ovh:CloudProject/networkPrivate:NetworkPrivate redis-ha-ovh-net",
+        "ovh:CloudProject/networkPrivateSubnet:NetworkPrivateSubnet redis-ha-ovh-subnet",
+        "openstack:compute/serverGroup:ServerGroup redis-ha-ovh-anti-affinity",
+        ...["all", "redis", "sentinel"].map((t) => `openstack:networking/secGroup:SecGroup redis-ha-ovh-${t}`),
+        "openstack:networking/secGroupRule:SecGroupRule redis-ha-ovh-all-22-from-203-0-113-10-32",
+        "openstack:networking/secGroupRule:SecGroupRule redis-ha-ovh-redis-6379-from-cluster",
+        "openstack:networking/secGroupRule:SecGroupRule redis-ha-ovh-redis-6379-from-10-42-0-128-25",
+        "openstack:networking/secGroupRule:SecGroupRule redis-ha-ovh-sentinel-26379-from-cluster",
+        "openstack:networking/secGroupRule:SecGroupRule redis-ha-ovh-sentinel-26379-from-10-42-0-128-25",
+        ...[0, 1, 2].flatMap((i) => [
+            `openstack:compute/instance:Instance redis-ha-ovh-redis-${i}`,
+            `openstack:networking/port:Port redis-ha-ovh-redis-${i}-private`,
+            `openstack:networking/port:Port redis-ha-ovh-redis-${i}-public`,
+            `command:remote:Command redis-ha-ovh-redis-${i}-check`,
+        ]),
+    ].sort();
+    expect(names).toEqual(expected);
+});
+
+test("one instance per availability zone, pinned there, in the anti-affinity group, with fixed private ports", () => {
+    const instances = ofType("openstack:compute/instance:Instance");
+    expect(instances.map((i) => i.inputs.availabilityZone)).toEqual(["eu-west-par-a", "eu-west-par-b", "eu-west-par-c"]);
+    expect(instances.every((i) => i.inputs.schedulerHints?.[0]?.group === "redis-ha-ovh-anti-affinity-id")).toBe(true);
+    expect(instances.every((i) => i.inputs.flavorName === "b3-8" && i.inputs.imageName === "Debian 12")).toBe(true);
+    const ports = ofType("openstack:networking/port:Port").filter((p) => p.name.endsWith("-private"));
+    expect(ports.map((p) => p.inputs.fixedIps[0].ipAddress)).toEqual(["10.42.0.11", "10.42.0.12", "10.42.0.13"]);
+    expect(ports.every((p) => p.inputs.networkId === "redis-ha-ovh-net-EU-WEST-PAR-openstack-id")).toBe(true);
+});
+
+test("no Redis, Sentinel or SSH port is open to the world; every port carries the security groups", () => {
+    const rules = ofType("openstack:networking/secGroupRule:SecGroupRule");
+    expect(rules.map((r) => r.inputs.remoteIpPrefix).filter(Boolean)).not.toContain("0.0.0.0/0");
+    expect(rules.map((r) => [r.inputs.portRangeMin, r.inputs.remoteIpPrefix ?? `group:${r.inputs.remoteGroupId}`]).sort()).toEqual([
+        [22, "203.0.113.10/32"],
+        [26379, "10.42.0.128/25"],
+        [26379, "group:redis-ha-ovh-all-id"],
+        [6379, "10.42.0.128/25"],
+        [6379, "group:redis-ha-ovh-all-id"],
+    ]);
+    for (const port of ofType("openstack:networking/port:Port")) {
+        expect(port.inputs.securityGroupIds.sort()).toEqual(["redis-ha-ovh-all-id", "redis-ha-ovh-redis-id", "redis-ha-ovh-sentinel-id"]);
+    }
+});
+
+test("user-data is a secret, and carries the rendered configs of its host", () => {
+    for (const [i, instance] of ofType("openstack:compute/instance:Instance").entries()) {
+        expect(instance.secretInputs).toContain("userData");
+        const files = Object.fromEntries(parse(instance.inputs.userData).write_files.map((f: { path: string; content: string }) => [f.path, f.content]));
+        const redisConf = files["/etc/redis-ha/staged/redis.conf"];
+        expect(redisConf).toContain(`bind 10.42.0.${11 + i} 127.0.0.1 -::1`);
+        expect(redisConf).toContain(`requirepass ${redisPassword}`);
+        expect(redisConf).toContain("maxmemory 5gb");
+        if (i > 0) expect(redisConf).toContain("replicaof 10.42.0.11 6379");
+        expect(files["/etc/redis-ha/staged/sentinel.conf"]).toContain("sentinel monitor redis-ha 10.42.0.11 6379 2");
+    }
+});
+
+test("the checks SSH to each Sentinel host as the image user and verify every Sentinel", () => {
+    const checks = ofType("command:remote:Command");
+    expect(checks).toHaveLength(3);
+    for (const check of checks) {
+        expect(check.inputs.connection.user).toBe("debian");
+        expect(check.inputs.connection.host).toMatch(/^198\.51\.100\.\d+$/);
+        expect(check.inputs.create).toBe("sudo -n bash -s");
+        expect(check.inputs.stdin).toContain("sentinels=('10.42.0.11:26379' '10.42.0.12:26379' '10.42.0.13:26379')");
+        expect(check.inputs.stdin).toContain("expected_replicas=2");
+        // The check reads the passwords on the host; none travels with the command.
+        expect(check.inputs.stdin).not.toContain(redisPassword);
+        expect(check.inputs.stdin).not.toContain(sentinelPassword);
+    }
+});
+
+test("outputs: node table, Sentinel endpoints, client snippets; passwords only inside a secret", () => {
+    expect(run.outputs.masterName).toBe("redis-ha");
+    expect(run.outputs.sentinelEndpoints).toEqual(["10.42.0.11:26379", "10.42.0.12:26379", "10.42.0.13:26379"]);
+    expect(run.outputs.nodes).toEqual([
+        { name: "redis-ha-ovh-redis-0", zone: "eu-west-par-a", initialRole: "master", sentinel: true, privateAddress: "10.42.0.11" },
+        { name: "redis-ha-ovh-redis-1", zone: "eu-west-par-b", initialRole: "replica", sentinel: true, privateAddress: "10.42.0.12" },
+        { name: "redis-ha-ovh-redis-2", zone: "eu-west-par-c", initialRole: "replica", sentinel: true, privateAddress: "10.42.0.13" },
+    ]);
+    const clients = run.outputs.clients as Record<string, string>;
+    expect(Object.keys(clients).sort()).toEqual(["ioredis", "phpredis", "predis", "wordpress"]);
+    expect(clients.wordpress).toContain("WP_REDIS_SENTINEL");
+    expect(run.outputs.clientEnvironment).toEqual({ REDIS_PASSWORD: redisPassword, REDIS_SENTINEL_PASSWORD: sentinelPassword });
+});
+
+test("secrets stay secrets in the stack outputs", async () => {
+    const isSecret = (name: string) => pulumi.isSecret(pulumi.output(run.exports[name]));
+    expect(await isSecret("clientEnvironment")).toBe(true);
+    for (const name of Object.keys(run.exports).filter((n) => n !== "clientEnvironment")) {
+        const plain = JSON.stringify(run.outputs[name]);
+        expect(plain).not.toContain(redisPassword);
+        expect(plain).not.toContain(sentinelPassword);
+    }
+});

@@ -1,0 +1,70 @@
+/** Bad stack config stops the real program before it registers a single resource. */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { readStackConfig, runProgram } from "../../scripts/lib/mockCloud";
+
+const root = path.resolve(__dirname, "../..");
+const cloudInit = spawnSync("cloud-init", ["--version"]).status === 0;
+if (!cloudInit) console.warn("cloud-init is not installed: plan output is NOT schema-checked here. Run `npm run setup`.");
+
+async function runWith(changes: Record<string, string | undefined>) {
+    const stackConfig = readStackConfig("ovh");
+    for (const [key, value] of Object.entries(changes)) {
+        if (value === undefined) delete stackConfig.config[`redis-ha:${key}`];
+        else stackConfig.config[`redis-ha:${key}`] = value;
+    }
+    let result: ReturnType<typeof runProgram> | undefined;
+    jest.isolateModules(() => {
+        result = runProgram(stackConfig, () => require("../../index"));
+    });
+    return result!;
+}
+
+test.each([
+    [{ sentinelCount: "4" }, /redis-ha:sentinelCount = "4": must be odd/],
+    [{ appCidrs: '["0.0.0.0/0"]' }, /redis-ha:appCidrs\[0\] = "0.0.0.0\/0": opens the port to the whole Internet/],
+    [{ redisPassword: "short\nrequirepass x" }, /redis-ha:redisPassword = <secret, 19 characters>: is 19 characters long|redis-ha:redisPassword = <secret, 19 characters>: holds a line break/],
+    [{ sentinals: "3" }, /redis-ha:sentinals = "3": is not a redis-ha setting. Fix: did you mean redis-ha:sentinelCount\?/],
+    [{ zones: '["eu-west-par-a","eu-west-par-b"]' }, /redis-ha:zones = .*would hold the master and 2 of 3 Sentinels/],
+])("%j fails with its named error and creates nothing", async (changes, message) => {
+    const run = await runWith(changes);
+    expect(run.error).toBeDefined();
+    expect(String((run.error as Error).message)).toMatch(message);
+    expect(run.resources).toEqual([]);
+});
+
+describe("npm run plan", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "redis-ha-plan-"));
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const plan = (...args: string[]) =>
+        spawnSync(process.execPath, [path.join(root, "node_modules/ts-node/dist/bin.js"), "--transpile-only", path.join(root, "scripts/plan.ts"), ...args], { cwd: root, encoding: "utf8", timeout: 60000 });
+
+    test("exits non-zero with the validation message on a bad stack config", () => {
+        fs.copyFileSync(path.join(root, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+        fs.writeFileSync(path.join(dir, "Pulumi.bad.yaml"), fs.readFileSync(path.join(root, "Pulumi.ovh.yaml"), "utf8").replace("redis-ha:maxmemory: 5gb", "redis-ha:maxmemory: 5 GB"));
+        const result = plan("--stack", "bad", "--dir", dir);
+        expect(result.status).toBe(2);
+        expect(result.stderr).toMatch(/redis-ha:maxmemory = "5 GB": is not a size/);
+        expect(result.stdout).not.toMatch(/resources/);
+    });
+
+    test.each(["ovh", "do"])("--stack %s --json lists the resources and writes files cloud-init accepts", (stack) => {
+        const out = path.join(dir, `out-${stack}`);
+        const result = plan("--stack", stack, "--json", "--out", out);
+        expect(result.stderr).toBe("");
+        expect(result.status).toBe(0);
+        const report = JSON.parse(result.stdout);
+        const hosts = report.resources.filter((r: { type: string }) => /Instance|Droplet/.test(r.type));
+        expect(new Set(hosts.map((h: { zone: string }) => h.zone)).size).toBe(3);
+        for (const host of hosts) {
+            for (const file of ["user-data", "redis.conf", "sentinel.conf"]) expect(fs.existsSync(path.join(out, host.name, file))).toBe(true);
+            if (cloudInit) {
+                const schema = spawnSync("cloud-init", ["schema", "--config-file", path.join(out, host.name, "user-data")], { encoding: "utf8" });
+                expect(schema.status).toBe(0);
+            }
+        }
+        expect(JSON.stringify(report.outputs)).not.toContain("PLAN-ONLY");
+    });
+});
