@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # redis-server/redis-sentinel/redis-tools: the lab and the check-script tests run the real daemons.
+# openssh-server/openssh-client, nftables, iproute2: the lab's hosts (sshd, firewall, namespaces).
 # cloud-init: `cloud-init schema` validates every rendered user-data. php-cli: `php -l` on the PHP snippets.
-APT_PACKAGES=(redis-server redis-sentinel redis-tools cloud-init php-cli)
+APT_PACKAGES=(redis-server redis-sentinel redis-tools openssh-server openssh-client nftables iproute2 util-linux cloud-init php-cli)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
@@ -17,6 +18,13 @@ if [ ${#missing[@]} -gt 0 ]; then
     as_root=()
     [ "$(id -u)" -eq 0 ] || as_root=(sudo)
     "${as_root[@]}" apt-get update -qq
+    # The packages are wanted for their binaries: keep their services (a Redis on 6379, an sshd on 22)
+    # from starting on this machine, unless the machine already has a policy of its own.
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' | "${as_root[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+        "${as_root[@]}" chmod 755 /usr/sbin/policy-rc.d
+        trap '"${as_root[@]}" rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
     DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
     echo "setup: system packages present (${APT_PACKAGES[*]})"

@@ -2,8 +2,12 @@
  * What we know about each cloud's regions, so that a typo or an impossible spread is caught at
  * preview time instead of by the cloud API half-way through `pulumi up`.
  */
-export type Cloud = "ovh" | "digitalocean";
-export const CLOUDS: readonly Cloud[] = ["ovh", "digitalocean"];
+export type Cloud = "ovh" | "digitalocean" | "lab";
+export const CLOUDS: readonly Cloud[] = ["ovh", "digitalocean", "lab"];
+
+/** The lab: network namespaces on this machine, one per planned VM, in simulated zones. */
+export const LAB_REGION = "lab";
+export const LAB_ZONES: readonly string[] = ["lab-a", "lab-b", "lab-c"];
 
 /** OVHcloud regions with three availability zones (OpenStack AZ names). */
 export const OVH_MULTI_AZ_REGIONS: Readonly<Record<string, readonly string[]>> = {
@@ -36,6 +40,7 @@ export interface RegionZones {
 }
 
 export function regionZones(cloud: Cloud, region: string): RegionZones {
+    if (cloud === "lab") return { known: region === LAB_REGION, zones: LAB_ZONES, zoneKind: "availability-zone" };
     if (cloud === "ovh") {
         const multi = OVH_MULTI_AZ_REGIONS[region];
         if (multi) return { known: true, zones: multi, zoneKind: "availability-zone" };
@@ -50,6 +55,7 @@ export function regionZones(cloud: Cloud, region: string): RegionZones {
 }
 
 export function knownRegions(cloud: Cloud): string[] {
+    if (cloud === "lab") return [LAB_REGION];
     return cloud === "ovh"
         ? [...Object.keys(OVH_MULTI_AZ_REGIONS), ...OVH_SINGLE_AZ_REGIONS]
         : [...DIGITALOCEAN_DATACENTERS];
@@ -72,4 +78,5 @@ export const CLOUD_DEFAULTS: Readonly<Record<Cloud, CloudDefaults>> = {
         image: "debian-12-x64",
         sshUser: "root",
     },
+    lab: { region: LAB_REGION, instanceType: "namespace", sentinelInstanceType: "namespace", image: "this-machine", sshUser: "root" },
 };

@@ -80,7 +80,7 @@ export interface SettingSchema {
 }
 
 export const SETTINGS_SCHEMA: readonly SettingSchema[] = [
-    { key: "cloud", type: "string", default: "ovh", description: "Where to deploy: ovh (OVHcloud Public Cloud, OpenStack) or digitalocean." },
+    { key: "cloud", type: "string", default: "ovh", description: "Where to deploy: ovh (OVHcloud Public Cloud, OpenStack), digitalocean, or lab (network namespaces on this machine)." },
     { key: "region", type: "string", defaultText: "EU-WEST-PAR (ovh), nyc3 (digitalocean)", description: "OVHcloud region, or the DigitalOcean datacenter that holds the master." },
     { key: "zones", type: "array", defaultText: "every zone of the region (ovh); [region] (digitalocean)", description: "Availability zones to spread over (ovh), or DigitalOcean datacenters joined by VPC peering." },
     { key: "replicaCount", type: "integer", default: 2, description: "Replicas of the master (1 to 8). Each is a failover candidate." },
@@ -94,7 +94,7 @@ export const SETTINGS_SCHEMA: readonly SettingSchema[] = [
     { key: "sentinelInstanceType", type: "string", defaultText: "d2-2 (ovh), s-1vcpu-1gb (digitalocean)", description: "Flavor or size of dedicated Sentinel VMs (placement dedicated only)." },
     { key: "image", type: "string", defaultText: "Debian 12 (ovh), debian-12-x64 (digitalocean)", description: "Debian 12 image name (ovh) or slug (digitalocean)." },
     { key: "sshUser", type: "string", defaultText: "debian (ovh), root (digitalocean)", description: "The image's login user, used by the post-deploy checks." },
-    { key: "sshPublicKeys", type: "array", required: true, description: "OpenSSH public keys allowed to log in (ssh-ed25519, ssh-rsa or ecdsa-sha2-*)." },
+    { key: "sshPublicKeys", type: "array", description: "OpenSSH public keys allowed to log in (ssh-ed25519, ssh-rsa or ecdsa-sha2-*). Required on ovh and digitalocean; the lab adds a key it generates." },
     { key: "adminCidrs", type: "array", required: true, description: "IPv4 CIDRs allowed to reach SSH (22): operators and the machine that runs pulumi up." },
     { key: "appCidrs", type: "array", required: true, description: "IPv4 CIDRs of the application servers allowed to reach Redis and Sentinel." },
     { key: "allowWorldAccess", type: "boolean", default: false, description: "Explicit opt-in to 0.0.0.0/0 in adminCidrs or appCidrs. Leave false." },
@@ -256,18 +256,18 @@ export function validateStackConfig(raw: Readonly<Record<string, string>>): Vali
             problem("region", showValue(region), `is not a ${cloud} region redis-ha knows`,
                 `use one of ${knownRegions(cloud).join(", ")}: pulumi config set ${FULL("region")} ${defaults.region}`);
         } else if (zones === undefined) {
-            zones = cloud === "ovh" ? [...rz.zones] : [region];
+            zones = cloud === "digitalocean" ? [region] : [...rz.zones];
         } else {
             if (zones.length === 0) problem("zones", showValue(raw.zones), "is empty", `remove it to use every zone: pulumi config rm ${FULL("zones")}`);
             const duplicates = zones.filter((z, i) => zones!.indexOf(z) !== i);
             if (duplicates.length > 0) problem("zones", showValue(raw.zones), `lists ${duplicates.join(", ")} more than once`, "list each zone once");
             const unknown = zones.filter((z) => !rz.zones.includes(z));
-            if (cloud === "ovh" && zones.length > rz.zones.length) {
+            if (cloud !== "digitalocean" && zones.length > rz.zones.length) {
                 problem("zones", showValue(raw.zones), `asks for ${zones.length} zones but ${region} has ${rz.zones.length} (${rz.zones.join(", ")})`,
                     `list at most ${rz.zones.length}, or choose a 3-AZ region such as EU-WEST-PAR`);
             } else if (unknown.length > 0) {
-                problem("zones", showValue(raw.zones), `${unknown.join(", ")} ${unknown.length === 1 ? "is" : "are"} not ${cloud === "ovh" ? `a zone of ${region}` : "a DigitalOcean datacenter"}`,
-                    `use ${cloud === "ovh" ? rz.zones.join(", ") : `datacenters from ${rz.zones.join(", ")}`}`);
+                problem("zones", showValue(raw.zones), `${unknown.join(", ")} ${unknown.length === 1 ? "is" : "are"} not ${cloud === "digitalocean" ? "a DigitalOcean datacenter" : `a zone of ${region}`}`,
+                    `use ${cloud === "digitalocean" ? `datacenters from ${rz.zones.join(", ")}` : rz.zones.join(", ")}`);
             } else if (cloud === "digitalocean" && zones.length > 0 && zones[0] !== region) {
                 problem("zones", showValue(raw.zones), `must start with the region ${region} (the master's datacenter)`,
                     `pulumi config set --path '${FULL("zones")}[0]' ${region}`);
@@ -327,7 +327,7 @@ export function validateStackConfig(raw: Readonly<Record<string, string>>): Vali
     const sshUser = text("sshUser", defaults.sshUser, /^[a-z_][a-z0-9_-]{0,31}$/, "a Unix user name");
 
     const sshPublicKeys = list("sshPublicKeys");
-    if (raw.sshPublicKeys === undefined) {
+    if (raw.sshPublicKeys === undefined && cloud !== "lab") {
         problem("sshPublicKeys", "(unset)", "is required: the checks and operators log in with these keys",
             `pulumi config set --path '${FULL("sshPublicKeys")}[0]' "$(cat ~/.ssh/id_ed25519.pub)"`);
     } else if (sshPublicKeys) {
@@ -423,7 +423,7 @@ export function validateStackConfig(raw: Readonly<Record<string, string>>): Vali
         const spread = checkZoneSpread(input);
         for (const p of spread.problems) problems.push(p);
         warnings.push(...spread.warnings);
-        const addressProblem = planAddresses(cloud === "ovh" ? "static" : "dynamic", privateNetworkCidr, replicaCount + 1 + (sentinelPlacement === "dedicated" ? sentinelCount! : 0), zones.length);
+        const addressProblem = planAddresses(cloud === "digitalocean" ? "dynamic" : "static", privateNetworkCidr, replicaCount + 1 + (sentinelPlacement === "dedicated" ? sentinelCount! : 0), zones.length);
         if (addressProblem.problem) problems.push(addressProblem.problem);
     }
 
@@ -434,7 +434,7 @@ export function validateStackConfig(raw: Readonly<Record<string, string>>): Vali
             sentinelPlacement: sentinelPlacement!, quorum: quorum!, downAfterMilliseconds: downAfterMilliseconds!,
             failoverTimeoutMilliseconds: failoverTimeoutMilliseconds!, parallelSyncs: parallelSyncs!,
             instanceType: instanceType!, sentinelInstanceType: sentinelInstanceType!, image: image!, sshUser: sshUser!,
-            sshPublicKeys: sshPublicKeys!, adminCidrs: adminCidrs!, appCidrs: appCidrs!, allowWorldAccess: allowWorldAccess!,
+            sshPublicKeys: sshPublicKeys ?? [], adminCidrs: adminCidrs!, appCidrs: appCidrs!, allowWorldAccess: allowWorldAccess!,
             privateNetworkCidr, maxmemory: maxmemory!.toLowerCase(), maxmemoryPolicy: maxmemoryPolicy!, persistence: persistence!,
             minReplicasToWrite: minReplicasToWrite!, minReplicasMaxLag: minReplicasMaxLag!, masterName: masterName!,
             redisPort: redisPort!, sentinelPort: sentinelPort!, checks: checks!, checkTimeoutSeconds: checkTimeoutSeconds!,

@@ -16,5 +16,7 @@ export function platformFor(settings: Pick<StackSettings, "cloud" | "region" | "
             return new OvhPlatform({ projectId: settings.ovhProjectId!, region: settings.region, vlanId: settings.ovhVlanId });
         case "digitalocean":
             return new DigitalOceanPlatform();
+        case "lab":
+            throw new Error("cloud lab is run by `npm run lab -- up` (see the README); it has no Pulumi platform adapter yet");
     }
 }

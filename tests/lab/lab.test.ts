@@ -1,0 +1,249 @@
+/**
+ * The lab, for real: network namespaces, nftables, sshd, Debian's redis-server and redis-sentinel
+ * started from the rendered files. Healthy passes the checks; each fault fails them with a message
+ * that names it; the firewall admits the app and stops an outsider; a master crash fails over while
+ * an ioredis client in the app namespace keeps writing, and nothing acknowledged is lost.
+ */
+import { ChildProcessWithoutNullStreams, spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { IOREDIS_RECOMMENDED_OPTIONS } from "../../components/core/clientConfig";
+import { parseReplicationInfo } from "../../components/core/checkOutput";
+import { Lab, labUnavailableReason } from "../../lab/runtime";
+import { run, sleep } from "../../lab/shell";
+
+const unavailable = labUnavailableReason();
+if (unavailable) {
+    console.warn(`\n!!! SKIPPED: the lab tests did NOT run: ${unavailable} !!!\n`);
+}
+const maybe = unavailable ? describe.skip : describe;
+
+const id = `t${process.pid.toString(36)}`;
+jest.setTimeout(120000);
+
+maybe("the lab", () => {
+    let lab: Lab;
+    const host = (i: number) => lab.network.hosts[i];
+    const redisAddress = (i: number) => `${host(i).address}:${lab.settings.redisPort}`;
+
+    beforeAll(async () => {
+        lab = await Lab.up({ stack: "lab", id, overrides: { checkTimeoutSeconds: "60" } });
+    }, 120000);
+
+    afterAll(async () => {
+        await lab?.down();
+        // Nothing may be left behind: no namespace, no process in one, no state.
+        const namespaces = run(["ip", "netns", "list"]).stdout;
+        expect(namespaces).not.toContain(`rha-${id}-`);
+        expect(fs.existsSync(lab.dir)).toBe(false);
+        expect(Lab.open({ id })).toBeUndefined();
+    }, 60000);
+
+    const failuresOf = async (timeoutSeconds = 3) => {
+        const check = await lab.check(timeoutSeconds);
+        expect(check.ok).toBe(false);
+        return check.failures.join("\n");
+    };
+    const expectHealthy = async (timeoutSeconds = 30) => {
+        const check = await lab.check(timeoutSeconds);
+        expect(check.failures).toEqual([]);
+        expect(check.ok).toBe(true);
+        return check;
+    };
+
+    test("comes up healthy from the planner's hosts, zones and addresses, and says what it left out", async () => {
+        expect(lab.network.hosts.map((h) => [h.namespace, h.plan.zone, h.address])).toEqual([
+            [`rha-${id}-redis-0`, "lab-a", "10.42.0.11"],
+            [`rha-${id}-redis-1`, "lab-b", "10.42.0.12"],
+            [`rha-${id}-redis-2`, "lab-c", "10.42.0.13"],
+        ]);
+        const check = await expectHealthy();
+        expect(check.reports).toHaveLength(3);
+        expect(check.reports.every((r) => r.report?.agreedMaster === redisAddress(0))).toBe(true);
+        const table = lab.table(check);
+        expect(table).toMatch(new RegExp(`rha-${id}-redis-0\\s+lab-a\\s+master\\s+10\\.42\\.0\\.11\\s+2 replicas online`));
+        expect(lab.skipped.join("\n")).toMatch(/sysctl.*would change this machine/);
+        expect(lab.skipped.join("\n")).toMatch(/packages \(redis-server, redis-sentinel, redis-tools\)/);
+    });
+
+    test("each host runs from exactly the rendered files, at Debian's paths, as user redis", async () => {
+        const userData = fs.readFileSync(path.join(lab.dir, "hosts", host(1).namespace, "user-data"), "utf8");
+        const shown = await lab.ssh(host(1).namespace, "cat /etc/redis/redis.conf; id -un; stat -c '%U %a' /etc/redis/redis.conf; ps -o user= -C redis-server");
+        expect(shown.status).toBe(0);
+        const redisConf = fs.readFileSync(path.join(lab.dir, "hosts", host(1).namespace, "etc-redis", "redis.conf"), "utf8");
+        expect(userData).toContain(redisConf.split("\n").find((l) => l.startsWith("replicaof")));
+        expect(shown.stdout).toContain("replicaof 10.42.0.11 6379");
+        expect(shown.stdout).toMatch(/^root$/m);
+        expect(shown.stdout).toMatch(/^redis 640$/m);
+        expect(shown.stdout).toMatch(/^redis$/m);
+    });
+
+    test("unauthenticated commands are refused on 6379 and 26379", async () => {
+        const app = lab.network.app.namespace;
+        const onRedis = await lab.redisCli(app, host(0).address, lab.settings.redisPort, ["SET", "k", "v"]);
+        expect(onRedis.stdout + onRedis.stderr).toMatch(/NOAUTH/);
+        const onSentinel = await lab.redisCli(app, host(0).address, lab.settings.sentinelPort, ["SENTINEL", "masters"]);
+        expect(onSentinel.stdout + onSentinel.stderr).toMatch(/NOAUTH/);
+        const wrong = await lab.redisCli(app, host(0).address, lab.settings.redisPort, ["PING"], "not-the-password-123");
+        expect(wrong.stdout + wrong.stderr).toMatch(/WRONGPASS|invalid username-password/);
+    });
+
+    test("the firewall admits the app to Redis and Sentinel, and nobody else than admins to SSH", async () => {
+        const { redisPassword, sentinelPassword } = lab.secrets;
+        const app = lab.network.app.namespace;
+        expect((await lab.redisCli(app, host(0).address, lab.settings.redisPort, ["PING"], redisPassword)).stdout.trim()).toBe("PONG");
+        expect((await lab.redisCli(app, host(1).address, lab.settings.sentinelPort, ["PING"], sentinelPassword)).stdout.trim()).toBe("PONG");
+        const connect = (from: string, address: string, port: number) =>
+            lab.exec(from, ["timeout", "2", "bash", "-c", `exec 3<>/dev/tcp/${address}/${port}`], { timeoutMs: 5000 });
+        for (const port of [lab.settings.redisPort, lab.settings.sentinelPort, 22]) {
+            const outsider = await connect(lab.network.outsider.namespace, host(0).address, port);
+            expect({ port, status: outsider.status }).toEqual({ port, status: 124 }); // dropped: the connect times out
+        }
+        expect((await connect(app, host(0).address, 22)).status).toBe(124);
+        expect((await connect(lab.network.admin.namespace, host(0).address, 22)).status).toBe(0);
+        expect((await connect(lab.network.admin.namespace, host(0).address, lab.settings.redisPort)).status).toBe(124);
+    });
+
+    test("a replica down fails the check, naming what the master sees", async () => {
+        await lab.stop(host(2).namespace, "redis");
+        try {
+            expect(await failuresOf()).toContain(`master ${redisAddress(0)} sees 1 of 2 replicas online`);
+        } finally {
+            await lab.start(host(2).namespace, "redis");
+        }
+        await expectHealthy();
+    });
+
+    test("a Sentinel down fails the check, naming that Sentinel", async () => {
+        await lab.stop(host(1).namespace, "sentinel");
+        try {
+            expect(await failuresOf()).toContain(`sentinel ${host(1).address}:${lab.settings.sentinelPort} cannot name master ${lab.settings.masterName}`);
+        } finally {
+            await lab.start(host(1).namespace, "sentinel");
+        }
+        await expectHealthy();
+    });
+
+    test("two Sentinels down: the check says there is no quorum", async () => {
+        await lab.stop(host(1).namespace, "sentinel");
+        await lab.stop(host(2).namespace, "sentinel");
+        try {
+            const failures = await failuresOf();
+            expect(failures).toMatch(/SENTINEL CKQUORUM fails: NOQUORUM 1 usable Sentinels/);
+        } finally {
+            await lab.start(host(1).namespace, "sentinel");
+            await lab.start(host(2).namespace, "sentinel");
+        }
+        await expectHealthy();
+    });
+
+    test("Sentinels disagreeing on the master fail the check", async () => {
+        const { redisPassword, sentinelPassword } = lab.secrets;
+        const app = lab.network.app.namespace; // Sentinel admits the app CIDRs and the cluster only, not admins
+        const sentinel = (i: number, args: string[]) => lab.redisCli(app, host(i).address, lab.settings.sentinelPort, args, sentinelPassword);
+        // One Sentinel forgets the master and is pointed at a replica instead.
+        const monitor = async (i: number, address: string) => {
+            await sentinel(i, ["SENTINEL", "REMOVE", lab.settings.masterName]);
+            await sentinel(i, ["SENTINEL", "MONITOR", lab.settings.masterName, address, String(lab.settings.redisPort), String(lab.plan.quorum)]);
+            await sentinel(i, ["SENTINEL", "SET", lab.settings.masterName, "auth-pass", redisPassword]);
+            await sentinel(i, ["SENTINEL", "SET", lab.settings.masterName, "down-after-milliseconds", String(lab.settings.downAfterMilliseconds)]);
+        };
+        await monitor(2, host(1).address);
+        try {
+            expect(await failuresOf()).toMatch(new RegExp(`sentinels disagree on the master: .*=${redisAddress(0).replace(/\./g, "\\.")}.*=${redisAddress(1).replace(/\./g, "\\.")}`));
+        } finally {
+            await monitor(2, host(0).address);
+        }
+        await expectHealthy(60);
+    });
+
+    test("a wrong Redis password in a Sentinel fails the check on that host", async () => {
+        const { redisPassword, sentinelPassword } = lab.secrets;
+        const app = lab.network.app.namespace; // Sentinel admits the app CIDRs and the cluster only, not admins
+        const setAuth = (password: string) =>
+            lab.redisCli(app, host(1).address, lab.settings.sentinelPort, ["SENTINEL", "SET", lab.settings.masterName, "auth-pass", password], sentinelPassword);
+        expect((await setAuth("Wrong-password-0123456789")).stdout.trim()).toBe("OK");
+        try {
+            const failures = await failuresOf();
+            expect(failures).toMatch(new RegExp(`${host(1).namespace}: master ${redisAddress(0).replace(/\./g, "\\.")} \\(named by the Sentinels\\) is not serving as master: .*(WRONGPASS|invalid username-password)`));
+        } finally {
+            await setAuth(redisPassword);
+        }
+        await expectHealthy();
+    });
+
+    test("a master crash under write load fails over: writes resume, nothing acknowledged is lost, the old master rejoins as a replica", async () => {
+        const { redisPassword, sentinelPassword } = lab.secrets;
+        const writerConfig = {
+            sentinels: lab.network.hosts.filter((h) => h.plan.sentinel).map((h) => ({ host: h.address, port: lab.settings.sentinelPort })),
+            masterName: lab.settings.masterName,
+            options: IOREDIS_RECOMMENDED_OPTIONS,
+            intervalMs: 20,
+            maxSeconds: 90,
+        };
+        const writer: ChildProcessWithoutNullStreams = spawn("ip", ["netns", "exec", lab.network.app.namespace, process.execPath, path.join(__dirname, "../support/writer.js"), JSON.stringify(writerConfig)], {
+            env: { ...process.env, REDIS_PASSWORD: redisPassword, REDIS_SENTINEL_PASSWORD: sentinelPassword, NODE_PATH: path.resolve(__dirname, "../../node_modules") },
+        });
+        const acked: number[] = [];
+        const ackTimes: number[] = [];
+        let stdout = "";
+        writer.stdout.on("data", (d: Buffer) => {
+            stdout += d.toString();
+            const lines = stdout.split("\n");
+            stdout = lines.pop()!;
+            for (const line of lines) {
+                const m = /^ack (\d+) (\d+)$/.exec(line);
+                if (m) {
+                    acked.push(Number(m[1]));
+                    ackTimes.push(Number(m[2]));
+                }
+            }
+        });
+        const finished = new Promise<void>((resolve) => writer.on("exit", () => resolve()));
+        const waitFor = async (what: string, predicate: () => boolean | Promise<boolean>, timeoutMs: number) => {
+            const until = Date.now() + timeoutMs;
+            while (Date.now() < until) {
+                if (await predicate()) return;
+                await sleep(100);
+            }
+            throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+        };
+        const askSentinel = async (i: number) => (await lab.redisCli(lab.network.app.namespace, host(i).address, lab.settings.sentinelPort, ["SENTINEL", "get-master-addr-by-name", lab.settings.masterName], sentinelPassword)).stdout.trim().split("\n").join(":");
+        try {
+            await waitFor("the writer's first acknowledged writes", () => acked.length >= 20, 20000);
+            const crashAt = Date.now();
+            await lab.stop(host(0).namespace, "redis", "SIGKILL");
+            await waitFor("every Sentinel to name a new master", async () => {
+                const views = await Promise.all([1, 2].map(askSentinel));
+                return views.every((v) => v !== redisAddress(0) && v === views[0] && /:\d+$/.test(v));
+            }, 60000);
+            const newMaster = await askSentinel(1);
+            expect([redisAddress(1), redisAddress(2)]).toContain(newMaster);
+            const resumed = acked.length;
+            await waitFor("writes to flow again after the failover", () => ackTimes.length > resumed + 50, 30000);
+            const firstAfter = ackTimes.find((t) => t > crashAt)!;
+            const lastBefore = [...ackTimes].reverse().find((t) => t <= crashAt)!;
+            console.log(`failover: client-observed write gap ${firstAfter - lastBefore} ms (down-after ${lab.settings.downAfterMilliseconds} ms)`);
+
+            writer.kill("SIGTERM");
+            await finished;
+            const [address, port] = newMaster.split(":");
+            const stored = await lab.redisCli(lab.network.app.namespace, address, Number(port), ["LRANGE", "writes", "0", "-1"], redisPassword);
+            const present = new Set(stored.stdout.split("\n").filter(Boolean).map(Number));
+            const lost = acked.filter((n) => !present.has(n));
+            expect({ acknowledged: acked.length, lost }).toEqual({ acknowledged: acked.length, lost: [] });
+
+            // The old master comes back with its old data and must end up a replica of the new one.
+            await lab.start(host(0).namespace, "redis");
+            await waitFor("the old master to rejoin as a replica", async () => {
+                const info = await lab.redisCli(lab.network.app.namespace, host(0).address, lab.settings.redisPort, ["INFO", "replication"], redisPassword);
+                if (info.status !== 0 || !info.stdout.includes("role:")) return false;
+                const replication = parseReplicationInfo(info.stdout);
+                return replication.role === "slave" && replication.masterAddress === newMaster && replication.masterLinkUp === true;
+            }, 60000);
+            await expectHealthy(60);
+        } finally {
+            if (writer.exitCode === null) writer.kill("SIGKILL");
+        }
+    }, 240000);
+});
