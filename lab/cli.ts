@@ -6,16 +6,18 @@ import { run } from "./shell";
 import { Lab, labUnavailableReason } from "./runtime";
 
 function usage(): never {
-    console.error("usage: npm run lab -- up|status|down [--stack NAME]");
+    console.error("usage: npm run lab -- up|status|down [--stack NAME]\n       npm run lab -- crash|start HOST redis|sentinel [--stack NAME]");
     process.exit(64);
 }
 
 async function main(): Promise<number> {
     const [command, ...rest] = process.argv.slice(2);
     let stack = "lab";
+    const positional: string[] = [];
     for (let i = 0; i < rest.length; i++) {
         if (rest[i] === "--stack" || rest[i] === "-s") stack = rest[++i] ?? usage();
-        else usage();
+        else if (rest[i].startsWith("-")) usage();
+        else positional.push(rest[i]);
     }
     const log = (line: string) => console.log(line);
     switch (command) {
@@ -26,7 +28,7 @@ async function main(): Promise<number> {
             for (const line of lab.skipped) console.log(`  - skipped ${line}`);
             console.log(`\n${lab.table(await lab.check(10))}`);
             console.log(`\nnamespaces: ${lab.network.app.namespace} (app, ${lab.network.app.address}), ${lab.network.outsider.namespace} (outsider, ${lab.network.outsider.address}), ${lab.network.admin.namespace} (admin, ${lab.network.admin.address})`);
-            console.log(`try: ip netns exec ${lab.network.app.namespace} redis-cli -h ${lab.plan.master.privateAddress} -p ${lab.settings.sentinelPort === 26379 ? 26379 : lab.settings.sentinelPort} PING   (refused: NOAUTH)`);
+            console.log(`try: ip netns exec ${lab.network.app.namespace} redis-cli -h ${lab.plan.master.privateAddress} -p ${lab.settings.redisPort} PING   (NOAUTH: the passwords are in ${lab.dir}/secrets.json, root only)`);
             return 0;
         }
         case "status": {
@@ -65,6 +67,21 @@ async function main(): Promise<number> {
                 run(["ip", "netns", "del", namespace], { allowFailure: true });
             }
             console.log(stale.length ? `lab ${stack}: removed leftover namespaces ${stale.join(", ")}` : `lab ${stack} is not up (nothing to remove)`);
+            return 0;
+        }
+        case "crash":
+        case "start": {
+            // The failover drill: SIGKILL a service (a crash, not a clean shutdown), or start it again.
+            const [host, kind] = positional;
+            if (!host || (kind !== "redis" && kind !== "sentinel")) usage();
+            const lab = Lab.open({ stack, log });
+            if (!lab) {
+                console.error(`lab ${stack} is not up; start it with: npm run lab -- up`);
+                return 1;
+            }
+            if (command === "crash") await lab.stop(host, kind, "SIGKILL");
+            else await lab.start(host, kind);
+            console.log(`${host}: ${kind} ${command === "crash" ? "killed (SIGKILL)" : "started"}`);
             return 0;
         }
         default:
