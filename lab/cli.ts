@@ -2,8 +2,7 @@
  * npm run lab -- up [--stack lab] | status | down
  * Brings the stack's topology up on this machine, reruns its checks, or removes everything it made.
  */
-import { run } from "./shell";
-import { Lab, labUnavailableReason } from "./runtime";
+import { Lab, labNamespaces, labUnavailableReason, removeNamespaces } from "./runtime";
 
 function usage(): never {
     console.error("usage: npm run lab -- up|status|down [--stack NAME]\n       npm run lab -- crash|start HOST redis|sentinel [--stack NAME]");
@@ -59,13 +58,8 @@ async function main(): Promise<number> {
                 return 0;
             }
             // No state (removed by hand?): namespaces are still ours by name.
-            const stale = run(["ip", "netns", "list"], { allowFailure: true }).stdout.split("\n").map((l) => l.split(" ")[0]).filter((n) => n.startsWith(`rha-${stack}-`));
-            for (const namespace of stale) {
-                for (const pid of run(["ip", "netns", "pids", namespace], { allowFailure: true }).stdout.split("\n").filter(Boolean)) {
-                    try { process.kill(Number(pid), "SIGKILL"); } catch { /* gone */ }
-                }
-                run(["ip", "netns", "del", namespace], { allowFailure: true });
-            }
+            const stale = labNamespaces(`rha-${stack}`);
+            removeNamespaces(stale);
             console.log(stale.length ? `lab ${stack}: removed leftover namespaces ${stale.join(", ")}` : `lab ${stack} is not up (nothing to remove)`);
             return 0;
         }

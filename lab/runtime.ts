@@ -38,6 +38,31 @@ export function labUnavailableReason(): string | undefined {
     return undefined;
 }
 
+/** Namespaces of a lab: those it recorded, and any named with its prefix (in case the state was lost). */
+export function labNamespaces(namePrefix: string, recorded: readonly string[] = []): string[] {
+    const existing = run(["ip", "netns", "list"], { allowFailure: true }).stdout.split("\n").map((l) => l.split(" ")[0]).filter(Boolean);
+    return existing.filter((n) => recorded.includes(n) || n.startsWith(`${namePrefix}-`));
+}
+
+/** Kills whatever runs inside the given namespaces (only the lab starts anything there), then deletes them. */
+export function removeNamespaces(namespaces: readonly string[]): void {
+    const killed: number[] = [];
+    for (const namespace of namespaces) {
+        for (const pid of run(["ip", "netns", "pids", namespace], { allowFailure: true }).stdout.split("\n").filter(Boolean).map(Number)) {
+            try {
+                process.kill(pid, "SIGKILL");
+                killed.push(pid);
+            } catch {
+                // already gone
+            }
+        }
+        run(["ip", "netns", "del", namespace], { allowFailure: true });
+    }
+    // SIGKILL is asynchronous: return only once they are gone, so "down" means down (bounded: 5 s).
+    const until = Date.now() + 5000;
+    while (killed.some(processAlive) && Date.now() < until) run(["sleep", "0.05"]);
+}
+
 export interface LabOptions {
     /** Stack whose Pulumi.<stack>.yaml describes the lab. Default "lab". */
     stack?: string;
@@ -492,20 +517,7 @@ export class Lab {
             }
             if (processAlive(processes.holder)) process.kill(processes.holder!, "SIGKILL");
         }
-        // Anything else still inside our namespaces was started in them by us (or by a test through us).
-        const ours = new Set(this.state.namespaces);
-        const existing = run(["ip", "netns", "list"], { allowFailure: true }).stdout.split("\n").map((l) => l.split(" ")[0]).filter(Boolean);
-        for (const namespace of existing.filter((n) => ours.has(n) || n.startsWith(`${this.state.namePrefix}-`))) {
-            const pids = run(["ip", "netns", "pids", namespace], { allowFailure: true }).stdout.split("\n").filter(Boolean).map(Number);
-            for (const pid of pids) {
-                try {
-                    process.kill(pid, "SIGKILL");
-                } catch {
-                    // already gone
-                }
-            }
-            run(["ip", "netns", "del", namespace], { allowFailure: true });
-        }
+        removeNamespaces(labNamespaces(this.state.namePrefix, this.state.namespaces));
         fs.rmSync(this.state.dir, { recursive: true, force: true });
     }
 }
