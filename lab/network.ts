@@ -19,6 +19,8 @@ export interface LabEndpoint {
 export interface LabNetwork {
     /** The namespace that holds the bridge; nothing in it routes anywhere. */
     bridgeNamespace: string;
+    /** The private network, e.g. 10.42.0.0/24. */
+    subnet: string;
     prefixLength: number;
     hosts: Array<LabEndpoint & { plan: HostPlan }>;
     app: LabEndpoint;
@@ -74,6 +76,7 @@ export function planLabNetwork(plan: TopologyPlan, namePrefix: string, settings:
     if (!outsiderAddress) throw new Error(`every address of ${network.text} is allowed by appCidrs or adminCidrs; the lab needs one outside them for its outsider`);
     return {
         bridgeNamespace: `${namePrefix}-net`,
+        subnet: network.text,
         prefixLength: network.prefix,
         hosts: plan.hosts.map((h, i) => ({ namespace: h.name, address: h.privateAddress!, bridgePort: `vh${i}`, plan: h })),
         app: { namespace: `${namePrefix}-app`, address: appAddress, bridgePort: "vapp" },

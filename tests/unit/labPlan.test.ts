@@ -19,6 +19,7 @@ describe("lab network plan", () => {
         // The outsider is on the same wire but outside every allowed CIDR.
         expect(network.outsider.address).toBe("10.42.0.254");
         expect(network.prefixLength).toBe(24);
+        expect(network.subnet).toBe("10.42.0.0/24");
         expect([...network.hosts, network.app, network.admin, network.outsider].every((e) => e.bridgePort.length <= 15)).toBe(true);
     });
 

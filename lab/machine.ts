@@ -1,0 +1,312 @@
+/**
+ * The lab's machinery, one resource at a time: the network (a bridge in a namespace of its own,
+ * plus the app, admin and outsider namespaces), and hosts (a namespace per planned VM, booted from
+ * its user-data). `npm run lab` drives it all at once; the Pulumi engine drives it per resource
+ * through `lab/engine.ts`. Every host keeps its own state file, so hosts can be created in parallel.
+ */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { DEBIAN_PATHS } from "../cloud-init/paths";
+import { cidrsOverlap, parseCidr } from "../components/core/cidr";
+import type { HostPlan } from "../components/core/topology";
+import type { LabEndpoint, LabNetwork } from "./network";
+import { run, sleep } from "./shell";
+
+export type ProcessKind = "redis" | "sentinel" | "sshd";
+export type LabHost = LabEndpoint & { plan: HostPlan };
+
+/** What every lab operation needs to know about the lab it works on. */
+export interface LabSpec {
+    id: string;
+    /** The lab's state directory (root only). */
+    dir: string;
+    /** Prefix of every namespace the lab creates. */
+    namePrefix: string;
+    network: LabNetwork;
+    redisPort: number;
+    sentinelPort: number;
+    /**
+     * A veth from this machine's own namespace into the lab's bridge, at this address (inside
+     * adminCidrs): how the Pulumi engine's SSH checks reach the hosts, as they would a cloud's.
+     */
+    rootLink?: { address: string; device: string };
+}
+
+interface HostState {
+    namespace: string;
+    processes: Partial<Record<ProcessKind | "holder", number>>;
+    /** Facts of the user-data that only make sense on a full VM, and why the lab leaves them out. */
+    skipped: string[];
+}
+
+export function writeFileAs(file: string, content: string, mode: number, owner?: string): void {
+    fs.writeFileSync(file, content, { mode });
+    fs.chmodSync(file, mode);
+    if (owner) run(["chown", owner, file]);
+}
+
+export function processAlive(pid: number | undefined): boolean {
+    if (!pid) return false;
+    try {
+        process.kill(pid, 0);
+        // A zombie is dead; this machine's PID 1 may be slow to reap what the lab killed.
+        return !fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.startsWith("Z");
+    } catch {
+        return false;
+    }
+}
+
+/** Namespaces of a lab: those named with its prefix, plus any others it recorded. */
+export function labNamespaces(namePrefix: string, recorded: readonly string[] = []): string[] {
+    const existing = run(["ip", "netns", "list"], { allowFailure: true }).stdout.split("\n").map((l) => l.split(" ")[0]).filter(Boolean);
+    return existing.filter((n) => recorded.includes(n) || n.startsWith(`${namePrefix}-`));
+}
+
+/** Kills whatever runs inside the given namespaces (only the lab starts anything there), then deletes them. */
+export function removeNamespaces(namespaces: readonly string[]): void {
+    const killed: number[] = [];
+    for (const namespace of namespaces) {
+        for (const pid of run(["ip", "netns", "pids", namespace], { allowFailure: true }).stdout.split("\n").filter(Boolean).map(Number)) {
+            try {
+                process.kill(pid, "SIGKILL");
+                killed.push(pid);
+            } catch {
+                // already gone
+            }
+        }
+        run(["ip", "netns", "del", namespace], { allowFailure: true });
+    }
+    // SIGKILL is asynchronous: return only once they are gone, so "down" means down (bounded: 5 s).
+    const until = Date.now() + 5000;
+    while (killed.some(processAlive) && Date.now() < until) run(["sleep", "0.05"]);
+}
+
+export const hostDir = (spec: Pick<LabSpec, "dir">, host: string) => path.join(spec.dir, "hosts", host);
+const hostStateFile = (spec: Pick<LabSpec, "dir">, host: string) => path.join(hostDir(spec, host), "state.json");
+
+export function readHostState(spec: Pick<LabSpec, "dir">, host: string): HostState | undefined {
+    const file = hostStateFile(spec, host);
+    return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : undefined;
+}
+
+function saveHostState(spec: Pick<LabSpec, "dir">, host: string, state: HostState): void {
+    writeFileAs(hostStateFile(spec, host), JSON.stringify(state, null, 2), 0o600);
+}
+
+export const labKeyFile = (spec: Pick<LabSpec, "dir">) => path.join(spec.dir, "id_ed25519");
+
+function addNamespace(name: string): void {
+    run(["ip", "netns", "add", name]);
+    run(["ip", "-n", name, "link", "set", "lo", "up"]);
+}
+
+function attach(spec: LabSpec, endpoint: LabEndpoint): void {
+    const bridge = spec.network.bridgeNamespace;
+    run(["ip", "-n", bridge, "link", "add", endpoint.bridgePort, "type", "veth", "peer", "name", "eth0", "netns", endpoint.namespace]);
+    run(["ip", "-n", bridge, "link", "set", endpoint.bridgePort, "master", "br0", "up"]);
+    run(["ip", "-n", endpoint.namespace, "addr", "add", `${endpoint.address}/${spec.network.prefixLength}`, "dev", "eth0"]);
+    run(["ip", "-n", endpoint.namespace, "link", "set", "eth0", "up"]);
+}
+
+/** Refuses to shadow a network this machine already routes: the lab's link must only reach the lab. */
+function checkRootLinkIsFree(spec: LabSpec): void {
+    const ours = parseCidr(`${spec.network.subnet}`);
+    if (!ours.ok) throw new Error(`lab subnet ${spec.network.subnet}: ${ours.reason}`);
+    for (const line of run(["ip", "-4", "route", "show"]).stdout.split("\n")) {
+        const destination = line.split(" ")[0];
+        if (!destination || destination === "default") continue;
+        const parsed = parseCidr(destination.includes("/") ? destination : `${destination}/32`);
+        if (parsed.ok && cidrsOverlap(parsed.cidr, ours.cidr)) {
+            throw new Error(`this machine already routes ${destination} (${line.trim()}), which overlaps the lab's ${spec.network.subnet}; choose another redis-ha:privateNetworkCidr for the lab stack`);
+        }
+    }
+}
+
+/** Creates the lab's wire and the namespaces around the hosts. */
+export function networkUp(spec: LabSpec): void {
+    fs.mkdirSync(spec.dir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(spec.dir, 0o700);
+    if (spec.rootLink) checkRootLinkIsFree(spec);
+    if (!fs.existsSync(labKeyFile(spec))) run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", `redis-ha lab ${spec.id}`, "-f", labKeyFile(spec)]);
+    for (const dir of ["/run/redis", "/run/sentinel", "/run/sshd"]) fs.mkdirSync(dir, { recursive: true });
+    const { network } = spec;
+    addNamespace(network.bridgeNamespace);
+    run(["ip", "-n", network.bridgeNamespace, "link", "add", "br0", "type", "bridge"]);
+    run(["ip", "-n", network.bridgeNamespace, "link", "set", "br0", "up"]);
+    for (const endpoint of [network.app, network.admin, network.outsider]) {
+        addNamespace(endpoint.namespace);
+        attach(spec, endpoint);
+    }
+    if (spec.rootLink) {
+        run(["ip", "link", "add", spec.rootLink.device, "type", "veth", "peer", "name", "vroot", "netns", network.bridgeNamespace]);
+        run(["ip", "-n", network.bridgeNamespace, "link", "set", "vroot", "master", "br0", "up"]);
+        run(["ip", "addr", "add", `${spec.rootLink.address}/${network.prefixLength}`, "dev", spec.rootLink.device]);
+        run(["ip", "link", "set", spec.rootLink.device, "up"]);
+    }
+}
+
+/** Removes every process, namespace, link and file of the lab. Safe to run twice. */
+export function networkDown(spec: Pick<LabSpec, "dir" | "namePrefix" | "rootLink">): void {
+    removeNamespaces(labNamespaces(spec.namePrefix));
+    if (spec.rootLink) run(["ip", "link", "del", spec.rootLink.device], { allowFailure: true });
+    fs.rmSync(spec.dir, { recursive: true, force: true });
+}
+
+/**
+ * Boots one host from its user-data, as cloud-init and the first-boot script would on a VM. A host
+ * that is already up is left alone: like a VM, it is never re-rendered.
+ */
+export async function hostUp(spec: LabSpec, host: LabHost, userData: string, nftables: string): Promise<HostState> {
+    const existing = readHostState(spec, host.namespace);
+    if (existing && processAlive(existing.processes.holder)) return existing;
+    const root = hostDir(spec, host.namespace);
+    fs.mkdirSync(root, { recursive: true });
+    const state: HostState = { namespace: host.namespace, processes: {}, skipped: installFiles(spec, host, userData) };
+    saveHostState(spec, host.namespace, state);
+    addNamespace(host.namespace);
+    attach(spec, host);
+    writeFileAs(path.join(root, "nftables.conf"), nftables, 0o600);
+    run(["ip", "netns", "exec", host.namespace, "nft", "-f", path.join(root, "nftables.conf")]);
+    await startHolder(spec, host);
+    await startService(spec, host, "sshd");
+    if (host.plan.redisRole) await startService(spec, host, "redis");
+    if (host.plan.sentinel) await startService(spec, host, "sentinel");
+    return readHostState(spec, host.namespace)!;
+}
+
+export function hostDown(spec: Pick<LabSpec, "dir">, hostName: string): void {
+    const state = readHostState(spec, hostName);
+    for (const pid of Object.values(state?.processes ?? {})) {
+        if (processAlive(pid)) process.kill(pid!, "SIGKILL");
+    }
+    removeNamespaces([hostName]);
+    fs.rmSync(hostDir(spec, hostName), { recursive: true, force: true });
+}
+
+function installFiles(spec: LabSpec, host: LabHost, userData: string): string[] {
+    const document = parse(userData);
+    const root = hostDir(spec, host.namespace);
+    const dirs = { etc: path.join(root, "etc-redis"), lib: path.join(root, "var-lib-redis"), log: path.join(root, "var-log-redis"), runRedis: path.join(root, "run-redis"), runSentinel: path.join(root, "run-sentinel"), ssh: path.join(root, "ssh") };
+    for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true });
+    for (const d of [dirs.etc, dirs.lib, dirs.log, dirs.runRedis, dirs.runSentinel]) {
+        run(["chown", "redis:redis", d]);
+        fs.chmodSync(d, 0o750);
+    }
+    writeFileAs(path.join(root, "user-data"), userData, 0o600);
+    const skipped = [`packages (${document.packages.join(", ")}): already installed on this machine by npm run setup; every namespace runs the same binaries`];
+    for (const file of document.write_files as Array<{ path: string; content: string }>) {
+        if (file.path.startsWith("/etc/redis-ha/staged/")) {
+            // The first-boot script's install step: into the host's own /etc/redis, owned by redis.
+            writeFileAs(path.join(dirs.etc, path.basename(file.path)), file.content, 0o640, "redis:redis");
+        } else if (file.path.startsWith("/etc/sysctl.d/")) {
+            skipped.push(`${file.path}: sysctls are the kernel's, shared by every namespace; setting them would change this machine`);
+        } else if (file.path.endsWith("redis-ha-thp.service")) {
+            skipped.push(`${file.path}: transparent huge pages are a kernel setting of this machine, not of a namespace`);
+        } else if (file.path.endsWith("redis-ha-firstboot")) {
+            skipped.push(`${file.path}: the lab does its steps itself (install the staged configs, start the services), with no systemd in a namespace`);
+        }
+    }
+    // The user-data's keys, plus the lab's own, as a cloud adds the key pair it was given.
+    const labKey = fs.readFileSync(`${labKeyFile(spec)}.pub`, "utf8").trim();
+    writeFileAs(path.join(dirs.ssh, "authorized_keys"), [...(document.ssh_authorized_keys ?? []), labKey].join("\n") + "\n", 0o600);
+    run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", path.join(dirs.ssh, "ssh_host_ed25519_key")]);
+    writeFileAs(path.join(dirs.ssh, "sshd_config"), [
+        `ListenAddress ${host.address}:22`,
+        `HostKey ${path.join(dirs.ssh, "ssh_host_ed25519_key")}`,
+        `AuthorizedKeysFile ${path.join(dirs.ssh, "authorized_keys")}`,
+        `PidFile ${path.join(dirs.ssh, "sshd.pid")}`,
+        "PermitRootLogin prohibit-password",
+        "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no",
+        "UsePAM no",
+        // The lab's state lives in a checkout whose parents sshd would otherwise have to vet.
+        "StrictModes no",
+        "PrintMotd no",
+        "",
+    ].join("\n"), 0o600);
+    return skipped;
+}
+
+/** A process that owns the host's private mount namespace, where its own dirs sit at Debian's paths. */
+async function startHolder(spec: LabSpec, host: LabEndpoint): Promise<void> {
+    const root = hostDir(spec, host.namespace);
+    const mounts: Array<[string, string]> = [
+        [path.join(root, "etc-redis"), path.dirname(DEBIAN_PATHS.redisConf)],
+        [path.join(root, "var-lib-redis"), DEBIAN_PATHS.dataDir],
+        [path.join(root, "var-log-redis"), path.dirname(DEBIAN_PATHS.redisLog)],
+        [path.join(root, "run-redis"), path.dirname(DEBIAN_PATHS.redisPid)],
+        [path.join(root, "run-sentinel"), path.dirname(DEBIAN_PATHS.sentinelPid)],
+    ];
+    const script = [...mounts.map(([from, to]) => `mount --bind '${from}' '${to}'`), "echo ready", "exec sleep infinity"].join(" && ");
+    const child = spawn("ip", ["netns", "exec", host.namespace, "unshare", "--mount", "--propagation", "private", "--", "sh", "-c", script], { detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const ready = await new Promise<boolean>((resolve) => {
+        let output = "";
+        const timer = setTimeout(() => resolve(false), 10000);
+        child.stdout!.on("data", (d) => {
+            output += d;
+            if (output.includes("ready")) {
+                clearTimeout(timer);
+                resolve(true);
+            }
+        });
+        child.on("exit", () => {
+            clearTimeout(timer);
+            resolve(false);
+        });
+    });
+    child.stdout!.destroy();
+    child.stderr!.destroy();
+    child.unref();
+    const state = readHostState(spec, host.namespace)!;
+    state.processes.holder = child.pid;
+    saveHostState(spec, host.namespace, state);
+    if (!ready) throw new Error(`${host.namespace}: could not set up its mount namespace`);
+}
+
+async function waitForPort(namespace: string, address: string, port: number, timeoutMs: number, what: string): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until) {
+        const probe = run(["ip", "netns", "exec", namespace, "bash", "-c", `exec 3<>/dev/tcp/${address}/${port}`], { allowFailure: true, timeoutMs: 2000 });
+        if (probe.status === 0) return;
+        await sleep(50);
+    }
+    throw new Error(`${namespace}: ${what} does not listen on ${address}:${port} after ${timeoutMs} ms`);
+}
+
+/** Starts one of a host's services inside its namespaces, as Debian's unit would. */
+export async function startService(spec: LabSpec, host: LabHost, kind: ProcessKind): Promise<void> {
+    const state = readHostState(spec, host.namespace);
+    if (!state || !processAlive(state.processes.holder)) throw new Error(`${host.namespace}: the host is not up`);
+    const root = hostDir(spec, host.namespace);
+    // As Debian's units run them: user redis, UMask=007 (Sentinel rewrites its config, passwords
+    // included, with the process umask), LimitNOFILE=65535 (or this machine's hard limit, if lower),
+    // and the same ExecStart arguments.
+    const asRedis = ["sh", "-c", 'umask 007 && { ulimit -n 65535 2>/dev/null || ulimit -n "$(ulimit -Hn)"; } && exec setpriv --reuid=redis --regid=redis --init-groups "$@"', "sh"];
+    const argv = {
+        redis: [...asRedis, "redis-server", DEBIAN_PATHS.redisConf, "--supervised", "systemd", "--daemonize", "no"],
+        sentinel: [...asRedis, "redis-sentinel", DEBIAN_PATHS.sentinelConf, "--supervised", "systemd", "--daemonize", "no"],
+        sshd: ["/usr/sbin/sshd", "-D", "-e", "-f", path.join(root, "ssh", "sshd_config")],
+    }[kind];
+    const out = fs.openSync(path.join(root, `${kind}.stdout.log`), "a");
+    const child = spawn("nsenter", ["-t", String(state.processes.holder), "-m", "-n", "--", ...argv], { detached: true, stdio: ["ignore", out, out] });
+    fs.closeSync(out);
+    child.unref();
+    state.processes[kind] = child.pid;
+    saveHostState(spec, host.namespace, state);
+    const port = { redis: spec.redisPort, sentinel: spec.sentinelPort, sshd: 22 }[kind];
+    await waitForPort(host.namespace, host.address, port, 10000, kind);
+}
+
+/** Stops a service: SIGKILL by default (a crash), SIGTERM for a clean stop. */
+export async function stopService(spec: Pick<LabSpec, "dir">, hostName: string, kind: ProcessKind, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+    const state = readHostState(spec, hostName);
+    const pid = state?.processes[kind];
+    if (!state || !processAlive(pid)) return;
+    process.kill(pid!, signal);
+    for (let i = 0; i < 100 && processAlive(pid); i++) await sleep(50);
+    if (processAlive(pid)) throw new Error(`${hostName}: ${kind} (pid ${pid}) did not stop`);
+    delete state.processes[kind];
+    saveHostState(spec, hostName, state);
+}
