@@ -1,5 +1,14 @@
 module redis-ha/tools/pulumi-language-nodejs
 
+// The Node.js language host. Since pulumi v3.69.0 it lives in its own module,
+// github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3, which has no version tags and
+// which the module proxy this project can reach does not serve (403 for every version and commit).
+// v3.68.0 is the last release in which the host is a package of github.com/pulumi/pulumi/sdk/v3,
+// which the proxy does serve, so that is what is built here; the v3.248.0 CLI talks to it through
+// its fallbacks for older language hosts (see tools/pulumi/README.md).
+// sdk/v3@v3.68.0's own `replace golang.org/x/text => v0.3.6` is deliberately not repeated: it only
+// pins an old x/text, and the build does not need it.
+
 go 1.24
 
 require (
