@@ -11,7 +11,7 @@ const { settings, warnings } = stackSettingsFromConfig();
 for (const warning of warnings) pulumi.log.warn(warning);
 
 const name = `${pulumi.getProject()}-${pulumi.getStack()}`;
-const platform = platformFor(settings);
+const platform = platformFor(settings, pulumi.getStack());
 const redisPassword = pulumi.secret(settings.redisPassword);
 const sentinelPassword = pulumi.secret(settings.sentinelPassword);
 

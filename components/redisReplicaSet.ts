@@ -65,7 +65,7 @@ export interface RedisReplicaSetArgs {
     instanceType: string;
     /** Debian 12 image name or slug. Required. */
     image: string;
-    /** OpenSSH public keys for the login user. Required, at least one. */
+    /** OpenSSH public keys for the login user. Required (at least one) unless the platform provides a login key (the lab). */
     sshPublicKeys: string[];
     /** Private network block. Default "10.42.0.0/24". */
     privateNetworkCidr?: string;
@@ -114,7 +114,7 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
             throw new pulumi.ResourceError(`RedisReplicaSet ${name}: ${message}`, this);
         };
         if (!args.zones?.length) fail("args.zones is empty; list at least one zone");
-        if (!args.sshPublicKeys?.length) fail("args.sshPublicKeys is empty; give at least one OpenSSH public key");
+        if (!args.sshPublicKeys?.length && !args.platform.providesLoginKey) fail("args.sshPublicKeys is empty; give at least one OpenSSH public key");
         if (!args.instanceType) fail("args.instanceType is required (a flavor such as b3-8, or a droplet size such as s-2vcpu-4gb)");
         if (!args.image) fail("args.image is required (a Debian 12 image)");
         const masterName = args.masterName ?? "redis-ha";

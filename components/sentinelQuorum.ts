@@ -42,7 +42,8 @@ export class SentinelQuorum extends pulumi.ComponentResource {
     readonly nodes: pulumi.Output<NodeRow[]>;
     /** One parsed check report per Sentinel host; empty when checks are disabled. */
     readonly checkReports: pulumi.Output<CheckReport[]>;
-    readonly checkCommands: command.remote.Command[];
+    /** The check resources (remote.Command on clouds), one per Sentinel host. */
+    readonly checkCommands: pulumi.Resource[];
 
     constructor(name: string, args: SentinelQuorumArgs, opts?: pulumi.ComponentResourceOptions) {
         super("redis-ha:index:SentinelQuorum", name, {}, opts);
@@ -68,9 +69,11 @@ export class SentinelQuorum extends pulumi.ComponentResource {
         this.nodes = pulumi.all([set.nodes, nodeRows(dedicatedPlans, this.dedicatedHosts)]).apply(([a, b]) => [...a, ...b]);
 
         this.checkCommands = [];
+        const checkOutputs: pulumi.Output<string>[] = [];
         if (checks.enabled ?? true) {
             const timeoutSeconds = checks.timeoutSeconds ?? 600;
             const perDialTimeout = 15;
+            const platform = set.platform;
             for (const host of sentinelHosts) {
                 const script = this.endpoints.apply((endpoints) =>
                     renderCheckScript({
@@ -80,39 +83,46 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                         expectedReplicas: plan.replicas.length,
                         maxLagSeconds: checks.maxLagSeconds ?? 10,
                         timeoutSeconds,
-                        waitForCloudInit: true,
+                        waitForCloudInit: platform.bootsWithCloudInit,
                     }),
                 );
+                const options: pulumi.CustomResourceOptions = {
+                    parent: this,
+                    dependsOn: allHosts.map((h) => h.resource),
+                    customTimeouts: { create: `${timeoutSeconds + 300}s`, update: `${timeoutSeconds + 300}s` },
+                };
+                if (platform.createCheck) {
+                    const check = platform.createCheck(`${host.name}-check`, { host, user: checks.user, via: checks.via ?? "public", privateKey: checks.privateKey, script, timeoutSeconds, network: set.network }, options);
+                    this.checkCommands.push(check.resource);
+                    checkOutputs.push(check.stdout);
+                    continue;
+                }
                 const runAs = checks.user === "root" ? "bash -s" : "sudo -n bash -s";
-                this.checkCommands.push(
-                    new command.remote.Command(
-                        `${host.name}-check`,
-                        {
-                            connection: {
-                                host: checks.via === "private" ? host.privateAddress : host.publicAddress,
-                                user: checks.user,
-                                privateKey: checks.privateKey ? pulumi.secret(checks.privateKey) : undefined,
-                                agentSocketPath: checks.privateKey ? undefined : process.env.SSH_AUTH_SOCK,
-                                // A VM's sshd comes up a minute or more after creation; keep dialing for the whole budget.
-                                perDialTimeout,
-                                dialErrorLimit: Math.ceil(timeoutSeconds / perDialTimeout),
-                            },
-                            create: runAs,
-                            update: runAs,
-                            stdin: script,
-                            // The check reruns whenever what it verifies changes (hosts, Sentinels, expectations).
-                            triggers: [script],
+                const remote = new command.remote.Command(
+                    `${host.name}-check`,
+                    {
+                        connection: {
+                            host: checks.via === "private" ? host.privateAddress : host.publicAddress,
+                            user: checks.user,
+                            privateKey: checks.privateKey ? pulumi.secret(checks.privateKey) : undefined,
+                            agentSocketPath: checks.privateKey ? undefined : process.env.SSH_AUTH_SOCK,
+                            // A VM's sshd comes up a minute or more after creation; keep dialing for the whole budget.
+                            perDialTimeout,
+                            dialErrorLimit: Math.ceil(timeoutSeconds / perDialTimeout),
                         },
-                        {
-                            parent: this,
-                            dependsOn: allHosts.map((h) => h.resource),
-                            customTimeouts: { create: `${timeoutSeconds + 300}s`, update: `${timeoutSeconds + 300}s` },
-                        },
-                    ),
+                        create: runAs,
+                        update: runAs,
+                        stdin: script,
+                        // The check reruns whenever what it verifies changes (hosts, Sentinels, expectations).
+                        triggers: [script],
+                    },
+                    options,
                 );
+                this.checkCommands.push(remote);
+                checkOutputs.push(remote.stdout);
             }
         }
-        this.checkReports = pulumi.all(this.checkCommands.map((c) => c.stdout)).apply((outputs) => outputs.map(parseCheckOutput));
+        this.checkReports = pulumi.all(checkOutputs).apply((outputs) => outputs.map(parseCheckOutput));
         this.registerOutputs({ endpoints: this.endpoints, nodes: this.nodes, checkReports: this.checkReports });
     }
 }

@@ -1,3 +1,6 @@
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigValidationError } from "./core/errors";
 import { CONFIG_NAMESPACE, ValidatedSettings, validateStackConfig } from "./core/settings";
@@ -12,10 +15,29 @@ export function stackSettingsFromConfig(): ValidatedSettings {
     for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
         if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = value;
     }
+    if (raw.cloud === "lab") fillLabSecrets(raw);
     try {
         return validateStackConfig(raw);
     } catch (e) {
         if (e instanceof ConfigValidationError) throw new pulumi.RunError(e.message);
         throw e;
     }
+}
+
+/**
+ * A lab stack may leave its passwords unset: the lab generates them once and keeps them root-only
+ * in the project's git-ignored .state/, so `npm run lab:up` works on a fresh clone. Clouds never do
+ * this; there the passwords are required settings.
+ */
+function fillLabSecrets(raw: Record<string, string>): void {
+    if (raw.redisPassword && raw.sentinelPassword) return;
+    const file = path.resolve(__dirname, "..", ".state", "lab", `secrets-${pulumi.getStack()}.json`);
+    if (!fs.existsSync(file)) {
+        fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+        const random = () => crypto.randomBytes(24).toString("base64").replace(/[+/=]/g, "x");
+        fs.writeFileSync(file, JSON.stringify({ redisPassword: random(), sentinelPassword: random() }), { mode: 0o600 });
+    }
+    const generated = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, string>;
+    raw.redisPassword ||= generated.redisPassword;
+    raw.sentinelPassword ||= generated.sentinelPassword;
 }

@@ -26,6 +26,8 @@ export interface LabNetwork {
     app: LabEndpoint;
     admin: LabEndpoint;
     outsider: LabEndpoint;
+    /** Where this machine's own namespace joins the bridge when the Pulumi engine drives the lab (inside adminCidrs). */
+    operatorAddress: string;
 }
 
 function firstAddressIn(cidr: Ipv4Cidr, taken: Set<string>): string | undefined {
@@ -66,6 +68,7 @@ export function planLabNetwork(plan: TopologyPlan, namePrefix: string, settings:
     };
     const appAddress = pick(app!);
     const adminAddress = pick(admin!);
+    const operatorAddress = pick(admin!);
     const allowed = [...settings.appCidrs, ...settings.adminCidrs].map((t) => parseCidr(t)).filter((p): p is { ok: true; cidr: Ipv4Cidr } => p.ok).map((p) => p.cidr);
     let outsiderAddress: string | undefined;
     for (let offset = cidrSize(network) - 2; offset > 0 && !outsiderAddress; offset--) {
@@ -82,5 +85,6 @@ export function planLabNetwork(plan: TopologyPlan, namePrefix: string, settings:
         app: { namespace: `${namePrefix}-app`, address: appAddress, bridgePort: "vapp" },
         admin: { namespace: `${namePrefix}-admin`, address: adminAddress, bridgePort: "vadmin" },
         outsider: { namespace: `${namePrefix}-outsider`, address: outsiderAddress, bridgePort: "vout" },
+        operatorAddress,
     };
 }

@@ -79,6 +79,23 @@ export interface SettingSchema {
     required?: boolean;
 }
 
+/**
+ * The Pulumi CLI treats a project setting declared without a default as required, and refuses to
+ * run before the program can explain anything. So every setting declares one; for settings whose
+ * real default depends on others (the cloud, the Sentinel count) or that have none, it is this
+ * "unset" value, which validation reads as "not set".
+ */
+export function unsetValue(schema: SettingSchema): string | number | boolean {
+    if (schema.default !== undefined) return schema.default;
+    return schema.type === "array" ? "[]" : schema.type === "integer" ? 0 : "";
+}
+
+function isUnset(schema: SettingSchema, value: string): boolean {
+    if (schema.default !== undefined) return false;
+    const unset = unsetValue(schema);
+    return value.trim() === String(unset) || (schema.type === "array" && /^\[\s*\]$/.test(value.trim()));
+}
+
 export const SETTINGS_SCHEMA: readonly SettingSchema[] = [
     { key: "cloud", type: "string", default: "ovh", description: "Where to deploy: ovh (OVHcloud Public Cloud, OpenStack), digitalocean, or lab (network namespaces on this machine)." },
     { key: "region", type: "string", defaultText: "EU-WEST-PAR (ovh), nyc3 (digitalocean)", description: "OVHcloud region, or the DigitalOcean datacenter that holds the master." },
@@ -174,7 +191,13 @@ export interface ValidatedSettings {
  * Parses and validates raw stack config: keys without the `redis-ha:` namespace, values as Pulumi
  * hands them to programs (strings; arrays as JSON). Throws ConfigValidationError listing every problem.
  */
-export function validateStackConfig(raw: Readonly<Record<string, string>>): ValidatedSettings {
+export function validateStackConfig(given: Readonly<Record<string, string>>): ValidatedSettings {
+    const raw: Record<string, string> = {};
+    for (const [key, value] of Object.entries(given)) {
+        const schema = SCHEMA_BY_KEY.get(key);
+        if (value === undefined) continue;
+        if (!schema || !isUnset(schema, value)) raw[key] = value;
+    }
     const problems: SettingProblem[] = [];
     const warnings: string[] = [];
     const problem = (key: string, value: string, text: string, fix: string) =>

@@ -27,6 +27,8 @@ export const DIGITALOCEAN_ADDRESS_DISCOVERY: AddressDiscovery = {
 export class DigitalOceanPlatform implements Platform {
     readonly name = "digitalocean";
     readonly addressing = "dynamic" as const;
+    readonly bootsWithCloudInit = true;
+    readonly providesLoginKey = false;
     readonly addressDiscovery = DIGITALOCEAN_ADDRESS_DISCOVERY;
 
     constructor(private readonly args: DigitalOceanPlatformArgs = {}) {}

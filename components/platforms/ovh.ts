@@ -35,6 +35,8 @@ function ruleSourceSlug(source: FirewallSource): string {
 export class OvhPlatform implements Platform {
     readonly name = "ovh";
     readonly addressing = "static" as const;
+    readonly bootsWithCloudInit = true;
+    readonly providesLoginKey = false;
 
     constructor(private readonly args: OvhPlatformArgs) {}
 

@@ -38,8 +38,31 @@ export interface PlatformHost {
  * One cloud. Everything provider-specific lives behind this interface; the components never ask
  * which cloud they are on.
  */
+export interface CheckRequest {
+    host: PlatformHost;
+    /** Login user on the host. */
+    user: string;
+    /** Which of the host's addresses to SSH to. */
+    via: "public" | "private";
+    /** SSH private key; without one, the ssh-agent at SSH_AUTH_SOCK. */
+    privateKey?: pulumi.Input<string>;
+    /** The check script, fed to `bash -s` on the host (as root). */
+    script: pulumi.Output<string>;
+    timeoutSeconds: number;
+    network: PlatformNetwork;
+}
+
+export interface PlatformCheck {
+    resource: pulumi.Resource;
+    stdout: pulumi.Output<string>;
+}
+
 export interface Platform {
     readonly name: string;
+    /** Whether hosts boot through cloud-init (the checks then wait for it and fail on its errors). */
+    readonly bootsWithCloudInit: boolean;
+    /** Whether the platform puts a login key of its own on every host (so the user need give none). */
+    readonly providesLoginKey: boolean;
     /** static: the plan's addresses are used as given; dynamic: the cloud assigns them. */
     readonly addressing: Addressing;
     /** For dynamic addressing: how a VM learns its own private address at first boot. */
@@ -51,6 +74,11 @@ export interface Platform {
      * once at first boot, and replacing a data node because a template changed would lose its data.
      */
     createHost(request: HostRequest, opts: pulumi.CustomResourceOptions): PlatformHost;
+    /**
+     * Runs the post-deploy check on a host over SSH. Optional: by default SentinelQuorum uses
+     * @pulumi/command's remote.Command, as on every cloud.
+     */
+    createCheck?(name: string, request: CheckRequest, opts: pulumi.CustomResourceOptions): PlatformCheck;
 }
 
 /** Properties every platform must ignore after creation (see Platform.createHost). */

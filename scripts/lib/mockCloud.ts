@@ -78,7 +78,7 @@ export function readStackConfig(stack: string, dir = path.resolve(__dirname, "..
         }
     }
     for (const key of SECRET_SETTINGS) {
-        if (!(key in config)) {
+        if (!config[key]) {
             config[key] = placeholderSecret(key);
             placeholders.push(key);
         }

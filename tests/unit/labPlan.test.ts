@@ -18,6 +18,7 @@ describe("lab network plan", () => {
         expect(network.admin).toEqual({ namespace: "rha-lab-admin", address: "10.42.0.225", bridgePort: "vadmin" });
         // The outsider is on the same wire but outside every allowed CIDR.
         expect(network.outsider.address).toBe("10.42.0.254");
+        expect(network.operatorAddress).toBe("10.42.0.226");
         expect(network.prefixLength).toBe(24);
         expect(network.subnet).toBe("10.42.0.0/24");
         expect([...network.hosts, network.app, network.admin, network.outsider].every((e) => e.bridgePort.length <= 15)).toBe(true);

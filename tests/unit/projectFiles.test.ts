@@ -14,7 +14,7 @@ test("Pulumi.yaml declares every setting exactly as the schema does (regenerate 
 
 test("Pulumi.yaml defaults pass validation on their own", () => {
     const declared = parse(read("Pulumi.yaml")).config as Record<string, { default?: unknown }>;
-    const defaults = Object.fromEntries(Object.entries(declared).filter(([, d]) => "default" in d).map(([k, d]) => [k.replace("redis-ha:", ""), String(d.default)]));
+    const defaults = Object.fromEntries(Object.entries(declared).filter(([, d]) => "default" in d).map(([k, d]) => [k.replace("redis-ha:", ""), typeof d.default === "string" ? d.default : JSON.stringify(d.default)]));
     expect(Object.keys(defaults).length).toBeGreaterThan(15);
     const { settings } = validateStackConfig({
         ...defaults,

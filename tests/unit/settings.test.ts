@@ -111,7 +111,7 @@ const BAD_INPUTS: Array<[string, Record<string, string | undefined>, string, Reg
     ["a private key pasted as public key", { sshPublicKeys: '["-----BEGIN OPENSSH PRIVATE KEY-----"]' }, "redis-ha:sshPublicKeys[0]", /not a single-line OpenSSH public key/],
     ["zones not a list", { zones: "eu-west-par-a" }, "redis-ha:zones", /not a list/],
     ["no admin CIDRs", { adminCidrs: undefined }, "redis-ha:adminCidrs", /is required/],
-    ["empty app CIDRs", { appCidrs: "[]" }, "redis-ha:appCidrs", /is empty/],
+    ["empty app CIDRs", { appCidrs: "[]" }, "redis-ha:appCidrs", /is required/],
     ["OVH without project id", { ovhProjectId: undefined }, "redis-ha:ovhProjectId", /required for cloud ovh/],
     ["private network too small", { privateNetworkCidr: "10.42.0.0/28" }, "redis-ha:privateNetworkCidr", /room for 0 fixed addresses but the plan needs 3/],
     ["boolean typo", { allowWorldAccess: "yes" }, "redis-ha:allowWorldAccess", /not true or false/],
