@@ -2,6 +2,7 @@
 # npm run lab:preview | lab:up | lab:destroy: the lab stack on the real Pulumi engine, offline.
 # Uses a `pulumi` already on PATH, or builds one (scripts/build-pulumi.sh); keeps the engine's state
 # in the project's git-ignored .state/ with a local file backend and a passphrase secrets provider.
+# LAB_STACK picks another stack (default lab); PULUMI_BACKEND_URL another backend.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 action=${1:?usage: pulumi-lab.sh preview|up|destroy [pulumi args...]}
@@ -14,17 +15,20 @@ fi
 # Dynamic providers (the lab platform) are hosted by the script that ships with @pulumi/pulumi.
 export PATH="$PWD/node_modules/@pulumi/pulumi:$PATH"
 export PULUMI_HOME="$PWD/.state/pulumi-home"
-export PULUMI_BACKEND_URL="file://$PWD/.state/pulumi"
+export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$PWD/.state/pulumi}"
+stack="${LAB_STACK:-lab}"
 # The lab's stack holds nothing worth protecting; a real stack uses its own passphrase or a KMS.
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-redis-ha-lab}"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
-mkdir -p .state/pulumi "$PULUMI_HOME"
+mkdir -p "${PULUMI_BACKEND_URL#file://}" "$PULUMI_HOME"
 
-pulumi stack select lab >/dev/null 2>&1 || pulumi stack init lab >/dev/null
+pulumi stack select "$stack" >/dev/null 2>&1 || pulumi stack init "$stack" >/dev/null
 case "$action" in
-    preview) exec pulumi preview --stack lab --non-interactive "$@" ;;
-    up) exec pulumi up --stack lab --yes --non-interactive --skip-preview "$@" ;;
-    destroy) exec pulumi destroy --stack lab --yes --non-interactive --skip-preview "$@" ;;
-    *) echo "usage: pulumi-lab.sh preview|up|destroy" >&2; exit 64 ;;
+    preview) exec pulumi preview --stack "$stack" --non-interactive "$@" ;;
+    up) exec pulumi up --stack "$stack" --yes --non-interactive --skip-preview "$@" ;;
+    destroy) exec pulumi destroy --stack "$stack" --yes --non-interactive --skip-preview "$@" ;;
+    output) exec pulumi stack output --stack "$stack" --json "$@" ;;
+    rm) exec pulumi stack rm "$stack" --yes --non-interactive "$@" ;;
+    *) echo "usage: pulumi-lab.sh preview|up|destroy|output|rm" >&2; exit 64 ;;
 esac

@@ -39,4 +39,6 @@ if [ "$(cat node_modules/.redis-ha-lock 2>/dev/null)" != "$lock_hash" ]; then
 else
     echo "setup: node_modules up to date"
 fi
+# The Pulumi engine (CLI + Node language host), built from pinned Go modules unless a pulumi is on PATH.
+bash scripts/build-pulumi.sh
 echo "setup: done"
