@@ -53,6 +53,10 @@ if [ "$force" -eq 0 ] && found=$(command -v pulumi 2>/dev/null); then
     fi
 fi
 
+# The official Go install lives outside the default PATH of non-login shells (CI's, cron's).
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
+    export PATH="/usr/local/go/bin:$PATH"
+fi
 if ! command -v go >/dev/null 2>&1; then
     say "go not found on PATH: a Go toolchain (>= the go line of tools/pulumi/cli/go.mod) is needed" >&2
     exit 1
