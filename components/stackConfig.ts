@@ -1,9 +1,9 @@
-import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigValidationError } from "./core/errors";
 import { CONFIG_NAMESPACE, ValidatedSettings, validateStackConfig } from "./core/settings";
+import { generatePassword } from "./core/tokens";
 
 /**
  * Reads every `redis-ha:*` key of the stack config (so typos are seen, not silently ignored) and
@@ -34,8 +34,7 @@ function fillLabSecrets(raw: Record<string, string>): void {
     const file = path.resolve(__dirname, "..", ".state", "lab", `secrets-${pulumi.getStack()}.json`);
     if (!fs.existsSync(file)) {
         fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-        const random = () => crypto.randomBytes(24).toString("base64").replace(/[+/=]/g, "x");
-        fs.writeFileSync(file, JSON.stringify({ redisPassword: random(), sentinelPassword: random() }), { mode: 0o600 });
+        fs.writeFileSync(file, JSON.stringify({ redisPassword: generatePassword(), sentinelPassword: generatePassword() }), { mode: 0o600 });
     }
     const generated = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, string>;
     raw.redisPassword ||= generated.redisPassword;

@@ -5,7 +5,7 @@
  *
  *   network-up | network-down | host-up | host-down | check
  */
-import { LabHost, LabSpec, hostDown, hostUp, labKeyFile, networkDown, networkUp } from "./machine";
+import { LabHost, LabSpec, hostDown, hostUp, networkDown, networkUp, sshArgv } from "./machine";
 import { runAsync } from "./shell";
 
 interface Request {
@@ -36,12 +36,7 @@ async function main(action: string, request: Request): Promise<unknown> {
             return {};
         case "check": {
             // From this machine's namespace, over the lab's operator link: as `pulumi up` reaches a cloud VM.
-            const result = await runAsync([
-                "ssh", "-i", labKeyFile(request.spec),
-                "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-                "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR",
-                `${request.user}@${request.address}`, "bash -s",
-            ], { input: request.script, timeoutMs: (request.timeoutSeconds! + 60) * 1000 });
+            const result = await runAsync([...sshArgv(request.spec, request.user!, request.address!), "bash -s"], { input: request.script, timeoutMs: (request.timeoutSeconds! + 60) * 1000 });
             if (result.status !== 0) throw new Error(result.stderr.trim() || `the check exited ${result.status}`);
             return { stdout: result.stdout };
         }

@@ -97,6 +97,16 @@ function saveHostState(spec: Pick<LabSpec, "dir">, host: string, state: HostStat
 
 export const labKeyFile = (spec: Pick<LabSpec, "dir">) => path.join(spec.dir, "id_ed25519");
 
+/** ssh to a lab host with the lab's key; host keys are new on every boot, as on fresh VMs. */
+export function sshArgv(spec: Pick<LabSpec, "dir">, user: string, address: string): string[] {
+    return [
+        "ssh", "-i", labKeyFile(spec),
+        "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
+        "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR",
+        `${user}@${address}`,
+    ];
+}
+
 function addNamespace(name: string): void {
     run(["ip", "netns", "add", name]);
     run(["ip", "-n", name, "link", "set", "lo", "up"]);

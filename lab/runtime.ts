@@ -7,7 +7,6 @@
  * from the same firewall policy as the clouds' security groups, and the checks run over real SSH
  * with the same script and parser as `pulumi up`.
  */
-import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { renderCheckScript } from "../cloud-init/checkScript";
@@ -17,9 +16,10 @@ import { CheckOutputError, CheckReport, parseCheckOutput } from "../components/c
 import { FirewallPolicy, buildFirewallPolicy, rulesFor } from "../components/core/firewallPolicy";
 import { regionZones } from "../components/core/regions";
 import { StackSettings, validateStackConfig } from "../components/core/settings";
+import { generatePassword } from "../components/core/tokens";
 import { TopologyPlan, planTopology } from "../components/core/topology";
 import { readStackConfig } from "../scripts/lib/mockCloud";
-import { LabHost, LabSpec, ProcessKind, hostUp, labKeyFile, networkDown, networkUp, processAlive, readHostState, startService, stopService, writeFileAs } from "./machine";
+import { LabHost, LabSpec, ProcessKind, hostUp, networkDown, networkUp, processAlive, readHostState, sshArgv, startService, stopService, writeFileAs } from "./machine";
 import { LabNetwork, planLabNetwork } from "./network";
 import { commandExists, runAsync } from "./shell";
 
@@ -64,10 +64,6 @@ export interface LabCheck {
     reports: Array<{ host: string; report?: CheckReport; error?: string }>;
     /** Every failure line, prefixed by the host whose check saw it. */
     failures: string[];
-}
-
-function randomPassword(): string {
-    return crypto.randomBytes(24).toString("base64").replace(/[+/=]/g, "x");
 }
 
 /** The nftables ruleset of one host, from the deployment's firewall policy. */
@@ -159,7 +155,7 @@ export class Lab {
     /** Passwords for this lab: generated once, kept root-only beside its state. */
     private static secrets(dir: string): LabSecrets {
         const file = path.join(dir, "secrets.json");
-        if (!fs.existsSync(file)) writeFileAs(file, JSON.stringify({ redisPassword: randomPassword(), sentinelPassword: randomPassword() }), 0o600);
+        if (!fs.existsSync(file)) writeFileAs(file, JSON.stringify({ redisPassword: generatePassword(), sentinelPassword: generatePassword() }), 0o600);
         return JSON.parse(fs.readFileSync(file, "utf8"));
     }
 
@@ -239,12 +235,7 @@ export class Lab {
 
     /** SSH from the admin namespace, as an operator or `pulumi up` would. */
     ssh(host: string, command: string, input?: string, timeoutMs = 30000) {
-        return this.exec(this.network.admin.namespace, [
-            "ssh", "-i", labKeyFile(this.state.spec),
-            "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-            "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR",
-            `${this.settings.sshUser}@${this.host(host).address}`, command,
-        ], { input, timeoutMs });
+        return this.exec(this.network.admin.namespace, [...sshArgv(this.state.spec, this.settings.sshUser, this.host(host).address), command], { input, timeoutMs });
     }
 
     /**

@@ -1,3 +1,5 @@
+import { randomBytes } from "crypto";
+
 /**
  * Values that end up inside redis.conf / sentinel.conf must be single, unquoted tokens. Rather than
  * trust an escaping scheme that Redis's config parser, CONFIG REWRITE, YAML and a shell would all
@@ -26,4 +28,9 @@ export function configToken(what: string, value: string): string {
     const why = checkConfigToken(value);
     if (why) throw new Error(`refusing to render ${what}: it ${why}`);
     return value;
+}
+
+/** A password that passes validation: 32 characters of base64 with the symbols replaced. */
+export function generatePassword(): string {
+    return randomBytes(24).toString("base64").replace(/[+/=]/g, "x");
 }

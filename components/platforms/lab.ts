@@ -1,8 +1,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { renderNftables } from "../../cloud-init/nftables";
-import type { FirewallPolicy, FirewallTarget } from "../core/firewallPolicy";
-import { rulesFor } from "../core/firewallPolicy";
+import type { FirewallPolicy, FirewallRule, FirewallTarget } from "../core/firewallPolicy";
 import type { TopologyPlan } from "../core/topology";
 import type { LabSpec } from "../../lab/machine";
 import { planLabNetwork } from "../../lab/network";
@@ -126,8 +125,8 @@ export class LabPlatform implements Platform {
         const network = request.network as LabPulumiNetwork;
         const host = network.spec.network.hosts.find((h) => h.namespace === request.plan.name);
         if (!host) throw new Error(`${request.plan.name} is not in the lab's network plan`);
-        const rules = pulumi.all(request.firewallTargets.map((t) => request.firewall.handles[t]!)).apply((lists) => lists.flatMap((l) => JSON.parse(l)));
-        const nftables = rules.apply((r) => renderNftables({ hostName: host.namespace, rules: rulesFor({ ingress: r, egress: "any" }, { redis: true, sentinel: true }), clusterAddresses: network.spec.network.hosts.map((h) => h.address) }));
+        const rules = pulumi.all(request.firewallTargets.map((t) => request.firewall.handles[t]!)).apply((lists) => lists.flatMap((l) => JSON.parse(l) as FirewallRule[]));
+        const nftables = rules.apply((r) => renderNftables({ hostName: host.namespace, rules: r, clusterAddresses: network.spec.network.hosts.map((h) => h.address) }));
         const resource = new LabResource(request.plan.name, {
             kind: "host",
             name: request.plan.name,
