@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DeploymentConfig, renderHostFiles } from "../cloud-init/hostFiles";
-import { ConfigValidationError } from "./core/errors";
+import { ConfigValidationError, formatProblem } from "./core/errors";
 import { targetsFor } from "./core/firewallPolicy";
 import type { ZoneKind } from "./core/regions";
 import { MaxmemoryPolicy, Persistence, SentinelPlacement, passwordProblem } from "./core/settings";
@@ -90,6 +90,22 @@ export interface SentinelContext {
 
 const MASTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
+/** The planner speaks in stack settings; a library user set component args, so name those instead. */
+const SETTING_TO_ARG: Record<string, string> = {
+    "redis-ha:zones": "args.zones",
+    "redis-ha:sentinelCount": "args.sentinel.count",
+    "redis-ha:sentinelPlacement": "args.sentinel.placement",
+    "redis-ha:quorum": "args.sentinel.quorum",
+    "redis-ha:replicaCount": "args.replicaCount",
+    "redis-ha:privateNetworkCidr": "args.privateNetworkCidr",
+};
+
+function asArgs(message: string): string {
+    return message
+        .replace(/pulumi config set (redis-ha:\w+) (\S+)/g, (_m, key: string, value: string) => `set ${SETTING_TO_ARG[key] ?? key} to ${value}`)
+        .replace(/redis-ha:\w+/g, (key) => SETTING_TO_ARG[key] ?? key);
+}
+
 /**
  * The Redis data nodes: one master and its replicas, spread over zones, each with persistence,
  * auth and (in colocated placement) a Sentinel beside it. The VMs are created from a plan and a
@@ -137,7 +153,7 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
                 privateNetworkCidr: args.privateNetworkCidr ?? "10.42.0.0/24",
             });
         } catch (e) {
-            if (e instanceof ConfigValidationError) fail(e.message);
+            if (e instanceof ConfigValidationError) fail(e.problems.map((p) => asArgs(formatProblem(p))).join("; "));
             throw e;
         }
         for (const warning of this.plan.warnings) pulumi.log.warn(warning, this);
