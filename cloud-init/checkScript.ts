@@ -24,8 +24,8 @@ export function shellQuote(value: string): string {
 
 /**
  * The post-deploy check, run on every Sentinel host. It retries until every Sentinel names the
- * same master, each passes SENTINEL CKQUORUM, and that master reports every replica online with
- * small lag, or until the deadline, then names each failing node and fact. The passwords are read
+ * same master, knows every replica, and passes SENTINEL CKQUORUM, and that master reports every
+ * replica online with small lag, or until the deadline, then names each failing node and fact. The passwords are read
  * from the local sentinel.conf (root only), so the command carries no secret. Output is
  * line-oriented for parseCheckOutput(); the last line is RESULT ok|fail.
  */
@@ -85,6 +85,14 @@ while :; do
             fi
             report+=("SENTINEL $s master=$addr")
             masters+=("$s=$addr")
+            # A Sentinel that does not know every replica can win the election after a crash and then find
+            # no replica to promote, which stalls failover for 2 x failover-timeout.
+            replicas=$(REDISCLI_AUTH="$sentinel_pass" timeout 5 redis-cli --no-auth-warning -h "\${s%:*}" -p "\${s##*:}" --raw SENTINEL REPLICAS "$master_name" 2>&1)
+            known=$(printf '%s\n' "$replicas" | awk 'previous == "flags" && $0 == "slave" { n++ } { previous = $0 } END { print n + 0 }')
+            report+=("KNOWS $s replicas=$known")
+            if [ "$known" -lt "$expected_replicas" ]; then
+                failures+=("sentinel $s knows $known of $expected_replicas replicas as healthy: a failover it led could find no replica to promote")
+            fi
             quorum=$(REDISCLI_AUTH="$sentinel_pass" timeout 5 redis-cli --no-auth-warning -h "\${s%:*}" -p "\${s##*:}" --raw SENTINEL CKQUORUM "$master_name" 2>&1)
             if [[ "$quorum" == OK* ]]; then
                 report+=("QUORUM $s ok $(oneline "$quorum")")

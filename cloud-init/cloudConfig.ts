@@ -1,4 +1,5 @@
 import { stringify } from "yaml";
+import { BOOT_GUARD_DROPIN, BOOT_GUARD_DROPIN_PATH, BOOT_GUARD_PASSWORD_FILE, BOOT_GUARD_PATH } from "./bootGuard";
 import { DEBIAN_PATHS } from "./paths";
 
 /** Where the cloud assigns the private address at creation, the configs carry this until first boot. */
@@ -14,6 +15,8 @@ export interface CloudConfigInput {
     sshAuthorizedKeys: readonly string[];
     redisConf?: string;
     sentinelConf?: string;
+    /** For data nodes: the boot guard script and the Sentinel password it asks with. */
+    bootGuard?: { script: string; sentinelPassword: string };
     /** Only for clouds that assign the private address themselves (DigitalOcean). */
     addressDiscovery?: AddressDiscovery;
 }
@@ -114,6 +117,13 @@ export function renderCloudConfig(input: CloudConfigInput): string {
             { path: "/etc/systemd/system/redis-ha-thp.service", owner: "root:root", permissions: "0644", content: THP_UNIT },
             ...(input.redisConf ? [staged("redis.conf", input.redisConf)] : []),
             ...(input.sentinelConf ? [staged("sentinel.conf", input.sentinelConf)] : []),
+            ...(input.bootGuard
+                ? [
+                      { path: BOOT_GUARD_PATH, owner: "root:root", permissions: "0700", content: input.bootGuard.script },
+                      { path: BOOT_GUARD_DROPIN_PATH, owner: "root:root", permissions: "0644", content: BOOT_GUARD_DROPIN },
+                      { path: BOOT_GUARD_PASSWORD_FILE, owner: "root:root", permissions: "0600", content: input.bootGuard.sentinelPassword + "\n" },
+                  ]
+                : []),
             { path: FIRST_BOOT_SCRIPT, owner: "root:root", permissions: "0700", content: renderFirstBootScript(input) },
         ],
         runcmd: [[FIRST_BOOT_SCRIPT]],

@@ -1,5 +1,6 @@
 import type { MaxmemoryPolicy, Persistence } from "../components/core/settings";
 import type { HostPlan } from "../components/core/topology";
+import { BOOT_GUARD_PASSWORD_FILE, renderBootGuard } from "./bootGuard";
 import { AddressDiscovery, PRIVATE_ADDRESS_PLACEHOLDER, renderCloudConfig } from "./cloudConfig";
 import { renderRedisConf } from "./redisConf";
 import { renderSentinelConf } from "./sentinelConf";
@@ -19,6 +20,8 @@ export interface DeploymentConfig {
     failoverTimeoutMilliseconds: number;
     parallelSyncs: number;
     sshPublicKeys: readonly string[];
+    /** Sentinels whose addresses are known when rendering ("address:port"), for the boot guard; [] where the cloud assigns addresses. */
+    knownSentinels: readonly string[];
 }
 
 export interface DeploymentSecrets {
@@ -93,6 +96,9 @@ export function renderHostFiles(
             sshAuthorizedKeys: config.sshPublicKeys,
             redisConf,
             sentinelConf,
+            bootGuard: host.redisRole
+                ? { script: renderBootGuard({ hostName: host.name, masterName: config.masterName, sentinels: config.knownSentinels, passwordFile: BOOT_GUARD_PASSWORD_FILE }), sentinelPassword: secrets.sentinelPassword }
+                : undefined,
             addressDiscovery: needsDiscovery ? addressDiscovery : undefined,
         }),
     };

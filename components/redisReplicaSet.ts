@@ -184,6 +184,7 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
             failoverTimeoutMilliseconds: sentinel.failoverTimeoutMilliseconds ?? 60000,
             parallelSyncs: sentinel.parallelSyncs ?? 1,
             sshPublicKeys: args.sshPublicKeys,
+            knownSentinels: this.plan.sentinels.filter((h) => h.privateAddress).map((h) => `${h.privateAddress}:${sentinelPort}`),
         };
 
         this.network = args.platform.createNetwork(name, this.plan, { parent: this });

@@ -8,6 +8,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { BOOT_GUARD_DROPIN_PATH, BOOT_GUARD_PASSWORD_FILE, BOOT_GUARD_PATH } from "../cloud-init/bootGuard";
 import { DEBIAN_PATHS } from "../cloud-init/paths";
 import { cidrsOverlap, parseCidr } from "../components/core/cidr";
 import type { HostPlan } from "../components/core/topology";
@@ -140,7 +141,8 @@ export function networkUp(spec: LabSpec): void {
     fs.chmodSync(spec.dir, 0o700);
     if (spec.rootLink) checkRootLinkIsFree(spec);
     if (!fs.existsSync(labKeyFile(spec))) run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", `redis-ha lab ${spec.id}`, "-f", labKeyFile(spec)]);
-    for (const dir of ["/run/redis", "/run/sentinel", "/run/sshd"]) fs.mkdirSync(dir, { recursive: true });
+    // Mount points for the hosts' own dirs (the packages' runtime dirs, and the one redis-ha writes on a VM).
+    for (const dir of ["/run/redis", "/run/sentinel", "/run/sshd", path.dirname(BOOT_GUARD_PASSWORD_FILE)]) fs.mkdirSync(dir, { recursive: true });
     const { network } = spec;
     addNamespace(network.bridgeNamespace);
     run(["ip", "-n", network.bridgeNamespace, "link", "add", "br0", "type", "bridge"]);
@@ -198,7 +200,7 @@ export function hostDown(spec: Pick<LabSpec, "dir">, hostName: string): void {
 function installFiles(spec: LabSpec, host: LabHost, userData: string): string[] {
     const document = parse(userData);
     const root = hostDir(spec, host.namespace);
-    const dirs = { etc: path.join(root, "etc-redis"), lib: path.join(root, "var-lib-redis"), log: path.join(root, "var-log-redis"), runRedis: path.join(root, "run-redis"), runSentinel: path.join(root, "run-sentinel"), ssh: path.join(root, "ssh") };
+    const dirs = { etcHa: path.join(root, "etc-redis-ha"), etc: path.join(root, "etc-redis"), lib: path.join(root, "var-lib-redis"), log: path.join(root, "var-log-redis"), runRedis: path.join(root, "run-redis"), runSentinel: path.join(root, "run-sentinel"), ssh: path.join(root, "ssh") };
     for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true });
     for (const d of [dirs.etc, dirs.lib, dirs.log, dirs.runRedis, dirs.runSentinel]) {
         run(["chown", "redis:redis", d]);
@@ -210,6 +212,12 @@ function installFiles(spec: LabSpec, host: LabHost, userData: string): string[] 
         if (file.path.startsWith("/etc/redis-ha/staged/")) {
             // The first-boot script's install step: into the host's own /etc/redis, owned by redis.
             writeFileAs(path.join(dirs.etc, path.basename(file.path)), file.content, 0o640, "redis:redis");
+        } else if (file.path === BOOT_GUARD_PASSWORD_FILE) {
+            writeFileAs(path.join(dirs.etcHa, path.basename(file.path)), file.content, 0o600);
+        } else if (file.path === BOOT_GUARD_PATH) {
+            writeFileAs(path.join(root, "boot-guard"), file.content, 0o700);
+        } else if (file.path === BOOT_GUARD_DROPIN_PATH) {
+            skipped.push(`${file.path}: no systemd in a namespace; the lab runs the boot guard itself before every start of redis-server`);
         } else if (file.path.startsWith("/etc/sysctl.d/")) {
             skipped.push(`${file.path}: sysctls are the kernel's, shared by every namespace; setting them would change this machine`);
         } else if (file.path.endsWith("redis-ha-thp.service")) {
@@ -243,6 +251,7 @@ function installFiles(spec: LabSpec, host: LabHost, userData: string): string[] 
 async function startHolder(spec: LabSpec, host: LabEndpoint): Promise<void> {
     const root = hostDir(spec, host.namespace);
     const mounts: Array<[string, string]> = [
+        [path.join(root, "etc-redis-ha"), path.dirname(BOOT_GUARD_PASSWORD_FILE)],
         [path.join(root, "etc-redis"), path.dirname(DEBIAN_PATHS.redisConf)],
         [path.join(root, "var-lib-redis"), DEBIAN_PATHS.dataDir],
         [path.join(root, "var-log-redis"), path.dirname(DEBIAN_PATHS.redisLog)],
@@ -299,6 +308,11 @@ export async function startService(spec: LabSpec, host: LabHost, kind: ProcessKi
         sentinel: [...asRedis, "redis-sentinel", DEBIAN_PATHS.sentinelConf, "--supervised", "systemd", "--daemonize", "no"],
         sshd: ["/usr/sbin/sshd", "-D", "-e", "-f", path.join(root, "ssh", "sshd_config")],
     }[kind];
+    if (kind === "redis" && fs.existsSync(path.join(root, "boot-guard"))) {
+        // ExecStartPre=+ on a VM: before every start, as root, in the host's namespaces.
+        const guard = run(["nsenter", "-t", String(state.processes.holder), "-m", "-n", "--", "bash", path.join(root, "boot-guard")], { timeoutMs: 30000, allowFailure: true });
+        fs.appendFileSync(path.join(root, "boot-guard.log"), guard.stdout + guard.stderr);
+    }
     const out = fs.openSync(path.join(root, `${kind}.stdout.log`), "a");
     const child = spawn("nsenter", ["-t", String(state.processes.holder), "-m", "-n", "--", ...argv], { detached: true, stdio: ["ignore", out, out] });
     fs.closeSync(out);

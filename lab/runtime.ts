@@ -180,6 +180,7 @@ export class Lab {
             failoverTimeoutMilliseconds: settings.failoverTimeoutMilliseconds,
             parallelSyncs: settings.parallelSyncs,
             sshPublicKeys: settings.sshPublicKeys,
+            knownSentinels: plan.sentinels.map((h) => `${h.privateAddress}:${settings.sentinelPort}`),
         };
         const policy = buildFirewallPolicy({
             redisPort: settings.redisPort,

@@ -11,6 +11,8 @@ export interface CheckReport {
     ok: boolean;
     attempts: number;
     sentinels: SentinelView[];
+    /** How many healthy replicas each Sentinel knows. */
+    knownReplicas: Array<{ sentinel: string; replicas: number }>;
     quorum: QuorumView[];
     replicas: ReplicaView[];
     /** One line each: the node and the fact that is wrong. */
@@ -22,12 +24,13 @@ export interface CheckReport {
 export class CheckOutputError extends Error {}
 
 export function parseCheckOutput(stdout: string): CheckReport {
-    const report: CheckReport = { ok: false, attempts: 0, sentinels: [], quorum: [], replicas: [], failures: [] };
+    const report: CheckReport = { ok: false, attempts: 0, sentinels: [], knownReplicas: [], quorum: [], replicas: [], failures: [] };
     let sawResult = false;
     for (const raw of stdout.split("\n")) {
         const line = raw.trimEnd();
         let m: RegExpExecArray | null;
         if ((m = /^SENTINEL (\S+) master=(\S+)$/.exec(line))) report.sentinels.push({ sentinel: m[1], master: m[2] });
+        else if ((m = /^KNOWS (\S+) replicas=(\d+)$/.exec(line))) report.knownReplicas.push({ sentinel: m[1], replicas: Number(m[2]) });
         else if ((m = /^QUORUM (\S+) (ok|fail) ?(.*)$/.exec(line))) report.quorum.push({ sentinel: m[1], ok: m[2] === "ok", detail: m[3] });
         else if ((m = /^REPLICA (\S+) (\S+) state=(\S*) lag=(\d*)$/.exec(line))) {
             report.replicas.push({ master: m[1], replica: m[2], state: m[3], lag: m[4] === "" ? undefined : Number(m[4]) });

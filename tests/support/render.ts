@@ -17,6 +17,7 @@ export const CONFIG: DeploymentConfig = {
     failoverTimeoutMilliseconds: 60000,
     parallelSyncs: 1,
     sshPublicKeys: [SSH_KEY],
+    knownSentinels: ["10.42.0.11:26379", "10.42.0.12:26379", "10.42.0.13:26379"],
 };
 export const SECRETS = { redisPassword: REDIS_PASSWORD, sentinelPassword: SENTINEL_PASSWORD };
 

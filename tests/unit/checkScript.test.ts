@@ -46,6 +46,7 @@ maybe("check script against real Redis and Sentinel", () => {
         const master = cluster.nodes[0];
         expect(report.agreedMaster).toBe(`${master.address}:${master.redisPort}`);
         expect(report.sentinels).toHaveLength(3);
+        expect(report.knownReplicas.map((k) => k.replicas)).toEqual([2, 2, 2]);
         expect(report.quorum.every((q) => q.ok && /OK 3 usable Sentinels/.test(q.detail))).toBe(true);
         expect(report.replicas.map((r) => r.replica).sort()).toEqual(cluster.nodes.slice(1).map((n) => `${n.address}:${n.redisPort}`).sort());
     }, 60000);
@@ -75,6 +76,7 @@ maybe("check script against real Redis and Sentinel", () => {
             const { status, report } = runCheck(cluster, 2);
             expect(status).toBe(1);
             expect(report.failures).toContain(`master ${cluster.nodes[0].address}:${cluster.nodes[0].redisPort} sees 1 of 2 replicas online`);
+            // Sentinels notice a replica gone only after down-after-milliseconds; the master's view is immediate.
         } finally {
             await cluster.startRedis(replica);
         }

@@ -132,6 +132,22 @@ describe("#cloud-config user-data", () => {
         expect(packages["dedicated Sentinel"]).toEqual(["redis-sentinel", "redis-tools"]);
     });
 
+    test("data nodes carry the boot guard, run before every redis-server start as root; Sentinel-only hosts do not", () => {
+        const paths = (label: string) => parse(variants.find((v) => v.label === label)!.files.userData).write_files.map((f: { path: string; permissions: string }) => `${f.path} ${f.permissions}`);
+        for (const label of ["colocated master", "colocated replica", "data node without Sentinel", "DigitalOcean master"]) {
+            expect(paths(label)).toEqual(expect.arrayContaining([
+                "/usr/local/sbin/redis-ha-boot-guard 0700",
+                "/etc/systemd/system/redis-server.service.d/redis-ha-boot-guard.conf 0644",
+                "/etc/redis-ha/sentinel-password 0600",
+            ]));
+        }
+        expect(paths("dedicated Sentinel").join("\n")).not.toContain("boot-guard");
+        const document = parse(variants[1].files.userData);
+        const file = (p: string) => document.write_files.find((f: { path: string }) => f.path === p).content as string;
+        expect(file("/etc/systemd/system/redis-server.service.d/redis-ha-boot-guard.conf")).toBe("[Service]\nExecStartPre=+/usr/local/sbin/redis-ha-boot-guard\n");
+        expect(file("/usr/local/sbin/redis-ha-boot-guard")).toContain("candidates=('10.42.0.11:26379' '10.42.0.12:26379' '10.42.0.13:26379')");
+    });
+
     test("OS tuning: overcommit, somaxconn and THP off", () => {
         const document = parse(variants[0].files.userData);
         const content = (p: string) => document.write_files.find((f: { path: string }) => f.path === p).content;
