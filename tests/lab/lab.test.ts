@@ -4,13 +4,11 @@
  * that names it; the firewall admits the app and stops an outsider; a master crash fails over while
  * an ioredis client in the app namespace keeps writing, and nothing acknowledged is lost.
  */
-import { ChildProcessWithoutNullStreams, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { IOREDIS_RECOMMENDED_OPTIONS } from "../../components/core/clientConfig";
-import { parseReplicationInfo } from "../../components/core/checkOutput";
+import { crashDrill } from "../../lab/drill";
 import { Lab, labUnavailableReason } from "../../lab/runtime";
-import { run, sleep } from "../../lab/shell";
+import { run } from "../../lab/shell";
 
 const unavailable = labUnavailableReason();
 if (unavailable) {
@@ -173,86 +171,14 @@ maybe("the lab", () => {
     });
 
     test("a master crash under write load fails over: writes resume, nothing acknowledged is lost, the old master restarts as a replica", async () => {
-        const { redisPassword, sentinelPassword } = lab.secrets;
-        const writerConfig = {
-            sentinels: lab.network.hosts.filter((h) => h.plan.sentinel).map((h) => ({ host: h.address, port: lab.settings.sentinelPort })),
-            masterName: lab.settings.masterName,
-            options: IOREDIS_RECOMMENDED_OPTIONS,
-            intervalMs: 20,
-            maxSeconds: 90,
-        };
-        const writer: ChildProcessWithoutNullStreams = spawn("ip", ["netns", "exec", lab.network.app.namespace, process.execPath, path.join(__dirname, "../support/writer.js"), JSON.stringify(writerConfig)], {
-            env: { ...process.env, REDIS_PASSWORD: redisPassword, REDIS_SENTINEL_PASSWORD: sentinelPassword, NODE_PATH: path.resolve(__dirname, "../../node_modules") },
-        });
-        const acked: number[] = [];
-        const ackTimes: number[] = [];
-        let stdout = "";
-        writer.stdout.on("data", (d: Buffer) => {
-            stdout += d.toString();
-            const lines = stdout.split("\n");
-            stdout = lines.pop()!;
-            for (const line of lines) {
-                const m = /^ack (\d+) (\d+)$/.exec(line);
-                if (m) {
-                    acked.push(Number(m[1]));
-                    ackTimes.push(Number(m[2]));
-                }
-            }
-        });
-        const finished = new Promise<void>((resolve) => writer.on("exit", () => resolve()));
-        const waitFor = async (what: string, predicate: () => boolean | Promise<boolean>, timeoutMs: number) => {
-            const until = Date.now() + timeoutMs;
-            while (Date.now() < until) {
-                if (await predicate()) return;
-                await sleep(100);
-            }
-            throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-        };
-        const askSentinel = async (i: number) => (await lab.redisCli(lab.network.app.namespace, host(i).address, lab.settings.sentinelPort, ["SENTINEL", "get-master-addr-by-name", lab.settings.masterName], sentinelPassword)).stdout.trim().split("\n").join(":");
-        try {
-            await waitFor("the writer's first acknowledged writes", () => acked.length >= 20, 20000);
-            const crashAt = Date.now();
-            await lab.stop(host(0).namespace, "redis", "SIGKILL");
-            await waitFor("every Sentinel to name a new master", async () => {
-                const views = await Promise.all([1, 2].map(askSentinel));
-                return views.every((v) => v !== redisAddress(0) && v === views[0] && /:\d+$/.test(v));
-            }, 60000).catch((e) => {
-                // Say what the Sentinels were doing, not just that they did not finish.
-                const logs = [1, 2].map((i) => fs.readFileSync(path.join(lab.dir, "hosts", host(i).namespace, "var-log-redis", "redis-sentinel.log"), "utf8").split("\n").slice(-25).join("\n"));
-                throw new Error(`${e.message}\n${logs.join("\n---\n")}`);
-            });
-            const newMaster = await askSentinel(1);
-            expect([redisAddress(1), redisAddress(2)]).toContain(newMaster);
-            const resumed = acked.length;
-            await waitFor("writes to flow again after the failover", () => ackTimes.length > resumed + 50, 30000);
-            const firstAfter = ackTimes.find((t) => t > crashAt)!;
-            const lastBefore = [...ackTimes].reverse().find((t) => t <= crashAt)!;
-            console.log(`failover: client-observed write gap ${firstAfter - lastBefore} ms (down-after ${lab.settings.downAfterMilliseconds} ms)`);
-
-            writer.kill("SIGTERM");
-            await finished;
-            const [address, port] = newMaster.split(":");
-            const stored = await lab.redisCli(lab.network.app.namespace, address, Number(port), ["LRANGE", "writes", "0", "-1"], redisPassword);
-            const present = new Set(stored.stdout.split("\n").filter(Boolean).map(Number));
-            const lost = acked.filter((n) => !present.has(n));
-            expect({ acknowledged: acked.length, lost }).toEqual({ acknowledged: acked.length, lost: [] });
-
-            // The old master comes back with its old data. The boot guard asks the Sentinels first, so it
-            // starts as a replica of the new master: at no moment is it a master that takes writes.
-            await lab.start(host(0).namespace, "redis");
-            const first = await lab.redisCli(lab.network.app.namespace, host(0).address, lab.settings.redisPort, ["INFO", "replication"], redisPassword);
-            const firstView = parseReplicationInfo(first.stdout);
-            expect({ role: firstView.role, master: firstView.masterAddress }).toEqual({ role: "slave", master: newMaster });
-            expect(fs.readFileSync(path.join(lab.dir, "hosts", host(0).namespace, "boot-guard.log"), "utf8")).toContain(`the Sentinels name ${newMaster} as master: starting as its replica`);
-            await waitFor("the old master to rejoin as a replica", async () => {
-                const info = await lab.redisCli(lab.network.app.namespace, host(0).address, lab.settings.redisPort, ["INFO", "replication"], redisPassword);
-                if (info.status !== 0 || !info.stdout.includes("role:")) return false;
-                const replication = parseReplicationInfo(info.stdout);
-                return replication.role === "slave" && replication.masterAddress === newMaster && replication.masterLinkUp === true;
-            }, 60000);
-            await expectHealthy(60);
-        } finally {
-            if (writer.exitCode === null) writer.kill("SIGKILL");
-        }
+        const drill = await crashDrill(lab);
+        console.log(`failover: client-observed write gap ${drill.outageMs} ms (down-after ${lab.settings.downAfterMilliseconds} ms)`);
+        expect(drill.oldMaster).toBe(redisAddress(0));
+        expect([redisAddress(1), redisAddress(2)]).toContain(drill.newMaster);
+        expect(drill.acknowledged).toBeGreaterThan(70);
+        expect(drill.lost).toEqual([]);
+        // The boot guard asked the Sentinels first: at no moment was the old master a master again.
+        expect(drill.firstRoleAfterRestart).toEqual({ role: "slave", master: drill.newMaster });
+        expect(drill.bootGuardLog).toContain(`the Sentinels name ${drill.newMaster} as master: starting as its replica`);
     }, 240000);
 });
