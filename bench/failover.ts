@@ -23,10 +23,11 @@ const SCENARIOS: Scenario[] = [
 ];
 
 function parseArgs(argv: string[]) {
-    const options = { drills: 3, json: path.resolve(__dirname, "..", ".state", "bench", "failover.json") };
+    const options = { drills: 3, json: path.resolve(__dirname, "..", ".state", "bench", "failover.json"), only: undefined as string | undefined };
     for (let i = 0; i < argv.length; i++) {
         if (argv[i] === "--drills") options.drills = Math.max(1, Math.min(50, Number(argv[++i])));
         else if (argv[i] === "--json") options.json = path.resolve(argv[++i]);
+        else if (argv[i] === "--only") options.only = argv[++i];
         else throw new Error(`unknown argument ${argv[i]}; usage: npm run bench:failover -- [--drills N] [--json FILE]`);
     }
     return options;
@@ -46,7 +47,8 @@ async function main(): Promise<number> {
     }
     const options = parseArgs(process.argv.slice(2));
     const results: Record<string, DrillResult[]> = {};
-    for (const scenario of SCENARIOS) {
+    const scenarios = SCENARIOS.filter((s) => !options.only || s.name === options.only || s.name === "redis-ha");
+    for (const scenario of scenarios) {
         const lab = await Lab.up({ stack: "lab", id: `bench-${scenario.name.slice(0, 6)}`, overrides: { ...scenario.overrides, checkTimeoutSeconds: "90" } });
         try {
             results[scenario.name] = [];
@@ -61,7 +63,7 @@ async function main(): Promise<number> {
     }
     const rows = [["SCENARIO", "DRILLS", "OUTAGE MIN", "MEDIAN", "MAX", "ACKED LOST", "HEALTHY (MEDIAN)", "REDIS-HA / THIS (MEDIAN OUTAGE)"]];
     const redisHaMedian = median(results["redis-ha"].map((d) => d.outageMs));
-    for (const scenario of SCENARIOS) {
+    for (const scenario of scenarios) {
         const outages = results[scenario.name].map((d) => d.outageMs);
         rows.push([
             scenario.name,

@@ -59,6 +59,7 @@ export async function crashDrill(lab: Lab, options: { failoverWithinMs?: number 
     });
     const acked: number[] = [];
     const ackTimes: number[] = [];
+    const errors: string[] = [];
     let pending = "";
     writer.stdout.on("data", (d: Buffer) => {
         const lines = (pending + d.toString()).split("\n");
@@ -68,6 +69,8 @@ export async function crashDrill(lab: Lab, options: { failoverWithinMs?: number 
             if (m) {
                 acked.push(Number(m[1]));
                 ackTimes.push(Number(m[2]));
+            } else if (line.startsWith("err ")) {
+                errors.push(line);
             }
         }
     });
@@ -84,7 +87,8 @@ export async function crashDrill(lab: Lab, options: { failoverWithinMs?: number 
             otherSentinels.map((s) => fs.readFileSync(path.join(lab.dir, "hosts", s.namespace, "var-log-redis", "redis-sentinel.log"), "utf8").split("\n").slice(-25).join("\n")).join("\n---\n"));
         const newMaster = await askSentinel(otherSentinels[0].address);
         const before = acked.length;
-        await waitFor("writes to flow again after the failover", () => acked.length > before + 50, 30000);
+        await waitFor("writes to flow again after the failover", () => acked.length > before + 50, 30000, () =>
+            `the client's last errors:\n${errors.slice(-5).join("\n")}\nthe new master's replication: ${newMaster}`);
         const lastBefore = [...ackTimes].reverse().find((t) => t <= crashAt) ?? crashAt;
         const firstAfter = ackTimes.find((t) => t > crashAt)!;
 
