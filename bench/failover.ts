@@ -13,6 +13,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { DrillResult, crashDrill } from "../lab/drill";
 import { Lab, labUnavailableReason } from "../lab/runtime";
+import { formatTable } from "../scripts/lib/table";
 
 interface Scenario { name: string; overrides: Record<string, string> }
 
@@ -76,8 +77,7 @@ async function main(): Promise<number> {
             (redisHaMedian / median(outages)).toFixed(2),
         ]);
     }
-    const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-    console.log(`\n${rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd()).join("\n")}`);
+    console.log(`\n${formatTable(rows)}`);
     fs.mkdirSync(path.dirname(options.json), { recursive: true });
     fs.writeFileSync(options.json, JSON.stringify({ date: new Date().toISOString(), drillsPerScenario: options.drills, scenarios: SCENARIOS, results }, null, 2));
     console.log(`\nwrote ${options.json}`);

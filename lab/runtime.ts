@@ -19,6 +19,7 @@ import { StackSettings, validateStackConfig } from "../components/core/settings"
 import { generatePassword } from "../components/core/tokens";
 import { TopologyPlan, planTopology } from "../components/core/topology";
 import { readStackConfig } from "../scripts/lib/mockCloud";
+import { formatTable } from "../scripts/lib/table";
 import { LabHost, LabSpec, ProcessKind, hostUp, networkDown, networkUp, processAlive, readHostState, sshArgv, startService, stopService, writeFileAs } from "./machine";
 import { LabNetwork, planLabNetwork } from "./network";
 import { commandExists, runAsync } from "./shell";
@@ -290,8 +291,7 @@ export class Lab {
             const view = host.plan.sentinel ? first?.sentinels.find((s) => s.sentinel === `${host.address}:${settings.sentinelPort}`)?.master ?? "no answer" : "-";
             rows.push([host.namespace, host.plan.zone, role, host.address, replication, view]);
         }
-        const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-        return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd()).join("\n");
+        return formatTable(rows);
     }
 
     /** Removes every process, namespace and file the lab made. Safe to run twice. */

@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { RecordedResource, readStackConfig, runProgram } from "./lib/mockCloud";
+import { formatTable } from "./lib/table";
 
 interface Options { stack: string; json: boolean; out?: string; dir?: string }
 
@@ -97,10 +98,6 @@ function writeFiles(out: string, resources: RecordedResource[]): string[] {
     return written;
 }
 
-function table(rows: string[][]): string {
-    const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-    return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd()).join("\n");
-}
 
 async function main(): Promise<number> {
     const options = parseArgs(process.argv.slice(2));
@@ -118,10 +115,10 @@ async function main(): Promise<number> {
         return 0;
     }
     console.log(`redis-ha plan for stack ${options.stack}: ${rows.length} resources (mocks; nothing is created)\n`);
-    console.log(table([["TYPE", "NAME", "ZONE", "SETTINGS"], ...rows.map((r) => [r.type, r.name, r.zone ?? "-", r.settings])]));
+    console.log(formatTable([["TYPE", "NAME", "ZONE", "SETTINGS"], ...rows.map((r) => [r.type, r.name, r.zone ?? "-", r.settings])]));
     console.log("\nNodes:");
     const nodes = (outputs.nodes ?? []) as Array<Record<string, unknown>>;
-    console.log(table([["NAME", "ZONE", "ROLE", "SENTINEL", "PRIVATE ADDRESS"], ...nodes.map((n) => [String(n.name), String(n.zone), String(n.initialRole), n.sentinel ? "yes" : "no", String(n.privateAddress)])]));
+    console.log(formatTable([["NAME", "ZONE", "ROLE", "SENTINEL", "PRIVATE ADDRESS"], ...nodes.map((n) => [String(n.name), String(n.zone), String(n.initialRole), n.sentinel ? "yes" : "no", String(n.privateAddress)])]));
     for (const warning of (outputs.planWarnings ?? []) as string[]) console.log(`\nwarning: ${warning}`);
     if (stackConfig.placeholders.length > 0) {
         console.log(`\nnote: ${stackConfig.placeholders.join(", ")} rendered with plan-only placeholders (secrets are never read by plan).`);
