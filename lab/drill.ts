@@ -87,7 +87,8 @@ export async function crashDrill(lab: Lab, options: { failoverWithinMs?: number 
             otherSentinels.map((s) => fs.readFileSync(path.join(lab.dir, "hosts", s.namespace, "var-log-redis", "redis-sentinel.log"), "utf8").split("\n").slice(-25).join("\n")).join("\n---\n"));
         const newMaster = await askSentinel(otherSentinels[0].address);
         const before = acked.length;
-        await waitFor("writes to flow again after the failover", () => acked.length > before + 50, 30000, () =>
+        // Generous: the test asserts that writes resume, the benchmark reports how fast.
+        await waitFor("writes to flow again after the failover", () => acked.length > before + 50, 60000, () =>
             `the client's last errors:\n${errors.slice(-5).join("\n")}\nthe new master's replication: ${newMaster}`);
         const lastBefore = [...ackTimes].reverse().find((t) => t <= crashAt) ?? crashAt;
         const firstAfter = ackTimes.find((t) => t > crashAt)!;
