@@ -14,6 +14,7 @@ import * as path from "path";
 import { DrillResult, crashDrill } from "../lab/drill";
 import { Lab, labUnavailableReason } from "../lab/runtime";
 import { formatTable } from "../scripts/lib/table";
+import { runMain } from "../scripts/lib/cli";
 
 interface Scenario { name: string; overrides: Record<string, string> }
 
@@ -84,10 +85,4 @@ async function main(): Promise<number> {
     return 0;
 }
 
-main().then(
-    (code) => process.exit(code),
-    (e) => {
-        console.error(e instanceof Error ? e.message : String(e));
-        process.exit(1);
-    },
-);
+runMain(main);

@@ -3,6 +3,7 @@
  * Brings the stack's topology up on this machine, reruns its checks, or removes everything it made.
  */
 import { Lab, labNamespaces, labUnavailableReason, removeNamespaces } from "./runtime";
+import { runMain } from "../scripts/lib/cli";
 
 function usage(): never {
     console.error("usage: npm run lab -- up|status|down [--stack NAME]\n       npm run lab -- crash|start HOST redis|sentinel [--stack NAME]");
@@ -83,10 +84,4 @@ async function main(): Promise<number> {
     }
 }
 
-main().then(
-    (code) => process.exit(code),
-    (e) => {
-        console.error(e instanceof Error ? e.message : String(e));
-        process.exit(1);
-    },
-);
+runMain(main);

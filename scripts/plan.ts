@@ -8,6 +8,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { RecordedResource, readStackConfig, runProgram } from "./lib/mockCloud";
 import { formatTable } from "./lib/table";
+import { runMain } from "./lib/cli";
 
 interface Options { stack: string; json: boolean; out?: string; dir?: string }
 
@@ -127,10 +128,4 @@ async function main(): Promise<number> {
     return 0;
 }
 
-main().then(
-    (code) => process.exit(code),
-    (e) => {
-        console.error(e instanceof Error ? e.message : String(e));
-        process.exit(2);
-    },
-);
+runMain(main, 2);
