@@ -39,13 +39,15 @@ const replicaSet = new RedisReplicaSet(name, {
         maxmemoryPolicy: settings.maxmemoryPolicy,
         minReplicasToWrite: settings.minReplicasToWrite,
         minReplicasMaxLag: settings.minReplicasMaxLag,
+        replDisklessSyncDelay: settings.replDisklessSyncDelay,
     },
     sentinel: {
         count: settings.sentinelCount,
         placement: settings.sentinelPlacement,
         quorum: settings.quorum,
         port: settings.sentinelPort,
-        password: sentinelPassword,
+        authentication: settings.sentinelAuth,
+        password: settings.sentinelAuth ? sentinelPassword : undefined,
         downAfterMilliseconds: settings.downAfterMilliseconds,
         failoverTimeoutMilliseconds: settings.failoverTimeoutMilliseconds,
         parallelSyncs: settings.parallelSyncs,
@@ -73,10 +75,10 @@ export const masterName = settings.masterName;
 export const sentinelEndpoints = quorum.endpoints;
 export const nodes = quorum.nodes;
 export const planWarnings = warnings;
-export const clients = quorum.endpoints.apply((sentinels) => renderClientSnippets({ masterName: settings.masterName, sentinels }));
+export const clients = quorum.endpoints.apply((sentinels) => renderClientSnippets({ masterName: settings.masterName, sentinels, sentinelAuth: settings.sentinelAuth }));
 export const ioredisOptions = IOREDIS_RECOMMENDED_OPTIONS;
 /** The environment the client snippets read their passwords from; a secret. */
-export const clientEnvironment = pulumi.secret({ REDIS_PASSWORD: redisPassword, REDIS_SENTINEL_PASSWORD: sentinelPassword });
+export const clientEnvironment = pulumi.secret(settings.sentinelAuth ? { REDIS_PASSWORD: redisPassword, REDIS_SENTINEL_PASSWORD: sentinelPassword } : { REDIS_PASSWORD: redisPassword });
 export const health = quorum.checkReports.apply((reports) =>
     reports.map((r) => ({ ok: r.ok, agreedMaster: r.agreedMaster ?? null, replicasOnline: r.replicas.filter((x) => x.state === "online").length, failures: r.failures })),
 );

@@ -37,6 +37,8 @@ say() { echo "redis-ha boot guard: $*"; }
 own=$(awk '$1 == "bind" { gsub(/"/, "", $2); print $2; exit }' "$conf")
 port=$(awk '$1 == "port" { print $2; exit }' "$conf")
 password=$(cat ${q(input.passwordFile)} 2>/dev/null || true)
+# An empty password file means Sentinels without auth (redis-ha:sentinelAuth false); an empty AUTH would be an error.
+sentinel_cli() { if [ -n "$password" ]; then REDISCLI_AUTH="$password" "$@"; else "$@"; fi; }
 # Sentinels this node's own Sentinel has met (it records them in its config).
 if [ -r "$sentinel_conf" ]; then
     while read -r address sport; do candidates+=("$address:$sport"); done < <(awk -v n="$master_name" '$1 == "sentinel" && $2 == "known-sentinel" && $3 == n { print $4, $5 }' "$sentinel_conf")
@@ -47,7 +49,7 @@ answered=0
 for s in $(printf '%s\\n' "\${candidates[@]}" | sort -u); do
     # This node's own Sentinel went down with it: its view is the stale one.
     [ "\${s%:*}" = "$own" ] && continue
-    answer=$(REDISCLI_AUTH="$password" timeout 2 redis-cli --no-auth-warning -h "\${s%:*}" -p "\${s##*:}" --raw SENTINEL get-master-addr-by-name "$master_name" 2>/dev/null | paste -sd: -)
+    answer=$(sentinel_cli timeout 2 redis-cli --no-auth-warning -h "\${s%:*}" -p "\${s##*:}" --raw SENTINEL get-master-addr-by-name "$master_name" 2>/dev/null | paste -sd: -)
     [[ "$answer" =~ ^[0-9.]+:[0-9]+$ ]] || continue
     answered=$((answered + 1))
     votes[$answer]=$(( \${votes[$answer]:-0} + 1 ))

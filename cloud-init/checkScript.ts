@@ -75,9 +75,11 @@ while :; do
         failures=("$host: $conf is missing or unreadable (first boot not finished, or not run as root)")
     else
         sentinel_pass=$(awk '$1 == "requirepass" { v = $2; gsub(/"/, "", v); print v; exit }' "$conf")
+        # No requirepass: Sentinels without auth (redis-ha:sentinelAuth false); an empty AUTH would be an error.
+        sentinel_cli() { if [ -n "$sentinel_pass" ]; then REDISCLI_AUTH="$sentinel_pass" "$@"; else "$@"; fi; }
         redis_pass=$(awk -v n="$master_name" '$1 == "sentinel" && $2 == "auth-pass" && $3 == n { v = $4; gsub(/"/, "", v); print v; exit }' "$conf")
         for s in "\${sentinels[@]}"; do
-            out=$(REDISCLI_AUTH="$sentinel_pass" timeout 5 redis-cli --no-auth-warning -h "\${s%:*}" -p "\${s##*:}" --raw SENTINEL get-master-addr-by-name "$master_name" 2>&1)
+            out=$(sentinel_cli timeout 5 redis-cli --no-auth-warning -h "\${s%:*}" -p "\${s##*:}" --raw SENTINEL get-master-addr-by-name "$master_name" 2>&1)
             addr=$(printf '%s\\n' "$out" | paste -sd: -)
             if ! [[ "$addr" =~ ^[0-9a-fA-F.:]+:[0-9]+$ ]]; then
                 failures+=("sentinel $s cannot name master $master_name: $(oneline "\${out:-no answer}")")
@@ -87,13 +89,13 @@ while :; do
             masters+=("$s=$addr")
             # A Sentinel that does not know every replica can win the election after a crash and then find
             # no replica to promote, which stalls failover for 2 x failover-timeout.
-            replicas=$(REDISCLI_AUTH="$sentinel_pass" timeout 5 redis-cli --no-auth-warning -h "\${s%:*}" -p "\${s##*:}" --raw SENTINEL REPLICAS "$master_name" 2>&1)
+            replicas=$(sentinel_cli timeout 5 redis-cli --no-auth-warning -h "\${s%:*}" -p "\${s##*:}" --raw SENTINEL REPLICAS "$master_name" 2>&1)
             known=$(printf '%s\n' "$replicas" | awk 'previous == "flags" && $0 == "slave" { n++ } { previous = $0 } END { print n + 0 }')
             report+=("KNOWS $s replicas=$known")
             if [ "$known" -lt "$expected_replicas" ]; then
                 failures+=("sentinel $s knows $known of $expected_replicas replicas as healthy: a failover it led could find no replica to promote")
             fi
-            quorum=$(REDISCLI_AUTH="$sentinel_pass" timeout 5 redis-cli --no-auth-warning -h "\${s%:*}" -p "\${s##*:}" --raw SENTINEL CKQUORUM "$master_name" 2>&1)
+            quorum=$(sentinel_cli timeout 5 redis-cli --no-auth-warning -h "\${s%:*}" -p "\${s##*:}" --raw SENTINEL CKQUORUM "$master_name" 2>&1)
             if [[ "$quorum" == OK* ]]; then
                 report+=("QUORUM $s ok $(oneline "$quorum")")
             else

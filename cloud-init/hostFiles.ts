@@ -16,6 +16,7 @@ export interface DeploymentConfig {
     maxmemoryPolicy: MaxmemoryPolicy;
     minReplicasToWrite: number;
     minReplicasMaxLag: number;
+    replDisklessSyncDelay: number;
     downAfterMilliseconds: number;
     failoverTimeoutMilliseconds: number;
     parallelSyncs: number;
@@ -26,6 +27,7 @@ export interface DeploymentConfig {
 
 export interface DeploymentSecrets {
     redisPassword: string;
+    /** "" when the Sentinels run without auth (sentinelAuth false). */
     sentinelPassword: string;
 }
 
@@ -67,6 +69,7 @@ export function renderHostFiles(
               maxmemoryPolicy: config.maxmemoryPolicy,
               minReplicasToWrite: config.minReplicasToWrite,
               minReplicasMaxLag: config.minReplicasMaxLag,
+              replDisklessSyncDelay: config.replDisklessSyncDelay,
           })
         : undefined;
     const sentinelConf = host.sentinel
@@ -80,7 +83,7 @@ export function renderHostFiles(
               redisPort: config.redisPort,
               quorum: config.quorum,
               redisPassword: secrets.redisPassword,
-              sentinelPassword: secrets.sentinelPassword,
+              sentinelPassword: secrets.sentinelPassword === "" ? undefined : secrets.sentinelPassword,
               downAfterMilliseconds: config.downAfterMilliseconds,
               failoverTimeoutMilliseconds: config.failoverTimeoutMilliseconds,
               parallelSyncs: config.parallelSyncs,

@@ -11,7 +11,8 @@ export interface SentinelConfInput {
     redisPort: number;
     quorum: number;
     redisPassword: string;
-    sentinelPassword: string;
+    /** requirepass of the Sentinel; undefined runs it without auth (clients that cannot authenticate to Sentinels). */
+    sentinelPassword: string | undefined;
     downAfterMilliseconds: number;
     failoverTimeoutMilliseconds: number;
     parallelSyncs: number;
@@ -39,10 +40,18 @@ export function renderSentinelConf(input: SentinelConfInput): string {
         `logfile ${paths.sentinelLog}`,
         `dir ${paths.sentinelDir}`,
         "",
-        "# Clients and the other Sentinels authenticate with this; Sentinel uses it towards its peers too,",
-        "# so every Sentinel of the quorum carries the same one.",
-        `requirepass ${configToken("the Sentinel password", input.sentinelPassword)}`,
-        "",
+        ...(input.sentinelPassword === undefined
+            ? [
+                  "# No Sentinel password (redis-ha:sentinelAuth false, for clients such as Predis 1.1 that cannot",
+                  "# authenticate to Sentinels): only the firewall keeps others from reconfiguring this quorum.",
+                  "",
+              ]
+            : [
+                  "# Clients and the other Sentinels authenticate with this; Sentinel uses it towards its peers too,",
+                  "# so every Sentinel of the quorum carries the same one.",
+                  `requirepass ${configToken("the Sentinel password", input.sentinelPassword)}`,
+                  "",
+              ]),
         // Announce the private address to the other Sentinels and to clients, whatever interface the packet left by.
         `sentinel announce-ip ${configToken("the bind address", input.bindAddress)}`,
         `sentinel announce-port ${input.port}`,

@@ -17,8 +17,13 @@ export interface SentinelOptions {
     quorum?: number;
     /** Sentinel port. Default 26379. */
     port?: number;
-    /** Password of the Sentinels themselves (requirepass). Required; kept secret. */
-    password: pulumi.Input<string>;
+    /**
+     * Sentinels require `password`. false runs them without auth, for clients that cannot
+     * authenticate to Sentinels (Predis 1.1); only the firewall then guards them. Default true.
+     */
+    authentication?: boolean;
+    /** Password of the Sentinels themselves (requirepass). Required unless `authentication` is false; kept secret. */
+    password?: pulumi.Input<string>;
     /** Silence before a node is considered down. Default 5000. */
     downAfterMilliseconds?: number;
     /** Sentinel failover-timeout. Default 60000. */
@@ -40,6 +45,8 @@ export interface RedisOptions {
     minReplicasToWrite?: number;
     /** Seconds of silence after which a replica stops counting. Default 10. */
     minReplicasMaxLag?: number;
+    /** Seconds a master waits for more replicas before a full sync (repl-diskless-sync-delay). Default 5. */
+    replDisklessSyncDelay?: number;
 }
 
 export interface RedisReplicaSetArgs {
@@ -169,7 +176,11 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
                 return v;
             }));
         const redisPassword = checkedSecret("args.redisPassword", args.redisPassword);
-        const sentinelPassword = checkedSecret("args.sentinel.password", sentinel.password);
+        const sentinelAuth = sentinel.authentication ?? true;
+        if (!sentinelAuth && sentinel.password !== undefined) fail("args.sentinel.password is set while args.sentinel.authentication is false: leave the password out, or set authentication true");
+        if (sentinelAuth && sentinel.password === undefined) fail("args.sentinel.password is required while args.sentinel.authentication is true (the default)");
+        // "" all the way down means Sentinels without requirepass.
+        const sentinelPassword = sentinelAuth ? checkedSecret("args.sentinel.password", sentinel.password!) : pulumi.secret("");
         const config: DeploymentConfig = {
             masterName,
             redisPort,
@@ -180,6 +191,7 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
             maxmemoryPolicy: args.redis?.maxmemoryPolicy ?? "noeviction",
             minReplicasToWrite: args.redis?.minReplicasToWrite ?? 1,
             minReplicasMaxLag: args.redis?.minReplicasMaxLag ?? 10,
+            replDisklessSyncDelay: args.redis?.replDisklessSyncDelay ?? 5,
             downAfterMilliseconds: sentinel.downAfterMilliseconds ?? 5000,
             failoverTimeoutMilliseconds: sentinel.failoverTimeoutMilliseconds ?? 60000,
             parallelSyncs: sentinel.parallelSyncs ?? 1,

@@ -30,7 +30,8 @@ export function stackSettingsFromConfig(): ValidatedSettings {
  * this; there the passwords are required settings.
  */
 function fillLabSecrets(raw: Record<string, string>): void {
-    if (raw.redisPassword && raw.sentinelPassword) return;
+    const sentinelAuth = raw.sentinelAuth !== "false";
+    if (raw.redisPassword && (raw.sentinelPassword || !sentinelAuth)) return;
     const file = path.resolve(__dirname, "..", ".state", "lab", `secrets-${pulumi.getStack()}.json`);
     if (!fs.existsSync(file)) {
         fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
@@ -38,5 +39,5 @@ function fillLabSecrets(raw: Record<string, string>): void {
     }
     const generated = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, string>;
     raw.redisPassword ||= generated.redisPassword;
-    raw.sentinelPassword ||= generated.sentinelPassword;
+    if (sentinelAuth) raw.sentinelPassword ||= generated.sentinelPassword;
 }

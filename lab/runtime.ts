@@ -116,6 +116,7 @@ export class Lab {
         // Secrets in a stack file are encrypted and only the Pulumi CLI can read them: the lab uses its own.
         for (const key of stackConfig.placeholders) raw[key.slice("redis-ha:".length)] = secrets[key.slice("redis-ha:".length) as keyof LabSecrets];
         Object.assign(raw, options.overrides ?? {});
+        if (raw.sentinelAuth === "false") delete raw.sentinelPassword;
         const { settings, warnings } = validateStackConfig(raw);
         if (settings.cloud !== "lab") throw new Error(`stack ${stack} has redis-ha:cloud = ${settings.cloud}; the lab runs stacks with cloud lab`);
         for (const warning of warnings) log(`warning: ${warning}`);
@@ -160,9 +161,10 @@ export class Lab {
         return JSON.parse(fs.readFileSync(file, "utf8"));
     }
 
-    /** The lab's passwords, for tests and for operators (root only). */
+    /** The lab's passwords, for tests and for operators (root only); sentinelPassword is "" when the Sentinels run without auth. */
     get secrets(): LabSecrets {
-        return Lab.secrets(this.dir);
+        const secrets = Lab.secrets(this.dir);
+        return this.state.settings.sentinelAuth === false ? { ...secrets, sentinelPassword: "" } : secrets;
     }
 
     private async build(secrets: LabSecrets): Promise<void> {
@@ -177,6 +179,7 @@ export class Lab {
             maxmemoryPolicy: settings.maxmemoryPolicy,
             minReplicasToWrite: settings.minReplicasToWrite,
             minReplicasMaxLag: settings.minReplicasMaxLag,
+            replDisklessSyncDelay: settings.replDisklessSyncDelay,
             downAfterMilliseconds: settings.downAfterMilliseconds,
             failoverTimeoutMilliseconds: settings.failoverTimeoutMilliseconds,
             parallelSyncs: settings.parallelSyncs,
@@ -231,7 +234,7 @@ export class Lab {
     redisCli(from: string, address: string, port: number, args: string[], password?: string) {
         const env = { ...process.env };
         delete env.REDISCLI_AUTH;
-        if (password !== undefined) env.REDISCLI_AUTH = password;
+        if (password) env.REDISCLI_AUTH = password;
         return this.exec(from, ["timeout", "5", "redis-cli", "--no-auth-warning", "-h", address, "-p", String(port), "--raw", ...args], { env, timeoutMs: 10000 });
     }
 

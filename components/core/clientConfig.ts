@@ -13,6 +13,8 @@ export interface ClientConfigInput {
     /** Names of the environment variables the app reads its passwords from. */
     redisPasswordEnv?: string;
     sentinelPasswordEnv?: string;
+    /** Whether the Sentinels require a password (the stack's sentinelAuth). Default true. */
+    sentinelAuth?: boolean;
 }
 
 export interface ClientSnippets {
@@ -20,6 +22,11 @@ export interface ClientSnippets {
     phpredis: string;
     /** PHP: a Predis 2.x client in Sentinel replication mode. */
     predis: string;
+    /**
+     * PHP: a Predis 1.1 client. Predis 1.1 never authenticates to Sentinels, so this is a working
+     * client only when sentinelAuth is false; otherwise it says so and what to do instead.
+     */
+    predis1: string;
     /** wp-config.php lines for the Redis Object Cache plugin. */
     wordpress: string;
     /** TypeScript (also valid as an ES module): an ioredis client. */
@@ -80,6 +87,7 @@ export function renderClientSnippets(input: ClientConfigInput): ClientSnippets {
     return {
         phpredis: phpredisSnippet(master, sentinels, redisEnv, sentinelEnv),
         predis: predisSnippet(master, sentinels, redisEnv, sentinelEnv),
+        predis1: input.sentinelAuth === false ? predis1Snippet(master, sentinels, redisEnv) : PREDIS1_NEEDS_OPEN_SENTINELS,
         wordpress: wordpressSnippet(master, sentinels, redisEnv, sentinelEnv),
         ioredis: ioredisSnippet(master, sentinels, redisEnv, sentinelEnv),
     };
@@ -203,6 +211,43 @@ $replication->setRetryWait(100);
 $replication->setRetryLimit(100);
 // Predis sends read commands to replicas by default; those can lag behind a write just made.
 $replication->getReplicationStrategy()->disableLoadBalancing();
+`;
+}
+
+const PREDIS1_NEEDS_OPEN_SENTINELS = `// Predis 1.1 cannot talk to these Sentinels: it never sends a password to a Sentinel (a URI's
+// ?password= is dropped), and these require one, so every lookup fails with NOAUTH.
+// Either upgrade to Predis >= 2.1.2 and use the "predis" snippet, or deploy with
+// "pulumi config set redis-ha:sentinelAuth false" (the Sentinels then rely on the firewall alone,
+// see docs/failover.md) and this output becomes a Predis 1.1 client.
+`;
+
+function predis1Snippet(master: string, sentinels: Endpoint[], redisEnv: string): string {
+    const uris = sentinels.map((s) => `        'tcp://${s.host}:${s.port}',`).join("\n");
+    return `// Predis 1.1.x (Debian 12's php-nrk-predis is 1.1.10). Works because this stack runs its Sentinels
+// without a password (redis-ha:sentinelAuth false): Predis 1.1 cannot authenticate to Sentinels.
+// Upgrade to Predis >= 2.1.2 and turn sentinelAuth back on when you can.
+$client = new \\Predis\\Client(
+    [
+${uris}
+    ],
+    [
+        'replication' => 'sentinel',
+        'service' => '${master}',
+        'parameters' => [
+            'password' => getenv('${redisEnv}') ?: null,
+            'timeout' => 0.5,            // s to connect (default 5): a dead master must cost little per retry
+            'read_write_timeout' => 2.0, // s; raise it if you use blocking commands such as BLPOP
+        ],
+    ]
+);
+$replication = $client->getConnection(); // a Predis\\Connection\\Aggregate\\SentinelReplication
+// The default wait of 1000 ms between retries rounds every outage up to whole seconds; 100 retries
+// 100 ms apart outlast a failover (down-after-milliseconds plus an election) of about 10 s.
+// The command in flight is re-sent after a failover, so a non-idempotent one (INCR, LPUSH...) can run twice.
+$replication->setRetryWait(100);
+$replication->setRetryLimit(100);
+// Predis 1.1 sends read commands to replicas and cannot be told otherwise: a read right after a
+// write may not see it yet.
 `;
 }
 

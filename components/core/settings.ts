@@ -51,6 +51,7 @@ export interface StackSettings {
     persistence: Persistence;
     minReplicasToWrite: number;
     minReplicasMaxLag: number;
+    replDisklessSyncDelay: number;
     masterName: string;
     redisPort: number;
     sentinelPort: number;
@@ -60,6 +61,8 @@ export interface StackSettings {
     ovhProjectId?: string;
     ovhVlanId: number;
     redisPassword: string;
+    sentinelAuth: boolean;
+    /** "" when sentinelAuth is false. */
     sentinelPassword: string;
     sshPrivateKey?: string;
 }
@@ -121,6 +124,7 @@ export const SETTINGS_SCHEMA: readonly SettingSchema[] = [
     { key: "persistence", type: "string", default: "aof+rdb", description: "aof+rdb (AOF everysec plus snapshots), aof, rdb or none, on every node." },
     { key: "minReplicasToWrite", type: "integer", default: 1, description: "The master refuses writes unless this many replicas are connected (0 disables)." },
     { key: "minReplicasMaxLag", type: "integer", default: 10, description: "Seconds of replica silence after which it stops counting for minReplicasToWrite." },
+    { key: "replDisklessSyncDelay", type: "integer", default: 5, description: "Seconds a master waits for more replicas before a full sync (repl-diskless-sync-delay); 0 starts at once." },
     { key: "masterName", type: "string", default: "redis-ha", description: "The name Sentinel and clients use for this master (letters, digits, . _ -)." },
     { key: "redisPort", type: "integer", default: 6379, description: "Redis port." },
     { key: "sentinelPort", type: "integer", default: 26379, description: "Sentinel port." },
@@ -130,7 +134,8 @@ export const SETTINGS_SCHEMA: readonly SettingSchema[] = [
     { key: "ovhProjectId", type: "string", description: "OVHcloud Public Cloud project id (service name). Required for cloud ovh." },
     { key: "ovhVlanId", type: "integer", default: 0, description: "vRack VLAN id of the private network (ovh)." },
     { key: "redisPassword", type: "string", secret: true, required: true, description: "Password of Redis (requirepass and masterauth). 16-128 characters, no whitespace, quotes, backslash or #." },
-    { key: "sentinelPassword", type: "string", secret: true, required: true, description: "Password of the Sentinels themselves. Same rules as redisPassword; must differ from it." },
+    { key: "sentinelAuth", type: "boolean", default: true, description: "Sentinels require sentinelPassword. false only for clients that cannot authenticate to Sentinels (Predis 1.1); the firewall is then all that guards them." },
+    { key: "sentinelPassword", type: "string", secret: true, defaultText: "required while sentinelAuth is true", description: "Password of the Sentinels themselves. Same rules as redisPassword; must differ from it. Leave unset with sentinelAuth false." },
     { key: "sshPrivateKey", type: "string", secret: true, description: "Private key the checks use; without it they use the ssh-agent at SSH_AUTH_SOCK." },
 ];
 
@@ -390,6 +395,7 @@ export function validateStackConfig(given: Readonly<Record<string, string>>): Va
         warnings.push(`minReplicasToWrite equals replicaCount (${replicaCount}): losing any one replica stops writes.`);
     }
     const minReplicasMaxLag = int("minReplicasMaxLag", 1, 3600);
+    const replDisklessSyncDelay = int("replDisklessSyncDelay", 0, 60);
     const masterName = text("masterName", "redis-ha", MASTER_NAME, "a Sentinel master name (1-64 letters, digits, '.', '_' or '-', starting with a letter or digit)");
     const redisPort = int("redisPort", 1, 65535);
     const sentinelPort = int("sentinelPort", 1, 65535);
@@ -411,8 +417,16 @@ export function validateStackConfig(given: Readonly<Record<string, string>>): Va
     }
     const ovhVlanId = int("ovhVlanId", 0, 4000);
 
-    const passwords: Record<"redisPassword" | "sentinelPassword", string | undefined> = { redisPassword: undefined, sentinelPassword: undefined };
-    for (const key of ["redisPassword", "sentinelPassword"] as const) {
+    const sentinelAuth = bool("sentinelAuth");
+    const passwords: Record<"redisPassword" | "sentinelPassword", string | undefined> = { redisPassword: undefined, sentinelPassword: sentinelAuth === false ? "" : undefined };
+    if (sentinelAuth === false) {
+        warnings.push("sentinelAuth is false: anyone who can reach a Sentinel port can reconfigure the quorum; keep appCidrs to the application servers.");
+        if (raw.sentinelPassword !== undefined && raw.sentinelPassword !== "") {
+            problem("sentinelPassword", describeSecret(raw.sentinelPassword), "is set while sentinelAuth is false: clients would be told to use a password the Sentinels never ask for",
+                `pulumi config rm ${FULL("sentinelPassword")}, or pulumi config set ${FULL("sentinelAuth")} true`);
+        }
+    }
+    for (const key of sentinelAuth === false ? (["redisPassword"] as const) : (["redisPassword", "sentinelPassword"] as const)) {
         const value = raw[key];
         if (value === undefined || value === "") {
             problem(key, "(unset)", "is required", `pulumi config set --secret ${FULL(key)} "$(openssl rand -base64 33 | tr -d '/+=')"`);
@@ -425,7 +439,7 @@ export function validateStackConfig(given: Readonly<Record<string, string>>): Va
             passwords[key] = value;
         }
     }
-    if (passwords.redisPassword !== undefined && passwords.redisPassword === passwords.sentinelPassword) {
+    if (passwords.redisPassword !== undefined && passwords.sentinelPassword !== "" && passwords.redisPassword === passwords.sentinelPassword) {
         problem("sentinelPassword", describeSecret(passwords.sentinelPassword), "is the same as redisPassword: a leaked Sentinel password would open the data",
             `pulumi config set --secret ${FULL("sentinelPassword")} "$(openssl rand -base64 33 | tr -d '/+=')"`);
     }
@@ -459,10 +473,10 @@ export function validateStackConfig(given: Readonly<Record<string, string>>): Va
             instanceType: instanceType!, sentinelInstanceType: sentinelInstanceType!, image: image!, sshUser: sshUser!,
             sshPublicKeys: sshPublicKeys ?? [], adminCidrs: adminCidrs!, appCidrs: appCidrs!, allowWorldAccess: allowWorldAccess!,
             privateNetworkCidr, maxmemory: maxmemory!.toLowerCase(), maxmemoryPolicy: maxmemoryPolicy!, persistence: persistence!,
-            minReplicasToWrite: minReplicasToWrite!, minReplicasMaxLag: minReplicasMaxLag!, masterName: masterName!,
+            minReplicasToWrite: minReplicasToWrite!, minReplicasMaxLag: minReplicasMaxLag!, replDisklessSyncDelay: replDisklessSyncDelay!, masterName: masterName!,
             redisPort: redisPort!, sentinelPort: sentinelPort!, checks: checks!, checkTimeoutSeconds: checkTimeoutSeconds!,
             sshVia: sshVia!, ovhProjectId, ovhVlanId: ovhVlanId!, redisPassword: passwords.redisPassword!,
-            sentinelPassword: passwords.sentinelPassword!, sshPrivateKey,
+            sentinelAuth: sentinelAuth!, sentinelPassword: passwords.sentinelPassword!, sshPrivateKey,
         },
         warnings,
     };

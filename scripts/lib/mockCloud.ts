@@ -78,6 +78,8 @@ export function readStackConfig(stack: string, dir = path.resolve(__dirname, "..
         }
     }
     for (const key of SECRET_SETTINGS) {
+        // Sentinels without auth take no password: a placeholder would be reported as a contradiction.
+        if (key === "redis-ha:sentinelPassword" && config["redis-ha:sentinelAuth"] === "false") continue;
         if (!config[key]) {
             config[key] = placeholderSecret(key);
             placeholders.push(key);

@@ -101,7 +101,7 @@ test("outputs: node table, Sentinel endpoints, client snippets; passwords only i
         { name: "redis-ha-ovh-redis-2", zone: "eu-west-par-c", initialRole: "replica", sentinel: true, privateAddress: "10.42.0.13" },
     ]);
     const clients = run.outputs.clients as Record<string, string>;
-    expect(Object.keys(clients).sort()).toEqual(["ioredis", "phpredis", "predis", "wordpress"]);
+    expect(Object.keys(clients).sort()).toEqual(["ioredis", "phpredis", "predis", "predis1", "wordpress"]);
     expect(clients.wordpress).toContain("WP_REDIS_SENTINEL");
     expect(run.outputs.clientEnvironment).toEqual({ REDIS_PASSWORD: redisPassword, REDIS_SENTINEL_PASSWORD: sentinelPassword });
 });

@@ -13,6 +13,7 @@ export const CONFIG: DeploymentConfig = {
     maxmemoryPolicy: "noeviction",
     minReplicasToWrite: 1,
     minReplicasMaxLag: 10,
+    replDisklessSyncDelay: 5,
     downAfterMilliseconds: 5000,
     failoverTimeoutMilliseconds: 60000,
     parallelSyncs: 1,

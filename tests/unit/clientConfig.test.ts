@@ -8,6 +8,9 @@ import { IOREDIS_RECOMMENDED_OPTIONS, renderClientSnippets } from "../../compone
 const REPO = path.resolve(__dirname, "../..");
 const SENTINELS = ["10.42.0.11:26379", "10.42.0.12:26379", "10.42.0.13:26380"];
 const snippets = renderClientSnippets({ masterName: "redis-ha", sentinels: SENTINELS });
+const openSentinelSnippets = renderClientSnippets({ masterName: "redis-ha", sentinels: SENTINELS, sentinelAuth: false });
+/** Snippets that connect to the Sentinels; predis1 is only a client when the Sentinels have no password. */
+const CONNECTING = ["phpredis", "predis", "wordpress", "ioredis"] as const;
 const PHP_SNIPPETS = ["phpredis", "predis", "wordpress"] as const;
 // Passwords with every character a URI or a PHP string could trip over.
 const REDIS_SECRET = "redis-secret";
@@ -44,7 +47,8 @@ function runPhp(files: Record<string, string>, env: Record<string, string | unde
     for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
     const fullEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
     for (const [key, value] of Object.entries(env)) if (value === undefined) delete fullEnv[key];
-    const run = spawnSync("php", [path.join(dir, "main.php")], { cwd: dir, env: fullEnv, encoding: "utf8", timeout: 20000 });
+    // -n: no php.ini, so no installed phpredis extension clashes with the fakes below.
+    const run = spawnSync("php", ["-n", path.join(dir, "main.php")], { cwd: dir, env: fullEnv, encoding: "utf8", timeout: 20000 });
     const lines = run.stdout.trim().split("\n");
     try {
         return JSON.parse(lines[lines.length - 1]);
@@ -88,8 +92,7 @@ function typeCheck(files: Record<string, string>): Record<string, string[]> {
 }
 
 describe("what every snippet says", () => {
-    test.each(Object.keys(snippets))("%s names every Sentinel and the master", (client) => {
-        const text = snippets[client as keyof typeof snippets];
+    test.each([...CONNECTING.map((c) => [c, snippets[c]]), ["predis1 (sentinelAuth false)", openSentinelSnippets.predis1]])("%s names every Sentinel and the master", (_client, text) => {
         for (const address of SENTINELS) {
             const [host, port] = address.split(":");
             // "host:port", "'host', port" and `host: "host", port: port` all count.
@@ -111,7 +114,7 @@ describe("what every snippet says", () => {
         const custom = renderClientSnippets({
             masterName: "redis-ha", sentinels: SENTINELS, redisPasswordEnv: "APP_REDIS_PW", sentinelPasswordEnv: "APP_SENTINEL_PW",
         });
-        for (const text of Object.values(custom)) {
+        for (const text of CONNECTING.map((c) => custom[c])) {
             expect(text).not.toMatch(/getenv\('REDIS_(SENTINEL_)?PASSWORD'\)|process\.env\.REDIS_/);
             expect(text).toContain("APP_REDIS_PW");
             expect(text).toContain("APP_SENTINEL_PW");
@@ -131,6 +134,22 @@ describe("what every snippet says", () => {
     test("phpredis never calls the Redis::connectSentinel() that articles invent", () => {
         const code = snippets.phpredis.replace(/^\s*(\/\/|\*).*$/gm, ""); // comments may warn about it
         expect(code).not.toMatch(/connectSentinel/);
+    });
+});
+
+describe("Predis 1.1 and Sentinel auth", () => {
+    test("with Sentinel auth on, the predis1 output is no client but says why and what to do", () => {
+        expect(snippets.predis1).not.toMatch(/new \\Predis/);
+        expect(snippets.predis1).toContain("NOAUTH");
+        expect(snippets.predis1).toContain("redis-ha:sentinelAuth false");
+        expect(snippets.predis1).toContain(">= 2.1.2");
+    });
+
+    test("with Sentinel auth off, predis1 sends no Sentinel password and keeps the Redis one", () => {
+        expect(openSentinelSnippets.predis1).not.toContain("REDIS_SENTINEL_PASSWORD");
+        expect(openSentinelSnippets.predis1).not.toContain("?password=");
+        expect(openSentinelSnippets.predis1).toContain("getenv('REDIS_PASSWORD')");
+        expect(openSentinelSnippets.predis1).toContain("setRetryWait(100)");
     });
 });
 
@@ -155,6 +174,10 @@ describe("PHP snippets", () => {
         const lint = phpLint(`<?php\n${snippets[client]}`);
         expect(lint.output).toContain("No syntax errors detected");
         expect(lint.ok).toBe(true);
+    });
+
+    phpTest("predis1 (sentinelAuth false) passes php -l", () => {
+        expect(phpLint(`<?php\n${openSentinelSnippets.predis1}`).ok).toBe(true);
     });
 
     phpTest("php -l really rejects broken PHP (so the check above means something)", () => {

@@ -14,6 +14,14 @@ function problemsOf(raw: Record<string, string | undefined>): SettingProblem[] {
 }
 
 describe("valid stacks", () => {
+    test("sentinelAuth false needs no Sentinel password, and says what guards the Sentinels instead", () => {
+        const { sentinelPassword: _unused, ...withoutSentinelPassword } = VALID_OVH;
+        const { settings, warnings } = validateStackConfig({ ...withoutSentinelPassword, sentinelAuth: "false" });
+        expect(settings.sentinelAuth).toBe(false);
+        expect(settings.sentinelPassword).toBe("");
+        expect(warnings.join("\n")).toMatch(/sentinelAuth is false/);
+    });
+
     test("an OVH stack gets the documented defaults", () => {
         const { settings, warnings } = validateStackConfig(VALID_OVH);
         expect(settings).toMatchObject({
@@ -88,6 +96,9 @@ const BAD_INPUTS: Array<[string, Record<string, string | undefined>, string, Reg
     ["password with a backslash", { redisPassword: "abcdefgh\\12345678" }, "redis-ha:redisPassword", /backslash/],
     ["missing Redis password", { redisPassword: undefined }, "redis-ha:redisPassword", /is required/],
     ["same password for Redis and Sentinel", { sentinelPassword: REDIS_PASSWORD }, "redis-ha:sentinelPassword", /same as redisPassword/],
+    ["a Sentinel password that Sentinels without auth would never ask for", { sentinelAuth: "false" }, "redis-ha:sentinelPassword", /set while sentinelAuth is false/],
+    ["sentinelAuth that is not a boolean", { sentinelAuth: "off" }, "redis-ha:sentinelAuth", /not true or false/],
+    ["a diskless sync delay beyond a minute", { replDisklessSyncDelay: "300" }, "redis-ha:replDisklessSyncDelay", /between 0 and 60/],
     ["master name Sentinel rejects", { masterName: "my master" }, "redis-ha:masterName", /not a Sentinel master name/],
     ["master name with a newline", { masterName: "m\nsentinel" }, "redis-ha:masterName", /not a Sentinel master name/],
     ["Redis and Sentinel on one port", { sentinelPort: "6379" }, "redis-ha:sentinelPort", /clashes with redisPort/],
