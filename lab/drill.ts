@@ -1,31 +1,73 @@
 /**
- * The master-crash drill, shared by the lab test (which asserts on it) and the failover benchmark
- * (which measures it): an ioredis client in the app namespace writes every 20 ms, the master's
- * redis-server gets SIGKILL, and the drill records when writes stopped and resumed, what was lost,
- * and how the old master came back.
+ * Fault drills, shared by the lab tests (which assert on their outcomes) and `npm run bench:failover`
+ * (which measures them). Each drill starts writers built from the stack's client snippets, breaks
+ * something, waits for the outcome the design promises (a failover, or correctly none), repairs what
+ * it broke the way an operator or a reboot would, and waits for the checks to pass again. It records
+ * what the applications saw: write outage, acknowledged writes lost, writes lost that WAIT 1 had
+ * confirmed on a replica, failovers beyond the one expected, and the time to full health.
  */
-import { ChildProcessWithoutNullStreams, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { IOREDIS_RECOMMENDED_OPTIONS } from "../components/core/clientConfig";
 import { parseReplicationInfo } from "../components/core/checkOutput";
+import type { LabHost } from "./machine";
 import type { Lab } from "./runtime";
 import { sleep } from "./shell";
+import { WriterClient, startWriters } from "./writers";
+
+export type Scenario =
+    | "crash" | "host-loss" | "forced-failover" | "switchover" | "sentinel-lost"
+    | "two-sentinels-lost" | "replica-lost" | "power-loss";
+
+export const SCENARIOS: Readonly<Record<Scenario, { failover: boolean; what: string }>> = {
+    "crash": { failover: true, what: "SIGKILL of the master's redis-server; restarted afterwards (the boot guard decides its role)" },
+    "host-loss": { failover: true, what: "the master's namespace cut off (its link down: Redis and its Sentinel unreachable), then reconnected" },
+    "forced-failover": { failover: true, what: "SENTINEL FAILOVER with the master healthy and clients writing" },
+    "switchover": { failover: true, what: "planned: CLIENT PAUSE WRITE on the master, replicas caught up, then SENTINEL FAILOVER" },
+    "sentinel-lost": { failover: true, what: "a replica host's Sentinel killed, then the master crashed: the other two must still fail over" },
+    "two-sentinels-lost": { failover: false, what: "two of three Sentinels killed, then the master crashed: no majority, so no failover, and the check says so" },
+    "replica-lost": { failover: false, what: "SIGKILL of one replica: writes go on (minReplicasToWrite 1 of 2), no failover, the check names the replica" },
+    "power-loss": { failover: false, what: "every redis-server and Sentinel killed at once, all restarted: data back from the AOF" },
+};
+
+export interface WriterFigures {
+    client: WriterClient;
+    /** Last acknowledged write before the fault to the first after it, as the client saw it. */
+    outageMs: number;
+    resumed: boolean;
+    acknowledged: number;
+    /** Acknowledged writes missing from the master at the end. */
+    lost: number;
+    /** Of those, writes that WAIT 1 had confirmed on a replica: the promise is that this is always 0. */
+    confirmedLost: number;
+    errors: number;
+    lastErrors: string[];
+}
 
 export interface DrillResult {
+    scenario: Scenario;
     oldMaster: string;
     newMaster: string;
-    /** Last acknowledged write before the crash to the first one after it, as the client saw it. */
-    outageMs: number;
-    acknowledged: number;
-    /** Acknowledged writes missing from the new master. */
-    lost: number[];
-    /** What the restarted old master said in its very first INFO. */
-    firstRoleAfterRestart: { role: string; master?: string };
-    /** What its boot guard logged. */
-    bootGuardLog: string;
-    /** Crash to the checks passing again, old master back as a replica. */
+    /** Distinct master switches the Sentinels announced (+switch-master) during the drill. */
+    failovers: number;
+    /** Switches beyond the one the scenario calls for (or any, where it calls for none). */
+    falseFailovers: number;
+    writers: WriterFigures[];
+    /** Fault to the checks passing again with every node back. */
     healthyAfterMs: number;
+    /** What a node said in its first INFO after a restart (crash, host loss, power loss). */
+    firstRoleAfterRestart?: { role: string; master?: string };
+    bootGuardLog?: string;
+    /** What the check said while the fault lasted, where the scenario asks for that. */
+    checkFailuresDuringFault?: string[];
+}
+
+export interface DrillOptions {
+    clients?: readonly WriterClient[];
+    /** How long to wait for the Sentinels to agree on a new master. Default 60 s. */
+    failoverWithinMs?: number;
+    /** How long after the new master to wait for every writer to resume. Default 60 s. */
+    resumeWithinMs?: number;
+    log?: (line: string) => void;
 }
 
 async function waitFor(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs: number, explain?: () => string): Promise<void> {
@@ -37,87 +79,202 @@ async function waitFor(what: string, predicate: () => boolean | Promise<boolean>
     throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${explain ? `\n${explain()}` : ""}`);
 }
 
-export async function crashDrill(lab: Lab, options: { failoverWithinMs?: number } = {}): Promise<DrillResult> {
+const sentinelLog = (lab: Lab, host: LabHost) => path.join(lab.dir, "hosts", host.namespace, "var-log-redis", "redis-sentinel.log");
+const fileSize = (file: string) => (fs.existsSync(file) ? fs.statSync(file).size : 0);
+
+/** Distinct "+switch-master" announcements appended to the Sentinels' logs since `offsets`. */
+export function switchesSince(lab: Lab, offsets: Map<string, number>): string[] {
+    const switches = new Set<string>();
+    for (const host of lab.network.hosts.filter((h) => h.plan.sentinel)) {
+        const file = sentinelLog(lab, host);
+        if (!fs.existsSync(file)) continue;
+        const text = fs.readFileSync(file);
+        const start = Math.min(offsets.get(host.namespace) ?? 0, text.length);
+        for (const m of text.subarray(start).toString("utf8").matchAll(/\+switch-master (\S+) (\S+) (\d+) (\S+) (\d+)/g)) {
+            switches.add(`${m[2]}:${m[3]} -> ${m[4]}:${m[5]}`);
+        }
+    }
+    return [...switches];
+}
+
+export async function runDrill(lab: Lab, scenario: Scenario, options: DrillOptions = {}): Promise<DrillResult> {
+    const log = options.log ?? (() => undefined);
+    const settings = lab.settings;
     const { redisPassword, sentinelPassword } = lab.secrets;
     const app = lab.network.app.namespace;
-    const sentinels = lab.network.hosts.filter((h) => h.plan.sentinel);
-    const askSentinel = async (address: string) =>
-        (await lab.redisCli(app, address, lab.settings.sentinelPort, ["SENTINEL", "get-master-addr-by-name", lab.settings.masterName], sentinelPassword)).stdout.trim().split("\n").join(":");
-    const oldMaster = await askSentinel(sentinels[0].address);
-    const oldHost = lab.network.hosts.find((h) => `${h.address}:${lab.settings.redisPort}` === oldMaster);
-    if (!oldHost) throw new Error(`the Sentinels name ${oldMaster || "nothing"} as master, which is no lab host`);
-    const otherSentinels = sentinels.filter((s) => s !== oldHost);
+    const sentinelHosts = lab.network.hosts.filter((h) => h.plan.sentinel);
+    const redisHosts = lab.network.hosts.filter((h) => h.plan.redisRole);
+    const askSentinel = async (host: LabHost) =>
+        (await lab.redisCli(app, host.address, settings.sentinelPort, ["SENTINEL", "get-master-addr-by-name", settings.masterName], sentinelPassword)).stdout.trim().split("\n").join(":");
+    const redis = (host: LabHost, args: string[]) => lab.redisCli(app, host.address, settings.redisPort, args, redisPassword);
+    const hostAt = (address: string) => lab.network.hosts.find((h) => `${h.address}:${settings.redisPort}` === address);
 
-    const writer: ChildProcessWithoutNullStreams = spawn("ip", ["netns", "exec", app, process.execPath, path.join(__dirname, "writer.js"), JSON.stringify({
-        sentinels: sentinels.map((h) => ({ host: h.address, port: lab.settings.sentinelPort })),
-        masterName: lab.settings.masterName,
-        options: IOREDIS_RECOMMENDED_OPTIONS,
-        intervalMs: 20,
-        maxSeconds: 300,
-    })], {
-        env: { ...process.env, REDIS_PASSWORD: redisPassword, REDIS_SENTINEL_PASSWORD: sentinelPassword, NODE_PATH: path.resolve(__dirname, "../node_modules") },
-    });
-    const acked: number[] = [];
-    const ackTimes: number[] = [];
-    const errors: string[] = [];
-    let pending = "";
-    writer.stdout.on("data", (d: Buffer) => {
-        const lines = (pending + d.toString()).split("\n");
-        pending = lines.pop()!;
-        for (const line of lines) {
-            const m = /^ack (\d+) (\d+)$/.exec(line);
-            if (m) {
-                acked.push(Number(m[1]));
-                ackTimes.push(Number(m[2]));
-            } else if (line.startsWith("err ")) {
-                errors.push(line);
+    const oldMaster = await askSentinel(sentinelHosts.find((h) => lab.isRunning(h.namespace, "sentinel")) ?? sentinelHosts[0]);
+    const oldHost = hostAt(oldMaster);
+    if (!oldHost) throw new Error(`the Sentinels name ${oldMaster || "nothing"} as master, which is no lab host`);
+    const replicaHosts = redisHosts.filter((h) => h !== oldHost);
+    const otherSentinels = sentinelHosts.filter((s) => s !== oldHost);
+    const offsets = new Map(sentinelHosts.map((h) => [h.namespace, fileSize(sentinelLog(lab, h))]));
+    const sentinelLogTails = () => otherSentinels.map((s) => `${s.namespace}:\n${fs.readFileSync(sentinelLog(lab, s), "utf8").split("\n").slice(-20).join("\n")}`).join("\n---\n");
+    const newMasterAgreed = async (asked: LabHost[]) => {
+        const views = await Promise.all(asked.map(askSentinel));
+        return views.every((v) => v !== oldMaster && v === views[0] && /:\d+$/.test(v));
+    };
+
+    const writers = await startWriters(lab, options.clients ?? ["ioredis"]);
+    const result: Partial<DrillResult> = { scenario, oldMaster };
+    const restarted: LabHost[] = [];
+    let faultAt = 0;
+    try {
+        await sleep(300); // a little history before the fault, so "last write before" is real
+        faultAt = Date.now();
+        log(`${scenario}: fault at ${new Date(faultAt).toISOString()} on ${oldHost.namespace}`);
+        switch (scenario) {
+            case "crash":
+                await lab.stop(oldHost.namespace, "redis", "SIGKILL");
+                break;
+            case "host-loss":
+                await lab.exec(oldHost.namespace, ["ip", "link", "set", "eth0", "down"]);
+                break;
+            case "forced-failover":
+                await lab.redisCli(app, otherSentinels[0].address, settings.sentinelPort, ["SENTINEL", "FAILOVER", settings.masterName], sentinelPassword);
+                break;
+            case "switchover": {
+                // Writes block (not fail) while paused; once every replica has the master's last offset
+                // nothing acknowledged can be lost by promoting one of them.
+                const pauseMs = 15000;
+                await redis(oldHost, ["CLIENT", "PAUSE", String(pauseMs), "WRITE"]);
+                await waitFor("every replica to catch up with the paused master", async () => {
+                    const info = parseReplicationInfo((await redis(oldHost, ["INFO", "replication"])).stdout);
+                    return info.replicas.length === replicaHosts.length && info.replicas.every((r) => r.offset === info.offset);
+                }, pauseMs / 2);
+                await lab.redisCli(app, otherSentinels[0].address, settings.sentinelPort, ["SENTINEL", "FAILOVER", settings.masterName], sentinelPassword);
+                break;
+            }
+            case "sentinel-lost":
+                await lab.stop(otherSentinels[0].namespace, "sentinel", "SIGKILL");
+                await lab.stop(oldHost.namespace, "redis", "SIGKILL");
+                break;
+            case "two-sentinels-lost":
+                for (const s of otherSentinels.slice(0, 2)) await lab.stop(s.namespace, "sentinel", "SIGKILL");
+                await lab.stop(oldHost.namespace, "redis", "SIGKILL");
+                break;
+            case "replica-lost":
+                await lab.stop(replicaHosts[0].namespace, "redis", "SIGKILL");
+                break;
+            case "power-loss":
+                for (const h of lab.network.hosts) {
+                    if (h.plan.redisRole) await lab.stop(h.namespace, "redis", "SIGKILL");
+                    if (h.plan.sentinel) await lab.stop(h.namespace, "sentinel", "SIGKILL");
+                }
+                break;
+        }
+
+        // The outcome the design promises.
+        const expectFailover = SCENARIOS[scenario].failover;
+        // The Sentinels still alive and reachable (the old master's own one is cut off with it in a host loss).
+        const asked = scenario === "sentinel-lost" ? [...otherSentinels.slice(1), oldHost] : otherSentinels;
+        if (expectFailover) {
+            await waitFor("the live Sentinels to agree on a new master", () => newMasterAgreed(asked),
+                options.failoverWithinMs ?? 60000, sentinelLogTails);
+        } else if (scenario === "two-sentinels-lost") {
+            // Long enough for a failover to have happened if a lone Sentinel could start one.
+            await sleep(settings.downAfterMilliseconds + 5000);
+            const check = await lab.check(5);
+            result.checkFailuresDuringFault = check.failures;
+        } else if (scenario === "replica-lost") {
+            await sleep(Math.min(settings.downAfterMilliseconds + 3000, 15000));
+            const check = await lab.check(5);
+            result.checkFailuresDuringFault = check.failures;
+        } else if (scenario === "power-loss") {
+            await sleep(500);
+            // All at once, like a rack coming back: Sentinels first only because systemd would start
+            // them in parallel and the boot guard must find some to ask.
+            for (const h of lab.network.hosts) if (h.plan.sentinel) await lab.start(h.namespace, "sentinel");
+            for (const h of redisHosts) {
+                await lab.start(h.namespace, "redis");
+                restarted.push(h);
             }
         }
-    });
-    const finished = new Promise<void>((resolve) => writer.on("exit", () => resolve()));
-    try {
-        await waitFor("the writer's first acknowledged writes", () => acked.length >= 20, 20000);
-        const crashAt = Date.now();
-        await lab.stop(oldHost.namespace, "redis", "SIGKILL");
-        await waitFor("every other Sentinel to name a new master", async () => {
-            const views = await Promise.all(otherSentinels.map((s) => askSentinel(s.address)));
-            return views.every((v) => v !== oldMaster && v === views[0] && /:\d+$/.test(v));
-        }, options.failoverWithinMs ?? 60000, () =>
-            // Say what the Sentinels were doing, not just that they did not finish.
-            otherSentinels.map((s) => fs.readFileSync(path.join(lab.dir, "hosts", s.namespace, "var-log-redis", "redis-sentinel.log"), "utf8").split("\n").slice(-25).join("\n")).join("\n---\n"));
-        const newMaster = await askSentinel(otherSentinels[0].address);
-        const before = acked.length;
-        // Generous: the test asserts that writes resume, the benchmark reports how fast.
-        await waitFor("writes to flow again after the failover", () => acked.length > before + 50, 60000, () =>
-            `the client's last errors:\n${errors.slice(-5).join("\n")}\nthe new master's replication: ${newMaster}`);
-        const lastBefore = [...ackTimes].reverse().find((t) => t <= crashAt) ?? crashAt;
-        const firstAfter = ackTimes.find((t) => t > crashAt)!;
 
-        writer.kill("SIGTERM");
-        await finished;
-        const [address, port] = newMaster.split(":");
-        const stored = await lab.redisCli(app, address, Number(port), ["LRANGE", "writes", "0", "-1"], redisPassword);
-        const present = new Set(stored.stdout.split("\n").filter(Boolean).map(Number));
-        const lost = acked.filter((n) => !present.has(n));
+        // Every writer must write again (after repairs, where the fault itself stops writes).
+        if (scenario === "two-sentinels-lost") {
+            // Repair as an operator would: the master back first (the lone Sentinel still names it), then the Sentinels.
+            await lab.start(oldHost.namespace, "redis");
+            restarted.push(oldHost);
+            for (const s of otherSentinels.slice(0, 2)) await lab.start(s.namespace, "sentinel");
+        }
+        const resumeFrom = Date.now();
+        await waitFor("every writer to write again", () => writers.every((w) => w.acksAfter(resumeFrom) >= 10),
+            options.resumeWithinMs ?? 60000,
+            () => writers.map((w) => `${w.client}: ${w.acksAfter(resumeFrom)} writes since; last errors: ${w.errors.slice(-4).join(" | ") || "none"}`).join("\n"));
+        const gaps = new Map(writers.map((w) => [w.client, w.outageSince(faultAt)]));
+        for (const w of writers) await w.stop();
 
-        await lab.start(oldHost.namespace, "redis");
-        const first = await lab.redisCli(app, oldHost.address, lab.settings.redisPort, ["INFO", "replication"], redisPassword);
-        const firstView = parseReplicationInfo(first.stdout);
-        const check = await lab.check(60);
-        if (!check.ok) throw new Error(`after the drill the checks still fail:\n  - ${check.failures.join("\n  - ")}`);
-        // The next drill starts from an empty list, so its lost-write count is its own.
-        await lab.redisCli(app, address, Number(port), ["DEL", "writes"], redisPassword);
-        return {
-            oldMaster,
-            newMaster,
-            outageMs: firstAfter - lastBefore,
-            acknowledged: acked.length,
-            lost,
-            firstRoleAfterRestart: { role: firstView.role, master: firstView.masterAddress },
-            bootGuardLog: fs.readFileSync(path.join(lab.dir, "hosts", oldHost.namespace, "boot-guard.log"), "utf8"),
-            healthyAfterMs: Date.now() - crashAt,
-        };
+        // Repairs.
+        if (scenario === "crash" || scenario === "sentinel-lost") {
+            await lab.start(oldHost.namespace, "redis");
+            restarted.push(oldHost);
+        }
+        if (scenario === "sentinel-lost") await lab.start(otherSentinels[0].namespace, "sentinel");
+        if (scenario === "host-loss") await lab.exec(oldHost.namespace, ["ip", "link", "set", "eth0", "up"]);
+        if (scenario === "replica-lost") {
+            await lab.start(replicaHosts[0].namespace, "redis");
+            restarted.push(replicaHosts[0]);
+        }
+        if (scenario === "switchover") await redis(oldHost, ["CLIENT", "UNPAUSE"]);
+        if (restarted.includes(oldHost)) {
+            const first = parseReplicationInfo((await redis(oldHost, ["INFO", "replication"])).stdout);
+            result.firstRoleAfterRestart = { role: first.role, master: first.masterAddress };
+            result.bootGuardLog = fs.readFileSync(path.join(lab.dir, "hosts", oldHost.namespace, "boot-guard.log"), "utf8").trim().split("\n").slice(-1)[0];
+        }
+
+        const check = await lab.check(90);
+        if (!check.ok) throw new Error(`${scenario}: after the repairs the checks still fail:\n  - ${check.failures.join("\n  - ")}`);
+        result.healthyAfterMs = Date.now() - faultAt;
+        const newMaster = check.reports.find((r) => r.report)?.report?.agreedMaster ?? oldMaster;
+        result.newMaster = newMaster;
+        const newMasterHost = hostAt(newMaster)!;
+        result.writers = [];
+        for (const w of writers) {
+            const stored = await redis(newMasterHost, ["LRANGE", w.key, "0", "-1"]);
+            const present = new Set(stored.stdout.split("\n").filter(Boolean).map(Number));
+            const lost = w.acked.filter((n) => !present.has(n));
+            result.writers.push({
+                client: w.client,
+                ...gaps.get(w.client)!,
+                acknowledged: w.acked.length,
+                lost: lost.length,
+                confirmedLost: lost.filter((n) => w.confirmed.has(n)).length,
+                errors: w.errors.length,
+                lastErrors: w.errors.slice(-3),
+            });
+            // The next drill starts from empty lists, so its lost-write counts are its own.
+            await redis(newMasterHost, ["DEL", w.key]);
+        }
+        const switches = switchesSince(lab, offsets);
+        result.failovers = switches.length;
+        result.falseFailovers = Math.max(0, switches.length - (expectFailover ? 1 : 0));
+        return result as DrillResult;
+    } catch (e) {
+        // Leave the lab whole for the next drill: everything back up, nothing paused.
+        await restoreAll(lab).catch((why) => log(`restoring the lab after a failed drill: ${why}`));
+        throw e;
     } finally {
-        if (writer.exitCode === null) writer.kill("SIGKILL");
+        for (const w of writers) w.kill();
+    }
+}
+
+/** Every link up, every service running, no client pause: what an operator does after a bad day. */
+export async function restoreAll(lab: Lab): Promise<void> {
+    const { redisPassword } = lab.secrets;
+    for (const h of lab.network.hosts) {
+        await lab.exec(h.namespace, ["ip", "link", "set", "eth0", "up"]);
+        if (h.plan.sentinel && !lab.isRunning(h.namespace, "sentinel")) await lab.start(h.namespace, "sentinel");
+    }
+    for (const h of lab.network.hosts) {
+        if (!h.plan.redisRole) continue;
+        if (!lab.isRunning(h.namespace, "redis")) await lab.start(h.namespace, "redis");
+        await lab.redisCli(lab.network.app.namespace, h.address, lab.settings.redisPort, ["CLIENT", "UNPAUSE"], redisPassword);
     }
 }

@@ -1,0 +1,147 @@
+/**
+ * The drills' application clients: each runs in the lab's app namespace, configured from the very
+ * snippet the stack outputs (`clients.<name>`), and writes a numbered list through Sentinel while
+ * the drill breaks things. The drill reads their progress live and, at the end, which acknowledged
+ * writes the surviving master lacks.
+ */
+import { ChildProcessWithoutNullStreams, spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { renderClientSnippets } from "../components/core/clientConfig";
+import type { Lab } from "./runtime";
+import { sleep } from "./shell";
+
+/** ioredis 6 (npm), phpredis 5.3 (Debian php-redis), Predis 2.4 (fetched by setup), Predis 1.1 (Debian php-nrk-predis). */
+export type WriterClient = "ioredis" | "phpredis" | "predis" | "predis1";
+export const WRITER_CLIENTS: readonly WriterClient[] = ["ioredis", "phpredis", "predis", "predis1"];
+
+export const PREDIS2_AUTOLOAD = path.resolve(__dirname, "..", ".tools", "predis", "2.4.1", "autoload.php");
+export const PREDIS1_AUTOLOAD = "/usr/share/php/Predis/autoload.php";
+
+/** Why a client cannot write in this lab, or undefined when it can. */
+export function writerUnavailableReason(client: WriterClient, sentinelAuth: boolean): string | undefined {
+    if (client === "ioredis") return undefined;
+    if (!fs.existsSync("/usr/bin/php")) return "php-cli is not installed (npm run setup)";
+    if (client === "phpredis" && !phpHasRedis()) return "the php-redis extension is not installed (npm run setup)";
+    if (client === "predis" && !fs.existsSync(PREDIS2_AUTOLOAD)) return `Predis 2 is missing at ${PREDIS2_AUTOLOAD} (npm run setup)`;
+    if (client === "predis1" && !fs.existsSync(PREDIS1_AUTOLOAD)) return "Debian's php-nrk-predis is not installed (npm run setup)";
+    if (client === "predis1" && sentinelAuth) return "Predis 1.1 cannot authenticate to Sentinels: it needs a lab with sentinelAuth false";
+    return undefined;
+}
+
+let phpRedisLoaded: boolean | undefined;
+function phpHasRedis(): boolean {
+    if (phpRedisLoaded === undefined) {
+        const { spawnSync } = require("child_process") as typeof import("child_process");
+        phpRedisLoaded = spawnSync("php", ["-r", "exit(extension_loaded('redis') ? 0 : 1);"]).status === 0;
+    }
+    return phpRedisLoaded;
+}
+
+export class Writer {
+    readonly acked: number[] = [];
+    readonly ackTimes: number[] = [];
+    /** Writes that WAIT 1 confirmed had reached a replica. */
+    readonly confirmed = new Set<number>();
+    readonly errors: string[] = [];
+    private pending = "";
+    private readonly exited: Promise<void>;
+
+    constructor(readonly client: WriterClient, readonly key: string, private readonly child: ChildProcessWithoutNullStreams) {
+        child.stdout.on("data", (d: Buffer) => this.consume(d.toString()));
+        child.stderr.on("data", (d: Buffer) => this.errors.push(`stderr ${d.toString().trim()}`));
+        this.exited = new Promise((resolve) => child.on("exit", () => resolve()));
+    }
+
+    private consume(text: string): void {
+        const lines = (this.pending + text).split("\n");
+        this.pending = lines.pop()!;
+        for (const line of lines) {
+            const ack = /^ack (\d+) (\d+)$/.exec(line);
+            const wack = /^wack (\d+) \d+$/.exec(line);
+            if (ack) {
+                this.acked.push(Number(ack[1]));
+                this.ackTimes.push(Number(ack[2]));
+            } else if (wack) {
+                this.confirmed.add(Number(wack[1]));
+            } else if (line.startsWith("err ")) {
+                this.errors.push(line);
+            }
+        }
+    }
+
+    get running(): boolean { return this.child.exitCode === null && this.child.signalCode === null; }
+
+    /**
+     * The outage the app saw: the longest silence between acknowledged writes from the last one
+     * before `t` on. (Not simply "first write after t": a write in flight at the fault can still be
+     * acknowledged before the silence starts.)
+     */
+    outageSince(t: number): { outageMs: number; resumed: boolean } {
+        const from = Math.max(0, this.ackTimes.findIndex((x) => x > t) - 1);
+        const times = this.ackTimes.slice(from);
+        let longest = 0;
+        for (let i = 1; i < times.length; i++) longest = Math.max(longest, times[i] - times[i - 1]);
+        const sinceLast = Date.now() - (times[times.length - 1] ?? t);
+        return sinceLast > longest + 1000 ? { outageMs: sinceLast, resumed: false } : { outageMs: longest, resumed: true };
+    }
+
+    acksAfter(t: number): number { return this.ackTimes.filter((x) => x > t).length; }
+
+    async stop(): Promise<void> {
+        if (this.running) this.child.kill("SIGTERM");
+        const killer = setTimeout(() => this.running && this.child.kill("SIGKILL"), 5000);
+        await this.exited;
+        clearTimeout(killer);
+    }
+
+    kill(): void {
+        if (this.running) this.child.kill("SIGKILL");
+    }
+}
+
+/** Starts one writer per client, each on its own list, and waits until every one has written. */
+export async function startWriters(lab: Lab, clients: readonly WriterClient[], options: { intervalMs?: number; maxSeconds?: number } = {}): Promise<Writer[]> {
+    const settings = lab.settings;
+    const sentinels = lab.network.hosts.filter((h) => h.plan.sentinel).map((h) => `${h.address}:${settings.sentinelPort}`);
+    const snippets = renderClientSnippets({ masterName: settings.masterName, sentinels, sentinelAuth: settings.sentinelAuth !== false });
+    // Under the repo, so the ioredis snippet's `import Redis from "ioredis"` resolves to our node_modules.
+    const dir = path.join(lab.dir, "clients");
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const { redisPassword, sentinelPassword } = lab.secrets;
+    const env: NodeJS.ProcessEnv = { ...process.env, REDIS_PASSWORD: redisPassword };
+    delete env.REDIS_SENTINEL_PASSWORD;
+    if (sentinelPassword) env.REDIS_SENTINEL_PASSWORD = sentinelPassword;
+    const writers: Writer[] = [];
+    try {
+        for (const client of clients) {
+            const why = writerUnavailableReason(client, settings.sentinelAuth !== false);
+            if (why) throw new Error(`writer ${client}: ${why}`);
+            const key = `writes:${client}`;
+            const common = { key, intervalMs: options.intervalMs ?? 20, maxSeconds: options.maxSeconds ?? 600, waitMs: 100 };
+            let argv: string[];
+            if (client === "ioredis") {
+                const snippetFile = path.join(dir, "ioredis.mjs");
+                fs.writeFileSync(snippetFile, snippets.ioredis);
+                argv = [process.execPath, path.join(__dirname, "writers", "ioredis.mjs"), JSON.stringify({ ...common, snippetFile })];
+            } else {
+                const snippetFile = path.join(dir, `${client}.php`);
+                fs.writeFileSync(snippetFile, `<?php\n${snippets[client]}`);
+                const autoload = client === "predis" ? PREDIS2_AUTOLOAD : client === "predis1" ? PREDIS1_AUTOLOAD : undefined;
+                argv = ["php", path.join(__dirname, "writers", "writer.php"), JSON.stringify({ ...common, client, snippetFile, autoload })];
+            }
+            const child = spawn("ip", ["netns", "exec", lab.network.app.namespace, ...argv], { env });
+            writers.push(new Writer(client, key, child));
+        }
+        const until = Date.now() + 20000;
+        while (writers.some((w) => w.acked.length < 10) && Date.now() < until) await sleep(100);
+        const silent = writers.filter((w) => w.acked.length < 10);
+        if (silent.length > 0) {
+            throw new Error(`writers that could not write before the drill: ${silent.map((w) => `${w.client} (${w.errors.slice(-3).join(" | ") || "no output"})`).join("; ")}`);
+        }
+        return writers;
+    } catch (e) {
+        for (const w of writers) w.kill();
+        throw e;
+    }
+}

@@ -1,0 +1,33 @@
+// The ioredis writer of the failover drills, run inside the lab's app namespace:
+//   ip netns exec <app> node ioredis.mjs '<json config>'
+// The client is the stack's own ioredis snippet (the `clients.ioredis` output), imported from the file
+// named in the config; it reads its passwords from REDIS_PASSWORD / REDIS_SENTINEL_PASSWORD like an app.
+// Protocol, shared with writer.php: every write RPUSHes the next number to the config's list; the
+// writer prints "ack <n> <ms>" when it was acknowledged, "wack <n> <ms>" when WAIT 1 then confirmed a
+// replica has it, "err <ms> <message>" on failure. Stops on SIGTERM or after maxSeconds, then prints "done".
+const config = JSON.parse(process.argv[2]);
+const { redis } = await import(config.snippetFile);
+redis.on("error", () => undefined); // reported per command below
+
+let stopping = false;
+process.on("SIGTERM", () => (stopping = true));
+const deadline = Date.now() + config.maxSeconds * 1000;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const oneLine = (e) => String(e?.message ?? e).split("\n")[0];
+
+let n = 0;
+while (!stopping && Date.now() < deadline) {
+    n += 1;
+    try {
+        await redis.rpush(config.key, String(n));
+        process.stdout.write(`ack ${n} ${Date.now()}\n`);
+        // WAIT 1: was the write on a replica before we moved on? Those are the writes a failover must never lose.
+        if (Number(await redis.call("WAIT", "1", String(config.waitMs))) >= 1) process.stdout.write(`wack ${n} ${Date.now()}\n`);
+    } catch (e) {
+        process.stdout.write(`err ${Date.now()} ${oneLine(e)}\n`);
+    }
+    await sleep(config.intervalMs);
+}
+redis.disconnect();
+process.stdout.write("done\n");
+process.exit(0);
