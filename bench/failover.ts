@@ -1,45 +1,129 @@
 /**
- * npm run bench:failover [-- --drills N --json FILE]
+ * npm run bench:failover [-- options]
  *
- * Master-crash drills in the lab, side by side, for the Sentinel timings our users start from and
- * for redis-ha's defaults, measured in one run on one machine so the ratios mean something:
+ * Fault drills in the lab (lab/drill.ts), side by side, for the Sentinel timings our users start from
+ * and for redis-ha's defaults, measured in one run on one machine so the ratios mean something:
  *   ovh-article   down-after-milliseconds 5000, failover-timeout 60000 (the OVH article's sentinel.conf)
  *   do-article    down-after-milliseconds 30000, failover-timeout 180000 (the DigitalOcean article's)
- *   redis-ha      the stack defaults
- * Everything else (topology, auth, persistence, the ioredis client options) is redis-ha's in all
- * three, so only the Sentinel timings differ. Only the crash scenario and an ioredis writer for now.
+ *   redis-ha      the stack defaults (or them with --set overrides, for a study)
+ * Everything else (topology, auth, persistence, the clients and their snippets) is redis-ha's in
+ * all three, so only the Sentinel timings differ.
+ *
+ * Options:
+ *   --drills N          repetitions of the crash scenario per config (default 3)
+ *   --other-drills N    repetitions of every other scenario (default 1)
+ *   --scenarios a,b     scenarios to run (default: all; see SCENARIOS in lab/drill.ts)
+ *   --configs a,b       configs to run (default: all three)
+ *   --clients a,b       writers (default ioredis,phpredis,predis)
+ *   --set key=value     override a redis-ha setting in the redis-ha config (repeatable)
+ *   --soak SECONDS      after the drills, write for this long with no fault and count false failovers
+ *   --json FILE         where to write every figure (default .state/bench/failover.json)
  */
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
-import { DrillResult, crashDrill } from "../lab/drill";
+import { DrillResult, SCENARIOS, Scenario, runDrill, switchesSince } from "../lab/drill";
 import { Lab, labUnavailableReason } from "../lab/runtime";
+import { sleep } from "../lab/shell";
+import { WRITER_CLIENTS, WriterClient, startWriters } from "../lab/writers";
 import { formatTable } from "../scripts/lib/table";
 import { runMain } from "../scripts/lib/cli";
 
-interface Scenario { name: string; overrides: Record<string, string> }
+interface Config { name: string; overrides: Record<string, string>; from: string }
 
-const SCENARIOS: Scenario[] = [
-    { name: "ovh-article", overrides: { downAfterMilliseconds: "5000", failoverTimeoutMilliseconds: "60000" } },
-    { name: "do-article", overrides: { downAfterMilliseconds: "30000", failoverTimeoutMilliseconds: "180000" } },
-    { name: "redis-ha", overrides: {} },
+const CONFIGS: Config[] = [
+    { name: "ovh-article", overrides: { downAfterMilliseconds: "5000", failoverTimeoutMilliseconds: "60000" }, from: "the OVH article's sentinel.conf" },
+    { name: "do-article", overrides: { downAfterMilliseconds: "30000", failoverTimeoutMilliseconds: "180000" }, from: "the DigitalOcean article's sentinel.conf" },
+    { name: "redis-ha", overrides: {}, from: "the stack defaults" },
 ];
+const ALL_SCENARIOS = Object.keys(SCENARIOS) as Scenario[];
 
-function parseArgs(argv: string[]) {
-    const options = { drills: 3, json: path.resolve(__dirname, "..", ".state", "bench", "failover.json"), only: undefined as string | undefined };
+interface Options {
+    drills: number;
+    otherDrills: number;
+    scenarios: Scenario[];
+    configs: string[];
+    clients: WriterClient[];
+    set: Record<string, string>;
+    soakSeconds: number;
+    json: string;
+}
+
+function listOf<T extends string>(what: string, text: string, allowed: readonly T[]): T[] {
+    const items = text.split(",").map((s) => s.trim()).filter(Boolean);
+    const bad = items.filter((i) => !allowed.includes(i as T));
+    if (bad.length > 0) throw new Error(`unknown ${what} ${bad.join(", ")}; choose from ${allowed.join(", ")}`);
+    return items as T[];
+}
+
+function parseArgs(argv: string[]): Options {
+    const options: Options = {
+        drills: 3, otherDrills: 1, scenarios: ALL_SCENARIOS, configs: CONFIGS.map((c) => c.name),
+        clients: ["ioredis", "phpredis", "predis"], set: {}, soakSeconds: 0,
+        json: path.resolve(__dirname, "..", ".state", "bench", "failover.json"),
+    };
+    const count = (text: string, max: number) => Math.max(0, Math.min(max, Number(text) || 0));
     for (let i = 0; i < argv.length; i++) {
-        if (argv[i] === "--drills") options.drills = Math.max(1, Math.min(50, Number(argv[++i])));
-        else if (argv[i] === "--json") options.json = path.resolve(argv[++i]);
-        else if (argv[i] === "--only") options.only = argv[++i];
-        else throw new Error(`unknown argument ${argv[i]}; usage: npm run bench:failover -- [--drills N] [--json FILE]`);
+        const arg = argv[i];
+        const value = () => {
+            if (argv[i + 1] === undefined) throw new Error(`${arg} needs a value`);
+            return argv[++i];
+        };
+        if (arg === "--drills") options.drills = count(value(), 200);
+        else if (arg === "--other-drills") options.otherDrills = count(value(), 50);
+        else if (arg === "--scenarios") options.scenarios = listOf("scenario", value(), ALL_SCENARIOS);
+        else if (arg === "--configs") options.configs = listOf("config", value(), CONFIGS.map((c) => c.name));
+        else if (arg === "--clients") options.clients = listOf("client", value(), WRITER_CLIENTS);
+        else if (arg === "--set") {
+            const [key, ...rest] = value().split("=");
+            options.set[key] = rest.join("=");
+        } else if (arg === "--soak") options.soakSeconds = count(value(), 3600);
+        else if (arg === "--json") options.json = path.resolve(value());
+        else throw new Error(`unknown argument ${arg}; see the comment at the top of bench/failover.ts`);
     }
     return options;
 }
 
-const median = (values: number[]) => {
+export const median = (values: number[]) => {
+    if (values.length === 0) return NaN;
     const sorted = [...values].sort((a, b) => a - b);
     const mid = Math.floor(sorted.length / 2);
     return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
+const seconds = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : "-");
+
+interface Cell { config: string; scenario: Scenario; drills: DrillResult[]; failures: string[] }
+
+/** Writes under load with no fault at all: any master switch is a false failover. */
+async function soak(lab: Lab, clients: WriterClient[], seconds: number, log: (l: string) => void) {
+    const offsets = new Map(lab.network.hosts.filter((h) => h.plan.sentinel).map((h) => {
+        const file = path.join(lab.dir, "hosts", h.namespace, "var-log-redis", "redis-sentinel.log");
+        return [h.namespace, fs.existsSync(file) ? fs.statSync(file).size : 0] as [string, number];
+    }));
+    const writers = await startWriters(lab, clients, { maxSeconds: seconds + 60 });
+    const start = Date.now();
+    try {
+        while (Date.now() - start < seconds * 1000) {
+            await sleep(Math.min(30000, seconds * 1000 - (Date.now() - start)));
+            log(`soak: ${Math.round((Date.now() - start) / 1000)} s, ${switchesSince(lab, offsets).length} master switches so far`);
+        }
+        for (const w of writers) await w.stop();
+    } finally {
+        for (const w of writers) w.kill();
+    }
+    const sdowns = lab.network.hosts.filter((h) => h.plan.sentinel).map((h) => {
+        const text = fs.readFileSync(path.join(lab.dir, "hosts", h.namespace, "var-log-redis", "redis-sentinel.log"));
+        return (text.subarray(offsets.get(h.namespace) ?? 0).toString().match(/\+sdown /g) ?? []).length;
+    }).reduce((a, b) => a + b, 0);
+    return {
+        seconds,
+        writes: writers.reduce((n, w) => n + w.acked.length, 0),
+        errors: writers.reduce((n, w) => n + w.errors.length, 0),
+        longestGapMs: Math.max(...writers.map((w) => w.outageSince(start).outageMs)),
+        falseFailovers: switchesSince(lab, offsets).length,
+        sdowns,
+    };
+}
 
 async function main(): Promise<number> {
     const unavailable = labUnavailableReason();
@@ -48,41 +132,75 @@ async function main(): Promise<number> {
         return 2;
     }
     const options = parseArgs(process.argv.slice(2));
-    const results: Record<string, DrillResult[]> = {};
-    const scenarios = SCENARIOS.filter((s) => !options.only || s.name === options.only || s.name === "redis-ha");
-    for (const scenario of scenarios) {
-        const lab = await Lab.up({ stack: "lab", id: `bench-${scenario.name.slice(0, 6)}`, overrides: { ...scenario.overrides, checkTimeoutSeconds: "90" } });
+    const log = (line: string) => console.log(line);
+    const configs = CONFIGS.filter((c) => options.configs.includes(c.name))
+        .map((c) => (c.name === "redis-ha" ? { ...c, overrides: { ...c.overrides, ...options.set } } : c));
+    const cells: Cell[] = [];
+    const soaks: Record<string, unknown> = {};
+    for (const config of configs) {
+        const lab = await Lab.up({ stack: "lab", id: `bench-${config.name.slice(0, 6)}`, overrides: { ...config.overrides, checkTimeoutSeconds: "90" }, log });
         try {
-            results[scenario.name] = [];
-            for (let i = 0; i < options.drills; i++) {
-                const drill = await crashDrill(lab, { failoverWithinMs: 120000 });
-                results[scenario.name].push(drill);
-                console.log(`${scenario.name} drill ${i + 1}/${options.drills}: outage ${drill.outageMs} ms, lost ${drill.lost.length} of ${drill.acknowledged}, healthy after ${drill.healthyAfterMs} ms, ${drill.oldMaster} -> ${drill.newMaster}`);
+            for (const scenario of options.scenarios) {
+                const cell: Cell = { config: config.name, scenario, drills: [], failures: [] };
+                cells.push(cell);
+                const repeats = scenario === "crash" ? options.drills : options.otherDrills;
+                for (let i = 0; i < repeats; i++) {
+                    try {
+                        const drill = await runDrill(lab, scenario, { clients: options.clients, failoverWithinMs: 120000, resumeWithinMs: 120000 });
+                        cell.drills.push(drill);
+                        log(`${config.name} ${scenario} ${i + 1}/${repeats}: ${drill.writers.map((w) => `${w.client} ${w.outageMs} ms`).join(", ")}; lost ${drill.writers.reduce((n, w) => n + w.lost, 0)}` +
+                            ` (WAIT-confirmed ${drill.writers.reduce((n, w) => n + w.confirmedLost, 0)}); failovers ${drill.failovers}; healthy after ${drill.healthyAfterMs} ms`);
+                    } catch (e) {
+                        const why = e instanceof Error ? e.message : String(e);
+                        cell.failures.push(why);
+                        log(`${config.name} ${scenario} ${i + 1}/${repeats}: FAILED: ${why.split("\n")[0]}`);
+                    }
+                }
+            }
+            if (options.soakSeconds > 0) {
+                soaks[config.name] = await soak(lab, options.clients, options.soakSeconds, log);
+                log(`${config.name} soak: ${JSON.stringify(soaks[config.name])}`);
             }
         } finally {
             await lab.down();
         }
     }
-    const rows = [["SCENARIO", "DRILLS", "OUTAGE MIN", "MEDIAN", "MAX", "ACKED LOST", "HEALTHY (MEDIAN)", "REDIS-HA / THIS (MEDIAN OUTAGE)"]];
-    const redisHaMedian = median(results["redis-ha"].map((d) => d.outageMs));
-    for (const scenario of scenarios) {
-        const outages = results[scenario.name].map((d) => d.outageMs);
+
+    const outagesOf = (cell: Cell) => cell.drills.flatMap((d) => d.writers.map((w) => w.outageMs));
+    const baseline = (scenario: Scenario) => cells.find((c) => c.config === "redis-ha" && c.scenario === scenario);
+    const header = ["SCENARIO", "CONFIG", "DRILLS", "OUTAGE MIN", "MEDIAN", "MAX", ...options.clients.map((c) => `${c.toUpperCase()} MED`), "LOST", "WAIT-LOST", "FALSE FO", "HEALTHY MED", "REDIS-HA / THIS"];
+    const rows = [header];
+    for (const cell of cells) {
+        const outages = outagesOf(cell);
+        const ours = baseline(cell.scenario);
+        const ratio = ours && outages.length > 0 && outagesOf(ours).length > 0 ? (median(outagesOf(ours)) / median(outages)).toFixed(2) : "-";
         rows.push([
-            scenario.name,
-            String(outages.length),
-            `${Math.min(...outages)} ms`,
-            `${median(outages)} ms`,
-            `${Math.max(...outages)} ms`,
-            String(results[scenario.name].reduce((n, d) => n + d.lost.length, 0)),
-            `${median(results[scenario.name].map((d) => d.healthyAfterMs))} ms`,
-            (redisHaMedian / median(outages)).toFixed(2),
+            cell.scenario,
+            cell.config,
+            `${cell.drills.length}${cell.failures.length ? ` (+${cell.failures.length} failed)` : ""}`,
+            seconds(Math.min(...outages)),
+            seconds(median(outages)),
+            seconds(Math.max(...outages)),
+            ...options.clients.map((c) => seconds(median(cell.drills.flatMap((d) => d.writers.filter((w) => w.client === c).map((w) => w.outageMs))))),
+            String(cell.drills.reduce((n, d) => n + d.writers.reduce((m, w) => m + w.lost, 0), 0)),
+            String(cell.drills.reduce((n, d) => n + d.writers.reduce((m, w) => m + w.confirmedLost, 0), 0)),
+            String(cell.drills.reduce((n, d) => n + d.falseFailovers, 0)),
+            seconds(median(cell.drills.map((d) => d.healthyAfterMs))),
+            ratio,
         ]);
     }
     console.log(`\n${formatTable(rows)}`);
+    for (const [name, result] of Object.entries(soaks)) console.log(`soak ${name}: ${JSON.stringify(result)}`);
+    const failed = cells.filter((c) => c.failures.length > 0);
+    for (const cell of failed) console.log(`\n${cell.config} ${cell.scenario}: ${cell.failures.length} drill(s) failed:\n  ${cell.failures.map((f) => f.split("\n").slice(0, 3).join(" / ")).join("\n  ")}`);
     fs.mkdirSync(path.dirname(options.json), { recursive: true });
-    fs.writeFileSync(options.json, JSON.stringify({ date: new Date().toISOString(), drillsPerScenario: options.drills, scenarios: SCENARIOS, results }, null, 2));
+    fs.writeFileSync(options.json, JSON.stringify({
+        date: new Date().toISOString(),
+        machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
+        options, configs, cells, soaks,
+    }, null, 2));
     console.log(`\nwrote ${options.json}`);
-    return 0;
+    return failed.length > 0 ? 1 : 0;
 }
 
 runMain(main);

@@ -38,6 +38,21 @@ function phpHasRedis(): boolean {
     return phpRedisLoaded;
 }
 
+/**
+ * The outage an app saw around a fault at `faultAt`: the longest silence between acknowledged writes,
+ * from the last one before the fault on. Not simply "first write after the fault": a write in flight
+ * at the fault can still be acknowledged before the silence starts. If the silence is still going on
+ * at `now`, writes have not resumed.
+ */
+export function writeOutage(ackTimes: readonly number[], faultAt: number, now: number): { outageMs: number; resumed: boolean } {
+    const firstAfter = ackTimes.findIndex((x) => x > faultAt);
+    const times = firstAfter === -1 ? ackTimes.slice(-1) : ackTimes.slice(Math.max(0, firstAfter - 1));
+    let longest = 0;
+    for (let i = 1; i < times.length; i++) longest = Math.max(longest, times[i] - times[i - 1]);
+    const sinceLast = now - (times[times.length - 1] ?? faultAt);
+    return firstAfter === -1 || sinceLast > longest + 1000 ? { outageMs: Math.max(longest, sinceLast), resumed: false } : { outageMs: longest, resumed: true };
+}
+
 export class Writer {
     readonly acked: number[] = [];
     readonly ackTimes: number[] = [];
@@ -72,18 +87,9 @@ export class Writer {
 
     get running(): boolean { return this.child.exitCode === null && this.child.signalCode === null; }
 
-    /**
-     * The outage the app saw: the longest silence between acknowledged writes from the last one
-     * before `t` on. (Not simply "first write after t": a write in flight at the fault can still be
-     * acknowledged before the silence starts.)
-     */
+    /** The outage this writer saw around a fault at `t`; see writeOutage. */
     outageSince(t: number): { outageMs: number; resumed: boolean } {
-        const from = Math.max(0, this.ackTimes.findIndex((x) => x > t) - 1);
-        const times = this.ackTimes.slice(from);
-        let longest = 0;
-        for (let i = 1; i < times.length; i++) longest = Math.max(longest, times[i] - times[i - 1]);
-        const sinceLast = Date.now() - (times[times.length - 1] ?? t);
-        return sinceLast > longest + 1000 ? { outageMs: sinceLast, resumed: false } : { outageMs: longest, resumed: true };
+        return writeOutage(this.ackTimes, t, Date.now());
     }
 
     acksAfter(t: number): number { return this.ackTimes.filter((x) => x > t).length; }

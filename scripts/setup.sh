@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 # redis-server/redis-sentinel/redis-tools: the lab and the check-script tests run the real daemons.
 # openssh-server/openssh-client, nftables, iproute2: the lab's hosts (sshd, firewall, namespaces).
 # cloud-init: `cloud-init schema` validates every rendered user-data. php-cli: `php -l` on the PHP snippets.
-APT_PACKAGES=(redis-server redis-sentinel redis-tools openssh-server openssh-client nftables iproute2 util-linux cloud-init php-cli)
+# php-redis (phpredis 5.3) and php-nrk-predis (Predis 1.1): the PHP writers of the failover drills.
+# curl, unzip: Predis 2.x for the drills (scripts/fetch-predis.sh).
+APT_PACKAGES=(redis-server redis-sentinel redis-tools openssh-server openssh-client nftables iproute2 util-linux cloud-init php-cli php-redis php-nrk-predis curl unzip)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
@@ -39,6 +41,7 @@ if [ "$(cat node_modules/.redis-ha-lock 2>/dev/null)" != "$lock_hash" ]; then
 else
     echo "setup: node_modules up to date"
 fi
+bash scripts/fetch-predis.sh
 # The Pulumi engine (CLI + Node language host), built from pinned Go modules unless a pulumi is on PATH.
 bash scripts/build-pulumi.sh
 echo "setup: done"

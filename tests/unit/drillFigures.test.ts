@@ -1,0 +1,25 @@
+/** How the failover drills turn a client's acknowledgement times into the outage it saw. */
+import { writeOutage } from "../../lab/writers";
+
+test("the outage is the silence around the fault, measured from the last write before it", () => {
+    // Writes every 20 ms, the fault at 1050, silence until 3000.
+    const acks = [1000, 1020, 1040, 3000, 3020, 3040];
+    expect(writeOutage(acks, 1050, 4000)).toEqual({ outageMs: 1960, resumed: true });
+});
+
+test("a write still acknowledged just after the fault does not hide the outage that follows", () => {
+    // The fault at 1045 caught one write in flight (acknowledged at 1060); then 2 s of nothing.
+    const acks = [1000, 1020, 1040, 1060, 3060, 3080];
+    expect(writeOutage(acks, 1045, 4000)).toEqual({ outageMs: 2000, resumed: true });
+});
+
+test("no outage at all shows as the write interval", () => {
+    const acks = Array.from({ length: 100 }, (_, i) => 1000 + i * 20);
+    expect(writeOutage(acks, 1500, 3000)).toEqual({ outageMs: 20, resumed: true });
+});
+
+test("writes that never came back are reported as not resumed, with the silence so far", () => {
+    expect(writeOutage([1000, 1020], 1030, 9020)).toEqual({ outageMs: 8000, resumed: false });
+    // One late ack followed by a long silence still is not a resumption.
+    expect(writeOutage([1000, 1020, 1040], 1030, 9040)).toEqual({ outageMs: 8000, resumed: false });
+});
