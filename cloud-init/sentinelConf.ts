@@ -32,7 +32,8 @@ export function renderSentinelConf(input: SentinelConfInput): string {
         "",
         `bind ${configToken("the bind address", input.bindAddress)} 127.0.0.1 -::1`,
         `port ${input.port}`,
-        "protected-mode yes",
+        // Without a password Redis 7 refuses every non-loopback client in protected mode, the other Sentinels included.
+        `protected-mode ${input.sentinelPassword === undefined ? "no" : "yes"}`,
         "daemonize no",
         `supervised ${paths.supervised}`,
         `pidfile ${paths.sentinelPid}`,

@@ -133,8 +133,10 @@ function redis_ha_connect(int $budgetMs = 8000): \\Redis
                         $options['auth'] = $sentinelAuth;
                     }
                     $sentinel = new \\RedisSentinel($options);
-                } else { // phpredis 5.3.2+: host, port, timeout, persistent, retryInterval, readTimeout, auth
+                } elseif ($sentinelAuth !== null) { // phpredis 5.3.2+: host, port, timeout, persistent, retryInterval, readTimeout, auth
                     $sentinel = new \\RedisSentinel($host, $port, $connectTimeout, null, 0, $connectTimeout, $sentinelAuth);
+                } else { // a null auth makes phpredis 5.3 send one anyway, and a Sentinel without a password hangs up
+                    $sentinel = new \\RedisSentinel($host, $port, $connectTimeout, null, 0, $connectTimeout);
                 }
                 $address = $sentinel->getMasterAddrByName('${master}');
                 if (!is_array($address)) {

@@ -24,6 +24,8 @@ test("every Sentinel runs without requirepass, while Redis keeps its password", 
         const redisConf: string = files["/etc/redis-ha/staged/redis.conf"];
         expect(sentinelConf).toMatch(/^sentinel monitor /m);
         expect(sentinelConf).not.toMatch(/^requirepass /m);
+        // Redis 7 would otherwise refuse the other Sentinels and every client.
+        expect(sentinelConf).toMatch(/^protected-mode no$/m);
         expect(sentinelConf).toMatch(/^sentinel auth-pass redis-ha \S+$/m);
         expect(redisConf).toMatch(/^requirepass \S+$/m);
         expect(files["/etc/redis-ha/sentinel-password"]).toBe("\n");

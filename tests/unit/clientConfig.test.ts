@@ -283,6 +283,13 @@ describe("the phpredis helper during a failover", () => {
         expect(out.ms).toBeGreaterThanOrEqual(100); // it did wait between rounds
     });
 
+    phpTest("phpredis 5.3 without a Sentinel password passes no auth argument at all (a null one makes it send AUTH, and the Sentinel hangs up)", () => {
+        const setup = "World::$answers = ['10.42.0.11' => [['10.0.0.6', '6379']]]; World::$roles = ['10.0.0.6' => ['master', 0, []]];";
+        const out = phpredisScenario(setup, "return redis_ha_connect()->host;", { ...PHP_ENV, REDIS_SENTINEL_PASSWORD: undefined, FAKE_PHPREDIS_VERSION: "5.3.7" });
+        expect(out).toMatchObject({ ok: true, result: "10.0.0.6" });
+        expect(out.sentinelCalls[0]).toEqual(["10.42.0.11", 26379, 0.5, null, 0, 0.5]);
+    });
+
     phpTest("phpredis 6: uses the options array, with auth only when a Sentinel password is set", () => {
         const setup = "World::$answers = ['10.42.0.11' => [['10.0.0.6', '6379']]]; World::$roles = ['10.0.0.6' => ['master', 0, []]];";
         const withAuth = phpredisScenario(setup, "return redis_ha_connect()->host;", { ...PHP_ENV, FAKE_PHPREDIS_VERSION: "6.0.2" });
