@@ -16,7 +16,7 @@ import { WriterClient, startWriters } from "./writers";
 
 export type Scenario =
     | "crash" | "host-loss" | "forced-failover" | "switchover" | "sentinel-lost"
-    | "two-sentinels-lost" | "replica-lost" | "power-loss";
+    | "two-sentinels-lost" | "replica-lost" | "power-loss" | "partition";
 
 export const SCENARIOS: Readonly<Record<Scenario, { failover: boolean; what: string }>> = {
     "crash": { failover: true, what: "SIGKILL of the master's redis-server; restarted afterwards (the boot guard decides its role)" },
@@ -27,6 +27,7 @@ export const SCENARIOS: Readonly<Record<Scenario, { failover: boolean; what: str
     "two-sentinels-lost": { failover: false, what: "two of three Sentinels killed, then the master crashed: no majority, so no failover, and the check says so" },
     "replica-lost": { failover: false, what: "SIGKILL of one replica: writes go on (minReplicasToWrite 1 of 2), no failover, the check names the replica" },
     "power-loss": { failover: false, what: "every redis-server and Sentinel killed at once, all restarted: data back from the AOF" },
+    "partition": { failover: true, what: "the master cut off from the other nodes but not from the clients, then healed: what it acknowledged alone is lost (minReplicasMaxLag bounds it)" },
 };
 
 export interface WriterFigures {
@@ -162,6 +163,10 @@ export async function runDrill(lab: Lab, scenario: Scenario, options: DrillOptio
             case "replica-lost":
                 await lab.stop(replicaHosts[0].namespace, "redis", "SIGKILL");
                 break;
+            case "partition":
+                // Blackhole routes: packets to the other nodes vanish, the app subnet is still reachable.
+                for (const h of lab.network.hosts.filter((x) => x !== oldHost)) await lab.exec(oldHost.namespace, ["ip", "route", "add", "blackhole", `${h.address}/32`]);
+                break;
             case "power-loss":
                 for (const h of lab.network.hosts) {
                     if (h.plan.redisRole) await lab.stop(h.namespace, "redis", "SIGKILL");
@@ -197,6 +202,14 @@ export async function runDrill(lab: Lab, scenario: Scenario, options: DrillOptio
             }
         }
 
+        if (scenario === "partition") {
+            // Clients still reach the cut-off master, and its own Sentinel, which cannot hear the others
+            // and still names it: they keep writing there until it refuses writes (NOREPLICAS, after
+            // minReplicasMaxLag seconds without replica acks). Let that play out, then heal: Sentinel
+            // demotes the old master and drops its clients, which then find the new one.
+            await sleep(Math.max(0, faultAt + (settings.minReplicasMaxLag + 2) * 1000 - Date.now()));
+            await healPartition(lab, oldHost);
+        }
         // Every writer must write again (after repairs, where the fault itself stops writes).
         if (scenario === "two-sentinels-lost") {
             // Repair as an operator would: the master back first (the lone Sentinel still names it), then the Sentinels.
@@ -270,6 +283,7 @@ export async function restoreAll(lab: Lab): Promise<void> {
     const { redisPassword } = lab.secrets;
     for (const h of lab.network.hosts) {
         await lab.exec(h.namespace, ["ip", "link", "set", "eth0", "up"]);
+        await healPartition(lab, h);
         if (h.plan.sentinel && !lab.isRunning(h.namespace, "sentinel")) await lab.start(h.namespace, "sentinel");
     }
     for (const h of lab.network.hosts) {
@@ -277,4 +291,9 @@ export async function restoreAll(lab: Lab): Promise<void> {
         if (!lab.isRunning(h.namespace, "redis")) await lab.start(h.namespace, "redis");
         await lab.redisCli(lab.network.app.namespace, h.address, lab.settings.redisPort, ["CLIENT", "UNPAUSE"], redisPassword);
     }
+}
+
+async function healPartition(lab: Lab, host: LabHost): Promise<void> {
+    const routes = (await lab.exec(host.namespace, ["ip", "route", "show", "type", "blackhole"])).stdout;
+    for (const m of routes.matchAll(/^blackhole (\S+)/gm)) await lab.exec(host.namespace, ["ip", "route", "del", "blackhole", m[1]]);
 }

@@ -30,7 +30,10 @@ while (!$stopping && microtime(true) < $deadline) {
         if ($phpredis) {
             // The snippet's advice: a connection that failed is thrown away and the helper finds the master again.
             $redis ??= redis_ha_connect();
-            $redis->rPush($config['key'], (string) $n);
+            // phpredis reports most error replies (NOREPLICAS, READONLY) as false, not as an exception.
+            if ($redis->rPush($config['key'], (string) $n) === false) {
+                throw new \RedisException($redis->getLastError() ?? 'RPUSH returned false');
+            }
             $say("ack $n " . $now());
             $replicas = $redis->rawCommand('WAIT', 1, $config['waitMs']);
         } else {
