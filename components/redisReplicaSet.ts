@@ -24,7 +24,7 @@ export interface SentinelOptions {
     authentication?: boolean;
     /** Password of the Sentinels themselves (requirepass). Required unless `authentication` is false; kept secret. */
     password?: pulumi.Input<string>;
-    /** Silence before a node is considered down. Default 5000. */
+    /** Silence before a node is considered down. Default 1500 (chosen from the failover study, docs/failover.md). */
     downAfterMilliseconds?: number;
     /** Sentinel failover-timeout. Default 60000. */
     failoverTimeoutMilliseconds?: number;
@@ -43,7 +43,7 @@ export interface RedisOptions {
     maxmemoryPolicy?: MaxmemoryPolicy;
     /** The master refuses writes with fewer connected replicas. Default 1. */
     minReplicasToWrite?: number;
-    /** Seconds of silence after which a replica stops counting. Default 10. */
+    /** Seconds of silence after which a replica stops counting. Default 3 (chosen from the partition drills, docs/failover.md). */
     minReplicasMaxLag?: number;
     /** Seconds a master waits for more replicas before a full sync (repl-diskless-sync-delay). Default 5. */
     replDisklessSyncDelay?: number;
@@ -190,9 +190,9 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
             maxmemory: args.redis?.maxmemory ?? "0",
             maxmemoryPolicy: args.redis?.maxmemoryPolicy ?? "noeviction",
             minReplicasToWrite: args.redis?.minReplicasToWrite ?? 1,
-            minReplicasMaxLag: args.redis?.minReplicasMaxLag ?? 10,
+            minReplicasMaxLag: args.redis?.minReplicasMaxLag ?? 3,
             replDisklessSyncDelay: args.redis?.replDisklessSyncDelay ?? 5,
-            downAfterMilliseconds: sentinel.downAfterMilliseconds ?? 5000,
+            downAfterMilliseconds: sentinel.downAfterMilliseconds ?? 1500,
             failoverTimeoutMilliseconds: sentinel.failoverTimeoutMilliseconds ?? 60000,
             parallelSyncs: sentinel.parallelSyncs ?? 1,
             sshPublicKeys: args.sshPublicKeys,

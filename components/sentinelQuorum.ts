@@ -16,7 +16,7 @@ export interface SentinelChecksArgs {
     privateKey?: pulumi.Input<string>;
     /** How long to wait for a healthy quorum (first boot installs packages). Default 600. */
     timeoutSeconds?: number;
-    /** Replica lag in seconds above which a replica is unhealthy. Default 10. */
+    /** Replica lag in seconds above which a replica is unhealthy. Default 3 (the minReplicasMaxLag default). */
     maxLagSeconds?: number;
 }
 
@@ -81,7 +81,7 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                         masterName: context.config.masterName,
                         sentinels: endpoints,
                         expectedReplicas: plan.replicas.length,
-                        maxLagSeconds: checks.maxLagSeconds ?? 10,
+                        maxLagSeconds: checks.maxLagSeconds ?? 3,
                         timeoutSeconds,
                         waitForCloudInit: platform.bootsWithCloudInit,
                     }),

@@ -107,7 +107,7 @@ export const SETTINGS_SCHEMA: readonly SettingSchema[] = [
     { key: "sentinelCount", type: "integer", default: 3, description: "Redis Sentinels: odd, 3 or more, so a majority survives any single loss." },
     { key: "sentinelPlacement", type: "string", default: "colocated", description: "colocated: a Sentinel beside each Redis node (no extra VMs); dedicated: Sentinels on small VMs of their own." },
     { key: "quorum", type: "integer", defaultText: "a majority of sentinelCount", description: "Sentinels that must agree the master is down; between a majority and sentinelCount." },
-    { key: "downAfterMilliseconds", type: "integer", default: 5000, description: "Silence after which a Sentinel considers a node down. Below 2000 risks false failovers." },
+    { key: "downAfterMilliseconds", type: "integer", default: 1500, description: "Silence after which a Sentinel considers a node down. 1500 was chosen from 50 crash drills and a 10-minute soak (docs/failover.md); below it risks false failovers." },
     { key: "failoverTimeoutMilliseconds", type: "integer", default: 60000, description: "Sentinel failover-timeout; must exceed downAfterMilliseconds." },
     { key: "parallelSyncs", type: "integer", default: 1, description: "Replicas resynchronising with a new master at once (1 keeps the others serving reads)." },
     { key: "instanceType", type: "string", defaultText: "b3-8 (ovh), s-2vcpu-4gb (digitalocean)", description: "Flavor (ovh) or droplet size (digitalocean) of the Redis nodes." },
@@ -123,7 +123,7 @@ export const SETTINGS_SCHEMA: readonly SettingSchema[] = [
     { key: "maxmemoryPolicy", type: "string", default: "noeviction", description: "Eviction policy: noeviction for sessions/data, allkeys-lru for a pure cache." },
     { key: "persistence", type: "string", default: "aof+rdb", description: "aof+rdb (AOF everysec plus snapshots), aof, rdb or none, on every node." },
     { key: "minReplicasToWrite", type: "integer", default: 1, description: "The master refuses writes unless this many replicas are connected (0 disables)." },
-    { key: "minReplicasMaxLag", type: "integer", default: 10, description: "Seconds of replica silence after which it stops counting for minReplicasToWrite." },
+    { key: "minReplicasMaxLag", type: "integer", default: 3, description: "Seconds of replica silence after which it stops counting for minReplicasToWrite; bounds what a master cut off from its replicas acknowledges and then loses (3 halved it against 10, docs/failover.md)." },
     { key: "replDisklessSyncDelay", type: "integer", default: 5, description: "Seconds a master waits for more replicas before a full sync (repl-diskless-sync-delay); 0 starts at once." },
     { key: "masterName", type: "string", default: "redis-ha", description: "The name Sentinel and clients use for this master (letters, digits, . _ -)." },
     { key: "redisPort", type: "integer", default: 6379, description: "Redis port." },
@@ -341,8 +341,8 @@ export function validateStackConfig(given: Readonly<Record<string, string>>): Va
             `must be larger than downAfterMilliseconds (${downAfterMilliseconds})`,
             `pulumi config set ${FULL("failoverTimeoutMilliseconds")} ${Math.max(60000, downAfterMilliseconds * 4)}`);
     }
-    if (downAfterMilliseconds !== undefined && downAfterMilliseconds < 2000) {
-        warnings.push(`downAfterMilliseconds ${downAfterMilliseconds} is below 2000: expect false failovers on a busy network (see docs/failover.md).`);
+    if (downAfterMilliseconds !== undefined && downAfterMilliseconds < 1500) {
+        warnings.push(`downAfterMilliseconds ${downAfterMilliseconds} is below 1500: expect false failovers, each losing what the demoted master acknowledged after the switch (see docs/failover.md).`);
     }
     const parallelSyncs = int("parallelSyncs", 1, 8);
     if (parallelSyncs !== undefined && replicaCount !== undefined && parallelSyncs > replicaCount) {
