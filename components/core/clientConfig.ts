@@ -185,15 +185,11 @@ function redis_ha_idempotent(\\Redis &$redis, callable $command)
 `;
 }
 
-function predisSnippet(master: string, sentinels: Endpoint[], redisEnv: string, sentinelEnv: string): string {
-    return `// Predis >= 2.1.2 (disableLoadBalancing() arrived in 2.1.2).
-// Each Sentinel URI carries the Sentinel password because Predis sends a URI's own password to that
-// Sentinel, while 'parameters' holds the defaults for the Redis nodes. Older Predis differs: 1.1.0-1.1.4
-// never authenticate to Sentinels, and up to 2.0.2 a Sentinel without its own password was sent the
-// Redis one.
-$client = new \\Predis\\Client(
+/** The Predis client and its failover tuning, the same in 1.1 and 2.x but for the replication class. */
+function predisClient(sentinelList: string, master: string, redisEnv: string, replicationClass: string): string {
+    return `$client = new \\Predis\\Client(
     [
-${sentinelUris(sentinels, sentinelEnv, "        ")}
+${sentinelList}
     ],
     [
         'replication' => 'sentinel',
@@ -205,12 +201,21 @@ ${sentinelUris(sentinels, sentinelEnv, "        ")}
         ],
     ]
 );
-$replication = $client->getConnection(); // a Predis\\Connection\\Replication\\SentinelReplication
+$replication = $client->getConnection(); // a ${replicationClass}
 // The default wait of 1000 ms between retries rounds every outage up to whole seconds; 100 retries
 // 100 ms apart outlast a failover (down-after-milliseconds plus an election) of about 10 s.
 // The command in flight is re-sent after a failover, so a non-idempotent one (INCR, LPUSH...) can run twice.
 $replication->setRetryWait(100);
-$replication->setRetryLimit(100);
+$replication->setRetryLimit(100);`;
+}
+
+function predisSnippet(master: string, sentinels: Endpoint[], redisEnv: string, sentinelEnv: string): string {
+    return `// Predis >= 2.1.2 (disableLoadBalancing() arrived in 2.1.2).
+// Each Sentinel URI carries the Sentinel password because Predis sends a URI's own password to that
+// Sentinel, while 'parameters' holds the defaults for the Redis nodes. Older Predis differs: 1.1.0-1.1.4
+// never authenticate to Sentinels, and up to 2.0.2 a Sentinel without its own password was sent the
+// Redis one.
+${predisClient(sentinelUris(sentinels, sentinelEnv, "        "), master, redisEnv, "Predis\\Connection\\Replication\\SentinelReplication")}
 // Predis sends read commands to replicas by default; those can lag behind a write just made.
 $replication->getReplicationStrategy()->disableLoadBalancing();
 `;
@@ -228,26 +233,7 @@ function predis1Snippet(master: string, sentinels: Endpoint[], redisEnv: string)
     return `// Predis 1.1.x (Debian 12's php-nrk-predis is 1.1.10). Works because this stack runs its Sentinels
 // without a password (redis-ha:sentinelAuth false): Predis 1.1 cannot authenticate to Sentinels.
 // Upgrade to Predis >= 2.1.2 and turn sentinelAuth back on when you can.
-$client = new \\Predis\\Client(
-    [
-${uris}
-    ],
-    [
-        'replication' => 'sentinel',
-        'service' => '${master}',
-        'parameters' => [
-            'password' => getenv('${redisEnv}') ?: null,
-            'timeout' => 0.5,            // s to connect (default 5): a dead master must cost little per retry
-            'read_write_timeout' => 2.0, // s; raise it if you use blocking commands such as BLPOP
-        ],
-    ]
-);
-$replication = $client->getConnection(); // a Predis\\Connection\\Aggregate\\SentinelReplication
-// The default wait of 1000 ms between retries rounds every outage up to whole seconds; 100 retries
-// 100 ms apart outlast a failover (down-after-milliseconds plus an election) of about 10 s.
-// The command in flight is re-sent after a failover, so a non-idempotent one (INCR, LPUSH...) can run twice.
-$replication->setRetryWait(100);
-$replication->setRetryLimit(100);
+${predisClient(uris, master, redisEnv, "Predis\\Connection\\Aggregate\\SentinelReplication")}
 // Predis 1.1 sends read commands to replicas and cannot be told otherwise: a read right after a
 // write may not see it yet.
 `;
