@@ -7,7 +7,10 @@ cd "$(dirname "$0")/.."
 # redis-server/redis-sentinel/redis-tools: the lab and the check-script tests run the real daemons.
 # openssh-server/openssh-client, nftables, iproute2: the lab's hosts (sshd, firewall, namespaces).
 # cloud-init: `cloud-init schema` validates every rendered user-data. php-cli: `php -l` on the PHP snippets.
-APT_PACKAGES=(redis-server redis-sentinel redis-tools openssh-server openssh-client nftables iproute2 util-linux cloud-init php-cli)
+# qemu-system-x86, qemu-utils, debootstrap, vde2, dosfstools, mtools, apt-utils: the VM test (tests/vm, docs/vm.md)
+# builds a Debian image, a local apt repository and boots three guests.
+APT_PACKAGES=(redis-server redis-sentinel redis-tools openssh-server openssh-client nftables iproute2 util-linux cloud-init php-cli
+    qemu-system-x86 qemu-utils debootstrap vde2 dosfstools mtools apt-utils)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
