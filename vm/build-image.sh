@@ -67,6 +67,8 @@ datasource_list: [NoCloud, None]
 # sources.list already names the mirror (the host, through QEMU's guestfwd); keep it.
 apt:
   preserve_sources_list: true
+# As Debian's cloud images: the host name resolves (sudo asks) without DNS.
+manage_etc_hosts: true
 system_info:
   network:
     renderers: [networkd]
@@ -78,6 +80,10 @@ for unit in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_re
     ln -sf /dev/null "$rootfs/etc/systemd/system/$unit"
 done
 chroot "$rootfs" systemctl enable systemd-networkd.service >/dev/null 2>&1
+# The default locale cloud-init sets (en_US.UTF-8) exists, as on a cloud's image; else cc_locale fails.
+sed -i 's/^# *en_US.UTF-8 UTF-8/en_US.UTF-8 UTF-8/' "$rootfs/etc/locale.gen"
+chroot "$rootfs" locale-gen >/dev/null
+echo "LANG=en_US.UTF-8" >"$rootfs/etc/default/locale"
 
 echo "/dev/vda / ext4 defaults,errors=remount-ro 0 1" >"$rootfs/etc/fstab"
 # Per-guest identity comes from the first boot, as on a cloud.

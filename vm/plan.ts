@@ -99,6 +99,8 @@ export function qemuArgv(input: QemuInput): string[] {
         "id=mirror",
         // No route to the host or beyond; only the rules below reach anything.
         "restrict=on",
+        // No IPv6 either: slirp would advertise a default route.
+        "ipv6=off",
         `net=10.0.2.0/${MIRROR_NIC_PREFIX}`,
         `guestfwd=tcp:${MIRROR_ADDRESS}:80-cmd:${v(input.mirrorCommand)}`,
         `hostfwd=tcp:127.0.0.1:${sshPortOf(input.guest.index)}-${MIRROR_NIC_ADDRESS}:22`,
@@ -108,7 +110,8 @@ export function qemuArgv(input: QemuInput): string[] {
         "-name", v(input.guest.name),
         "-accel", input.accel,
         ...(input.accel === "kvm" ? ["-cpu", "host"] : []),
-        "-smp", "1",
+        // Two vCPUs: with TCG each is a host thread, so a guest booting alone uses both cores.
+        "-smp", "2",
         "-m", String(input.memoryMb),
         "-nodefaults", "-no-user-config",
         "-display", "none",
@@ -116,7 +119,8 @@ export function qemuArgv(input: QemuInput): string[] {
         "-kernel", input.kernel,
         "-initrd", input.initrd,
         "-append", "root=/dev/vda rw console=ttyS0 net.ifnames=0 ds=nocloud",
-        "-drive", `file=${v(input.disk)},if=virtio,format=qcow2`,
+        // cache=unsafe: the guests' fsyncs stop at QEMU (a throwaway overlay), dpkg no longer waits on the host disk.
+        "-drive", `file=${v(input.disk)},if=virtio,format=qcow2,cache=unsafe`,
         "-drive", `file=${v(input.seed)},if=virtio,format=raw,readonly=on`,
         "-netdev", `vde,id=private,sock=${v(input.switchSocket)}`,
         "-device", `virtio-net-pci,netdev=private,mac=${macs.private}`,

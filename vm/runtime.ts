@@ -114,7 +114,7 @@ export class HeavyLock {
 
 export interface SeedFiles { userData: string; metaData: string; networkConfig: string; vendorData?: string }
 
-interface Guest { spec: GuestSpec; qemu: ChildProcess; dir: string; console: string; boots: number }
+interface Guest { spec: GuestSpec; qemu: ChildProcess; dir: string; console: string }
 
 export interface VmRunOptions {
     image: ImagePaths;
@@ -175,7 +175,7 @@ export class VmRun {
         const seedImage = path.join(dir, "seed.img");
         run(["mkfs.vfat", "-n", "CIDATA", "-C", seedImage, "1024"]);
         run(["mcopy", "-i", seedImage, ...names, "::"]);
-        const console = path.join(dir, "console.log");
+        const consoleLog = path.join(dir, "console.log");
         const argv = qemuArgv({
             accel: this.options.accel,
             guest: spec,
@@ -185,7 +185,7 @@ export class VmRun {
             seed: seedImage,
             switchSocket: this.switchSocket,
             mirrorCommand: `/usr/bin/python3 ${MIRROR_HTTPD} ${this.options.image.repo} ${path.join(dir, "mirror.log")}`,
-            consoleLog: console,
+            consoleLog,
             memoryMb: this.options.memoryMb ?? 768,
         });
         // `ip netns exec` execs QEMU: the child's pid is QEMU's.
@@ -195,7 +195,7 @@ export class VmRun {
         qemu.once("exit", (code, signal) => {
             if (this.guests.get(spec.name)?.qemu === qemu) this.log(`${spec.name}: qemu exited (${code ?? signal}) ${stderr.trim()}`);
         });
-        this.guests.set(spec.name, { spec, qemu, dir, console, boots: 1 });
+        this.guests.set(spec.name, { spec, qemu, dir, console: consoleLog });
         this.log(`${spec.name}: booting ${spec.privateAddress} (${this.options.accel}, ssh port ${sshPortOf(spec.index)})`);
     }
 
@@ -247,6 +247,18 @@ export class VmRun {
             await sleep(3000);
         }
         throw new Error(`${name}: no SSH login as ${user} within ${timeoutMs / 1000} s (last: ${(last?.stderr ?? "").trim()})\nconsole:\n${this.consoleTail(name)}`);
+    }
+
+    /**
+     * The same without waiting, for a SIGTERM (CI's timeout): SIGKILL to our children by pid, then
+     * the namespace and the directory.
+     */
+    downSync(): void {
+        for (const guest of this.guests.values()) guest.qemu.kill("SIGKILL");
+        this.guests.clear();
+        this.switchProcess?.kill("SIGKILL");
+        run(["ip", "netns", "del", this.options.namespace], { allowFailure: true });
+        fs.rmSync(this.options.dir, { recursive: true, force: true });
     }
 
     /** Stops every guest and the switch, deletes the namespace and the run directory. Safe twice. */

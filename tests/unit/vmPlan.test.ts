@@ -58,7 +58,7 @@ describe("qemu command line", () => {
 
     it("doubles commas in paths (QEMU's option syntax) and uses the host CPU only with KVM", () => {
         const argv = qemuArgv({ ...base, disk: "/run/a,b/disk.qcow2" });
-        expect(argv).toContain("file=/run/a,,b/disk.qcow2,if=virtio,format=qcow2");
+        expect(argv).toContain("file=/run/a,,b/disk.qcow2,if=virtio,format=qcow2,cache=unsafe");
         expect(argv).not.toContain("host");
         expect(qemuArgv({ ...base, accel: "kvm" })).toEqual(expect.arrayContaining(["-accel", "kvm", "-cpu", "host"]));
     });
