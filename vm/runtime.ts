@@ -153,7 +153,7 @@ export class VmRun {
     }
 
     /** A fresh guest (new overlay, new seed): a first boot, as a cloud creates a VM. */
-    async boot(spec: GuestSpec, seed: SeedFiles): Promise<void> {
+    async boot(spec: GuestSpec, seed: SeedFiles, options: { cpus?: number } = {}): Promise<void> {
         if (this.guests.has(spec.name)) throw new Error(`${spec.name} is running; stop it first`);
         const dir = path.join(this.options.dir, spec.name);
         fs.rmSync(dir, { recursive: true, force: true });
@@ -187,6 +187,7 @@ export class VmRun {
             mirrorCommand: `/usr/bin/python3 ${MIRROR_HTTPD} ${this.options.image.repo} ${path.join(dir, "mirror.log")}`,
             consoleLog,
             memoryMb: this.options.memoryMb ?? 768,
+            cpus: options.cpus ?? 1,
         });
         // `ip netns exec` execs QEMU: the child's pid is QEMU's.
         const qemu = spawn("ip", ["netns", "exec", this.options.namespace, ...argv], { stdio: ["ignore", "ignore", "pipe"] });

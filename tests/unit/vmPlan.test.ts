@@ -43,7 +43,7 @@ describe("guest seed", () => {
 describe("qemu command line", () => {
     const base = {
         accel: "tcg" as const, guest, kernel: "/img/vmlinuz", initrd: "/img/initrd.img", disk: "/run/g/disk.qcow2", seed: "/run/g/seed.img",
-        switchSocket: "/run/switch", mirrorCommand: "/usr/bin/python3 /repo/vm/mirror-httpd.py /img/repo", consoleLog: "/run/g/console.log", memoryMb: 768,
+        switchSocket: "/run/switch", mirrorCommand: "/usr/bin/python3 /repo/vm/mirror-httpd.py /img/repo", consoleLog: "/run/g/console.log", memoryMb: 768, cpus: 1,
     };
 
     it("restricts the user network to the mirror forward and the SSH forward", () => {
