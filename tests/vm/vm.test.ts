@@ -6,14 +6,14 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import type { ProgramRun, StackConfig } from "../../scripts/lib/mockCloud";
 import { readStackConfig } from "../../scripts/lib/mockCloud";
 import { CheckReport, parseCheckOutput } from "../../components/core/checkOutput";
 import { generatePassword } from "../../components/core/tokens";
 import { DEBIAN_PATHS } from "../../cloud-init/paths";
 import { STAGING_DIR } from "../../cloud-init/cloudConfig";
 import { commandExists, sleep } from "../../lab/shell";
-import { deploymentFrom, userDataWithMasterAddress, VmDeployment, vmStackConfig } from "../../vm/deployment";
+import { userDataWithMasterAddress, VmDeployment, vmStackConfig } from "../../vm/deployment";
+import { renderVmDeployment as render } from "../support/vmDeployment";
 import { ensureImage, VM_STATE_DIR } from "../../vm/image";
 import { chooseAccel, expectationsFor, factFailures, GuestSpec, renderFactsScript } from "../../vm/plan";
 import { HeavyLock, seedFor, sweepStale, VM_PREFIX, VmRun } from "../../vm/runtime";
@@ -38,19 +38,6 @@ const describeVm = skip ? describe.skip : describe;
 
 const log = (line: string) => process.stderr.write(`[vm ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
-/** The program, run under mocks for one stack config, in a module registry of its own. */
-async function render(stack: StackConfig): Promise<VmDeployment> {
-    let pending!: Promise<ProgramRun>;
-    jest.isolateModules(() => {
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
-        const mock = require("../../scripts/lib/mockCloud") as typeof import("../../scripts/lib/mockCloud");
-        pending = mock.runProgram(stack, () => require("../../index"));
-    });
-    const run = await pending;
-    if (run.error !== undefined) throw run.error;
-    return deploymentFrom(stack, run.resources);
-}
-
 describeVm("cloud-init for real: the rendered user-data in Debian 12 VMs", () => {
     const timings: Array<[string, number]> = [];
     const timed = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
@@ -62,7 +49,6 @@ describeVm("cloud-init for real: the rendered user-data in Debian 12 VMs", () =>
     };
     let vm: VmRun | undefined;
     let lock: HeavyLock | undefined;
-    let stack: StackConfig;
     let deployment: VmDeployment;
     let quick: VmDeployment;
     let specs: GuestSpec[];
@@ -120,8 +106,7 @@ describeVm("cloud-init for real: the rendered user-data in Debian 12 VMs", () =>
         lock = await timed("waiting for the heavy-job lock", () => HeavyLock.acquire(LOCK_FILE, LOCK_WAIT_MS, log));
         const sshPublicKey = await vm.up();
         const overrides = { sshPublicKey, redisPassword: generatePassword(), sentinelPassword: generatePassword(), privateNetworkCidr: PRIVATE_CIDR };
-        stack = vmStackConfig(readStackConfig("ovh"), overrides);
-        deployment = await render(stack);
+        deployment = await render(vmStackConfig(readStackConfig("ovh"), overrides));
         // The same deployment with the shortest check budget, for the case that must fail (else it waits 10 minutes).
         quick = await render(vmStackConfig(readStackConfig("ovh"), { ...overrides, checkTimeoutSeconds: 30 }));
         specs = deployment.hosts.map((h, i) => ({ index: i + 1, name: h.plan.name, privateAddress: h.plan.privateAddress!, prefixLength: deployment.prefixLength }));
@@ -150,7 +135,7 @@ describeVm("cloud-init for real: the rendered user-data in Debian 12 VMs", () =>
 
     it("a replica whose user-data names a wrong master address fails the check, which names what is wrong", async () => {
         const [master, replica1, replica2] = deployment.hosts;
-        const broken = userDataWithMasterAddress(stack, deployment, replica2.plan.name, WRONG_MASTER);
+        const broken = userDataWithMasterAddress(deployment, replica2.plan.name, WRONG_MASTER);
         expect(broken).not.toBe(replica2.userData);
         await timed("3 VMs: boot to cloud-init done (one with the broken user-data)", async () => {
             await vm!.boot(hostSpec(master.plan.name), seedFor(hostSpec(master.plan.name), master.userData, `${VM_PREFIX}${process.pid}-${master.plan.name}`));
@@ -164,9 +149,9 @@ describeVm("cloud-init for real: the rendered user-data in Debian 12 VMs", () =>
         expect(check.report.ok).toBe(false);
         const failures = check.report.failures.join("\n");
         expect(failures).toContain(`sentinels disagree on the master`);
-        expect(failures).toContain(`${replica2.plan.privateAddress}:${deployment.settings.sentinelPort}=${WRONG_MASTER}:${deployment.settings.redisPort}`);
+        expect(failures).toContain(`${replica2.plan.privateAddress}:${deployment.config.sentinelPort}=${WRONG_MASTER}:${deployment.config.redisPort}`);
         // The healthy Sentinels never see the broken replica: it replicates from nobody.
-        expect(failures).toContain(`sentinel ${master.plan.privateAddress}:${deployment.settings.sentinelPort} knows 1 of 2 replicas as healthy`);
+        expect(failures).toContain(`sentinel ${master.plan.privateAddress}:${deployment.config.sentinelPort} knows 1 of 2 replicas as healthy`);
         // And the message a `pulumi up` would show (the check's stderr).
         expect(check.stderr).toContain(`redis-ha check failed on ${master.plan.name}`);
     }, 25 * 60 * 1000);
@@ -188,7 +173,7 @@ describeVm("cloud-init for real: the rendered user-data in Debian 12 VMs", () =>
             const check = await runCheck(deployment, host.plan.name, 5 * 60 * 1000);
             expect({ host: host.plan.name, failures: check.report.failures }).toEqual({ host: host.plan.name, failures: [] });
             expect(check.status).toBe(0);
-            expect(check.report.agreedMaster).toBe(`${deployment.masterAddress}:${deployment.settings.redisPort}`);
+            expect(check.report.agreedMaster).toBe(`${deployment.masterAddress}:${deployment.config.redisPort}`);
             expect(check.report.replicas.filter((r) => r.state === "online")).toHaveLength(2);
         }
     }, 25 * 60 * 1000);
@@ -208,7 +193,8 @@ describeVm("cloud-init for real: the rendered user-data in Debian 12 VMs", () =>
 
     it("after a failover, the boot guard makes the rebooted former master start as a replica", async () => {
         const [oldMaster, replica1] = deployment.hosts;
-        const { sentinelPort, redisPort, masterName, sentinelPassword } = deployment.settings;
+        const { sentinelPort, redisPort, masterName } = deployment.config;
+        const { sentinelPassword } = deployment.secrets;
         const user = userOf(deployment);
         // A test password of a throwaway guest: passed inline to redis-cli inside the guest.
         const sentinelCommand = (via: string, args: string) => `REDISCLI_AUTH='${sentinelPassword}' redis-cli --no-auth-warning -h ${hostSpec(via).privateAddress} -p ${sentinelPort} --raw ${args}`;
