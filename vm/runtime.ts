@@ -145,11 +145,30 @@ export class VmRun {
         run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", `${path.basename(this.options.dir)}@redis-ha-vm-test`, "-f", this.keyFile]);
         run(["ip", "netns", "add", this.options.namespace]);
         run(["ip", "-n", this.options.namespace, "link", "set", "lo", "up"]);
+        this.startWatchdog();
         // Our child (not -d): stopped by its pid in down(). Its console reads stdin, kept open here.
         this.switchProcess = spawn("ip", ["netns", "exec", this.options.namespace, "vde_switch", "--sock", this.switchSocket, "--mode", "600"], { stdio: ["pipe", "ignore", "ignore"] });
         for (let i = 0; i < 50 && !fs.existsSync(path.join(this.switchSocket, "ctl")); i++) await sleep(100);
         if (!fs.existsSync(path.join(this.switchSocket, "ctl"))) throw new Error(`vde_switch did not create ${this.switchSocket}/ctl`);
         return fs.readFileSync(this.keyFile + ".pub", "utf8").trim();
+    }
+
+    /**
+     * If this process dies without down() (CI's `timeout` sends SIGTERM to the whole process group,
+     * and jest's sandbox cannot catch it), a detached shell outside that group removes what this run
+     * made: every process inside our namespace (QEMU, the switch), the namespace, the run directory.
+     * After a normal down() it finds nothing left and exits.
+     */
+    private startWatchdog(): void {
+        const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+        const ns = q(this.options.namespace);
+        const script = [
+            `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done`,
+            `for pid in $(ip netns pids ${ns} 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done`,
+            `ip netns del ${ns} 2>/dev/null`,
+            `rm -rf ${q(this.options.dir)}`,
+        ].join("\n");
+        spawn("sh", ["-c", script], { detached: true, stdio: "ignore" }).unref();
     }
 
     /** A fresh guest (new overlay, new seed): a first boot, as a cloud creates a VM. */
@@ -248,18 +267,6 @@ export class VmRun {
             await sleep(3000);
         }
         throw new Error(`${name}: no SSH login as ${user} within ${timeoutMs / 1000} s (last: ${(last?.stderr ?? "").trim()})\nconsole:\n${this.consoleTail(name)}`);
-    }
-
-    /**
-     * The same without waiting, for a SIGTERM (CI's timeout): SIGKILL to our children by pid, then
-     * the namespace and the directory.
-     */
-    downSync(): void {
-        for (const guest of this.guests.values()) guest.qemu.kill("SIGKILL");
-        this.guests.clear();
-        this.switchProcess?.kill("SIGKILL");
-        run(["ip", "netns", "del", this.options.namespace], { allowFailure: true });
-        fs.rmSync(this.options.dir, { recursive: true, force: true });
     }
 
     /** Stops every guest and the switch, deletes the namespace and the run directory. Safe twice. */

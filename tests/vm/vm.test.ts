@@ -97,12 +97,6 @@ describeVm("cloud-init for real: the rendered user-data in Debian 12 VMs", () =>
         });
         const namespace = `${VM_PREFIX}${process.pid}`;
         vm = new VmRun({ image: image.paths, accel, dir: path.join(RUN_ROOT, namespace), namespace, log });
-        // CI's `timeout` sends SIGTERM: afterAll would not run, so remove what we made here.
-        process.once("SIGTERM", () => {
-            log("SIGTERM: stopping the guests, removing the namespace");
-            vm?.downSync();
-            process.exit(143);
-        });
         lock = await timed("waiting for the heavy-job lock", () => HeavyLock.acquire(LOCK_FILE, LOCK_WAIT_MS, log));
         const sshPublicKey = await vm.up();
         const overrides = { sshPublicKey, redisPassword: generatePassword(), sentinelPassword: generatePassword(), privateNetworkCidr: PRIVATE_CIDR };
