@@ -1,0 +1,98 @@
+/**
+ * What the VM test boots: a cloud stack's config (OVH by default: static private addresses, like the
+ * VMs here), with a test SSH key and generated passwords, run through the real program under
+ * Pulumi's mocks. Each host's user-data and check command are taken from the recorded resources,
+ * so the guests boot byte-for-byte what `pulumi up` would send to the cloud.
+ */
+import type { RecordedResource, StackConfig } from "../scripts/lib/mockCloud";
+import type { DeploymentConfig, DeploymentSecrets } from "../cloud-init/hostFiles";
+import { renderHostFiles } from "../cloud-init/hostFiles";
+import { CONFIG_NAMESPACE } from "../components/core/settings";
+import type { HostPlan } from "../components/core/topology";
+import { parseCidr } from "../components/core/cidr";
+
+export interface VmOverrides {
+    sshPublicKey: string;
+    redisPassword: string;
+    sentinelPassword: string;
+    privateNetworkCidr: string;
+    checkTimeoutSeconds?: number;
+}
+
+/** The stack's config with the test's key, passwords and network: only settings a user could set. */
+export function vmStackConfig(base: StackConfig, overrides: VmOverrides): StackConfig {
+    const key = (name: string) => `${CONFIG_NAMESPACE}:${name}`;
+    const config: Record<string, string> = {
+        ...base.config,
+        [key("sshPublicKeys")]: JSON.stringify([overrides.sshPublicKey]),
+        [key("redisPassword")]: overrides.redisPassword,
+        [key("sentinelPassword")]: overrides.sentinelPassword,
+        [key("privateNetworkCidr")]: overrides.privateNetworkCidr,
+        ...(overrides.checkTimeoutSeconds ? { [key("checkTimeoutSeconds")]: String(overrides.checkTimeoutSeconds) } : {}),
+    };
+    return { ...base, config, placeholders: [] };
+}
+
+/** The arguments of one renderHostFiles() call the program made (recorded by the test's spy). */
+export type RenderCall = Parameters<typeof renderHostFiles>;
+
+export interface VmHost {
+    plan: HostPlan;
+    /** Exactly the program's user-data for this host. */
+    userData: string;
+    /** The program's post-deploy check for this host (remote.Command): login user, command, script on stdin. */
+    check?: { user: string; command: string; script: string };
+    /** How the program rendered this host, to render it again with one input changed. */
+    render: RenderCall;
+}
+
+export interface VmDeployment {
+    hosts: VmHost[];
+    /** The deployment's Redis/Sentinel settings and secrets, as the program passed them to the renderer. */
+    config: DeploymentConfig;
+    secrets: DeploymentSecrets;
+    prefixLength: number;
+    masterAddress: string;
+}
+
+function prefixOf(cidr: string): number {
+    const parsed = parseCidr(cidr);
+    if (!parsed.ok) throw new Error(`subnet ${cidr}: ${parsed.reason}`);
+    return parsed.cidr.prefix;
+}
+
+/**
+ * Reads a program run into the hosts the VM test boots: for each renderHostFiles() call, the
+ * instance resource that carries that user-data, and the check command named after the host.
+ */
+export function deploymentFrom(resources: RecordedResource[], calls: RenderCall[]): VmDeployment {
+    if (calls.length === 0) throw new Error("the program rendered no host (was renderHostFiles recorded?)");
+    const hosts = calls.map((call): VmHost => {
+        const [plan] = call;
+        if (!plan.privateAddress) throw new Error(`${plan.name} has no planned address: the VM test boots static-address stacks (ovh)`);
+        const instance = resources.find((r) => r.name === plan.name && typeof r.inputs.userData === "string");
+        if (!instance) throw new Error(`the program registered no instance with user-data named ${plan.name}`);
+        if (renderHostFiles(...call).userData !== instance.inputs.userData) throw new Error(`${plan.name}: the recorded render call does not reproduce the instance's user-data`);
+        const check = resources.find((r) => r.type === "command:remote:Command" && r.name === `${plan.name}-check`);
+        return {
+            plan,
+            userData: instance.inputs.userData,
+            check: check ? { user: check.inputs.connection.user, command: check.inputs.create, script: check.inputs.stdin } : undefined,
+            render: call,
+        };
+    });
+    const master = hosts.find((h) => h.plan.redisRole === "master");
+    if (!master) throw new Error("the program rendered no master");
+    return { hosts, config: calls[0][2], secrets: calls[0][3], prefixLength: prefixOf(master.plan.subnet), masterAddress: master.plan.privateAddress! };
+}
+
+/**
+ * One host's user-data as the program would render it if the master address it is given were
+ * `masterAddress`: the renderer's own input changed, nothing hand-edited.
+ */
+export function userDataWithMasterAddress(deployment: VmDeployment, hostName: string, masterAddress: string): string {
+    const host = deployment.hosts.find((h) => h.plan.name === hostName);
+    if (!host) throw new Error(`no host ${hostName} in the deployment`);
+    const [plan, , config, secrets, discovery] = host.render;
+    return renderHostFiles(plan, masterAddress, config, secrets, discovery).userData;
+}
