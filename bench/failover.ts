@@ -22,7 +22,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { DrillResult, SCENARIOS, Scenario, runDrill, switchesSince } from "../lab/drill";
+import { DrillResult, SCENARIOS, Scenario, runDrill, sentinelLogOffsets, sentinelLogsSince, switchesSince } from "../lab/drill";
 import { Lab, labUnavailableReason } from "../lab/runtime";
 import { sleep } from "../lab/shell";
 import { WRITER_CLIENTS, WriterClient, startWriters } from "../lab/writers";
@@ -97,10 +97,7 @@ interface Cell { config: string; scenario: Scenario; drills: DrillResult[]; fail
 
 /** Writes under load with no fault at all: any master switch is a false failover. */
 async function soak(lab: Lab, clients: WriterClient[], seconds: number, log: (l: string) => void) {
-    const offsets = new Map(lab.network.hosts.filter((h) => h.plan.sentinel).map((h) => {
-        const file = path.join(lab.dir, "hosts", h.namespace, "var-log-redis", "redis-sentinel.log");
-        return [h.namespace, fs.existsSync(file) ? fs.statSync(file).size : 0] as [string, number];
-    }));
+    const offsets = sentinelLogOffsets(lab);
     const writers = await startWriters(lab, clients, { maxSeconds: seconds + 60 });
     const start = Date.now();
     try {
@@ -112,10 +109,7 @@ async function soak(lab: Lab, clients: WriterClient[], seconds: number, log: (l:
     } finally {
         for (const w of writers) w.kill();
     }
-    const sdowns = lab.network.hosts.filter((h) => h.plan.sentinel).map((h) => {
-        const text = fs.readFileSync(path.join(lab.dir, "hosts", h.namespace, "var-log-redis", "redis-sentinel.log"));
-        return (text.subarray(offsets.get(h.namespace) ?? 0).toString().match(/\+sdown /g) ?? []).length;
-    }).reduce((a, b) => a + b, 0);
+    const sdowns = sentinelLogsSince(lab, offsets).reduce((n, text) => n + (text.match(/\+sdown /g) ?? []).length, 0);
     return {
         seconds,
         writes: writers.reduce((n, w) => n + w.acked.length, 0),

@@ -83,17 +83,24 @@ async function waitFor(what: string, predicate: () => boolean | Promise<boolean>
 const sentinelLog = (lab: Lab, host: LabHost) => path.join(lab.dir, "hosts", host.namespace, "var-log-redis", "redis-sentinel.log");
 const fileSize = (file: string) => (fs.existsSync(file) ? fs.statSync(file).size : 0);
 
+/** Where each Sentinel's log ends now, so what is appended later can be read on its own. */
+export function sentinelLogOffsets(lab: Lab): Map<string, number> {
+    return new Map(lab.network.hosts.filter((h) => h.plan.sentinel).map((h) => [h.namespace, fileSize(sentinelLog(lab, h))]));
+}
+
+/** What each Sentinel logged since `offsets`. */
+export function sentinelLogsSince(lab: Lab, offsets: Map<string, number>): string[] {
+    return lab.network.hosts.filter((h) => h.plan.sentinel && fs.existsSync(sentinelLog(lab, h))).map((h) => {
+        const text = fs.readFileSync(sentinelLog(lab, h));
+        return text.subarray(Math.min(offsets.get(h.namespace) ?? 0, text.length)).toString("utf8");
+    });
+}
+
 /** Distinct "+switch-master" announcements appended to the Sentinels' logs since `offsets`. */
 export function switchesSince(lab: Lab, offsets: Map<string, number>): string[] {
     const switches = new Set<string>();
-    for (const host of lab.network.hosts.filter((h) => h.plan.sentinel)) {
-        const file = sentinelLog(lab, host);
-        if (!fs.existsSync(file)) continue;
-        const text = fs.readFileSync(file);
-        const start = Math.min(offsets.get(host.namespace) ?? 0, text.length);
-        for (const m of text.subarray(start).toString("utf8").matchAll(/\+switch-master (\S+) (\S+) (\d+) (\S+) (\d+)/g)) {
-            switches.add(`${m[2]}:${m[3]} -> ${m[4]}:${m[5]}`);
-        }
+    for (const text of sentinelLogsSince(lab, offsets)) {
+        for (const m of text.matchAll(/\+switch-master (\S+) (\S+) (\d+) (\S+) (\d+)/g)) switches.add(`${m[2]}:${m[3]} -> ${m[4]}:${m[5]}`);
     }
     return [...switches];
 }
@@ -115,7 +122,7 @@ export async function runDrill(lab: Lab, scenario: Scenario, options: DrillOptio
     if (!oldHost) throw new Error(`the Sentinels name ${oldMaster || "nothing"} as master, which is no lab host`);
     const replicaHosts = redisHosts.filter((h) => h !== oldHost);
     const otherSentinels = sentinelHosts.filter((s) => s !== oldHost);
-    const offsets = new Map(sentinelHosts.map((h) => [h.namespace, fileSize(sentinelLog(lab, h))]));
+    const offsets = sentinelLogOffsets(lab);
     const sentinelLogTails = () => otherSentinels.map((s) => `${s.namespace}:\n${fs.readFileSync(sentinelLog(lab, s), "utf8").split("\n").slice(-20).join("\n")}`).join("\n---\n");
     const newMasterAgreed = async (asked: LabHost[]) => {
         const views = await Promise.all(asked.map(askSentinel));

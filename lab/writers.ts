@@ -4,7 +4,7 @@
  * the drill breaks things. The drill reads their progress live and, at the end, which acknowledged
  * writes the surviving master lacks.
  */
-import { ChildProcessWithoutNullStreams, spawn } from "child_process";
+import { ChildProcessWithoutNullStreams, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { renderClientSnippets } from "../components/core/clientConfig";
@@ -32,7 +32,6 @@ export function writerUnavailableReason(client: WriterClient, sentinelAuth: bool
 let phpRedisLoaded: boolean | undefined;
 function phpHasRedis(): boolean {
     if (phpRedisLoaded === undefined) {
-        const { spawnSync } = require("child_process") as typeof import("child_process");
         phpRedisLoaded = spawnSync("php", ["-r", "exit(extension_loaded('redis') ? 0 : 1);"]).status === 0;
     }
     return phpRedisLoaded;
