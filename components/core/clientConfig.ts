@@ -54,6 +54,31 @@ const IOREDIS_WHY: Record<keyof typeof IOREDIS_RECOMMENDED_OPTIONS, string> = {
     maxRetriesPerRequest: "with the 50..250 ms back-off below, about 15 s of reconnecting before a queued command fails",
 };
 
+/**
+ * Part of the ioredis snippet: restarts a client that ioredis ended by mistake. In ioredis 5.x/6.x,
+ * when the failover detector hears +switch-master while the client is reconnecting and still asking a
+ * Sentinel where the master is, it closes that attempt and the client ends for good ("Connection is
+ * closed." on every command; seen in 4 of ~120 lab drills before this guard). Exported so the test
+ * that reproduces the race can also prove the race is still there without it.
+ */
+export const IOREDIS_END_GUARD = `
+// ioredis 5.x/6.x can give up for good ("Connection is closed." on every command) when Sentinel
+// announces the new master while the client is still asking a Sentinel where the master is: the
+// failover detector aborts that lookup and the client ends instead of retrying (docs/failover.md).
+// Only that path emits this error just before "end" (an app's own quit() or disconnect() does not),
+// so only then is the client started again. Note that with this listener ioredis no longer prints
+// unhandled errors itself: add your own redis.on("error", ...) to log them.
+let endedMidLookup = false;
+redis.on("error", (err) => {
+    endedMidLookup = err instanceof Error && err.message === "Connection is closed.";
+});
+redis.on("end", () => {
+    if (!endedMidLookup) return;
+    endedMidLookup = false;
+    redis.connect().catch(() => undefined);
+});
+`;
+
 interface Endpoint { host: string; port: number }
 
 const OCTET = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
@@ -277,5 +302,5 @@ ${recommended}
     // A write that reaches a demoted master is refused, not applied: reconnect and re-send it.
     reconnectOnError: (err) => (err.message.startsWith("READONLY") ? 2 : false),
 });
-`;
+${IOREDIS_END_GUARD}`;
 }
