@@ -24,10 +24,11 @@ export function shellQuote(value: string): string {
 
 /**
  * The post-deploy check, run on every Sentinel host. It retries until every Sentinel names the
- * same master, knows every replica, and passes SENTINEL CKQUORUM, and that master reports every
- * replica online with small lag, or until the deadline, then names each failing node and fact. The passwords are read
- * from the local sentinel.conf (root only), so the command carries no secret. Output is
- * line-oriented for parseCheckOutput(); the last line is RESULT ok|fail.
+ * same master, knows every replica (and no longer remembers one as a master), and passes SENTINEL
+ * CKQUORUM, and that master reports every replica online with small lag, or until the deadline,
+ * then names each failing node and fact. The passwords are read from the local sentinel.conf (root
+ * only), so the command carries no secret. Output is line-oriented for parseCheckOutput(); the last
+ * line is RESULT ok|fail.
  */
 export function renderCheckScript(input: CheckScriptInput): string {
     if (input.sentinels.length === 0) throw new Error("the check needs at least one Sentinel");
@@ -94,6 +95,13 @@ while :; do
             report+=("KNOWS $s replicas=$known")
             if [ "$known" -lt "$expected_replicas" ]; then
                 failures+=("sentinel $s knows $known of $expected_replicas replicas as healthy: a failover it led could find no replica to promote")
+            fi
+            # A Sentinel whose last INFO of a replica still said "master" (an old master that another
+            # Sentinel reconfigured since) will "fix" that replica back the moment it is promoted by a
+            # SENTINEL FAILOVER, and the failover stalls until failover-timeout. It rereads INFO within 10 s.
+            stale=$(printf '%s\n' "$replicas" | awk 'previous == "name" { name = $0 } previous == "role-reported" && $0 == "master" { printf "%s ", name } { previous = $0 }')
+            if [ -n "$stale" ]; then
+                failures+=("sentinel $s still sees replica \${stale% } as a master (role-reported master, from an INFO older than its reconfiguration): a failover now could be undone; it rereads INFO within 10 s")
             fi
             quorum=$(sentinel_cli timeout 5 redis-cli --no-auth-warning -h "\${s%:*}" -p "\${s##*:}" --raw SENTINEL CKQUORUM "$master_name" 2>&1)
             if [[ "$quorum" == OK* ]]; then

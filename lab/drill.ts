@@ -8,7 +8,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { parseReplicationInfo } from "../components/core/checkOutput";
+import { parseReplicationInfo, replicasRememberedAsMasters } from "../components/core/checkOutput";
 import type { LabHost } from "./machine";
 import type { Lab } from "./runtime";
 import { sleep } from "./shell";
@@ -128,6 +128,16 @@ export async function runDrill(lab: Lab, scenario: Scenario, options: DrillOptio
         const views = await Promise.all(asked.map(askSentinel));
         return views.every((v) => v !== oldMaster && v === views[0] && /:\d+$/.test(v));
     };
+
+    // A Sentinel whose last INFO of a replica said "master" (the previous drill's old master, for up to
+    // 10 s after another Sentinel reconfigured it) "fixes" that replica back the moment a SENTINEL
+    // FAILOVER promotes it, and the failover stalls. Start every drill from a settled view.
+    await waitFor("every Sentinel to see every replica as a replica", async () => {
+        const live = sentinelHosts.filter((h) => lab.isRunning(h.namespace, "sentinel"));
+        const stale = await Promise.all(live.map(async (h) => replicasRememberedAsMasters(
+            (await lab.redisCli(app, h.address, settings.sentinelPort, ["SENTINEL", "REPLICAS", settings.masterName], sentinelPassword)).stdout)));
+        return stale.every((names) => names.length === 0);
+    }, 30000);
 
     const writers = await startWriters(lab, options.clients ?? ["ioredis"]);
     const result: Partial<DrillResult> = { scenario, oldMaster };

@@ -99,3 +99,24 @@ export function parseSentinelFields(text: string): Map<string, string> {
     for (let i = 0; i + 1 < lines.length; i += 2) fields.set(lines[i], lines[i + 1]);
     return fields;
 }
+
+/**
+ * SENTINEL REPLICAS as redis-cli --raw prints it: every replica's field/value lines one after the
+ * other, each replica starting at "name". Empty values (an unknown run id) are kept as empty lines,
+ * so the pairs stay aligned.
+ */
+export function parseSentinelReplicas(text: string): Array<Map<string, string>> {
+    const lines = text.split(/\r?\n/);
+    if (lines[lines.length - 1] === "") lines.pop();
+    const replicas: Array<Map<string, string>> = [];
+    for (let i = 0; i + 1 < lines.length; i += 2) {
+        if (lines[i] === "name" || replicas.length === 0) replicas.push(new Map());
+        replicas[replicas.length - 1].set(lines[i], lines[i + 1]);
+    }
+    return replicas;
+}
+
+/** Replicas a Sentinel still remembers as masters (role-reported master): a failover now could be undone. */
+export function replicasRememberedAsMasters(sentinelReplicasRaw: string): string[] {
+    return parseSentinelReplicas(sentinelReplicasRaw).filter((r) => r.get("role-reported") === "master").map((r) => r.get("name") ?? "?");
+}

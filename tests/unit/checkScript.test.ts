@@ -6,7 +6,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import { renderCheckScript } from "../../cloud-init/checkScript";
-import { parseCheckOutput, parseReplicationInfo } from "../../components/core/checkOutput";
+import { parseCheckOutput, parseReplicationInfo, parseSentinelReplicas, replicasRememberedAsMasters } from "../../components/core/checkOutput";
 import { LocalCluster, redisAvailable } from "../support/localRedis";
 import { REDIS_PASSWORD } from "../support/fixtures";
 
@@ -95,6 +95,31 @@ maybe("check script against real Redis and Sentinel", () => {
         }
     }, 30000);
 
+    test("a Sentinel that still remembers a replica as a master is named, since a failover then could be undone", async () => {
+        // A replica made master by hand is what every Sentinel's INFO then reports; the same stale
+        // "role-reported master" is what a rejoined old master leaves behind in a Sentinel for up to 10 s.
+        const replica = cluster.nodes[1];
+        const master = cluster.nodes[0];
+        const cli = (node: typeof replica, args: string[]) =>
+            spawnSync("redis-cli", ["-h", node.address, "-p", String(node.redisPort), ...args], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: REDIS_PASSWORD } });
+        expect(cli(replica, ["REPLICAOF", "NO", "ONE"]).stdout.trim()).toBe("OK");
+        try {
+            const expected = `still sees replica ${replica.address}:${replica.redisPort} as a master`;
+            const seen: string[] = [];
+            // Sentinels read a replica's INFO every 10 s.
+            const until = Date.now() + 25000;
+            while (Date.now() < until && !seen.some((f) => f.includes(expected))) {
+                const { status, report } = runCheck(cluster, 1);
+                expect(status).toBe(1);
+                seen.push(...report.failures);
+                await new Promise((r) => setTimeout(r, 500));
+            }
+            expect(seen.find((f) => f.includes(expected))).toMatch(/^sentinel 127\.0\.\d+\.\d+:\d+ still sees replica .* \(role-reported master, .*\): a failover now could be undone/);
+        } finally {
+            cli(replica, ["REPLICAOF", master.address, String(master.redisPort)]);
+        }
+    }, 60000);
+
     test("after the faults are repaired the check passes again", () => {
         const { status, report } = runCheck(cluster, 40);
         expect(report.failures).toEqual([]);
@@ -118,5 +143,15 @@ describe("check output parser", () => {
         expect(report.agreedMaster).toBeUndefined();
         expect(report.attempts).toBe(7);
         expect(report.failures).toHaveLength(1);
+    });
+
+    test("SENTINEL REPLICAS: an empty run id keeps the pairs aligned, and a replica remembered as a master is found", () => {
+        const replica = (name: string, runid: string, role: string) =>
+            ["name", name, "ip", name.split(":")[0], "port", "6379", "runid", runid, "flags", "slave", "role-reported", role, "role-reported-time", "8812", "master-link-status", "ok"];
+        const raw = [...replica("10.42.0.12:6379", "", "master"), ...replica("10.42.0.13:6379", "4f1c", "slave")].join("\n") + "\n";
+        const parsed = parseSentinelReplicas(raw);
+        expect(parsed.map((r) => [r.get("name"), r.get("runid"), r.get("role-reported")])).toEqual([["10.42.0.12:6379", "", "master"], ["10.42.0.13:6379", "4f1c", "slave"]]);
+        expect(replicasRememberedAsMasters(raw)).toEqual(["10.42.0.12:6379"]);
+        expect(replicasRememberedAsMasters("")).toEqual([]);
     });
 });
