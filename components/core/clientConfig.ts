@@ -137,13 +137,18 @@ function phpredisSnippet(master: string, sentinels: Endpoint[], redisEnv: string
 /**
  * A \\Redis connected and authenticated to the current master of "${master}".
  *
- * Asks each Sentinel in turn and keeps asking for up to $budgetMs, so a request that arrives during a
- * failover waits for the new master (Sentinel needs its down-after-milliseconds plus an election)
- * instead of failing. ROLE is checked because a Sentinel can still name a master it just demoted.
+ * Asks the Sentinels in turn until a majority of them name the same address, tries the addresses
+ * they named (most named first), and keeps at it for up to $budgetMs, so a request that arrives
+ * during a failover waits for the new master (Sentinel needs its down-after-milliseconds plus an
+ * election) instead of failing. A majority, not the first answer: a master cut off from the other
+ * nodes still has its own Sentinel beside it, which keeps naming it, and it keeps saying ROLE master
+ * and taking writes that the failover on the other side throws away. ROLE is checked too, because
+ * a Sentinel can still name a master it just demoted.
  */
 function redis_ha_connect(int $budgetMs = 8000): \\Redis
 {
     $sentinels = [${list}];
+    $majority = intdiv(count($sentinels), 2) + 1;
     $sentinelAuth = getenv('${sentinelEnv}') ?: null;
     $redisAuth = getenv('${redisEnv}') ?: null;
     $connectTimeout = 0.5; // s: an unreachable node must cost little while another can answer
@@ -152,6 +157,7 @@ function redis_ha_connect(int $budgetMs = 8000): \\Redis
     $deadline = microtime(true) + $budgetMs / 1000;
     $why = 'no Sentinel answered';
     do {
+        $votes = []; // "host:port" => how many Sentinels name it
         foreach ($sentinels as [$host, $port]) {
             try {
                 if ($optionsArray) { // phpredis 6.x
@@ -170,20 +176,35 @@ function redis_ha_connect(int $budgetMs = 8000): \\Redis
                     $why = "Sentinel $host:$port does not know ${master}";
                     continue;
                 }
+                $named = $address[0] . ':' . $address[1];
+                $votes[$named] = ($votes[$named] ?? 0) + 1;
+                if ($votes[$named] >= $majority) {
+                    break;
+                }
+            } catch (\\RedisException $e) {
+                $why = "Sentinel $host:$port: " . $e->getMessage();
+            }
+        }
+        arsort($votes); // the majority's choice first; the others only if it is not a master (mid-failover)
+        foreach (array_keys($votes) as $named) {
+            $separator = strrpos($named, ':');
+            $masterHost = substr($named, 0, $separator);
+            $masterPort = (int) substr($named, $separator + 1);
+            try {
                 $redis = new \\Redis();
-                $redis->connect($address[0], (int) $address[1], $connectTimeout, null, 0, $readTimeout);
+                $redis->connect($masterHost, $masterPort, $connectTimeout, null, 0, $readTimeout);
                 if ($redisAuth !== null && !$redis->auth($redisAuth)) {
                     // Not transient: retrying would only make every request slow.
-                    throw new \\RuntimeException("Redis at $address[0]:$address[1] refused the password in ${redisEnv}");
+                    throw new \\RuntimeException("Redis at $named refused the password in ${redisEnv}");
                 }
                 $role = $redis->role();
                 if (is_array($role) && $role[0] === 'master') {
                     return $redis;
                 }
-                $why = "$address[0]:$address[1] is not the master yet (" . ($redis->getLastError() ?? json_encode($role)) . ')';
+                $why = "$named is not the master yet (" . ($redis->getLastError() ?? json_encode($role)) . ')';
                 $redis->close();
             } catch (\\RedisException $e) {
-                $why = "$host:$port: " . $e->getMessage();
+                $why = "$named: " . $e->getMessage();
             }
         }
         usleep(100000); // 100 ms steps: the new master is noticed within a step of its promotion

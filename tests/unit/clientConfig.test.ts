@@ -294,13 +294,43 @@ describe("the phpredis helper during a failover", () => {
         const setup = "World::$answers = ['10.42.0.11' => [['10.0.0.6', '6379']]]; World::$roles = ['10.0.0.6' => ['master', 0, []]];";
         const withAuth = phpredisScenario(setup, "return redis_ha_connect()->host;", { ...PHP_ENV, FAKE_PHPREDIS_VERSION: "6.0.2" });
         expect(withAuth).toMatchObject({ ok: true, result: "10.0.0.6" });
-        expect(withAuth.sentinelCalls).toEqual([[{
+        expect(withAuth.sentinelCalls[0]).toEqual([{
             host: "10.42.0.11", port: 26379, connectTimeout: 0.5, readTimeout: 0.5, auth: SENTINEL_SECRET,
-        }]]);
+        }]);
         const noAuth = phpredisScenario(setup, "return redis_ha_connect()->host;",
             { ...PHP_ENV, REDIS_SENTINEL_PASSWORD: undefined, FAKE_PHPREDIS_VERSION: "6.1.0" });
         expect(noAuth.ok).toBe(true);
         expect(noAuth.sentinelCalls[0][0]).not.toHaveProperty("auth");
+    });
+
+    phpTest("a master cut off from the others, with its own Sentinel still naming it: the majority's master is used, the stale one never touched", () => {
+        // The partition drill: the old master still says ROLE master and would take writes that are then thrown away.
+        const setup = `World::$answers = [
+            '10.42.0.11' => [['10.0.0.5', '6379']],
+            '10.42.0.12' => [['10.0.0.6', '6379']],
+            '10.42.0.13' => [['10.0.0.6', '6379']],
+        ];
+        World::$roles = ['10.0.0.5' => ['master', 0, []], '10.0.0.6' => ['master', 0, []]];`;
+        const out = phpredisScenario(setup, "return redis_ha_connect(5000)->host;", { ...PHP_ENV, FAKE_PHPREDIS_VERSION: "5.3.7" });
+        expect(out).toMatchObject({ ok: true, result: "10.0.0.6" });
+        expect(out.connects.map((c: unknown[]) => c[0])).toEqual(["10.0.0.6"]);
+    });
+
+    phpTest("when the Sentinels agree it asks only a majority of them", () => {
+        const setup = `World::$answers = ['10.42.0.11' => [['10.0.0.6', '6379']], '10.42.0.12' => [['10.0.0.6', '6379']], '10.42.0.13' => [['10.0.0.6', '6379']]];
+        World::$roles = ['10.0.0.6' => ['master', 0, []]];`;
+        const out = phpredisScenario(setup, "return redis_ha_connect()->host;", { ...PHP_ENV, FAKE_PHPREDIS_VERSION: "5.3.7" });
+        expect(out).toMatchObject({ ok: true, result: "10.0.0.6" });
+        expect(out.asked.map(([host]: string[]) => host)).toEqual(["10.42.0.11", "10.42.0.12"]);
+    });
+
+    phpTest("right after a switch, when only the leader names the new master, it is tried in the same round once the majority's is not a master", () => {
+        const setup = `World::$answers = ['10.42.0.11' => [['10.0.0.6', '6379']], '10.42.0.12' => [['10.0.0.5', '6379']], '10.42.0.13' => [['10.0.0.5', '6379']]];
+        World::$roles = ['10.0.0.5' => ['slave', '10.0.0.6', 6379, 'connected', 0], '10.0.0.6' => ['master', 0, []]];`;
+        const out = phpredisScenario(setup, "return redis_ha_connect(5000)->host;", { ...PHP_ENV, FAKE_PHPREDIS_VERSION: "5.3.7" });
+        expect(out).toMatchObject({ ok: true, result: "10.0.0.6" });
+        expect(out.connects.map((c: unknown[]) => c[0])).toEqual(["10.0.0.5", "10.0.0.6"]);
+        expect(out.ms).toBeLessThan(100); // no 100 ms pause: the same round
     });
 
     phpTest("gives up after its budget with a RedisException that says why", () => {
