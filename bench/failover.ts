@@ -154,7 +154,7 @@ async function measure(options: Options, log: (line: string) => void): Promise<n
                         const drill = await runDrill(lab, scenario, { clients: options.clients, failoverWithinMs: 120000, resumeWithinMs: 120000 });
                         cell.drills.push(drill);
                         log(`${config.name} ${scenario} ${i + 1}/${repeats}: ${drill.writers.map((w) => `${w.client} ${w.outageMs} ms`).join(", ")}; lost ${drill.writers.reduce((n, w) => n + w.lost, 0)}` +
-                            ` (WAIT-confirmed ${drill.writers.reduce((n, w) => n + w.confirmedLost, 0)}); failovers ${drill.failovers}; healthy after ${drill.healthyAfterMs} ms`);
+                            ` (confirmed by one replica ${drill.writers.reduce((n, w) => n + w.confirmedLost, 0)}, by all ${drill.writers.reduce((n, w) => n + w.allConfirmedLost, 0)}); failovers ${drill.failovers}; healthy after ${drill.healthyAfterMs} ms`);
                     } catch (e) {
                         const why = e instanceof Error ? e.message : String(e);
                         cell.failures.push(why);
@@ -173,7 +173,7 @@ async function measure(options: Options, log: (line: string) => void): Promise<n
 
     const outagesOf = (cell: Cell) => cell.drills.flatMap((d) => d.writers.map((w) => w.outageMs));
     const baseline = (scenario: Scenario) => cells.find((c) => c.config === "redis-ha" && c.scenario === scenario);
-    const header = ["SCENARIO", "CONFIG", "DRILLS", "OUTAGE MIN", "MEDIAN", "MAX", ...options.clients.map((c) => `${c.toUpperCase()} MED`), "LOST", "WAIT-LOST", "FALSE FO", "HEALTHY MED", "REDIS-HA / THIS"];
+    const header = ["SCENARIO", "CONFIG", "DRILLS", "OUTAGE MIN", "MEDIAN", "MAX", ...options.clients.map((c) => `${c.toUpperCase()} MED`), "LOST", "WAIT-1 LOST", "WAIT-ALL LOST", "FALSE FO", "HEALTHY MED", "REDIS-HA / THIS"];
     const rows = [header];
     for (const cell of cells) {
         const outages = outagesOf(cell);
@@ -189,6 +189,7 @@ async function measure(options: Options, log: (line: string) => void): Promise<n
             ...options.clients.map((c) => seconds(median(cell.drills.flatMap((d) => d.writers.filter((w) => w.client === c).map((w) => w.outageMs))))),
             String(cell.drills.reduce((n, d) => n + d.writers.reduce((m, w) => m + w.lost, 0), 0)),
             String(cell.drills.reduce((n, d) => n + d.writers.reduce((m, w) => m + w.confirmedLost, 0), 0)),
+            String(cell.drills.reduce((n, d) => n + d.writers.reduce((m, w) => m + w.allConfirmedLost, 0), 0)),
             String(cell.drills.reduce((n, d) => n + d.falseFailovers, 0)),
             seconds(median(cell.drills.map((d) => d.healthyAfterMs))),
             ratio,

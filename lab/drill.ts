@@ -38,8 +38,13 @@ export interface WriterFigures {
     acknowledged: number;
     /** Acknowledged writes missing from the master at the end. */
     lost: number;
-    /** Of those, writes that WAIT 1 had confirmed on a replica: the promise is that this is always 0. */
+    /**
+     * Of those, writes that at least one replica had confirmed (what WAIT 1 promises). Not always 0:
+     * Sentinel may promote another replica, one that a lost link had left a write or two behind.
+     */
     confirmedLost: number;
+    /** Of those, writes that every replica had confirmed (WAIT <replicas>): the promise is that this is always 0. */
+    allConfirmedLost: number;
     errors: number;
     lastErrors: string[];
 }
@@ -276,6 +281,7 @@ export async function runDrill(lab: Lab, scenario: Scenario, options: DrillOptio
                 acknowledged: w.acked.length,
                 lost: lost.length,
                 confirmedLost: lost.filter((n) => w.confirmed.has(n)).length,
+                allConfirmedLost: lost.filter((n) => w.confirmedByAll.has(n)).length,
                 errors: w.errors.length,
                 lastErrors: w.errors.slice(-3),
             });

@@ -55,13 +55,16 @@ export function writeOutage(ackTimes: readonly number[], faultAt: number, now: n
 export class Writer {
     readonly acked: number[] = [];
     readonly ackTimes: number[] = [];
-    /** Writes that WAIT 1 confirmed had reached a replica. */
+    /** Writes that at least one replica confirmed having (what WAIT 1 would have promised). */
     readonly confirmed = new Set<number>();
+    /** Writes that every replica confirmed having: whichever replica Sentinel promotes has them. */
+    readonly confirmedByAll = new Set<number>();
     readonly errors: string[] = [];
     private pending = "";
     private readonly exited: Promise<void>;
 
-    constructor(readonly client: WriterClient, readonly key: string, private readonly child: ChildProcessWithoutNullStreams) {
+    /** `replicas`: how many replicas the master has when healthy, so how many "all" is. */
+    constructor(readonly client: WriterClient, readonly key: string, private readonly child: ChildProcessWithoutNullStreams, private readonly replicas = 1) {
         child.stdout.on("data", (d: Buffer) => this.consume(d.toString()));
         child.stderr.on("data", (d: Buffer) => this.errors.push(`stderr ${d.toString().trim()}`));
         this.exited = new Promise((resolve) => child.on("exit", () => resolve()));
@@ -72,12 +75,13 @@ export class Writer {
         this.pending = lines.pop()!;
         for (const line of lines) {
             const ack = /^ack (\d+) (\d+)$/.exec(line);
-            const wack = /^wack (\d+) \d+$/.exec(line);
+            const wack = /^wack (\d+) \d+ (\d+)$/.exec(line);
             if (ack) {
                 this.acked.push(Number(ack[1]));
                 this.ackTimes.push(Number(ack[2]));
             } else if (wack) {
                 this.confirmed.add(Number(wack[1]));
+                if (Number(wack[2]) >= this.replicas) this.confirmedByAll.add(Number(wack[1]));
             } else if (line.startsWith("err ")) {
                 this.errors.push(line);
             }
@@ -123,7 +127,7 @@ export async function startWriters(lab: Lab, clients: readonly WriterClient[], o
             const why = writerUnavailableReason(client, settings.sentinelAuth !== false);
             if (why) throw new Error(`writer ${client}: ${why}`);
             const key = `writes:${client}`;
-            const common = { key, intervalMs: options.intervalMs ?? 20, maxSeconds: options.maxSeconds ?? 600, waitMs: 100 };
+            const common = { key, intervalMs: options.intervalMs ?? 20, maxSeconds: options.maxSeconds ?? 600, waitMs: 100, replicas: settings.replicaCount };
             let argv: string[];
             if (client === "ioredis") {
                 const snippetFile = path.join(dir, "ioredis.mjs");
@@ -136,7 +140,7 @@ export async function startWriters(lab: Lab, clients: readonly WriterClient[], o
                 argv = ["php", path.join(__dirname, "writers", "writer.php"), JSON.stringify({ ...common, client, snippetFile, autoload })];
             }
             const child = spawn("ip", ["netns", "exec", lab.network.app.namespace, ...argv], { env });
-            writers.push(new Writer(client, key, child));
+            writers.push(new Writer(client, key, child, settings.replicaCount));
         }
         const until = Date.now() + 20000;
         while (writers.some((w) => w.acked.length < 10) && Date.now() < until) await sleep(100);

@@ -3,8 +3,9 @@
 // namespace:  ip netns exec <app> php writer.php '<json config>'
 // The client comes from the stack's own snippet (the `clients.phpredis|predis|predis1` output), included
 // from the file named in the config; it reads its passwords from the environment like an app.
-// Same protocol as ioredis.mjs: "ack <n> <ms>", "wack <n> <ms>" (WAIT 1 confirmed a replica has it),
-// "err <ms> <message>"; stops on SIGTERM or after maxSeconds, then prints "done".
+// Same protocol as ioredis.mjs: "ack <n> <ms>", "wack <n> <ms> <replicas>" (WAIT 1 then confirmed that
+// many replicas have it, at least one), "err <ms> <message>"; stops on SIGTERM or after maxSeconds,
+// then prints "done".
 declare(ticks=1);
 
 $config = json_decode($argv[1], true, 16, JSON_THROW_ON_ERROR);
@@ -36,13 +37,20 @@ while (!$stopping && microtime(true) < $deadline) {
             }
             $say("ack $n " . $now());
             $replicas = $redis->rawCommand('WAIT', 1, $config['waitMs']);
+            // WAIT 1 returns as soon as one replica answers; a 1 ms WAIT for all of them tells whether they all have it.
+            if (is_int($replicas) && $replicas >= 1 && $replicas < $config['replicas']) {
+                $replicas = max($replicas, (int) $redis->rawCommand('WAIT', $config['replicas'], 1));
+            }
         } else {
             $client->rpush($config['key'], [(string) $n]);
             $say("ack $n " . $now());
             $replicas = $client->executeRaw(['WAIT', '1', (string) $config['waitMs']]);
+            if (is_int($replicas) && $replicas >= 1 && $replicas < $config['replicas']) {
+                $replicas = max($replicas, (int) $client->executeRaw(['WAIT', (string) $config['replicas'], '1']));
+            }
         }
         if (is_int($replicas) && $replicas >= 1) {
-            $say("wack $n " . $now());
+            $say("wack $n " . $now() . " $replicas");
         }
     } catch (\Throwable $e) {
         $say('err ' . $now() . ' ' . $oneLine($e));

@@ -70,7 +70,7 @@ maybe("ioredis: +switch-master arriving while the client asks a Sentinel for the
     async function raceOnce(name: string, snippet: string): Promise<{ writer: Writer; raceAt: number }> {
         const snippetFile = path.join(workDir, `${name}.mjs`);
         fs.writeFileSync(snippetFile, snippet);
-        const config = { key: `writes:${name}`, intervalMs: 20, maxSeconds: 60, waitMs: 1, snippetFile };
+        const config = { key: `writes:${name}`, intervalMs: 20, maxSeconds: 60, waitMs: 1, replicas: 1, snippetFile };
         const env = { ...process.env };
         delete env.REDIS_PASSWORD;
         delete env.REDIS_SENTINEL_PASSWORD;

@@ -1,7 +1,8 @@
 /**
  * The fault drills that CI runs (the fast subset of `npm run bench:failover`), with the stack's
  * defaults and writers built from its own client snippets. They assert outcomes, never timings:
- * a failover happened or correctly did not, nothing WAIT-confirmed was lost, the old master came
+ * a failover happened or correctly did not, nothing that every replica had confirmed was lost (and
+ * nothing acknowledged at all where the design promises it), the old master came
  * back as a replica, every client wrote again, and the checks passed afterwards.
  */
 import * as fs from "fs";
@@ -25,12 +26,14 @@ function expectEveryClientWroteAgain(drill: DrillResult, expected: readonly Writ
     expect(drill.writers.map((w) => w.client)).toEqual(expected);
     for (const w of drill.writers) {
         expect({ client: w.client, resumed: w.resumed }).toEqual({ client: w.client, resumed: true });
-        expect({ client: w.client, confirmedLost: w.confirmedLost }).toEqual({ client: w.client, confirmedLost: 0 });
+        // A write every replica confirmed survives any failover, since Sentinel can only promote one of them.
+        // (One that a single replica confirmed, WAIT 1's promise, can be lost after a host loss: see docs/failover.md.)
+        expect({ client: w.client, allConfirmedLost: w.allConfirmedLost }).toEqual({ client: w.client, allConfirmedLost: 0 });
     }
 }
 
 function report(drill: DrillResult) {
-    console.log(`${drill.scenario}: ${drill.oldMaster} -> ${drill.newMaster}; ${drill.writers.map((w) => `${w.client} outage ${w.outageMs} ms, lost ${w.lost}/${w.acknowledged}`).join("; ")}; healthy after ${drill.healthyAfterMs} ms`);
+    console.log(`${drill.scenario}: ${drill.oldMaster} -> ${drill.newMaster}; ${drill.writers.map((w) => `${w.client} outage ${w.outageMs} ms, lost ${w.lost}/${w.acknowledged} (WAIT 1-confirmed ${w.confirmedLost}, by all ${w.allConfirmedLost})`).join("; ")}; healthy after ${drill.healthyAfterMs} ms`);
 }
 
 function cleanupChecked(lab: Lab | undefined, id: string) {

@@ -1,5 +1,6 @@
-/** How the failover drills turn a client's acknowledgement times into the outage it saw. */
-import { writeOutage } from "../../lab/writers";
+/** How the failover drills turn a client's acknowledgements into the outage it saw and what it can count on. */
+import { spawn } from "child_process";
+import { Writer, writeOutage } from "../../lab/writers";
 
 test("the outage is the silence around the fault, measured from the last write before it", () => {
     // Writes every 20 ms, the fault at 1050, silence until 3000.
@@ -22,4 +23,15 @@ test("writes that never came back are reported as not resumed, with the silence 
     expect(writeOutage([1000, 1020], 1030, 9020)).toEqual({ outageMs: 8000, resumed: false });
     // One late ack followed by a long silence still is not a resumption.
     expect(writeOutage([1000, 1020, 1040], 1030, 9040)).toEqual({ outageMs: 8000, resumed: false });
+});
+
+test("a write counts as confirmed by all only when every replica had it, by one when any did", async () => {
+    // The writers' own protocol: "wack <n> <ms> <replicas that had it>".
+    const child = spawn("printf", ["ack 1 100\\nwack 1 101 2\\nack 2 120\\nwack 2 121 1\\nack 3 140\\nerr 150 NOREPLICAS\\n"]);
+    const writer = new Writer("phpredis", "writes:phpredis", child, 2);
+    await new Promise((resolve) => child.on("close", resolve));
+    expect(writer.acked).toEqual([1, 2, 3]);
+    expect([...writer.confirmed]).toEqual([1, 2]);
+    expect([...writer.confirmedByAll]).toEqual([1]);
+    expect(writer.errors).toEqual(["err 150 NOREPLICAS"]);
 });
