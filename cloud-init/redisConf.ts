@@ -22,7 +22,7 @@ export interface RedisConfInput {
     minReplicasMaxLag: number;
     /** Lower wins a failover election; 0 would mean "never promote". Default 100. */
     replicaPriority?: number;
-    /** Seconds the master waits for more replicas before a diskless full sync. Default 5 (Redis's). */
+    /** Seconds the master waits for more replicas before a diskless full sync. Default 0 (Redis has 5; docs/failover.md). */
     replDisklessSyncDelay?: number;
     paths?: RedisPaths;
 }
@@ -87,7 +87,7 @@ export function renderRedisConf(input: RedisConfInput): string {
         "replica-read-only yes",
         "replica-serve-stale-data yes",
         "repl-diskless-sync yes",
-        `repl-diskless-sync-delay ${input.replDisklessSyncDelay ?? 5}`,
+        `repl-diskless-sync-delay ${input.replDisklessSyncDelay ?? 0}`,
         // An isolated master stops taking writes that a failover on the other side would discard.
         `min-replicas-to-write ${input.minReplicasToWrite}`,
         `min-replicas-max-lag ${input.minReplicasMaxLag}`,

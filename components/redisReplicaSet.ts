@@ -45,7 +45,10 @@ export interface RedisOptions {
     minReplicasToWrite?: number;
     /** Seconds of silence after which a replica stops counting. Default 3 (chosen from the partition drills, docs/failover.md). */
     minReplicasMaxLag?: number;
-    /** Seconds a master waits for more replicas before a full sync (repl-diskless-sync-delay). Default 5. */
+    /**
+     * Seconds a master waits for more replicas before a full sync (repl-diskless-sync-delay). Default 0:
+     * a replica that must resync right after a switchover is the one min-replicas-to-write waits for.
+     */
     replDisklessSyncDelay?: number;
 }
 
@@ -191,7 +194,7 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
             maxmemoryPolicy: args.redis?.maxmemoryPolicy ?? "noeviction",
             minReplicasToWrite: args.redis?.minReplicasToWrite ?? 1,
             minReplicasMaxLag: args.redis?.minReplicasMaxLag ?? 3,
-            replDisklessSyncDelay: args.redis?.replDisklessSyncDelay ?? 5,
+            replDisklessSyncDelay: args.redis?.replDisklessSyncDelay ?? 0,
             downAfterMilliseconds: sentinel.downAfterMilliseconds ?? 1500,
             failoverTimeoutMilliseconds: sentinel.failoverTimeoutMilliseconds ?? 60000,
             parallelSyncs: sentinel.parallelSyncs ?? 1,

@@ -124,7 +124,7 @@ export const SETTINGS_SCHEMA: readonly SettingSchema[] = [
     { key: "persistence", type: "string", default: "aof+rdb", description: "aof+rdb (AOF everysec plus snapshots), aof, rdb or none, on every node." },
     { key: "minReplicasToWrite", type: "integer", default: 1, description: "The master refuses writes unless this many replicas are connected (0 disables)." },
     { key: "minReplicasMaxLag", type: "integer", default: 3, description: "Seconds of replica silence after which it stops counting for minReplicasToWrite; bounds what a master cut off from its replicas acknowledges and then loses (3 halved it against 10, docs/failover.md)." },
-    { key: "replDisklessSyncDelay", type: "integer", default: 5, description: "Seconds a master waits for more replicas before a full sync (repl-diskless-sync-delay); 0 starts at once." },
+    { key: "replDisklessSyncDelay", type: "integer", default: 0, description: "Seconds a master waits for more replicas before a full sync (repl-diskless-sync-delay). 0 starts at once: at 5, 4 of 10 planned switchovers refused writes 4-6 s longer while a replica waited to resync (docs/failover.md)." },
     { key: "masterName", type: "string", default: "redis-ha", description: "The name Sentinel and clients use for this master (letters, digits, . _ -)." },
     { key: "redisPort", type: "integer", default: 6379, description: "Redis port." },
     { key: "sentinelPort", type: "integer", default: 26379, description: "Sentinel port." },

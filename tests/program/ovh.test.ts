@@ -73,7 +73,11 @@ test("user-data is a secret, and carries the rendered configs of its host", () =
         expect(redisConf).toContain(`requirepass ${redisPassword}`);
         expect(redisConf).toContain("maxmemory 5gb");
         if (i > 0) expect(redisConf).toContain("replicaof 10.42.0.11 6379");
+        // The failover study's defaults reach the nodes (docs/failover.md).
+        expect(redisConf).toContain("min-replicas-max-lag 3");
+        expect(redisConf).toContain("repl-diskless-sync-delay 0");
         expect(files["/etc/redis-ha/staged/sentinel.conf"]).toContain("sentinel monitor redis-ha 10.42.0.11 6379 2");
+        expect(files["/etc/redis-ha/staged/sentinel.conf"]).toContain("sentinel down-after-milliseconds redis-ha 1500");
     }
 });
 
