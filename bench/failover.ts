@@ -95,6 +95,10 @@ const seconds = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)
 
 interface Cell { config: string; scenario: Scenario; drills: DrillResult[]; failures: string[] }
 
+/** One kind of lost write, summed over every writer of every drill. */
+const lostOf = (drills: DrillResult[], kind: "lost" | "confirmedLost" | "allConfirmedLost") =>
+    drills.reduce((n, d) => n + d.writers.reduce((m, w) => m + w[kind], 0), 0);
+
 /** Writes under load with no fault at all: any master switch is a false failover. */
 async function soak(lab: Lab, clients: WriterClient[], seconds: number, log: (l: string) => void) {
     const offsets = sentinelLogOffsets(lab);
@@ -153,8 +157,8 @@ async function measure(options: Options, log: (line: string) => void): Promise<n
                     try {
                         const drill = await runDrill(lab, scenario, { clients: options.clients, failoverWithinMs: 120000, resumeWithinMs: 120000 });
                         cell.drills.push(drill);
-                        log(`${config.name} ${scenario} ${i + 1}/${repeats}: ${drill.writers.map((w) => `${w.client} ${w.outageMs} ms`).join(", ")}; lost ${drill.writers.reduce((n, w) => n + w.lost, 0)}` +
-                            ` (confirmed by one replica ${drill.writers.reduce((n, w) => n + w.confirmedLost, 0)}, by all ${drill.writers.reduce((n, w) => n + w.allConfirmedLost, 0)}); failovers ${drill.failovers}; healthy after ${drill.healthyAfterMs} ms`);
+                        log(`${config.name} ${scenario} ${i + 1}/${repeats}: ${drill.writers.map((w) => `${w.client} ${w.outageMs} ms`).join(", ")}; lost ${lostOf([drill], "lost")}` +
+                            ` (confirmed by one replica ${lostOf([drill], "confirmedLost")}, by all ${lostOf([drill], "allConfirmedLost")}); failovers ${drill.failovers}; healthy after ${drill.healthyAfterMs} ms`);
                     } catch (e) {
                         const why = e instanceof Error ? e.message : String(e);
                         cell.failures.push(why);
@@ -187,9 +191,9 @@ async function measure(options: Options, log: (line: string) => void): Promise<n
             seconds(median(outages)),
             seconds(Math.max(...outages)),
             ...options.clients.map((c) => seconds(median(cell.drills.flatMap((d) => d.writers.filter((w) => w.client === c).map((w) => w.outageMs))))),
-            String(cell.drills.reduce((n, d) => n + d.writers.reduce((m, w) => m + w.lost, 0), 0)),
-            String(cell.drills.reduce((n, d) => n + d.writers.reduce((m, w) => m + w.confirmedLost, 0), 0)),
-            String(cell.drills.reduce((n, d) => n + d.writers.reduce((m, w) => m + w.allConfirmedLost, 0), 0)),
+            String(lostOf(cell.drills, "lost")),
+            String(lostOf(cell.drills, "confirmedLost")),
+            String(lostOf(cell.drills, "allConfirmedLost")),
             String(cell.drills.reduce((n, d) => n + d.falseFailovers, 0)),
             seconds(median(cell.drills.map((d) => d.healthyAfterMs))),
             ratio,

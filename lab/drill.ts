@@ -76,7 +76,7 @@ export interface DrillOptions {
     log?: (line: string) => void;
 }
 
-async function waitFor(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs: number, explain?: () => string): Promise<void> {
+export async function waitFor(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs: number, explain?: () => string): Promise<void> {
     const until = Date.now() + timeoutMs;
     while (Date.now() < until) {
         if (await predicate()) return;

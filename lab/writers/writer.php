@@ -36,18 +36,16 @@ while (!$stopping && microtime(true) < $deadline) {
                 throw new \RedisException($redis->getLastError() ?? 'RPUSH returned false');
             }
             $say("ack $n " . $now());
-            $replicas = $redis->rawCommand('WAIT', 1, $config['waitMs']);
-            // WAIT 1 returns as soon as one replica answers; a 1 ms WAIT for all of them tells whether they all have it.
-            if (is_int($replicas) && $replicas >= 1 && $replicas < $config['replicas']) {
-                $replicas = max($replicas, (int) $redis->rawCommand('WAIT', $config['replicas'], 1));
-            }
+            $wait = fn (int $replicas, int $ms) => $redis->rawCommand('WAIT', $replicas, $ms);
         } else {
             $client->rpush($config['key'], [(string) $n]);
             $say("ack $n " . $now());
-            $replicas = $client->executeRaw(['WAIT', '1', (string) $config['waitMs']]);
-            if (is_int($replicas) && $replicas >= 1 && $replicas < $config['replicas']) {
-                $replicas = max($replicas, (int) $client->executeRaw(['WAIT', (string) $config['replicas'], '1']));
-            }
+            $wait = fn (int $replicas, int $ms) => $client->executeRaw(['WAIT', (string) $replicas, (string) $ms]);
+        }
+        $replicas = $wait(1, $config['waitMs']);
+        // WAIT 1 returns as soon as one replica answers; a 1 ms WAIT for all of them tells whether they all have it.
+        if (is_int($replicas) && $replicas >= 1 && $replicas < $config['replicas']) {
+            $replicas = max($replicas, (int) $wait($config['replicas'], 1));
         }
         if (is_int($replicas) && $replicas >= 1) {
             $say("wack $n " . $now() . " $replicas");

@@ -11,6 +11,8 @@ import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
 import { IOREDIS_END_GUARD, renderClientSnippets } from "../../components/core/clientConfig";
+import { waitFor } from "../../lab/drill";
+import { sleep } from "../../lab/shell";
 import { Writer } from "../../lab/writers";
 import { FakeSentinel } from "../support/fakeSentinel";
 
@@ -21,7 +23,6 @@ if (!haveRedis) {
 const maybe = haveRedis ? describe : describe.skip;
 
 const REPO = path.resolve(__dirname, "..", "..");
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function freePort(): Promise<number> {
     return new Promise((resolve, reject) => {
@@ -32,14 +33,6 @@ async function freePort(): Promise<number> {
             server.close(() => resolve(port));
         });
     });
-}
-
-async function until(what: string, timeoutMs: number, ok: () => boolean): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!ok()) {
-        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-        await sleep(50);
-    }
 }
 
 maybe("ioredis: +switch-master arriving while the client asks a Sentinel for the master", () => {
@@ -55,7 +48,7 @@ maybe("ioredis: +switch-master arriving while the client asks a Sentinel for the
         workDir = fs.mkdtempSync(path.join(REPO, ".state", "ioredis-race-"));
         redisPort = await freePort();
         redisServer = spawn("redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", workDir], { stdio: "ignore" });
-        await until("redis-server to answer", 10000, () => spawnSync("redis-cli", ["-p", String(redisPort), "PING"]).stdout?.toString().trim() === "PONG");
+        await waitFor("redis-server to answer", () => spawnSync("redis-cli", ["-p", String(redisPort), "PING"]).stdout?.toString().trim() === "PONG", 10000);
         sentinel = await FakeSentinel.start("redis-ha", { host: "127.0.0.1", port: redisPort });
     });
 
@@ -77,7 +70,7 @@ maybe("ioredis: +switch-master arriving while the client asks a Sentinel for the
         const child = spawn(process.execPath, [path.join(REPO, "lab", "writers", "ioredis.mjs"), JSON.stringify(config)], { env });
         const writer = new Writer("ioredis", config.key, child);
         writers.push(writer);
-        await until(`${name} to write`, 15000, () => writer.acked.length >= 10);
+        await waitFor(`${name} to write`, () => writer.acked.length >= 10, 15000);
 
         let published = 0;
         sentinel!.beforeNextLookup = async () => {
@@ -88,7 +81,7 @@ maybe("ioredis: +switch-master arriving while the client asks a Sentinel for the
         const raceAt = Date.now();
         // The master drops its clients, as a crashed or demoted master does; ioredis reconnects through Sentinel.
         spawnSync("redis-cli", ["-p", String(redisPort), "CLIENT", "KILL", "TYPE", "normal"]);
-        await until("the client to ask the Sentinel again", 5000, () => sentinel!.beforeNextLookup === undefined);
+        await waitFor("the client to ask the Sentinel again", () => sentinel!.beforeNextLookup === undefined, 5000);
         expect(published).toBeGreaterThan(0);
         return { writer, raceAt };
     }
@@ -109,7 +102,7 @@ maybe("ioredis: +switch-master arriving while the client asks a Sentinel for the
         const snippets = renderClientSnippets({ masterName: "redis-ha", sentinels: [`127.0.0.1:${sentinel!.port}`] });
         expect(snippets.ioredis).toContain(IOREDIS_END_GUARD);
         const { writer, raceAt } = await raceOnce("snippet", snippets.ioredis);
-        await until("the snippet's client to write again", 10000, () => writer.acksAfter(raceAt) >= 10);
+        await waitFor("the snippet's client to write again", () => writer.acksAfter(raceAt) >= 10, 10000);
         expect(writer.running).toBe(true);
         await writer.stop();
     });
