@@ -61,11 +61,29 @@ export class FakeSentinel {
 
     get port(): number { return (this.server.address() as net.AddressInfo).port; }
 
-    /** Sends `+switch-master` to every subscribed connection; returns how many there were. */
-    publishSwitchMaster(): number {
+    get subscriberCount(): number { return this.subscribers.size; }
+
+    /** Sends `+switch-master` to every subscribed connection; returns those connections. */
+    publishSwitchMaster(): net.Socket[] {
         const payload = `${this.masterName} 127.0.0.1 1 ${this.master.host} ${this.master.port}`;
-        for (const s of this.subscribers) s.write(array(["message", "+switch-master", payload]));
-        return this.subscribers.size;
+        const reached = [...this.subscribers];
+        for (const s of reached) s.write(array(["message", "+switch-master", payload]));
+        return reached;
+    }
+
+    /**
+     * Publishes `+switch-master` and resolves once every connection that heard it has hung up, which
+     * is what a client's failover detector does when it acts on the message (ioredis closes its
+     * subscriptions as it disconnects). That hang-up, not a pause, is what orders the test's steps.
+     * Returns how many connections heard it; rejects after `timeoutMs` if one never hangs up.
+     */
+    async publishSwitchMasterAndAwaitHangUp(timeoutMs: number): Promise<number> {
+        const reached = this.publishSwitchMaster();
+        await Promise.race([
+            Promise.all(reached.map((s) => (s.destroyed ? Promise.resolve() : new Promise<void>((resolve) => s.once("close", () => resolve()))))),
+            new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`a subscriber that heard +switch-master still had not hung up after ${timeoutMs} ms`)), timeoutMs).unref()),
+        ]);
+        return reached.length;
     }
 
     async close(): Promise<void> {

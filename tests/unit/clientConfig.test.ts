@@ -200,6 +200,7 @@ final class World {
     public static $roles = [];          // redis host => ROLE reply
     public static $password = 'redis-secret';
     public static $failCommands = 0;    // how many commands drop their connection
+    public static $sleeps = [];         // every usleep of the helper, in microseconds
     public static function dump() { return (new ReflectionClass(self::class))->getStaticProperties(); }
 }
 class RedisSentinel {
@@ -240,6 +241,8 @@ function phpredisScenario(setup: string, act: string, env: Record<string, string
 namespace App;
 // Lets a test pick which RedisSentinel constructor the helper uses.
 function phpversion($extension = null) { return $extension === 'redis' ? getenv('FAKE_PHPREDIS_VERSION') : \\phpversion($extension); }
+// Counts the helper's pauses, so tests assert how often it waited, not how long a busy machine took.
+function usleep($microseconds) { \\World::$sleeps[] = $microseconds; \\usleep($microseconds); }
 ${snippets.phpredis}`;
     const main = `<?php
 use function App\\redis_ha_connect;
@@ -280,7 +283,7 @@ describe("the phpredis helper during a failover", () => {
         expect(out.connects.map((c: unknown[]) => c[0])).toEqual(["10.0.0.5", "10.0.0.5", "10.0.0.6"]);
         expect(out.connects[2][1]).toBe(6379);
         expect(out.auths.every((a: string) => a === REDIS_SECRET)).toBe(true);
-        expect(out.ms).toBeGreaterThanOrEqual(100); // it did wait between rounds
+        expect(out.sleeps).toEqual([100000, 100000]); // a 100 ms pause after each of the two rounds that met the demoted master
     });
 
     phpTest("phpredis 5.3 without a Sentinel password passes no auth argument at all (a null one makes it send AUTH, and the Sentinel hangs up)", () => {
@@ -330,7 +333,7 @@ describe("the phpredis helper during a failover", () => {
         const out = phpredisScenario(setup, "return redis_ha_connect(5000)->host;", { ...PHP_ENV, FAKE_PHPREDIS_VERSION: "5.3.7" });
         expect(out).toMatchObject({ ok: true, result: "10.0.0.6" });
         expect(out.connects.map((c: unknown[]) => c[0])).toEqual(["10.0.0.5", "10.0.0.6"]);
-        expect(out.ms).toBeLessThan(100); // no 100 ms pause: the same round
+        expect(out.sleeps).toEqual([]); // no pause: the same round
     });
 
     phpTest("gives up after its budget with a RedisException that says why", () => {
@@ -338,7 +341,9 @@ describe("the phpredis helper during a failover", () => {
         expect(out).toMatchObject({ ok: false, error: "RedisException" });
         expect(out.message).toMatch(/no master for redis-ha within 300 ms.*Connection refused/);
         expect(out.ms).toBeGreaterThanOrEqual(300);
-        expect(out.ms).toBeLessThan(3000);
+        // A round ends in a 100 ms pause and none starts past the budget: at most three in 300 ms.
+        expect(out.sleeps.length).toBeGreaterThanOrEqual(1);
+        expect(out.sleeps.length).toBeLessThanOrEqual(3);
     });
 
     phpTest("a wrong Redis password fails at once instead of burning the budget", () => {
@@ -346,7 +351,8 @@ describe("the phpredis helper during a failover", () => {
             { ...PHP_ENV, FAKE_PHPREDIS_VERSION: "5.3.7" });
         expect(out).toMatchObject({ ok: false, error: "RuntimeException" });
         expect(out.message).toContain("REDIS_PASSWORD");
-        expect(out.ms).toBeLessThan(1000);
+        expect(out.sleeps).toEqual([]); // no retry round at all
+        expect(out.connects).toHaveLength(1);
     });
 
     phpTest("redis_ha_idempotent re-runs a command once on a new connection when the old one drops", () => {
