@@ -12,7 +12,7 @@ export interface SentinelChecksArgs {
     user: string;
     /** Which address to SSH to: "public", or "private" when pulumi runs inside the network. Default "public". */
     via?: "public" | "private";
-    /** Private key for SSH. Default: the ssh-agent at SSH_AUTH_SOCK. */
+    /** Private key for SSH. Default: the key the platform authorised on every host (the lab has one), else the ssh-agent at SSH_AUTH_SOCK. */
     privateKey?: pulumi.Input<string>;
     /** How long to wait for a healthy quorum (first boot installs packages). Default 600. */
     timeoutSeconds?: number;
@@ -42,7 +42,7 @@ export class SentinelQuorum extends pulumi.ComponentResource {
     readonly nodes: pulumi.Output<NodeRow[]>;
     /** One parsed check report per Sentinel host; empty when checks are disabled. */
     readonly checkReports: pulumi.Output<CheckReport[]>;
-    /** The check resources (remote.Command on clouds), one per Sentinel host. */
+    /** The check resources (remote.Command on every platform, the lab included), one per Sentinel host. */
     readonly checkCommands: pulumi.Resource[];
 
     constructor(name: string, args: SentinelQuorumArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -51,6 +51,8 @@ export class SentinelQuorum extends pulumi.ComponentResource {
         const plan = set.plan;
         const context = set.sentinelContext;
         const checks = args.checks;
+        // The user's key, else the one the platform authorised on every host (the lab's).
+        const privateKey = checks.privateKey ? pulumi.secret(checks.privateKey) : set.network.loginPrivateKey;
         if ((checks.enabled ?? true) && !checks.user) {
             throw new pulumi.ResourceError(`SentinelQuorum ${name}: args.checks.user is required when checks are enabled (debian on OVH, root on DigitalOcean)`, this);
         }
@@ -91,12 +93,6 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                     dependsOn: allHosts.map((h) => h.resource),
                     customTimeouts: { create: `${timeoutSeconds + 300}s`, update: `${timeoutSeconds + 300}s` },
                 };
-                if (platform.createCheck) {
-                    const check = platform.createCheck(`${host.name}-check`, { host, user: checks.user, via: checks.via ?? "public", privateKey: checks.privateKey, script, timeoutSeconds, network: set.network }, options);
-                    this.checkCommands.push(check.resource);
-                    checkOutputs.push(check.stdout);
-                    continue;
-                }
                 const runAs = checks.user === "root" ? "bash -s" : "sudo -n bash -s";
                 const remote = new command.remote.Command(
                     `${host.name}-check`,
@@ -104,8 +100,8 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                         connection: {
                             host: checks.via === "private" ? host.privateAddress : host.publicAddress,
                             user: checks.user,
-                            privateKey: checks.privateKey ? pulumi.secret(checks.privateKey) : undefined,
-                            agentSocketPath: checks.privateKey ? undefined : process.env.SSH_AUTH_SOCK,
+                            privateKey,
+                            agentSocketPath: privateKey ? undefined : process.env.SSH_AUTH_SOCK,
                             // A VM's sshd comes up a minute or more after creation; keep dialing for the whole budget.
                             perDialTimeout,
                             dialErrorLimit: Math.ceil(timeoutSeconds / perDialTimeout),

@@ -3,43 +3,40 @@
  * answer on stdout. The LabPlatform's dynamic resources run it, so each lab network and host is a
  * resource that `pulumi up` creates and `pulumi destroy` deletes.
  *
- *   network-up | network-down | host-up | host-down | check
+ *   network-up | network-down | host-up | host-firewall | host-down
+ *
+ * The post-deploy checks are not here: they are @pulumi/command remote.Command resources, as on a
+ * cloud, over SSH through the lab's operator link with the key that network-up hands back.
  */
-import { LabHost, LabSpec, hostDown, hostUp, networkDown, networkUp, sshArgv } from "./machine";
-import { runAsync } from "./shell";
+import * as fs from "fs";
+import { LabHost, LabSpec, hostDown, hostUp, labKeyFile, networkDown, networkUp, setHostFirewall } from "./machine";
 
 interface Request {
     spec: LabSpec;
     host?: LabHost;
     userData?: string;
     nftables?: string;
-    /** check: the address to SSH to, the login user, the script and its time budget. */
-    address?: string;
-    user?: string;
-    script?: string;
-    timeoutSeconds?: number;
 }
 
 async function main(action: string, request: Request): Promise<unknown> {
     switch (action) {
         case "network-up":
             networkUp(request.spec);
-            return {};
+            // The login key the lab put on every host, for the checks' SSH (a secret output in the stack).
+            return { loginPrivateKey: fs.readFileSync(labKeyFile(request.spec), "utf8"), loginPublicKey: fs.readFileSync(`${labKeyFile(request.spec)}.pub`, "utf8").trim() };
         case "network-down":
             networkDown(request.spec);
             return {};
         case "host-up":
             await hostUp(request.spec, request.host!, request.userData!, request.nftables!);
             return {};
+        case "host-firewall":
+            // A changed firewall policy reaches a running host in place (nft -f replaces the table atomically).
+            setHostFirewall(request.spec, request.host!, request.nftables!);
+            return {};
         case "host-down":
             hostDown(request.spec, request.host!.namespace);
             return {};
-        case "check": {
-            // From this machine's namespace, over the lab's operator link: as `pulumi up` reaches a cloud VM.
-            const result = await runAsync([...sshArgv(request.spec, request.user!, request.address!), "bash -s"], { input: request.script, timeoutMs: (request.timeoutSeconds! + 60) * 1000 });
-            if (result.status !== 0) throw new Error(result.stderr.trim() || `the check exited ${result.status}`);
-            return { stdout: result.stdout };
-        }
         default:
             throw new Error(`unknown lab engine action ${action}`);
     }

@@ -179,13 +179,19 @@ export async function hostUp(spec: LabSpec, host: LabHost, userData: string, nft
     saveHostState(spec, host.namespace, state);
     addNamespace(host.namespace);
     attach(spec, host);
-    writeFileAs(path.join(root, "nftables.conf"), nftables, 0o600);
-    run(["ip", "netns", "exec", host.namespace, "nft", "-f", path.join(root, "nftables.conf")]);
+    setHostFirewall(spec, host, nftables);
     await startHolder(spec, host);
     await startService(spec, host, "sshd");
     if (host.plan.redisRole) await startService(spec, host, "redis");
     if (host.plan.sentinel) await startService(spec, host, "sentinel");
     return readHostState(spec, host.namespace)!;
+}
+
+/** Loads a host's nftables ruleset; the rendered ruleset deletes its own table first, so this also replaces one. */
+export function setHostFirewall(spec: Pick<LabSpec, "dir">, host: LabEndpoint, nftables: string): void {
+    const file = path.join(hostDir(spec, host.namespace), "nftables.conf");
+    writeFileAs(file, nftables, 0o600);
+    run(["ip", "netns", "exec", host.namespace, "nft", "-f", file]);
 }
 
 export function hostDown(spec: Pick<LabSpec, "dir">, hostName: string): void {

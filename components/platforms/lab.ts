@@ -5,7 +5,7 @@ import type { FirewallPolicy, FirewallRule, FirewallTarget } from "../core/firew
 import type { TopologyPlan } from "../core/topology";
 import type { LabSpec } from "../../lab/machine";
 import { planLabNetwork } from "../../lab/network";
-import { CheckRequest, HostRequest, IGNORE_ON_UPDATE, Platform, PlatformCheck, PlatformFirewall, PlatformHost, PlatformNetwork } from "./platform";
+import { HostRequest, IGNORE_ON_UPDATE, Platform, PlatformFirewall, PlatformHost, PlatformNetwork } from "./platform";
 
 export interface LabPlatformArgs {
     /** Lab id: names its state directory and its link into this machine's namespace. Required. */
@@ -25,56 +25,92 @@ export interface LabPlatformArgs {
 const REPO_ROOT = path.resolve(__dirname, "../..");
 
 /**
- * Runs one lab engine action in a child process. The dynamic provider below is serialised by
- * Pulumi and run by its own provider host, so it carries only strings and calls the lab's real
- * code (lab/engine.ts) the way a cloud provider calls its API.
+ * The Pulumi engine's view of a lab object. The dynamic provider below is serialised by Pulumi and
+ * run by its own provider host, so it carries only strings and calls the lab's real code
+ * (lab/engine.ts) in a child process, the way a cloud provider calls its API.
  */
+function callLabEngine(repoRoot: string, action: string, request: string, timeoutMs: number): Record<string, string> {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { spawnSync } = require("child_process");
+    const result = spawnSync(process.execPath, [`${repoRoot}/node_modules/ts-node/dist/bin.js`, "--transpile-only", `${repoRoot}/lab/engine.ts`, action], {
+        input: request,
+        encoding: "utf8",
+        cwd: repoRoot,
+        timeout: timeoutMs,
+        maxBuffer: 64 * 1024 * 1024,
+    });
+    if (result.status !== 0) throw new Error((result.stderr || String(result.error ?? `lab ${action} exited ${result.status}`)).trim());
+    return JSON.parse(result.stdout || "{}");
+}
+
+/**
+ * What a changed input does to a running lab object: a host's firewall is reloaded in place; the
+ * network's addresses and a host's identity cannot change under running processes, and are refused
+ * at preview with the reason (never a silent teardown of every host). Returns the refusal, if any.
+ */
+function labChangeRefusal(kind: string, olds: Record<string, string>, news: Record<string, string>): string | undefined {
+    const before = JSON.parse(olds.request);
+    const after = JSON.parse(news.request);
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    // The state directory follows the checkout; moving it is not a change of the lab itself.
+    const spec = (r: { spec: Record<string, unknown> }) => ({ ...r.spec, dir: undefined });
+    if (!same(spec(before), spec(after))) {
+        const changed = Object.keys({ ...before.spec, ...after.spec }).filter((k) => k !== "dir" && !same(before.spec[k], after.spec[k]));
+        return `lab ${news.name}: ${changed.join(", ")} of the lab network would change (for example privateNetworkCidr, appCidrs, adminCidrs or a port), which cannot be done under running hosts. Undo the change, or run \`npm run lab:destroy\` and then \`npm run lab:up\` for a new lab (its data is lost).`;
+    }
+    if (kind === "host" && !same(before.host, after.host)) {
+        return `lab ${news.name}: the host's plan changed (role, address or zone), which a running lab host cannot take in place. Undo the change, or destroy and recreate the lab.`;
+    }
+    return undefined;
+}
+
 const labProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs) {
-        const action = { network: "network-up", host: "host-up", check: "check" }[inputs.kind as string];
+        const action = { network: "network-up", host: "host-up" }[inputs.kind as string]!;
         const request = JSON.parse(inputs.request);
         if (inputs.userData !== undefined) request.userData = inputs.userData;
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
-        const { spawnSync } = require("child_process");
-        const result = spawnSync(process.execPath, [`${inputs.repoRoot}/node_modules/ts-node/dist/bin.js`, "--transpile-only", `${inputs.repoRoot}/lab/engine.ts`, action], {
-            input: JSON.stringify(request),
-            encoding: "utf8",
-            cwd: inputs.repoRoot,
-            timeout: 1000 * (Number(request.timeoutSeconds ?? 60) + 120),
-            maxBuffer: 64 * 1024 * 1024,
-        });
-        if (result.status !== 0) throw new Error((result.stderr || String(result.error ?? `lab ${action} exited ${result.status}`)).trim());
-        const answer = JSON.parse(result.stdout || "{}");
-        return { id: `${inputs.kind}:${inputs.name}`, outs: { ...inputs, stdout: answer.stdout ?? "" } };
+        const answer = callLabEngine(inputs.repoRoot, action, JSON.stringify(request), 180000);
+        return { id: `${inputs.kind}:${inputs.name}`, outs: { ...inputs, ...answer } };
+    },
+    async diff(_id, olds, news) {
+        const refusal = labChangeRefusal(news.kind, olds, news);
+        if (refusal) throw new Error(refusal);
+        const changed = ["request", "repoRoot"].filter((k) => olds[k] !== news[k]);
+        return { changes: changed.length > 0, replaces: [] };
+    },
+    async update(_id, olds, news) {
+        // diff has refused everything but what can change in place: a host's firewall rules.
+        if (news.kind === "host" && JSON.parse(olds.request).nftables !== JSON.parse(news.request).nftables) {
+            callLabEngine(news.repoRoot, "host-firewall", news.request, 60000);
+        }
+        // Outputs that only creation produces (the login key) are kept, not lost in the update.
+        const created = Object.fromEntries(["loginPrivateKey", "loginPublicKey"].filter((k) => olds[k] !== undefined).map((k) => [k, olds[k]]));
+        return { outs: { ...news, ...created } };
     },
     async delete(_id, props) {
         const action = { network: "network-down", host: "host-down" }[props.kind as string];
-        if (!action) return;
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
-        const { spawnSync } = require("child_process");
-        const result = spawnSync(process.execPath, [`${props.repoRoot}/node_modules/ts-node/dist/bin.js`, "--transpile-only", `${props.repoRoot}/lab/engine.ts`, action], {
-            input: props.request,
-            encoding: "utf8",
-            cwd: props.repoRoot,
-            timeout: 120000,
-        });
-        if (result.status !== 0) throw new Error((result.stderr || `lab ${action} exited ${result.status}`).trim());
+        if (action) callLabEngine(props.repoRoot, action, props.request, 120000);
     },
 };
 
 interface LabResourceArgs {
-    kind: "network" | "host" | "check";
+    kind: "network" | "host";
     name: string;
     request: pulumi.Input<string>;
     userData?: pulumi.Input<string>;
 }
 
 class LabResource extends pulumi.dynamic.Resource {
-    declare readonly stdout: pulumi.Output<string>;
+    /** network only: the private key the lab authorised on every host (a secret). */
+    declare readonly loginPrivateKey: pulumi.Output<string>;
 
     constructor(name: string, args: LabResourceArgs, opts: pulumi.CustomResourceOptions) {
-        // A lab object cannot exist twice under one name (namespaces, links): delete before replacing.
-        super(labProvider, name, { ...args, repoRoot: REPO_ROOT, stdout: undefined }, { ...opts, deleteBeforeReplace: true });
+        super(labProvider, name, { ...args, repoRoot: REPO_ROOT, loginPrivateKey: undefined }, {
+            ...opts,
+            additionalSecretOutputs: ["loginPrivateKey", "userData"],
+            // A lab object cannot exist twice under one name (namespaces, links).
+            deleteBeforeReplace: true,
+        });
     }
 }
 
@@ -84,8 +120,9 @@ interface LabPulumiNetwork extends PlatformNetwork {
 
 /**
  * The lab as a Pulumi platform: the network and every host are resources of the stack, created and
- * deleted by the engine like VMs, and the checks SSH from this machine into the hosts over the lab's
- * operator link, as they would into a cloud's VMs.
+ * deleted by the engine like VMs. The checks are SentinelQuorum's remote.Command resources, as on
+ * every cloud: they SSH from this machine into the hosts over the lab's operator link, with the key
+ * the lab's network resource generated and authorised on every host.
  */
 export class LabPlatform implements Platform {
     readonly name = "lab";
@@ -109,7 +146,7 @@ export class LabPlatform implements Platform {
         };
         spec.rootLink!.address = spec.network.operatorAddress;
         const network = new LabResource(`${name}-lab-network`, { kind: "network", name, request: JSON.stringify({ spec }) }, opts);
-        return { readyWhen: [network], spec };
+        return { readyWhen: [network], spec, loginPrivateKey: network.loginPrivateKey };
     }
 
     createFirewall(_name: string, policy: FirewallPolicy, _opts: pulumi.CustomResourceOptions): PlatformFirewall {
@@ -134,16 +171,5 @@ export class LabPlatform implements Platform {
             userData: request.userData,
         }, { ...opts, ignoreChanges: IGNORE_ON_UPDATE });
         return { name: request.plan.name, resource, privateAddress: pulumi.output(host.address), publicAddress: pulumi.output(host.address) };
-    }
-
-    createCheck(name: string, request: CheckRequest, opts: pulumi.CustomResourceOptions): PlatformCheck {
-        const network = request.network as LabPulumiNetwork;
-        const address = request.via === "private" ? request.host.privateAddress : request.host.publicAddress;
-        const check = new LabResource(name, {
-            kind: "check",
-            name,
-            request: pulumi.all([address, request.script]).apply(([a, script]) => JSON.stringify({ spec: network.spec, address: a, user: request.user, script, timeoutSeconds: request.timeoutSeconds })),
-        }, opts);
-        return { resource: check, stdout: check.stdout };
     }
 }

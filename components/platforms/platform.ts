@@ -7,6 +7,11 @@ import type { Addressing, HostPlan, TopologyPlan } from "../core/topology";
 export interface PlatformNetwork {
     /** Resources a host must wait for (subnets, peerings). */
     readyWhen: pulumi.Resource[];
+    /**
+     * A private key the platform itself authorised on every host (a secret): what the checks log in
+     * with when the user gives none. Only platforms with `providesLoginKey` set it.
+     */
+    loginPrivateKey?: pulumi.Output<string>;
 }
 
 /** What a platform made for the firewall: one handle (security group id, tag name) per target. */
@@ -38,25 +43,6 @@ export interface PlatformHost {
  * One cloud. Everything provider-specific lives behind this interface; the components never ask
  * which cloud they are on.
  */
-export interface CheckRequest {
-    host: PlatformHost;
-    /** Login user on the host. */
-    user: string;
-    /** Which of the host's addresses to SSH to. */
-    via: "public" | "private";
-    /** SSH private key; without one, the ssh-agent at SSH_AUTH_SOCK. */
-    privateKey?: pulumi.Input<string>;
-    /** The check script, fed to `bash -s` on the host (as root). */
-    script: pulumi.Output<string>;
-    timeoutSeconds: number;
-    network: PlatformNetwork;
-}
-
-export interface PlatformCheck {
-    resource: pulumi.Resource;
-    stdout: pulumi.Output<string>;
-}
-
 export interface Platform {
     readonly name: string;
     /** Whether hosts boot through cloud-init (the checks then wait for it and fail on its errors). */
@@ -74,11 +60,6 @@ export interface Platform {
      * once at first boot, and replacing a data node because a template changed would lose its data.
      */
     createHost(request: HostRequest, opts: pulumi.CustomResourceOptions): PlatformHost;
-    /**
-     * Runs the post-deploy check on a host over SSH. Optional: by default SentinelQuorum uses
-     * @pulumi/command's remote.Command, as on every cloud.
-     */
-    createCheck?(name: string, request: CheckRequest, opts: pulumi.CustomResourceOptions): PlatformCheck;
 }
 
 /** Properties every platform must ignore after creation (see Platform.createHost). */
