@@ -1,3 +1,4 @@
+import { appendOnly, savePoints } from "../components/core/runtimeSettings";
 import { configToken } from "../components/core/tokens";
 import type { MaxmemoryPolicy, Persistence } from "../components/core/settings";
 import type { RedisRole } from "../components/core/topology";
@@ -28,14 +29,13 @@ export interface RedisConfInput {
 }
 
 function persistenceLines(mode: Persistence): string[] {
-    const aof = mode === "aof+rdb" || mode === "aof";
-    const rdb = mode === "aof+rdb" || mode === "rdb";
+    const save = savePoints(mode);
     return [
-        `appendonly ${aof ? "yes" : "no"}`,
+        `appendonly ${appendOnly(mode)}`,
         "appendfsync everysec",
         "aof-use-rdb-preamble yes",
         // An empty save list disables snapshots; Redis 7 reads `save ""` as "no save points".
-        rdb ? "save 3600 1 300 100 60 10000" : 'save ""',
+        save ? `save ${save}` : 'save ""',
         "dbfilename dump.rdb",
         "stop-writes-on-bgsave-error yes",
     ];

@@ -1,12 +1,18 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderCheckScript } from "../cloud-init/checkScript";
+import { renderRolloutScript } from "../cloud-init/rolloutScript";
+import { describeRuntimeSettings, runtimeSettings } from "./core/runtimeSettings";
 import { CheckReport, parseCheckOutput } from "./core/checkOutput";
 import type { PlatformHost } from "./platforms/platform";
 import { NodeRow, RedisReplicaSet, nodeRows } from "./redisReplicaSet";
 
 export interface SentinelChecksArgs {
-    /** Run the post-deploy checks over SSH; `pulumi up` fails when they fail. Default true. */
+    /**
+     * Run the post-deploy checks over SSH; `pulumi up` fails when they fail. The same SSH access rolls
+     * changed runtime settings out to the running nodes; without it (false) a changed setting reaches
+     * only nodes created later. Default true.
+     */
     enabled?: boolean;
     /** Login user of the image (debian on OVH, root on DigitalOcean). Required when enabled. */
     user: string;
@@ -44,6 +50,8 @@ export class SentinelQuorum extends pulumi.ComponentResource {
     readonly checkReports: pulumi.Output<CheckReport[]>;
     /** The check resources (remote.Command on every platform, the lab included), one per Sentinel host. */
     readonly checkCommands: pulumi.Resource[];
+    /** The remote.Command that rolls changed runtime settings out to the running nodes; undefined when checks are disabled. */
+    readonly settingsRollout?: pulumi.Resource;
 
     constructor(name: string, args: SentinelQuorumArgs, opts?: pulumi.ComponentResourceOptions) {
         super("redis-ha:index:SentinelQuorum", name, {}, opts);
@@ -76,6 +84,40 @@ export class SentinelQuorum extends pulumi.ComponentResource {
             const timeoutSeconds = checks.timeoutSeconds ?? 600;
             const perDialTimeout = 15;
             const platform = set.platform;
+            const runAs = checks.user === "root" ? "bash -s" : "sudo -n bash -s";
+            const connection = (host: PlatformHost): command.types.input.remote.ConnectionArgs => ({
+                host: checks.via === "private" ? host.privateAddress : host.publicAddress,
+                user: checks.user,
+                privateKey,
+                agentSocketPath: privateKey ? undefined : process.env.SSH_AUTH_SOCK,
+                // A VM's sshd comes up a minute or more after creation; keep dialing for the whole budget.
+                perDialTimeout,
+                dialErrorLimit: Math.ceil(timeoutSeconds / perDialTimeout),
+            });
+            const customTimeouts = { create: `${timeoutSeconds + 300}s`, update: `${timeoutSeconds + 300}s` };
+
+            // Day 2: settings that the running processes can take are rolled out through them, one node
+            // at a time (replicas first, the master last, then each Sentinel), never by re-rendering a
+            // config file that Sentinel and CONFIG REWRITE own. On day 1 it finds every value in place.
+            const settings = runtimeSettings(context.config);
+            const settingsLines = describeRuntimeSettings(settings);
+            const dataNodes = pulumi.all(set.hosts.map((h) => h.privateAddress)).apply((addresses) => addresses.map((a) => `${a}:${context.config.redisPort}`));
+            const rolloutHost = sentinelHosts[0];
+            const rollout = new command.remote.Command(
+                `${name}-settings`,
+                {
+                    connection: connection(rolloutHost),
+                    create: runAs,
+                    update: runAs,
+                    stdin: pulumi.all([dataNodes, this.endpoints]).apply(([nodes, sentinels]) =>
+                        renderRolloutScript({ hostName: rolloutHost.name, masterName: context.config.masterName, dataNodes: nodes, sentinels, settings, mode: "apply", timeoutSeconds })),
+                    // What `pulumi preview --diff` shows: one line per setting, old and new.
+                    triggers: [...settingsLines, pulumi.interpolate`data nodes ${dataNodes.apply((n) => n.join(" "))}`],
+                },
+                { parent: this, dependsOn: allHosts.map((h) => h.resource), customTimeouts },
+            );
+            this.settingsRollout = rollout;
+
             for (const host of sentinelHosts) {
                 const script = this.endpoints.apply((endpoints) =>
                     renderCheckScript({
@@ -88,31 +130,18 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                         waitForCloudInit: platform.bootsWithCloudInit,
                     }),
                 );
-                const options: pulumi.CustomResourceOptions = {
-                    parent: this,
-                    dependsOn: allHosts.map((h) => h.resource),
-                    customTimeouts: { create: `${timeoutSeconds + 300}s`, update: `${timeoutSeconds + 300}s` },
-                };
-                const runAs = checks.user === "root" ? "bash -s" : "sudo -n bash -s";
                 const remote = new command.remote.Command(
                     `${host.name}-check`,
                     {
-                        connection: {
-                            host: checks.via === "private" ? host.privateAddress : host.publicAddress,
-                            user: checks.user,
-                            privateKey,
-                            agentSocketPath: privateKey ? undefined : process.env.SSH_AUTH_SOCK,
-                            // A VM's sshd comes up a minute or more after creation; keep dialing for the whole budget.
-                            perDialTimeout,
-                            dialErrorLimit: Math.ceil(timeoutSeconds / perDialTimeout),
-                        },
+                        connection: connection(host),
                         create: runAs,
                         update: runAs,
                         stdin: script,
-                        // The check reruns whenever what it verifies changes (hosts, Sentinels, expectations).
-                        triggers: [script],
+                        // The check reruns whenever what it verifies changes (hosts, Sentinels, expectations),
+                        // and after every settings rollout.
+                        triggers: [script, ...settingsLines],
                     },
-                    options,
+                    { parent: this, dependsOn: [...allHosts.map((h) => h.resource), rollout], customTimeouts },
                 );
                 this.checkCommands.push(remote);
                 checkOutputs.push(remote.stdout);

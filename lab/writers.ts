@@ -8,7 +8,7 @@ import { ChildProcessWithoutNullStreams, spawn, spawnSync } from "child_process"
 import * as fs from "fs";
 import * as path from "path";
 import { renderClientSnippets } from "../components/core/clientConfig";
-import type { Lab } from "./runtime";
+import type { LabNetwork } from "./network";
 import { sleep } from "./shell";
 
 /** ioredis 6 (npm), phpredis 5.3 (Debian php-redis), Predis 2.4 (fetched by setup), Predis 1.1 (Debian php-nrk-predis). */
@@ -109,8 +109,17 @@ export class Writer {
     }
 }
 
+/** What the writers need of a lab: a `Lab` from `npm run lab`, or one the Pulumi engine made. */
+export interface WriterTarget {
+    settings: { masterName: string; sentinelPort: number; sentinelAuth?: boolean; replicaCount: number };
+    network: Pick<LabNetwork, "hosts" | "app">;
+    /** The lab's state directory (the writers' snippets go under it). */
+    dir: string;
+    secrets: { redisPassword: string; sentinelPassword: string };
+}
+
 /** Starts one writer per client, each on its own list, and waits until every one has written. */
-export async function startWriters(lab: Lab, clients: readonly WriterClient[], options: { intervalMs?: number; maxSeconds?: number } = {}): Promise<Writer[]> {
+export async function startWriters(lab: WriterTarget, clients: readonly WriterClient[], options: { intervalMs?: number; maxSeconds?: number } = {}): Promise<Writer[]> {
     const settings = lab.settings;
     const sentinels = lab.network.hosts.filter((h) => h.plan.sentinel).map((h) => `${h.address}:${settings.sentinelPort}`);
     const snippets = renderClientSnippets({ masterName: settings.masterName, sentinels, sentinelAuth: settings.sentinelAuth !== false });

@@ -59,11 +59,12 @@ test("children are parented to their component (URNs carry the component type)",
     expect(checkUrn).toContain("redis-ha:index:SentinelQuorum$command:remote:Command::sessions-redis-0-check");
 });
 
-test("each check runs only after every host of its deployment exists", () => {
-    const checks = seen.filter((s) => s.type === "command:remote:Command" && s.name.startsWith("cache-"));
+test("the settings rollout runs after every host of its deployment exists, and each check after the rollout", () => {
+    const commands = seen.filter((s) => s.type === "command:remote:Command" && s.name.startsWith("cache-"));
     const hosts = [...cache.replicaSet.hosts, ...cache.quorum.dedicatedHosts].map((h) => h.resource);
-    expect(checks).toHaveLength(3);
-    for (const check of checks) expect(check.opts.dependsOn).toEqual(hosts);
+    expect(commands.map((c) => c.name)).toEqual(["cache-settings", "cache-sentinel-0-check", "cache-sentinel-1-check", "cache-sentinel-2-check"]);
+    expect(commands[0].opts.dependsOn).toEqual(hosts);
+    for (const check of commands.slice(1)) expect(check.opts.dependsOn).toEqual([...hosts, cache.quorum.settingsRollout]);
 });
 
 test("hosts wait for their network and firewall", () => {

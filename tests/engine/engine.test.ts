@@ -11,6 +11,8 @@ import * as path from "path";
 import { readHostState, startService, stopService } from "../../lab/machine";
 import type { LabHost, LabSpec } from "../../lab/machine";
 import { labUnavailableReason } from "../../lab/runtime";
+import { runAsync } from "../../lab/shell";
+import { WriterTarget, startWriters } from "../../lab/writers";
 
 const root = path.resolve(__dirname, "../..");
 // Builds (or finds) the CLI, the language host and the command provider; seconds when up to date.
@@ -24,6 +26,10 @@ const stack = `ci${process.pid.toString(36)}`.slice(0, 9);
 const stackFile = path.join(root, `Pulumi.${stack}.yaml`);
 const backend = fs.mkdtempSync(path.join(os.tmpdir(), "redis-ha-engine-"));
 const labDir = path.join(root, ".state", "lab", `pl-${stack}`.slice(0, 12));
+// A /24 this machine does not route yet (another run's lab link would), so two runs can coexist.
+const routed = spawnSync("ip", ["-4", "route", "show"], { encoding: "utf8" }).stdout ?? "";
+const octet = [43, 44, 45, 46, 47, 48, 49].find((n) => !routed.includes(`10.${n}.0.`)) ?? 43;
+const net = (last: number) => `10.${octet}.0.${last}`;
 
 function pulumi(action: string, args: string[] = [], timeoutMs = 600000) {
     const result = spawnSync("bash", [path.join(root, "scripts/pulumi-lab.sh"), action, ...args], {
@@ -33,6 +39,28 @@ function pulumi(action: string, args: string[] = [], timeoutMs = 600000) {
         env: { ...process.env, LAB_STACK: stack, PULUMI_BACKEND_URL: `file://${backend}` },
     });
     return { status: result.status, out: `${result.stdout}\n${result.stderr}` };
+}
+
+/** The same, without blocking the test's event loop (the writers' output must keep flowing). */
+async function pulumiAsync(action: string, args: string[] = [], timeoutMs = 600000) {
+    const result = await runAsync(["bash", path.join(root, "scripts/pulumi-lab.sh"), action, ...args], {
+        timeoutMs,
+        env: { ...process.env, LAB_STACK: stack, PULUMI_BACKEND_URL: `file://${backend}` },
+    });
+    return { status: result.status, out: `${result.stdout}\n${result.stderr}` };
+}
+
+const secretsFile = path.join(root, ".state", "lab", `secrets-${stack}.json`);
+type Reach = Pick<WriterTarget, "network" | "secrets">;
+/** redis-cli from the app namespace, as an application reaches the nodes. */
+async function redisCli(target: Reach, i: number, args: string[], port = 6379, password = target.secrets.redisPassword): Promise<string> {
+    const result = await runAsync(["ip", "netns", "exec", target.network.app.namespace, "redis-cli", "-h", target.network.hosts[i].address, "-p", String(port), "--raw", ...args], { env: { ...process.env, REDISCLI_AUTH: password } });
+    return result.stdout;
+}
+const configGet = async (target: Reach, i: number, key: string) => (await redisCli(target, i, ["CONFIG", "GET", key])).split("\n")[1];
+async function sentinelField(target: Reach, i: number, key: string): Promise<string> {
+    const lines = (await redisCli(target, i, ["SENTINEL", "MASTER", "redis-ha"], 26379, target.secrets.sentinelPassword)).split("\n");
+    return lines[lines.indexOf(key) + 1];
 }
 
 const outputs = () => JSON.parse(pulumi("output").out.split("\n\n")[0] || "{}");
@@ -57,13 +85,13 @@ maybe("pulumi on the lab stack", () => {
             "config:",
             "  redis-ha:cloud: lab",
             "  redis-ha:region: lab",
-            "  redis-ha:privateNetworkCidr: 10.43.0.0/24",
+            `  redis-ha:privateNetworkCidr: ${net(0)}/24`,
             "  redis-ha:appCidrs:",
-            "    - 10.43.0.192/27",
+            `    - ${net(192)}/27`,
             "  redis-ha:adminCidrs:",
-            "    - 10.43.0.224/28",
+            `    - ${net(224)}/28`,
             "  redis-ha:maxmemory: 64mb",
-            '  redis-ha:checkTimeoutSeconds: "60"',
+            '  redis-ha:checkTimeoutSeconds: "30"',
             "",
         ].join("\n"));
     });
@@ -73,13 +101,14 @@ maybe("pulumi on the lab stack", () => {
         pulumi("rm");
         fs.rmSync(stackFile, { force: true });
         fs.rmSync(backend, { recursive: true, force: true });
-        fs.rmSync(path.join(root, ".state", "lab", `secrets-${stack}.json`), { force: true });
+        fs.rmSync(secretsFile, { force: true });
     }, 300000);
 
-    test("preview plans the lab network, three hosts and three remote.Command checks, and creates nothing", () => {
+    test("preview plans the lab network, three hosts, the settings rollout and three checks (remote.Command), and creates nothing", () => {
         const { status, out } = pulumi("preview");
-        expect(out).toMatch(/\+ 11 to create/);
+        expect(out).toMatch(/\+ 12 to create/);
         expect(out.match(/\+ +command:remote:Command +redis-ha-\S+-check/g)).toHaveLength(3);
+        expect(out).toMatch(/\+ +command:remote:Command +redis-ha-\S+-settings/);
         expect(status).toBe(0);
         expect(leftovers()).toEqual({ namespaces: [], link: false });
     }, 300000);
@@ -87,17 +116,17 @@ maybe("pulumi on the lab stack", () => {
     test("up creates the hosts, and the remote.Command checks over SSH prove the quorum", () => {
         const { status, out } = pulumi("up");
         if (status !== 0) throw new Error(out);
-        expect(out).toMatch(/\+ 11 created/);
+        expect(out).toMatch(/\+ 12 created/);
         expect(out).toMatch(/command:remote:Command redis-ha-\S+-redis-0-check created/);
         const shown = outputs();
-        expect(shown.health).toEqual([0, 1, 2].map(() => healthy("10.43.0.11:6379")));
-        expect(shown.sentinelEndpoints).toEqual(["10.43.0.11:26379", "10.43.0.12:26379", "10.43.0.13:26379"]);
+        expect(shown.health).toEqual([0, 1, 2].map(() => healthy(`${net(11)}:6379`)));
+        expect(shown.sentinelEndpoints).toEqual([11, 12, 13].map((i) => `${net(i)}:26379`));
         expect(shown.clientEnvironment).toBe("[secret]");
         expect(leftovers().namespaces.sort()).toEqual(["admin", "app", "net", "outsider", "redis-0", "redis-1", "redis-2"].map((n) => `redis-ha-${stack}-${n}`).sort());
         // The key the checks log in with, and the passwords in the user-data, are in the state only as secrets.
         const exported = pulumi("pulumi", ["stack", "export"]).out;
         expect(exported).not.toContain("PRIVATE KEY");
-        const generated = JSON.parse(fs.readFileSync(path.join(root, ".state", "lab", `secrets-${stack}.json`), "utf8"));
+        const generated = JSON.parse(fs.readFileSync(secretsFile, "utf8"));
         expect(exported).not.toContain(generated.redisPassword);
         expect(exported).not.toContain(generated.sentinelPassword);
     }, 600000);
@@ -108,40 +137,98 @@ maybe("pulumi on the lab stack", () => {
         expect(out).not.toMatch(/replaced|created|deleted|updated/);
     }, 600000);
 
-    test("changed settings: preview shows the in-place diff and changes nothing; up applies it to the running hosts, outputs intact", () => {
+    test("changed settings reach the running nodes one at a time, replicas first, with clients writing throughout; preview shows them and changes nothing", async () => {
+        const { spec } = labHost(0);
+        const target: WriterTarget = {
+            settings: { masterName: "redis-ha", sentinelPort: 26379, sentinelAuth: true, replicaCount: 2 },
+            network: spec.network,
+            dir: spec.dir,
+            secrets: JSON.parse(fs.readFileSync(secretsFile, "utf8")),
+        };
         const before = [0, 1, 2].map(processes);
-        // maxmemory reaches no lab resource yet (the hosts' user-data is first-boot only); a new
-        // application CIDR changes every host's firewall, which the hosts take in place.
-        for (const args of [["redis-ha:maxmemory", "96mb"], ["--path", "redis-ha:appCidrs[1]", "10.99.0.0/24"]]) {
-            expect(pulumi("pulumi", ["config", "set", ...args]).status).toBe(0);
-        }
-        const preview = pulumi("preview", ["--diff"]);
-        expect(preview.status).toBe(0);
-        expect(preview.out).toMatch(/~ 3 to update/);
-        expect(preview.out).not.toMatch(/to (create|delete|replace)/);
-        expect(preview.out).toMatch(/\+ +tcp dport 6379 ip saddr 10\.99\.0\.0\/24 accept/);
-        expect(nftRuleset(0)).not.toContain("10.99.0.0/24");
+        const writers = await startWriters(target, ["ioredis", "phpredis", "predis"], { maxSeconds: 400 });
+        let up: { status: number | null; out: string };
+        try {
+            // maxmemory and down-after-milliseconds go through the running processes; a new
+            // application CIDR changes every host's firewall, which the hosts take in place.
+            for (const args of [["redis-ha:maxmemory", "96mb"], ["redis-ha:downAfterMilliseconds", "2000"], ["--path", "redis-ha:appCidrs[1]", "10.99.0.0/24"]]) {
+                expect((await pulumiAsync("pulumi", ["config", "set", ...args])).status).toBe(0);
+            }
+            const preview = await pulumiAsync("preview", ["--diff"]);
+            expect(preview.status).toBe(0);
+            expect(preview.out).toMatch(/~ 3 to update/);
+            expect(preview.out).toMatch(/\+-4 to replace/);
+            expect(preview.out).not.toMatch(/to (create|delete)/);
+            expect(preview.out).toMatch(/redis maxmemory 96mb/);
+            expect(preview.out).toMatch(/sentinel down-after-milliseconds 2000/);
+            expect(preview.out).toMatch(/\+ +tcp dport 6379 ip saddr 10\.99\.0\.0\/24 accept/);
+            expect(await configGet(target, 0, "maxmemory")).toBe(String(64 * 1024 * 1024));
+            expect(nftRuleset(0)).not.toContain("10.99.0.0/24");
 
-        const { status, out } = pulumi("up");
-        if (status !== 0) throw new Error(out);
-        expect(out).toMatch(/~ 3 updated/);
-        expect(out).not.toMatch(/replaced|created|deleted/);
-        for (const i of [0, 1, 2]) expect(nftRuleset(i)).toMatch(/tcp dport 6379 ip saddr 10\.99\.0\.0\/24 accept/);
+            up = await pulumiAsync("up");
+        } finally {
+            await Promise.all(writers.map((w) => w.stop()));
+        }
+        if (up.status !== 0) throw new Error(up.out);
+        expect(up.out).toMatch(/~ 3 updated/);
+        expect(up.out).toMatch(/\+-4 replaced/);
+        expect(up.out).not.toMatch(/\+ \d+ created|- \d+ deleted/);
+        // One node at a time, the replicas first and the master (.11) last, then each Sentinel.
+        const sets = up.out.split("\n").map((l) => /SET (\S+) maxmemory 67108864 -> 100663296/.exec(l)?.[1]).filter((x): x is string => !!x);
+        expect([...new Set(sets)]).toEqual([12, 13, 11].map((i) => `${net(i)}:6379`));
+        for (const i of [0, 1, 2]) {
+            expect(await configGet(target, i, "maxmemory")).toBe(String(96 * 1024 * 1024));
+            expect(await sentinelField(target, i, "down-after-milliseconds")).toBe("2000");
+            expect(nftRuleset(i)).toMatch(/tcp dport 6379 ip saddr 10\.99\.0\.0\/24 accept/);
+        }
         // The same processes: no host was torn down or restarted.
         expect([0, 1, 2].map(processes)).toEqual(before);
-        expect(outputs().health).toEqual([0, 1, 2].map(() => healthy("10.43.0.11:6379")));
+        expect(outputs().health).toEqual([0, 1, 2].map(() => healthy(`${net(11)}:6379`)));
+        // Not one client error, and every acknowledged write is on the master.
+        for (const w of writers) {
+            expect({ client: w.client, errors: w.errors }).toEqual({ client: w.client, errors: [] });
+            const stored = new Set((await redisCli(target, 0, ["LRANGE", w.key, "0", "-1"])).split("\n").filter(Boolean).map(Number));
+            expect({ client: w.client, lost: w.acked.filter((n) => !stored.has(n)).length }).toEqual({ client: w.client, lost: 0 });
+        }
+    }, 600000);
+
+    test("a rollout that meets a stopped Sentinel halts there, naming it, and leaves the rest untouched; a rerun once it is back completes", async () => {
+        const { spec, host } = labHost(2);
+        const target: Reach = { network: spec.network, secrets: JSON.parse(fs.readFileSync(secretsFile, "utf8")) };
+        await stopService(spec, host.namespace, "sentinel", "SIGTERM");
+        try {
+            expect((await pulumiAsync("pulumi", ["config", "set", "redis-ha:parallelSyncs", "2"])).status).toBe(0);
+            const { status, out } = await pulumiAsync("up");
+            expect(status).not.toBe(0);
+            expect(out).toContain(`redis-ha settings rollout stopped on ${hostName(0)}`);
+            expect(out).toMatch(new RegExp(`FAIL sentinel ${net(13).replace(/\./g, "\\.")}:26379: SENTINEL MASTER redis-ha failed: .*Connection refused`));
+            // The Sentinels before it took the change; nothing ran the checks on a half-done rollout.
+            expect(await sentinelField(target, 0, "parallel-syncs")).toBe("2");
+            expect(await sentinelField(target, 1, "parallel-syncs")).toBe("2");
+            expect(out).not.toMatch(/-check (created|replaced)/);
+        } finally {
+            await startService(spec, host, "sentinel");
+        }
+        const rerun = await pulumiAsync("up");
+        if (rerun.status !== 0) throw new Error(rerun.out);
+        expect(rerun.out).toMatch(new RegExp(`SET sentinel ${net(13).replace(/\./g, "\\.")}:26379 parallel-syncs 1 -> 2`));
+        expect(rerun.out).toMatch(new RegExp(`SAME sentinel ${net(11).replace(/\./g, "\\.")}:26379 parallel-syncs`));
+        expect(await sentinelField(target, 2, "parallel-syncs")).toBe("2");
+        expect(outputs().health).toEqual([0, 1, 2].map(() => healthy(`${net(11)}:6379`)));
     }, 600000);
 
     test("an up whose check fails fails with the check's own words, naming the node and the fact", async () => {
         const { spec, host } = labHost(2);
         await stopService(spec, host.namespace, "sentinel", "SIGTERM");
         try {
-            // A shorter budget changes the check script, so the checks run again now.
-            expect(pulumi("pulumi", ["config", "set", "redis-ha:checkTimeoutSeconds", "30"]).status).toBe(0);
-            const { status, out } = pulumi("up");
+            // Only the check runs again: nothing else changed, so the rollout is not what fails.
+            const exported = JSON.parse(pulumi("pulumi", ["stack", "export"]).out.split("\n\n")[0]);
+            const check = exported.deployment.resources.find((r: { urn: string }) => r.urn.endsWith(`::${hostName(0)}-check`)).urn;
+            const { status, out } = await pulumiAsync("up", ["--replace", check]);
             expect(status).not.toBe(0);
             expect(out).toMatch(new RegExp(`redis-ha check failed on ${hostName(0)} after \\d+ attempts`));
-            expect(out).toContain("sentinel 10.43.0.13:26379 cannot name master redis-ha: Could not connect to Redis at 10.43.0.13:26379: Connection refused");
+            expect(out).toContain(`sentinel ${net(13)}:26379 cannot name master redis-ha: Could not connect to Redis at ${net(13)}:26379: Connection refused`);
+            expect(out).not.toContain("settings rollout stopped");
         } finally {
             await startService(spec, host, "sentinel");
         }
@@ -149,7 +236,7 @@ maybe("pulumi on the lab stack", () => {
 
     test("destroy leaves nothing behind", () => {
         const { status, out } = pulumi("destroy");
-        expect(out).toMatch(/- 11 deleted/);
+        expect(out).toMatch(/- 12 deleted/);
         expect(status).toBe(0);
         expect(leftovers()).toEqual({ namespaces: [], link: false });
         expect(fs.existsSync(labDir)).toBe(false);

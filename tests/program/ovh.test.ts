@@ -35,6 +35,7 @@ test("creates exactly the expected resources", () => {
             `openstack:networking/port:Port redis-ha-ovh-redis-${i}-public`,
             `command:remote:Command redis-ha-ovh-redis-${i}-check`,
         ]),
+        "command:remote:Command redis-ha-ovh-settings",
     ].sort();
     expect(names).toEqual(expected);
 });
@@ -82,7 +83,7 @@ test("user-data is a secret, and carries the rendered configs of its host", () =
 });
 
 test("the checks SSH to each Sentinel host as the image user and verify every Sentinel", () => {
-    const checks = ofType("command:remote:Command");
+    const checks = ofType("command:remote:Command").filter((c) => c.name.endsWith("-check"));
     expect(checks).toHaveLength(3);
     for (const check of checks) {
         expect(check.inputs.connection.user).toBe("debian");
@@ -94,6 +95,22 @@ test("the checks SSH to each Sentinel host as the image user and verify every Se
         expect(check.inputs.stdin).not.toContain(redisPassword);
         expect(check.inputs.stdin).not.toContain(sentinelPassword);
     }
+});
+
+test("the settings rollout goes through the running processes from the first Sentinel host, and its trigger reads as the settings", () => {
+    const [rollout] = ofType("command:remote:Command").filter((c) => c.name === "redis-ha-ovh-settings");
+    expect(rollout.inputs.connection).toMatchObject({ user: "debian", host: "198.51.100.11" });
+    expect(rollout.inputs.create).toBe("sudo -n bash -s");
+    expect(rollout.inputs.stdin).toContain("data_nodes=('10.42.0.11:6379' '10.42.0.12:6379' '10.42.0.13:6379')");
+    expect(rollout.inputs.stdin).toContain("mode=apply");
+    expect(rollout.inputs.stdin).not.toContain(redisPassword);
+    expect(rollout.inputs.stdin).not.toContain(sentinelPassword);
+    expect(rollout.inputs.triggers).toEqual([
+        "redis maxmemory 5gb", "redis maxmemory-policy noeviction", "redis appendonly yes", "redis save 3600 1 300 100 60 10000",
+        "redis min-replicas-to-write 1", "redis min-replicas-max-lag 3", "redis repl-diskless-sync-delay 0",
+        "sentinel down-after-milliseconds 1500", "sentinel failover-timeout 60000", "sentinel parallel-syncs 1", "sentinel quorum 2",
+        "data nodes 10.42.0.11:6379 10.42.0.12:6379 10.42.0.13:6379",
+    ]);
 });
 
 test("outputs: node table, Sentinel endpoints, client snippets; passwords only inside a secret", () => {

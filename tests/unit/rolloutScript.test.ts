@@ -1,0 +1,152 @@
+/**
+ * The settings rollout, run for real: bash, redis-cli, redis-server and redis-sentinel on loopback,
+ * started from the project's rendered configs. What it changes is read back from the processes
+ * themselves (CONFIG GET, SENTINEL MASTER) and from the files they rewrote.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { renderRolloutScript } from "../../cloud-init/rolloutScript";
+import { RuntimeConfig, memoryBytes, runtimeSettings, describeRuntimeSettings } from "../../components/core/runtimeSettings";
+import { LocalCluster, LocalNode, redisAvailable } from "../support/localRedis";
+import { REDIS_PASSWORD, SENTINEL_PASSWORD } from "../support/fixtures";
+
+if (!redisAvailable) console.warn("\n!!! SKIPPED: redis-server/redis-sentinel are not installed; the rollout script is NOT exercised. Run `npm run setup`. !!!\n");
+const maybe = redisAvailable ? describe : describe.skip;
+
+/** What tests/support/localRedis.ts renders into every node. */
+const RENDERED: RuntimeConfig = {
+    persistence: "aof+rdb", maxmemory: "64mb", maxmemoryPolicy: "noeviction", minReplicasToWrite: 1, minReplicasMaxLag: 10,
+    replDisklessSyncDelay: 0, downAfterMilliseconds: 5000, failoverTimeoutMilliseconds: 60000, parallelSyncs: 1, quorum: 2,
+};
+
+describe("runtime settings", () => {
+    test("sizes read back in bytes, as Redis converts them", () => {
+        expect(memoryBytes("128mb")).toBe(134217728);
+        expect(memoryBytes("1GB")).toBe(1073741824);
+        expect(memoryBytes("2g")).toBe(2000000000);
+        expect(memoryBytes("0")).toBe(0);
+        expect(() => memoryBytes("12 mb")).toThrow(/not a Redis memory size/);
+    });
+
+    test("the rollout's trigger reads as the settings themselves", () => {
+        expect(describeRuntimeSettings(runtimeSettings({ ...RENDERED, persistence: "aof" }))).toEqual([
+            "redis maxmemory 64mb", "redis maxmemory-policy noeviction", "redis appendonly yes", 'redis save ""',
+            "redis min-replicas-to-write 1", "redis min-replicas-max-lag 10", "redis repl-diskless-sync-delay 0",
+            "sentinel down-after-milliseconds 5000", "sentinel failover-timeout 60000", "sentinel parallel-syncs 1", "sentinel quorum 2",
+        ]);
+    });
+});
+
+maybe("settings rollout against real Redis and Sentinel", () => {
+    let cluster: LocalCluster;
+    const at = (n: LocalNode) => `${n.address}:${n.redisPort}`;
+    const sentinelAt = (n: LocalNode) => `${n.address}:${n.sentinelPort}`;
+    const configGet = (n: LocalNode, key: string) =>
+        spawnSync("redis-cli", ["-h", n.address, "-p", String(n.redisPort), "--raw", "CONFIG", "GET", key], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: REDIS_PASSWORD } }).stdout.split("\n")[1];
+    const sentinelField = (n: LocalNode, key: string) => {
+        const lines = spawnSync("redis-cli", ["-h", n.address, "-p", String(n.sentinelPort), "--raw", "SENTINEL", "MASTER", cluster.masterName], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: SENTINEL_PASSWORD } }).stdout.split("\n");
+        return lines[lines.indexOf(key) + 1];
+    };
+
+    function rollout(config: RuntimeConfig, options: { mode?: "apply" | "report"; timeoutSeconds?: number; sentinels?: string[] } = {}) {
+        const script = renderRolloutScript({
+            hostName: "local-0",
+            masterName: cluster.masterName,
+            dataNodes: cluster.nodes.map(at),
+            sentinels: options.sentinels ?? cluster.sentinelEndpoints(),
+            settings: runtimeSettings(config),
+            mode: options.mode ?? "apply",
+            timeoutSeconds: options.timeoutSeconds ?? 20,
+            sentinelConfPath: cluster.nodes[0].sentinelConf,
+            intervalSeconds: 1,
+        });
+        const result = spawnSync("bash", ["-s"], { input: script, encoding: "utf8", timeout: 60000 });
+        const lines = result.stdout.trim().split("\n");
+        return { status: result.status, lines, stderr: result.stderr, changes: lines.filter((l) => l.startsWith("SET ")) };
+    }
+
+    beforeAll(async () => {
+        cluster = await LocalCluster.start();
+    }, 30000);
+    afterAll(async () => {
+        await cluster?.destroy();
+    });
+
+    test("settings the nodes already run change nothing", () => {
+        const { status, lines, changes } = rollout(RENDERED);
+        expect(changes).toEqual([]);
+        expect(lines[0]).toBe(`MASTER ${at(cluster.nodes[0])}`);
+        expect(lines.filter((l) => l.startsWith("SAME "))).toHaveLength(3 * 7 + 3 * 4);
+        expect(lines[lines.length - 1]).toBe("RESULT ok changed=0");
+        expect(status).toBe(0);
+    }, 60000);
+
+    test("changed settings reach every node, replicas first and the master last, and every Sentinel; each survives a restart", () => {
+        const wanted = { ...RENDERED, maxmemory: "128mb", minReplicasMaxLag: 3, downAfterMilliseconds: 4000 };
+        const { status, changes, stderr } = rollout(wanted);
+        expect(stderr).toBe("");
+        expect(status).toBe(0);
+        const [master, first, second] = cluster.nodes;
+        expect(changes).toEqual([
+            ...[first, second, master].flatMap((n) => [`SET ${at(n)} maxmemory 67108864 -> 134217728`, `SET ${at(n)} min-replicas-max-lag 10 -> 3`]),
+            ...cluster.nodes.map((n) => `SET sentinel ${sentinelAt(n)} down-after-milliseconds 5000 -> 4000`),
+        ]);
+        for (const n of cluster.nodes) {
+            expect(configGet(n, "maxmemory")).toBe("134217728");
+            expect(sentinelField(n, "down-after-milliseconds")).toBe("4000");
+            // CONFIG REWRITE and Sentinel's own save: the files say so too.
+            expect(fs.readFileSync(path.join(n.dir, "redis.conf"), "utf8")).toMatch(/^min-replicas-max-lag 3$/m);
+            expect(fs.readFileSync(n.sentinelConf, "utf8")).toMatch(new RegExp(`^sentinel down-after-milliseconds ${cluster.masterName} 4000$`, "m"));
+        }
+        // A second run finds nothing left to do.
+        expect(rollout(wanted).changes).toEqual([]);
+    }, 60000);
+
+    test("the drift report names what a node runs differently, and changes nothing", () => {
+        const node = cluster.nodes[2];
+        spawnSync("redis-cli", ["-h", node.address, "-p", String(node.redisPort), "CONFIG", "SET", "maxmemory-policy", "allkeys-lru"], { env: { ...process.env, REDISCLI_AUTH: REDIS_PASSWORD } });
+        const { status, lines } = rollout({ ...RENDERED, maxmemory: "128mb", minReplicasMaxLag: 3, downAfterMilliseconds: 4000 }, { mode: "report" });
+        expect(status).toBe(0);
+        expect(lines.filter((l) => l.startsWith("DRIFT "))).toEqual([`DRIFT ${at(node)} maxmemory-policy running=allkeys-lru stack=noeviction`]);
+        expect(lines[lines.length - 1]).toBe("RESULT drift=1");
+        expect(configGet(node, "maxmemory-policy")).toBe("allkeys-lru");
+    }, 60000);
+
+    test("a stopped replica halts the rollout there, naming it; the master is untouched; a rerun once it is back completes", async () => {
+        const [master, first, second] = cluster.nodes;
+        await cluster.stop(second.redis);
+        const wanted = { ...RENDERED, maxmemory: "96mb", minReplicasMaxLag: 3, downAfterMilliseconds: 4000 };
+        try {
+            const { status, changes, stderr, lines } = rollout(wanted);
+            expect(status).toBe(1);
+            expect(changes).toEqual([`SET ${at(first)} maxmemory 134217728 -> 100663296`]);
+            expect(lines.find((l) => l.startsWith("FAIL "))).toMatch(new RegExp(`^FAIL ${at(second).replace(/\./g, "\\.")}: CONFIG GET maxmemory failed: .*Connection refused`));
+            expect(stderr).toContain("redis-ha settings rollout stopped on local-0 after 1 change(s)");
+            expect(configGet(master, "maxmemory")).toBe("134217728");
+        } finally {
+            await cluster.startRedis(second);
+        }
+        const rerun = rollout(wanted);
+        expect(rerun.status).toBe(0);
+        // The restarted replica came back with the 128mb of the earlier rollout (CONFIG REWRITE), and
+        // without the hand-made policy drift, which was never rewritten to its file.
+        expect(rerun.changes).toEqual([`SET ${at(second)} maxmemory 134217728 -> 100663296`, `SET ${at(master)} maxmemory 134217728 -> 100663296`]);
+    }, 60000);
+
+    test("a maxmemory below what a node holds is refused before anything changes", () => {
+        const { status, changes, lines } = rollout({ ...RENDERED, maxmemory: "1kb", minReplicasMaxLag: 3, downAfterMilliseconds: 4000 });
+        expect(status).toBe(1);
+        expect(changes).toEqual([]);
+        expect(lines.find((l) => l.startsWith("FAIL "))).toMatch(new RegExp(`^FAIL ${at(cluster.nodes[1]).replace(/\./g, "\\.")}: maxmemory 1kb \\(1024 bytes\\) is below the \\d+ bytes it holds now`));
+        expect(configGet(cluster.nodes[1], "maxmemory")).toBe("100663296");
+    }, 60000);
+
+    test("with no majority of Sentinels answering, nothing is changed", () => {
+        const dead = cluster.nodes.map((n) => `${n.address}:1`);
+        const { status, changes, lines } = rollout({ ...RENDERED }, { sentinels: dead, timeoutSeconds: 1 });
+        expect(status).toBe(1);
+        expect(changes).toEqual([]);
+        expect(lines.find((l) => l.startsWith("FAIL "))).toMatch(/^FAIL the cluster is not settled \(no master named by a majority \(2 of 3\) of the Sentinels: none answered\): nothing was changed/);
+    }, 60000);
+});
