@@ -2,6 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { DeploymentConfig, renderHostFiles } from "../cloud-init/hostFiles";
 import { ConfigValidationError, formatProblem } from "./core/errors";
 import { targetsFor } from "./core/firewallPolicy";
+import { deploymentIdentity } from "./core/immutableSettings";
+import { DeploymentGuard } from "./guard";
 import type { ZoneKind } from "./core/regions";
 import { MaxmemoryPolicy, Persistence, SentinelPlacement, passwordProblem } from "./core/settings";
 import { HostPlan, TopologyPlan, planTopology } from "./core/topology";
@@ -98,6 +100,17 @@ export interface SentinelContext {
     masterAddress: pulumi.Output<string>;
 }
 
+/** What a refusal calls each recorded value: the stack setting and the component arg. */
+const IMMUTABLE_SETTING_NAMES: Record<string, string> = {
+    masterName: "redis-ha:masterName (args.masterName)",
+    redisPort: "redis-ha:redisPort (args.redis.port)",
+    sentinelPort: "redis-ha:sentinelPort (args.sentinel.port)",
+    privateNetworkCidr: "redis-ha:privateNetworkCidr (args.privateNetworkCidr)",
+    sentinelPlacement: "redis-ha:sentinelPlacement (args.sentinel.placement)",
+    image: "redis-ha:image (args.image)",
+    instanceType: "redis-ha:instanceType (args.instanceType)",
+};
+
 const MASTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** The planner speaks in stack settings; a library user set component args, so name those instead. */
@@ -133,6 +146,8 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
     readonly sentinelContext: SentinelContext;
     readonly image: string;
     readonly instanceType: string;
+    /** Refuses, at preview, changes a running deployment cannot take (ports, master name, network, zones...). */
+    readonly guard: DeploymentGuard;
 
     constructor(name: string, args: RedisReplicaSetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("redis-ha:index:RedisReplicaSet", name, {}, opts);
@@ -202,7 +217,23 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
             knownSentinels: this.plan.sentinels.filter((h) => h.privateAddress).map((h) => `${h.privateAddress}:${sentinelPort}`),
         };
 
-        this.network = args.platform.createNetwork(name, this.plan, { parent: this });
+        // Before anything else: what a running deployment cannot change is refused here, at preview.
+        this.guard = new DeploymentGuard(`${name}-guard`, {
+            component: `RedisReplicaSet ${name}`,
+            settings: deploymentIdentity({
+                masterName,
+                redisPort,
+                sentinelPort,
+                privateNetworkCidr: args.privateNetworkCidr ?? "10.42.0.0/24",
+                sentinelPlacement: sentinel.placement ?? "colocated",
+                image: args.image,
+                instanceType: args.instanceType,
+                hosts: this.plan.hosts,
+            }),
+            settingNames: IMMUTABLE_SETTING_NAMES,
+        }, { parent: this });
+
+        this.network = args.platform.createNetwork(name, this.plan, { parent: this, dependsOn: [this.guard] });
         const dataPlans = this.plan.hosts.filter((h) => h.kind === "redis");
         const master = this.createHost(dataPlans[0], pulumi.output(dataPlans[0].privateAddress ?? ""), config, redisPassword, sentinelPassword);
         // With cloud-assigned addresses the replicas learn the master's from its VM, so they wait for it.
@@ -238,7 +269,7 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
                 firewall: this.firewall.attachment,
                 firewallTargets: targetsFor({ redis: host.kind === "redis", sentinel: host.sentinel }),
             },
-            { parent: options.parent ?? this, dependsOn: [...this.network.readyWhen, ...this.firewall.attachment.readyWhen] },
+            { parent: options.parent ?? this, dependsOn: [this.guard, ...this.network.readyWhen, ...this.firewall.attachment.readyWhen] },
         );
     }
 }

@@ -67,9 +67,13 @@ test("the settings rollout runs after every host of its deployment exists, and e
     for (const check of commands.slice(1)) expect(check.opts.dependsOn).toEqual([...hosts, cache.quorum.settingsRollout]);
 });
 
-test("hosts wait for their network and firewall", () => {
+test("hosts wait for the deployment guard, their network and firewall; the network waits for the guard too", () => {
     const vm = seen.find((s) => s.name === "sessions-redis-1" && s.type === "openstack:compute/instance:Instance")!;
-    expect((vm.opts.dependsOn as pulumi.Resource[]).length).toBeGreaterThanOrEqual(sessions.replicaSet.network.readyWhen.length);
+    expect(vm.opts.dependsOn).toEqual([sessions.replicaSet.guard, ...sessions.replicaSet.network.readyWhen, ...sessions.replicaSet.firewall.attachment.readyWhen]);
+    const dedicated = seen.find((s) => s.name === "cache-sentinel-0" && s.type === "openstack:compute/instance:Instance")!;
+    expect((dedicated.opts.dependsOn as pulumi.Resource[])[0]).toBe(cache.replicaSet.guard);
+    const network = seen.find((s) => s.name === "sessions-net")!;
+    expect(network.opts.dependsOn).toEqual([sessions.replicaSet.guard]);
 });
 
 test("dedicated placement adds three Sentinel VMs of the Sentinel flavor, and only Sentinels on them", async () => {

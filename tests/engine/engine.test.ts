@@ -106,7 +106,7 @@ maybe("pulumi on the lab stack", () => {
 
     test("preview plans the lab network, three hosts, the settings rollout and three checks (remote.Command), and creates nothing", () => {
         const { status, out } = pulumi("preview");
-        expect(out).toMatch(/\+ 12 to create/);
+        expect(out).toMatch(/\+ 13 to create/);
         expect(out.match(/\+ +command:remote:Command +redis-ha-\S+-check/g)).toHaveLength(3);
         expect(out).toMatch(/\+ +command:remote:Command +redis-ha-\S+-settings/);
         expect(status).toBe(0);
@@ -116,7 +116,7 @@ maybe("pulumi on the lab stack", () => {
     test("up creates the hosts, and the remote.Command checks over SSH prove the quorum", () => {
         const { status, out } = pulumi("up");
         if (status !== 0) throw new Error(out);
-        expect(out).toMatch(/\+ 12 created/);
+        expect(out).toMatch(/\+ 13 created/);
         expect(out).toMatch(/command:remote:Command redis-ha-\S+-redis-0-check created/);
         const shown = outputs();
         expect(shown.health).toEqual([0, 1, 2].map(() => healthy(`${net(11)}:6379`)));
@@ -192,6 +192,22 @@ maybe("pulumi on the lab stack", () => {
         }
     }, 600000);
 
+    test("a setting a running deployment cannot take is refused by preview and by up, with the reason, and nothing changes", async () => {
+        const before = [0, 1, 2].map(processes);
+        expect((await pulumiAsync("pulumi", ["config", "set", "redis-ha:redisPort", "6380"])).status).toBe(0);
+        try {
+            for (const action of ["preview", "up"]) {
+                const { status, out } = await pulumiAsync(action);
+                expect(status).not.toBe(0);
+                expect(out).toContain('redis-ha:redisPort (args.redis.port) cannot change on a running deployment ("6379" -> "6380"): every client, replica and Sentinel reaches the nodes on this port');
+                expect(out).not.toMatch(/(updated|replaced|created|deleted) \(/);
+            }
+        } finally {
+            expect((await pulumiAsync("pulumi", ["config", "rm", "redis-ha:redisPort"])).status).toBe(0);
+        }
+        expect([0, 1, 2].map(processes)).toEqual(before);
+    }, 600000);
+
     test("a rollout that meets a stopped Sentinel halts there, naming it, and leaves the rest untouched; a rerun once it is back completes", async () => {
         const { spec, host } = labHost(2);
         const target: Reach = { network: spec.network, secrets: JSON.parse(fs.readFileSync(secretsFile, "utf8")) };
@@ -236,7 +252,7 @@ maybe("pulumi on the lab stack", () => {
 
     test("destroy leaves nothing behind", () => {
         const { status, out } = pulumi("destroy");
-        expect(out).toMatch(/- 12 deleted/);
+        expect(out).toMatch(/- 13 deleted/);
         expect(status).toBe(0);
         expect(leftovers()).toEqual({ namespaces: [], link: false });
         expect(fs.existsSync(labDir)).toBe(false);

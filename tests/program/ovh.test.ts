@@ -36,6 +36,7 @@ test("creates exactly the expected resources", () => {
             `command:remote:Command redis-ha-ovh-redis-${i}-check`,
         ]),
         "command:remote:Command redis-ha-ovh-settings",
+        "pulumi-nodejs:dynamic:Resource redis-ha-ovh-guard",
     ].sort();
     expect(names).toEqual(expected);
 });
@@ -110,6 +111,15 @@ test("the settings rollout goes through the running processes from the first Sen
         "redis min-replicas-to-write 1", "redis min-replicas-max-lag 3", "redis repl-diskless-sync-delay 0",
         "sentinel down-after-milliseconds 1500", "sentinel failover-timeout 60000", "sentinel parallel-syncs 1", "sentinel quorum 2",
         "data nodes 10.42.0.11:6379 10.42.0.12:6379 10.42.0.13:6379",
+    ]);
+});
+
+test("what a running deployment cannot change is recorded by a guard that every host and the network wait for", () => {
+    const [guard] = ofType("pulumi-nodejs:dynamic:Resource").filter((r) => r.name === "redis-ha-ovh-guard");
+    expect(JSON.parse(guard.inputs.settings).map((s: { key: string; value: string }) => `${s.key}=${s.value}`)).toEqual([
+        "masterName=redis-ha", "redisPort=6379", "sentinelPort=26379", "privateNetworkCidr=10.42.0.0/24", "sentinelPlacement=colocated",
+        "image=Debian 12", "instanceType=b3-8",
+        "zone of redis-ha-ovh-redis-0=eu-west-par-a", "zone of redis-ha-ovh-redis-1=eu-west-par-b", "zone of redis-ha-ovh-redis-2=eu-west-par-c",
     ]);
 });
 
