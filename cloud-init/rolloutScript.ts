@@ -1,5 +1,6 @@
 import type { RuntimeSetting } from "../components/core/runtimeSettings";
 import { shellQuote } from "./checkScript";
+import { CLUSTER_FUNCTIONS } from "./clusterShell";
 import { DEBIAN_PATHS } from "./paths";
 
 export interface RolloutScriptInput {
@@ -59,38 +60,14 @@ interval=${input.intervalSeconds ?? 3}
 changed=0
 drift=0
 
-oneline() { printf '%s' "$*" | tr '\\r\\n' '  ' | sed 's/  */ /g; s/ $//'; }
 fail() {
     echo "FAIL $*"
     echo "RESULT fail changed=$changed"
     echo "redis-ha settings rollout stopped on $host after $changed change(s): $*" >&2
     exit 1
 }
-if [ ! -r "$conf" ]; then fail "$host: $conf is missing or unreadable (first boot not finished, or not run as root)"; fi
-sentinel_pass=$(awk '$1 == "requirepass" { v = $2; gsub(/"/, "", v); print v; exit }' "$conf")
-redis_pass=$(awk -v n="$master_name" '$1 == "sentinel" && $2 == "auth-pass" && $3 == n { v = $4; gsub(/"/, "", v); print v; exit }' "$conf")
-scli() { local at=$1; shift; if [ -n "$sentinel_pass" ]; then REDISCLI_AUTH="$sentinel_pass" timeout 5 redis-cli --no-auth-warning -h "\${at%:*}" -p "\${at##*:}" --raw "$@"; else timeout 5 redis-cli -h "\${at%:*}" -p "\${at##*:}" --raw "$@"; fi; }
-rcli() { local at=$1; shift; REDISCLI_AUTH="$redis_pass" timeout 5 redis-cli --no-auth-warning -h "\${at%:*}" -p "\${at##*:}" --raw "$@"; }
-
-# The master as a majority of the Sentinels name it now, confirmed by the node itself: never a plan's
-# idea of it, and nothing is changed while a failover is under way.
-settled_master() {
-    local s addr votes=() majority=$(( \${#sentinels[@]} / 2 + 1 ))
-    for s in "\${sentinels[@]}"; do
-        addr=$(scli "$s" SENTINEL get-master-addr-by-name "$master_name" 2>/dev/null | paste -sd: -)
-        [[ "$addr" =~ ^[0-9a-fA-F.:]+:[0-9]+$ ]] && votes+=("$addr")
-    done
-    addr=$(printf '%s\\n' "\${votes[@]}" | sort | uniq -c | sort -rn | awk -v m="$majority" 'NR == 1 && $1 >= m { print $2 }')
-    if [ -z "$addr" ]; then unsettled="no master named by a majority ($majority of \${#sentinels[@]}) of the Sentinels: $(oneline "\${votes[*]:-none answered}")"; return 1; fi
-    if [ "$(rcli "$addr" ROLE 2>&1 | head -n 1)" != master ]; then unsettled="$addr, named by the Sentinels, does not answer ROLE master"; return 1; fi
-    master=$addr
-}
-unsettled=""
-master=""
-until settled_master; do
-    [ "$SECONDS" -ge "$deadline" ] && fail "the cluster is not settled ($unsettled): nothing was changed; rerun once the failover is over"
-    sleep "$interval"
-done
+${CLUSTER_FUNCTIONS}
+wait_for_settled_master
 echo "MASTER $master"
 in_stack=0
 for node in "\${data_nodes[@]}"; do [ "$node" = "$master" ] && in_stack=1; done

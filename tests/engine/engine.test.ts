@@ -250,6 +250,33 @@ maybe("pulumi on the lab stack", () => {
         }
     }, 600000);
 
+    test("operator commands: drift names what a node runs differently; switchover moves the master; the next rollout puts the new master last and repairs the drift", async () => {
+        const { spec } = labHost(0);
+        const target: Reach = { network: spec.network, secrets: JSON.parse(fs.readFileSync(secretsFile, "utf8")) };
+        const ops = (command: string) => runAsync(["npx", "ts-node", "--transpile-only", path.join(root, "scripts/ops.ts"), command, "--stack", stack], {
+            timeoutMs: 300000,
+            env: { ...process.env, PULUMI_BACKEND_URL: `file://${backend}` },
+        });
+        expect((await redisCli(target, 2, ["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"])).trim()).toBe("OK");
+        const drift = await ops("drift");
+        expect(drift.stdout.trim().split("\n")).toEqual([`MASTER ${net(11)}:6379`, `DRIFT ${net(13)}:6379 maxmemory-policy running=allkeys-lru stack=noeviction`, "RESULT drift=1"]);
+        expect(drift.status).toBe(3);
+
+        const switchover = await ops("switchover");
+        expect(switchover.status).toBe(0);
+        const promoted = /^SWITCHED \S+ -> (\S+)$/m.exec(switchover.stdout)?.[1];
+        expect([`${net(12)}:6379`, `${net(13)}:6379`]).toContain(promoted);
+        expect(switchover.stdout).toContain("CAUGHT-UP");
+
+        expect((await pulumiAsync("pulumi", ["config", "set", "redis-ha:maxmemory", "80mb"])).status).toBe(0);
+        const up = await pulumiAsync("up");
+        if (up.status !== 0) throw new Error(up.out);
+        const sets = up.out.split("\n").map((l) => /SET (\S+) maxmemory \d+ -> 83886080/.exec(l)?.[1]).filter((x): x is string => !!x);
+        expect([...new Set(sets)].pop()).toBe(promoted);
+        expect(up.out).toMatch(new RegExp(`SET ${net(13).replace(/\./g, "\\.")}:6379 maxmemory-policy allkeys-lru -> noeviction`));
+        expect(outputs().health).toEqual([0, 1, 2].map(() => healthy(promoted!)));
+    }, 600000);
+
     test("destroy leaves nothing behind", () => {
         const { status, out } = pulumi("destroy");
         expect(out).toMatch(/- 13 deleted/);

@@ -1,0 +1,99 @@
+import { shellQuote } from "./checkScript";
+import { CLUSTER_FUNCTIONS } from "./clusterShell";
+import { DEBIAN_PATHS } from "./paths";
+
+export interface SwitchoverScriptInput {
+    /** Host the script runs on, for messages. */
+    hostName: string;
+    masterName: string;
+    /** Every Sentinel, as "address:port". */
+    sentinels: readonly string[];
+    /** How many replicas the master must see online before it may hand over. */
+    expectedReplicas: number;
+    /** How long writes may stay paused (ms); the replicas get half of it to catch up, the failover the rest. Default 15000. */
+    pauseMs?: number;
+    /** How long to wait for a settled cluster before refusing, and for the new master after (s). Default 30. */
+    timeoutSeconds?: number;
+    /** Read for the passwords. Default: Debian's path. */
+    sentinelConfPath?: string;
+    intervalSeconds?: number;
+}
+
+/**
+ * A planned switchover, the way the lab's switchover drill proved it loses nothing: from a settled
+ * cluster only (every Sentinel names the same master, that node says ROLE master and sees every
+ * replica online, and no Sentinel still remembers a replica as a master, which would undo the
+ * promotion), pause writes on the master (CLIENT PAUSE WRITE: clients block, they do not fail),
+ * wait until every replica has the master's last offset, SENTINEL FAILOVER, wait until a majority
+ * of the Sentinels name the new master and it answers ROLE master, then unpause the old one.
+ * Output: MASTER, PAUSED, CAUGHT-UP, SWITCHED <old> -> <new>, or FAIL and RESULT fail.
+ */
+export function renderSwitchoverScript(input: SwitchoverScriptInput): string {
+    if (input.sentinels.length === 0) throw new Error("the switchover needs at least one Sentinel");
+    const q = shellQuote;
+    const pauseMs = input.pauseMs ?? 15000;
+    return `#!/bin/bash
+# redis-ha planned switchover from ${input.hostName}, rendered by redis-ha (cloud-init/switchoverScript.ts).
+set -u
+host=${q(input.hostName)}
+master_name=${q(input.masterName)}
+sentinels=(${input.sentinels.map(q).join(" ")})
+expected_replicas=${input.expectedReplicas}
+pause_ms=${pauseMs}
+conf=${q(input.sentinelConfPath ?? DEBIAN_PATHS.sentinelConf)}
+timeout_seconds=${input.timeoutSeconds ?? 30}
+deadline=$((SECONDS + timeout_seconds))
+interval=${input.intervalSeconds ?? 1}
+paused=""
+fail() {
+    [ -n "$paused" ] && rcli "$paused" CLIENT UNPAUSE >/dev/null 2>&1
+    echo "FAIL $*"
+    echo "RESULT fail"
+    echo "redis-ha switchover from $host stopped: $*" >&2
+    exit 1
+}
+${CLUSTER_FUNCTIONS}
+wait_for_settled_master
+old=$master
+echo "MASTER $old"
+
+# Settled means every Sentinel agrees, not just a majority, and none would undo the promotion.
+for s in "\${sentinels[@]}"; do
+    named=$(scli "$s" SENTINEL get-master-addr-by-name "$master_name" 2>&1 | paste -sd: -)
+    [[ "$named" =~ ^[0-9a-fA-F.:]+:[0-9]+$ ]] || fail "sentinel $s cannot name master $master_name: $(oneline "\${named:-no answer}"): nothing was changed"
+    [ "$named" = "$old" ] || fail "sentinel $s names $named, not $old: nothing was changed"
+    stale=$(scli "$s" SENTINEL REPLICAS "$master_name" 2>/dev/null | awk 'previous == "name" { name = $0 } previous == "role-reported" && $0 == "master" { printf "%s ", name } { previous = $0 }')
+    [ -z "$stale" ] && continue
+    fail "sentinel $s still sees replica \${stale% } as a master; it would undo the promotion (it rereads INFO within 10 s): nothing was changed"
+done
+online=$(rcli "$old" INFO replication 2>/dev/null | tr -d '\\r' | grep -cE '^slave[0-9]+:.*state=online')
+[ "$online" -ge "$expected_replicas" ] || fail "the master $old sees $online of $expected_replicas replicas online: nothing was changed"
+
+out=$(rcli "$old" CLIENT PAUSE "$pause_ms" WRITE 2>&1)
+[ "$out" = OK ] || fail "$old: CLIENT PAUSE WRITE refused: $(oneline "$out")"
+paused=$old
+echo "PAUSED $old for at most $pause_ms ms"
+caught_up=""
+for _ in $(seq 1 $((pause_ms / 400))); do
+    info=$(rcli "$old" INFO replication 2>/dev/null | tr -d '\\r')
+    offset=$(printf '%s\\n' "$info" | awk -F: '$1 == "master_repl_offset" { print $2 }')
+    behind=$(printf '%s\\n' "$info" | grep -E '^slave[0-9]+:' | sed -n 's/.*offset=\\([0-9]*\\).*/\\1/p' | awk -v o="$offset" '$1 != o' | wc -l)
+    if [ -n "$offset" ] && [ "$behind" = 0 ]; then caught_up=$offset; break; fi
+    sleep 0.2
+done
+[ -n "$caught_up" ] || fail "the replicas did not reach the paused master's offset within half the pause: writes resumed on $old, nothing switched"
+echo "CAUGHT-UP offset=$caught_up"
+
+out=$(scli "\${sentinels[0]}" SENTINEL FAILOVER "$master_name" 2>&1)
+[ "$out" = OK ] || fail "sentinel \${sentinels[0]}: SENTINEL FAILOVER refused: $(oneline "$out")"
+deadline=$((SECONDS + timeout_seconds))
+until settled_master && [ "$master" != "$old" ]; do
+    [ "$SECONDS" -ge "$deadline" ] && fail "no new master within $timeout_seconds s of SENTINEL FAILOVER ($(oneline "\${unsettled:-the Sentinels still name $old}")); the Sentinels may still finish it: run the check"
+    sleep "$interval"
+done
+rcli "$old" CLIENT UNPAUSE >/dev/null 2>&1
+paused=""
+echo "SWITCHED $old -> $master"
+echo "RESULT ok"
+`;
+}
