@@ -1,4 +1,4 @@
-import type { MaxmemoryPolicy, Persistence } from "../components/core/settings";
+import type { RuntimeConfig } from "../components/core/runtimeSettings";
 import type { HostPlan } from "../components/core/topology";
 import { BOOT_GUARD_PASSWORD_FILE, renderBootGuard } from "./bootGuard";
 import { AddressDiscovery, PRIVATE_ADDRESS_PLACEHOLDER, renderCloudConfig } from "./cloudConfig";
@@ -6,20 +6,10 @@ import { renderRedisConf } from "./redisConf";
 import { renderSentinelConf } from "./sentinelConf";
 
 /** Everything a host's files depend on apart from the plan: one deployment's Redis and Sentinel settings. */
-export interface DeploymentConfig {
+export interface DeploymentConfig extends RuntimeConfig {
     masterName: string;
     redisPort: number;
     sentinelPort: number;
-    quorum: number;
-    persistence: Persistence;
-    maxmemory: string;
-    maxmemoryPolicy: MaxmemoryPolicy;
-    minReplicasToWrite: number;
-    minReplicasMaxLag: number;
-    replDisklessSyncDelay: number;
-    downAfterMilliseconds: number;
-    failoverTimeoutMilliseconds: number;
-    parallelSyncs: number;
     sshPublicKeys: readonly string[];
     /** Sentinels whose addresses are known when rendering ("address:port"), for the boot guard; [] where the cloud assigns addresses. */
     knownSentinels: readonly string[];
