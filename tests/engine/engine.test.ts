@@ -1,18 +1,17 @@
 /**
- * The real Pulumi engine, offline: preview, up, a no-op up, an up after changed settings, an up whose
- * check fails, and destroy of a lab stack. The engine, the Node language host, the program and the
- * command provider run for real: the checks are the same remote.Command resources the ovh and do
- * stacks run, over real SSH into the lab's hosts, and `up` succeeds only if they pass.
+ * The real Pulumi engine, offline, on a lab stack of its own: preview, up, a no-op up, changed
+ * settings rolled out with clients writing, a refused change, a rollout halted by a stopped Sentinel
+ * and its rerun, an up whose check fails, the operator commands, and destroy. The engine, the Node
+ * language host, the program and the command provider run for real: the rollout and the checks are
+ * the same remote.Command resources the ovh and do stacks run, over real SSH into the lab's hosts.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
+import { EngineLabStack, Reach, appRedisCli } from "../../lab/engineStack";
 import { readHostState, startService, stopService } from "../../lab/machine";
-import type { LabHost, LabSpec } from "../../lab/machine";
 import { labUnavailableReason } from "../../lab/runtime";
-import { runAsync } from "../../lab/shell";
-import { WriterTarget, startWriters } from "../../lab/writers";
+import { startWriters } from "../../lab/writers";
 
 const root = path.resolve(__dirname, "../..");
 // Builds (or finds) the CLI, the language host and the command provider; seconds when up to date.
@@ -22,58 +21,20 @@ if (unavailable) console.warn(`\n!!! SKIPPED: the engine tests did NOT run: ${un
 const maybe = unavailable ? describe.skip : describe;
 
 // A stack of its own, on a network of its own, so a lab you started by hand is never touched.
-const stack = `ci${process.pid.toString(36)}`.slice(0, 9);
-const stackFile = path.join(root, `Pulumi.${stack}.yaml`);
-const backend = fs.mkdtempSync(path.join(os.tmpdir(), "redis-ha-engine-"));
-const labDir = path.join(root, ".state", "lab", `pl-${stack}`.slice(0, 12));
-// A /24 this machine does not route yet (another run's lab link would), so two runs can coexist.
-const routed = spawnSync("ip", ["-4", "route", "show"], { encoding: "utf8" }).stdout ?? "";
-const octet = [43, 44, 45, 46, 47, 48, 49].find((n) => !routed.includes(`10.${n}.0.`)) ?? 43;
-const net = (last: number) => `10.${octet}.0.${last}`;
-
-function pulumi(action: string, args: string[] = [], timeoutMs = 600000) {
-    const result = spawnSync("bash", [path.join(root, "scripts/pulumi-lab.sh"), action, ...args], {
-        cwd: root,
-        encoding: "utf8",
-        timeout: timeoutMs,
-        env: { ...process.env, LAB_STACK: stack, PULUMI_BACKEND_URL: `file://${backend}` },
-    });
-    return { status: result.status, out: `${result.stdout}\n${result.stderr}` };
-}
-
-/** The same, without blocking the test's event loop (the writers' output must keep flowing). */
-async function pulumiAsync(action: string, args: string[] = [], timeoutMs = 600000) {
-    const result = await runAsync(["bash", path.join(root, "scripts/pulumi-lab.sh"), action, ...args], {
-        timeoutMs,
-        env: { ...process.env, LAB_STACK: stack, PULUMI_BACKEND_URL: `file://${backend}` },
-    });
-    return { status: result.status, out: `${result.stdout}\n${result.stderr}` };
-}
-
-const secretsFile = path.join(root, ".state", "lab", `secrets-${stack}.json`);
-type Reach = Pick<WriterTarget, "network" | "secrets">;
-/** redis-cli from the app namespace, as an application reaches the nodes. */
-async function redisCli(target: Reach, i: number, args: string[], port = 6379, password = target.secrets.redisPassword): Promise<string> {
-    const result = await runAsync(["ip", "netns", "exec", target.network.app.namespace, "redis-cli", "-h", target.network.hosts[i].address, "-p", String(port), "--raw", ...args], { env: { ...process.env, REDISCLI_AUTH: password } });
-    return result.stdout;
-}
+const lab = new EngineLabStack(`ci${process.pid.toString(36)}`.slice(0, 9));
+const { stack, labDir, secretsFile } = lab;
+const net = (last: number) => lab.address(last);
+const pulumi = (action: string, args: string[] = []) => lab.pulumi(action, args);
+const pulumiAsync = (action: string, args: string[] = []) => lab.pulumiAsync(action, args);
+const outputs = () => lab.outputs() as { health: unknown; sentinelEndpoints: unknown; clientEnvironment: unknown };
+const leftovers = () => lab.leftovers();
+const hostName = (i: number) => lab.hostName(i);
+const labHost = (i: number) => lab.labHost(i);
+const redisCli = appRedisCli;
 const configGet = async (target: Reach, i: number, key: string) => (await redisCli(target, i, ["CONFIG", "GET", key])).split("\n")[1];
 async function sentinelField(target: Reach, i: number, key: string): Promise<string> {
     const lines = (await redisCli(target, i, ["SENTINEL", "MASTER", "redis-ha"], 26379, target.secrets.sentinelPassword)).split("\n");
     return lines[lines.indexOf(key) + 1];
-}
-
-const outputs = () => JSON.parse(pulumi("output").out.split("\n\n")[0] || "{}");
-const leftovers = () => ({
-    namespaces: spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout.split("\n").map((l) => l.split(" ")[0]).filter((n) => n.startsWith(`redis-ha-${stack}-`)),
-    link: spawnSync("ip", ["link", "show", `rl-pl-${stack}`.slice(0, 15)], { encoding: "utf8" }).status === 0,
-});
-const hostName = (i: number) => `redis-ha-${stack}-redis-${i}`;
-/** What the engine recorded for a lab host: the lab spec and the host, as the lab's own code takes them. */
-function labHost(i: number): { spec: LabSpec; host: LabHost } {
-    const state = JSON.parse(pulumi("pulumi", ["stack", "export"]).out.split("\n\n")[0]);
-    const resource = state.deployment.resources.find((r: { outputs?: { kind?: string; name?: string } }) => r.outputs?.kind === "host" && r.outputs?.name === hostName(i));
-    return JSON.parse(resource.outputs.request);
 }
 const processes = (i: number) => readHostState({ dir: labDir }, hostName(i))?.processes;
 const nftRuleset = (i: number) => spawnSync("ip", ["netns", "exec", hostName(i), "nft", "list", "ruleset"], { encoding: "utf8" }).stdout;
@@ -81,27 +42,11 @@ const healthy = (master: string) => ({ ok: true, agreedMaster: master, replicasO
 
 maybe("pulumi on the lab stack", () => {
     beforeAll(() => {
-        fs.writeFileSync(stackFile, [
-            "config:",
-            "  redis-ha:cloud: lab",
-            "  redis-ha:region: lab",
-            `  redis-ha:privateNetworkCidr: ${net(0)}/24`,
-            "  redis-ha:appCidrs:",
-            `    - ${net(192)}/27`,
-            "  redis-ha:adminCidrs:",
-            `    - ${net(224)}/28`,
-            "  redis-ha:maxmemory: 64mb",
-            '  redis-ha:checkTimeoutSeconds: "30"',
-            "",
-        ].join("\n"));
+        lab.writeStackFile(["  redis-ha:maxmemory: 64mb", '  redis-ha:checkTimeoutSeconds: "30"']);
     });
     afterAll(() => {
         // Whatever happened above: nothing of this stack may survive the test.
-        if (leftovers().namespaces.length > 0 || leftovers().link) pulumi("destroy");
-        pulumi("rm");
-        fs.rmSync(stackFile, { force: true });
-        fs.rmSync(backend, { recursive: true, force: true });
-        fs.rmSync(secretsFile, { force: true });
+        lab.cleanUp();
     }, 300000);
 
     test("preview plans the lab network, three hosts, the settings rollout and three checks (remote.Command), and creates nothing", () => {
@@ -138,13 +83,7 @@ maybe("pulumi on the lab stack", () => {
     }, 600000);
 
     test("changed settings reach the running nodes one at a time, replicas first, with clients writing throughout; preview shows them and changes nothing", async () => {
-        const { spec } = labHost(0);
-        const target: WriterTarget = {
-            settings: { masterName: "redis-ha", sentinelPort: 26379, sentinelAuth: true, replicaCount: 2 },
-            network: spec.network,
-            dir: spec.dir,
-            secrets: JSON.parse(fs.readFileSync(secretsFile, "utf8")),
-        };
+        const target = lab.writerTarget();
         const before = [0, 1, 2].map(processes);
         const writers = await startWriters(target, ["ioredis", "phpredis", "predis"], { maxSeconds: 400 });
         let up: { status: number | null; out: string };
@@ -210,7 +149,7 @@ maybe("pulumi on the lab stack", () => {
 
     test("a rollout that meets a stopped Sentinel halts there, naming it, and leaves the rest untouched; a rerun once it is back completes", async () => {
         const { spec, host } = labHost(2);
-        const target: Reach = { network: spec.network, secrets: JSON.parse(fs.readFileSync(secretsFile, "utf8")) };
+        const target = lab.reach();
         await stopService(spec, host.namespace, "sentinel", "SIGTERM");
         try {
             expect((await pulumiAsync("pulumi", ["config", "set", "redis-ha:parallelSyncs", "2"])).status).toBe(0);
@@ -238,8 +177,7 @@ maybe("pulumi on the lab stack", () => {
         await stopService(spec, host.namespace, "sentinel", "SIGTERM");
         try {
             // Only the check runs again: nothing else changed, so the rollout is not what fails.
-            const exported = JSON.parse(pulumi("pulumi", ["stack", "export"]).out.split("\n\n")[0]);
-            const check = exported.deployment.resources.find((r: { urn: string }) => r.urn.endsWith(`::${hostName(0)}-check`)).urn;
+            const check = lab.exportState().deployment.resources.find((r) => r.urn.endsWith(`::${hostName(0)}-check`))!.urn;
             const { status, out } = await pulumiAsync("up", ["--replace", check]);
             expect(status).not.toBe(0);
             expect(out).toMatch(new RegExp(`redis-ha check failed on ${hostName(0)} after \\d+ attempts`));
@@ -251,12 +189,8 @@ maybe("pulumi on the lab stack", () => {
     }, 600000);
 
     test("operator commands: drift names what a node runs differently; switchover moves the master; the next rollout puts the new master last and repairs the drift", async () => {
-        const { spec } = labHost(0);
-        const target: Reach = { network: spec.network, secrets: JSON.parse(fs.readFileSync(secretsFile, "utf8")) };
-        const ops = (command: string) => runAsync(["npx", "ts-node", "--transpile-only", path.join(root, "scripts/ops.ts"), command, "--stack", stack], {
-            timeoutMs: 300000,
-            env: { ...process.env, PULUMI_BACKEND_URL: `file://${backend}` },
-        });
+        const target = lab.reach();
+        const ops = (command: string) => lab.ops(command);
         expect((await redisCli(target, 2, ["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"])).trim()).toBe("OK");
         const drift = await ops("drift");
         expect(drift.stdout.trim().split("\n")).toEqual([`MASTER ${net(11)}:6379`, `DRIFT ${net(13)}:6379 maxmemory-policy running=allkeys-lru stack=noeviction`, "RESULT drift=1"]);

@@ -53,8 +53,26 @@ export class LocalCluster {
     readonly nodes: LocalNode[] = [];
     readonly masterName = "redis-ha";
 
+    /**
+     * Starts a cluster on a random free port range. A port can be taken between the look and the
+     * bind (by anything on this machine); then the whole cluster starts again elsewhere (3 tries).
+     */
     static async start(size = 3, downAfterMilliseconds = 5000): Promise<LocalCluster> {
-        const cluster = new LocalCluster();
+        let lastError: unknown;
+        for (let attempt = 0; attempt < 3; attempt++) {
+            const cluster = new LocalCluster();
+            try {
+                await cluster.boot(size, downAfterMilliseconds);
+                return cluster;
+            } catch (e) {
+                lastError = e;
+                await cluster.destroy();
+            }
+        }
+        throw lastError;
+    }
+
+    private async boot(size: number, downAfterMilliseconds: number): Promise<void> {
         // Random base so parallel runs on one machine do not collide; verified free before use.
         let base = 0;
         for (let attempt = 0; attempt < 20 && !base; attempt++) {
@@ -65,12 +83,12 @@ export class LocalCluster {
         if (!base) throw new Error("no free port range found on loopback");
         const third = 1 + Math.floor(Math.random() * 200);
         for (let i = 0; i < size; i++) {
-            const dir = path.join(cluster.root, `node-${i}`);
+            const dir = path.join(this.root, `node-${i}`);
             fs.mkdirSync(dir);
-            cluster.nodes.push({ index: i, address: `127.0.${third}.${10 + i}`, redisPort: base + i, sentinelPort: base + 100 + i, dir, sentinelConf: path.join(dir, "sentinel.conf") });
+            this.nodes.push({ index: i, address: `127.0.${third}.${10 + i}`, redisPort: base + i, sentinelPort: base + 100 + i, dir, sentinelConf: path.join(dir, "sentinel.conf") });
         }
-        const master = cluster.nodes[0];
-        for (const node of cluster.nodes) {
+        const master = this.nodes[0];
+        for (const node of this.nodes) {
             const paths: RedisPaths = {
                 redisConf: path.join(node.dir, "redis.conf"),
                 sentinelConf: node.sentinelConf,
@@ -90,14 +108,13 @@ export class LocalCluster {
             }));
             fs.writeFileSync(node.sentinelConf, renderSentinelConf({
                 hostName: `local-${node.index}`, zone: "loopback", bindAddress: node.address, port: node.sentinelPort,
-                masterName: cluster.masterName, masterAddress: master.address, redisPort: master.redisPort, quorum: 2,
+                masterName: this.masterName, masterAddress: master.address, redisPort: master.redisPort, quorum: 2,
                 redisPassword: REDIS_PASSWORD, sentinelPassword: SENTINEL_PASSWORD,
                 downAfterMilliseconds, failoverTimeoutMilliseconds: 60000, parallelSyncs: 1, paths,
             }));
         }
-        for (const node of cluster.nodes) await cluster.startRedis(node);
-        for (const node of cluster.nodes) await cluster.startSentinel(node);
-        return cluster;
+        for (const node of this.nodes) await this.startRedis(node);
+        for (const node of this.nodes) await this.startSentinel(node);
     }
 
     async startRedis(node: LocalNode): Promise<void> {

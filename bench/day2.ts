@@ -1,0 +1,142 @@
+/**
+ * npm run bench:day2 [-- --runs N --json FILE]
+ *
+ * Day-2 operations on a lab stack on the real Pulumi engine, with ioredis, phpredis and Predis
+ * writing throughout (lab/writers.ts, built from the stack's own snippets). For each operation, the
+ * wall time and the longest silence between two acknowledged writes each client saw while it ran,
+ * beside a baseline measured in the same run: the longest silence during an equally long window in
+ * which nothing is done (the writers' own jitter on this machine). A client that saw no outage shows
+ * about the baseline; the ratio column says how much longer than that its longest silence was.
+ *
+ *   settings     `pulumi up` after a changed maxmemory (alternating 64mb / 80mb): the settings
+ *                rollout, replicas first, the master last, then the checks
+ *   switchover   `npm run ops -- switchover`: writes paused, replicas caught up, SENTINEL FAILOVER
+ *
+ * Options: --runs N (default 3, each operation), --json FILE (default .state/bench/day2.json).
+ * Takes the heavy-job lock, as the VM test and bench:failover do.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { EngineLabStack, appRedisCli } from "../lab/engineStack";
+import { labUnavailableReason } from "../lab/runtime";
+import { sleep } from "../lab/shell";
+import { Writer, WriterClient, startWriters } from "../lab/writers";
+import { runMain } from "../scripts/lib/cli";
+import { formatTable } from "../scripts/lib/table";
+import { HeavyLock } from "../vm/runtime";
+
+const CLIENTS: WriterClient[] = ["ioredis", "phpredis", "predis"];
+
+interface Sample { operation: string; run: number; totalMs: number; silenceMs: Record<string, number>; errors: number; errorLines: string[]; ok: boolean; detail?: string }
+
+/** The longest gap between consecutive acknowledgements inside [from, to], edges included. */
+function longestSilence(writer: Writer, from: number, to: number): number {
+    const times = [from, ...writer.ackTimes.filter((t) => t >= from && t <= to), to];
+    let longest = 0;
+    for (let i = 1; i < times.length; i++) longest = Math.max(longest, times[i] - times[i - 1]);
+    return longest;
+}
+
+const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted.length === 0 ? NaN : sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+};
+const seconds = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(2)} s` : "-");
+
+async function observe(writers: Writer[], operation: string, run: number, act: () => Promise<{ ok: boolean; detail?: string }>): Promise<Sample> {
+    const errorsBefore = new Map(writers.map((w) => [w, w.errors.length]));
+    const from = Date.now();
+    const { ok, detail } = await act();
+    const to = Date.now();
+    // A silence that ends only after the operation is part of it.
+    await sleep(1000);
+    return {
+        operation, run, totalMs: to - from, ok, detail,
+        silenceMs: Object.fromEntries(writers.map((w) => [w.client, longestSilence(w, from, Date.now())])),
+        errors: writers.reduce((n, w) => n + w.errors.length - errorsBefore.get(w)!, 0),
+        errorLines: writers.flatMap((w) => w.errors.slice(errorsBefore.get(w)).map((e) => `${w.client}: ${e}`)),
+    };
+}
+
+async function main(): Promise<number> {
+    const unavailable = labUnavailableReason();
+    if (unavailable) {
+        console.error(`bench:day2 needs the lab: ${unavailable}`);
+        return 2;
+    }
+    const args = process.argv.slice(2);
+    const option = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
+    const runs = Number(option("--runs", "3"));
+    const json = option("--json", path.resolve(__dirname, "..", ".state", "bench", "day2.json"));
+    const log = (line: string) => console.log(line);
+    const lock = await HeavyLock.acquire(process.env.REDIS_HA_HEAVY_LOCK ?? "/tmp/redis-ha-heavy.lock", 60 * 60 * 1000, log);
+    const lab = new EngineLabStack(`bd${process.pid.toString(36)}`.slice(0, 9));
+    const samples: Sample[] = [];
+    const lost: Record<string, number> = {};
+    let writers: Writer[] = [];
+    try {
+        lab.writeStackFile(["  redis-ha:maxmemory: 64mb", '  redis-ha:checkTimeoutSeconds: "60"']);
+        const up = await lab.pulumiAsync("up");
+        if (up.status !== 0) throw new Error(`the lab stack did not come up:\n${up.out.slice(-3000)}`);
+        writers = await startWriters(lab.writerTarget(), CLIENTS, { maxSeconds: 3600 });
+        for (let run = 1; run <= runs; run++) {
+            const settings = await observe(writers, "settings", run, async () => {
+                await lab.pulumiAsync("pulumi", ["config", "set", "redis-ha:maxmemory", run % 2 ? "80mb" : "64mb"]);
+                const result = await lab.pulumiAsync("up");
+                return { ok: result.status === 0 && /SET \S+ maxmemory/.test(result.out), detail: result.status === 0 ? undefined : result.out.slice(-2000) };
+            });
+            samples.push(settings);
+            const baseline = await observe(writers, "baseline", run, async () => {
+                await sleep(settings.totalMs);
+                return { ok: true };
+            });
+            samples.push(baseline);
+            const switchover = await observe(writers, "switchover", run, async () => {
+                const result = await lab.ops("switchover");
+                return { ok: result.status === 0, detail: result.status === 0 ? undefined : `${result.stdout}${result.stderr}` };
+            });
+            samples.push(switchover);
+            for (const s of [settings, baseline, switchover]) log(`${s.operation} ${run}/${runs}: ${seconds(s.totalMs)}; longest silence ${CLIENTS.map((c) => `${c} ${seconds(s.silenceMs[c])}`).join(", ")}; errors ${s.errors}${s.errors ? ` (${s.errorLines.slice(0, 3).join(" | ")})` : ""}${s.ok ? "" : `; FAILED ${s.detail?.split("\n").slice(-5).join(" / ")}`}`);
+            // The next run's switchover starts from a settled cluster, as the command demands.
+            await sleep(12000);
+        }
+        for (const w of writers) await w.stop();
+        // Every acknowledged write must be on the master the Sentinels name at the end.
+        const reach = lab.reach();
+        const named = (await appRedisCli(reach, 0, ["SENTINEL", "get-master-addr-by-name", "redis-ha"], 26379, reach.secrets.sentinelPassword)).trim().split("\n")[0];
+        const masterIndex = reach.network.hosts.findIndex((h) => h.address === named);
+        for (const w of writers) {
+            const stored = new Set((await appRedisCli(reach, masterIndex, ["LRANGE", w.key, "0", "-1"])).split("\n").filter(Boolean).map(Number));
+            lost[w.client] = w.acked.filter((n) => !stored.has(n)).length;
+        }
+    } finally {
+        for (const w of writers) await w.stop();
+        lab.cleanUp();
+        await lock.release();
+    }
+
+    const baselineOf = (client: string) => median(samples.filter((s) => s.operation === "baseline").map((s) => s.silenceMs[client]));
+    const rows = [["OPERATION", "RUNS", "TOTAL MED", ...CLIENTS.flatMap((c) => [`${c.toUpperCase()} SILENCE MED`, "/ BASELINE"]), "CLIENT ERRORS"]];
+    for (const operation of ["settings", "switchover", "baseline"]) {
+        const mine = samples.filter((s) => s.operation === operation && s.ok);
+        rows.push([
+            operation,
+            `${mine.length}${samples.filter((s) => s.operation === operation && !s.ok).length ? ` (+${samples.filter((s) => s.operation === operation && !s.ok).length} failed)` : ""}`,
+            seconds(median(mine.map((s) => s.totalMs))),
+            ...CLIENTS.flatMap((c) => {
+                const silence = median(mine.map((s) => s.silenceMs[c]));
+                return [seconds(silence), (silence / baselineOf(c)).toFixed(2)];
+            }),
+            String(mine.reduce((n, s) => n + s.errors, 0)),
+        ]);
+    }
+    console.log(`\n${formatTable(rows)}`);
+    console.log(`\nacknowledged writes missing from the final master: ${CLIENTS.map((c) => `${c} ${lost[c] ?? "?"}`).join(", ")}`);
+    fs.mkdirSync(path.dirname(json), { recursive: true });
+    fs.writeFileSync(json, JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model }, runs, samples, lost }, null, 2));
+    console.log(`wrote ${json}`);
+    return samples.some((s) => !s.ok) || Object.values(lost).some((n) => n > 0) ? 1 : 0;
+}
+
+runMain(main);

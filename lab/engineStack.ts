@@ -1,0 +1,162 @@
+/**
+ * A lab stack of its own on the real Pulumi engine, for the engine tests and the day-2 benchmark:
+ * its own stack name, file backend and /24 (one this machine does not route yet, so a lab you
+ * started, or another run, is never touched), driven through scripts/pulumi-lab.sh like a user's.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import type { LabHost, LabSpec } from "./machine";
+import { runAsync } from "./shell";
+import type { WriterTarget } from "./writers";
+
+const ROOT = path.resolve(__dirname, "..");
+
+export interface PulumiResult { status: number | null; out: string }
+export type Reach = Pick<WriterTarget, "network" | "secrets">;
+
+export class EngineLabStack {
+    readonly stackFile: string;
+    readonly backend = fs.mkdtempSync(path.join(os.tmpdir(), "redis-ha-engine-"));
+    readonly labDir: string;
+    readonly secretsFile: string;
+    /** Second octet of the stack's 10.x.0.0/24. */
+    readonly octet: number;
+
+    /** `stack`: at most 9 characters (lab names derive from it). */
+    constructor(readonly stack: string) {
+        this.stackFile = path.join(ROOT, `Pulumi.${stack}.yaml`);
+        this.labDir = path.join(ROOT, ".state", "lab", `pl-${stack}`.slice(0, 12));
+        this.secretsFile = path.join(ROOT, ".state", "lab", `secrets-${stack}.json`);
+        this.octet = reserveNetwork();
+    }
+
+    /** An address of the stack's network, by its last octet. */
+    address(last: number): string { return `10.${this.octet}.0.${last}`; }
+
+    hostName(i: number): string { return `redis-ha-${this.stack}-redis-${i}`; }
+
+    /** Writes the stack file: the lab stack's settings on this stack's network, plus `extra` lines. */
+    writeStackFile(extra: string[] = []): void {
+        fs.writeFileSync(this.stackFile, [
+            "config:",
+            "  redis-ha:cloud: lab",
+            "  redis-ha:region: lab",
+            `  redis-ha:privateNetworkCidr: ${this.address(0)}/24`,
+            "  redis-ha:appCidrs:",
+            `    - ${this.address(192)}/27`,
+            "  redis-ha:adminCidrs:",
+            `    - ${this.address(224)}/28`,
+            ...extra,
+            "",
+        ].join("\n"));
+    }
+
+    private env(): NodeJS.ProcessEnv {
+        return { ...process.env, LAB_STACK: this.stack, PULUMI_BACKEND_URL: `file://${this.backend}` };
+    }
+
+    /** scripts/pulumi-lab.sh ACTION ARGS, blocking. */
+    pulumi(action: string, args: string[] = [], timeoutMs = 600000): PulumiResult {
+        const result = spawnSync("bash", [path.join(ROOT, "scripts/pulumi-lab.sh"), action, ...args], { cwd: ROOT, encoding: "utf8", timeout: timeoutMs, env: this.env() });
+        return { status: result.status, out: `${result.stdout}\n${result.stderr}` };
+    }
+
+    /** The same without blocking the event loop (writers' output must keep flowing meanwhile). */
+    async pulumiAsync(action: string, args: string[] = [], timeoutMs = 600000): Promise<PulumiResult> {
+        const result = await runAsync(["bash", path.join(ROOT, "scripts/pulumi-lab.sh"), action, ...args], { timeoutMs, env: this.env() });
+        return { status: result.status, out: `${result.stdout}\n${result.stderr}` };
+    }
+
+    /** npm run ops -- COMMAND --stack STACK, on this stack's backend. */
+    ops(command: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+        return runAsync(["npx", "ts-node", "--transpile-only", path.join(ROOT, "scripts/ops.ts"), command, "--stack", this.stack], { timeoutMs: 300000, env: this.env() });
+    }
+
+    outputs(): Record<string, unknown> {
+        return JSON.parse(this.pulumi("output").out.split("\n\n")[0] || "{}");
+    }
+
+    exportState(): { deployment: { resources: Array<{ urn: string; outputs?: Record<string, string> }> } } {
+        return JSON.parse(this.pulumi("pulumi", ["stack", "export"]).out.split("\n\n")[0]);
+    }
+
+    /** What the engine recorded for a lab host: the lab spec and the host, as the lab's own code takes them. */
+    labHost(i: number): { spec: LabSpec; host: LabHost } {
+        const resource = this.exportState().deployment.resources.find((r) => r.outputs?.kind === "host" && r.outputs?.name === this.hostName(i));
+        if (!resource) throw new Error(`no lab host ${this.hostName(i)} in the stack's state`);
+        return JSON.parse(resource.outputs!.request);
+    }
+
+    /** How the app namespace reaches the nodes, and with which passwords. */
+    reach(): Reach {
+        return { network: this.labHost(0).spec.network, secrets: JSON.parse(fs.readFileSync(this.secretsFile, "utf8")) };
+    }
+
+    /** The writers' view of the stack (its defaults: 2 replicas, Sentinel auth on). */
+    writerTarget(): WriterTarget {
+        const { spec } = this.labHost(0);
+        return { settings: { masterName: "redis-ha", sentinelPort: 26379, sentinelAuth: true, replicaCount: 2 }, network: spec.network, dir: spec.dir, secrets: this.reach().secrets };
+    }
+
+    leftovers(): { namespaces: string[]; link: boolean } {
+        return {
+            namespaces: spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout.split("\n").map((l) => l.split(" ")[0]).filter((n) => n.startsWith(`redis-ha-${this.stack}-`)),
+            link: spawnSync("ip", ["link", "show", `rl-pl-${this.stack}`.slice(0, 15)], { encoding: "utf8" }).status === 0,
+        };
+    }
+
+    /** Whatever happened: destroy what is left, remove the stack, its file, backend and secrets. */
+    cleanUp(): void {
+        const left = this.leftovers();
+        if (left.namespaces.length > 0 || left.link) this.pulumi("destroy");
+        this.pulumi("rm");
+        fs.rmSync(this.stackFile, { force: true });
+        fs.rmSync(this.backend, { recursive: true, force: true });
+        fs.rmSync(this.secretsFile, { force: true });
+        fs.rmSync(reservation(this.octet), { force: true });
+    }
+}
+
+const RESERVATIONS = "/run/redis-ha-engine-nets";
+const reservation = (octet: number) => path.join(RESERVATIONS, `10.${octet}`);
+
+function alive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return !fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.startsWith("Z");
+    } catch {
+        return false;
+    }
+}
+
+/**
+ * Picks a 10.x.0.0/24 that no other run holds: not routed on this machine (a lab link) and not
+ * reserved by a live process (another run that has not created its link yet). A reservation whose
+ * process is gone is stale and taken over.
+ */
+function reserveNetwork(): number {
+    fs.mkdirSync(RESERVATIONS, { recursive: true });
+    const routed = spawnSync("ip", ["-4", "route", "show"], { encoding: "utf8" }).stdout ?? "";
+    for (const octet of [43, 44, 45, 46, 47, 48, 49]) {
+        if (routed.includes(`10.${octet}.0.`)) continue;
+        const file = reservation(octet);
+        const holder = Number(fs.existsSync(file) ? fs.readFileSync(file, "utf8") : 0);
+        if (holder && holder !== process.pid && alive(holder)) continue;
+        fs.rmSync(file, { force: true });
+        try {
+            fs.writeFileSync(file, String(process.pid), { flag: "wx" });
+            return octet;
+        } catch {
+            // another run took it between our look and our write
+        }
+    }
+    throw new Error(`no free 10.43-49.0.0/24 for an engine lab: every one is routed here or reserved in ${RESERVATIONS}`);
+}
+
+/** redis-cli from the app namespace, as an application reaches the nodes. */
+export async function appRedisCli(reach: Reach, i: number, args: string[], port = 6379, password = reach.secrets.redisPassword): Promise<string> {
+    const result = await runAsync(["ip", "netns", "exec", reach.network.app.namespace, "redis-cli", "-h", reach.network.hosts[i].address, "-p", String(port), "--raw", ...args], { env: { ...process.env, REDISCLI_AUTH: password } });
+    return result.stdout;
+}
