@@ -14,7 +14,8 @@ const guardProvider: pulumi.dynamic.ResourceProvider = {
     },
     async diff(_id, olds, news) {
         const recorded = Object.fromEntries((JSON.parse(olds.settings) as ImmutableSetting[]).map((s) => [s.key, s.value]));
-        const refusals = immutableChangeRefusals(recorded, JSON.parse(news.settings), (key) => (news.settingNames && JSON.parse(news.settingNames)[key]) || key);
+        const names: Record<string, string> = news.settingNames ? JSON.parse(news.settingNames) : {};
+        const refusals = immutableChangeRefusals(recorded, JSON.parse(news.settings), (key) => names[key] ?? key);
         if (refusals.length > 0) throw new Error(`${news.component}: refused, nothing was changed:\n  - ${refusals.join("\n  - ")}`);
         return { changes: olds.settings !== news.settings };
     },

@@ -53,9 +53,8 @@ function labChangeRefusal(kind: string, olds: Record<string, string>, news: Reco
     const after = JSON.parse(news.request);
     const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
     // The state directory follows the checkout; moving it is not a change of the lab itself.
-    const spec = (r: { spec: Record<string, unknown> }) => ({ ...r.spec, dir: undefined });
-    if (!same(spec(before), spec(after))) {
-        const changed = Object.keys({ ...before.spec, ...after.spec }).filter((k) => k !== "dir" && !same(before.spec[k], after.spec[k]));
+    const changed = Object.keys({ ...before.spec, ...after.spec }).filter((k) => k !== "dir" && !same(before.spec[k], after.spec[k]));
+    if (changed.length > 0) {
         return `lab ${news.name}: ${changed.join(", ")} of the lab network would change (for example privateNetworkCidr, appCidrs, adminCidrs or a port), which cannot be done under running hosts. Undo the change, or run \`npm run lab:destroy\` and then \`npm run lab:up\` for a new lab (its data is lost).`;
     }
     if (kind === "host" && !same(before.host, after.host)) {
