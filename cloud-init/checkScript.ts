@@ -7,6 +7,11 @@ export interface CheckScriptInput {
     /** Every Sentinel as "address:port". */
     sentinels: readonly string[];
     expectedReplicas: number;
+    /**
+     * Every data node of the stack ("address:port"). A Sentinel that lists any other node as a replica
+     * still remembers a removed one; the check fails until the rollout has reset it. Default: not checked.
+     */
+    dataNodes?: readonly string[];
     /** Replica lag (seconds) above which the replica does not count as healthy. */
     maxLagSeconds: number;
     timeoutSeconds: number;
@@ -40,6 +45,7 @@ host=${q(input.hostName)}
 master_name=${q(input.masterName)}
 sentinels=(${input.sentinels.map(q).join(" ")})
 expected_replicas=${input.expectedReplicas}
+data_nodes=(${(input.dataNodes ?? []).map(q).join(" ")})
 max_lag=${input.maxLagSeconds}
 conf=${q(input.sentinelConfPath ?? DEBIAN_PATHS.sentinelConf)}
 deadline=$((SECONDS + ${input.timeoutSeconds}))
@@ -102,6 +108,12 @@ while :; do
             stale=$(printf '%s\n' "$replicas" | awk 'previous == "name" { name = $0 } previous == "role-reported" && $0 == "master" { printf "%s ", name } { previous = $0 }')
             if [ -n "$stale" ]; then
                 failures+=("sentinel $s still sees replica \${stale% } as a master (role-reported master, from an INFO older than its reconfiguration): a failover now could be undone; it rereads INFO within 10 s")
+            fi
+            if [ \${#data_nodes[@]} -gt 0 ]; then
+                foreign=$(printf '%s\n' "$replicas" | awk 'previous == "name" { print } { previous = $0 }' | grep -vxF -f <(printf '%s\n' "\${data_nodes[@]}") | paste -sd' ' -)
+                if [ -n "$foreign" ]; then
+                    failures+=("sentinel $s lists $foreign as replicas, which are not data nodes of this stack (removed nodes it still remembers; the settings rollout resets it)")
+                fi
             fi
             quorum=$(sentinel_cli timeout 5 redis-cli --no-auth-warning -h "\${s%:*}" -p "\${s##*:}" --raw SENTINEL CKQUORUM "$master_name" 2>&1)
             if [[ "$quorum" == OK* ]]; then

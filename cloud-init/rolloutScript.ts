@@ -2,12 +2,17 @@ import type { RuntimeSetting } from "../components/core/runtimeSettings";
 import { shellQuote } from "./checkScript";
 import { CLUSTER_FUNCTIONS } from "./clusterShell";
 import { DEBIAN_PATHS } from "./paths";
+import { SWITCHOVER_FUNCTION } from "./switchoverScript";
 
 export interface RolloutScriptInput {
     /** Host the script runs on, for messages. */
     hostName: string;
     masterName: string;
-    /** Every data node of the stack, as "address:port". */
+    /**
+     * Every data node of the stack, as "address:port". A node the Sentinels know that is not in this
+     * list (a replica removed by a lower replicaCount) is detached and forgotten by every Sentinel; if
+     * it is the master, a planned switchover moves the role to a node of the list first.
+     */
     dataNodes: readonly string[];
     /** Every Sentinel, as "address:port". */
     sentinels: readonly string[];
@@ -20,6 +25,8 @@ export interface RolloutScriptInput {
     sentinelConfPath?: string;
     /** Seconds between attempts while waiting for a settled cluster. Default 3. */
     intervalSeconds?: number;
+    /** How long one Sentinel may take to rediscover its peers and replicas after SENTINEL RESET (s). Default 60. */
+    resetTimeoutSeconds?: number;
 }
 
 /**
@@ -30,7 +37,14 @@ export interface RolloutScriptInput {
  * restart. Then each Sentinel in turn: SENTINEL MASTER, SENTINEL SET, SENTINEL MASTER again
  * (Sentinel saves its own config). The first failure stops it, naming the node, the setting and the
  * reason; the nodes after it are untouched, and a rerun skips what already reads back right.
- * Output lines: SAME/SET/DRIFT <node> <key> ..., FAIL ..., and last RESULT ok|fail|drift.
+ * Membership comes last: a node the Sentinels still know but the stack no longer has (a lower
+ * replicaCount) is detached (it can no longer authenticate to the master, so it drops out of the
+ * master's INFO and no Sentinel rediscovers it), then each Sentinel that lists it is reset, one at a
+ * time, each only after the one before has rediscovered every peer and exactly the stack's replicas.
+ * Its VM is deleted by the engine after this command. A master the stack no longer has is first
+ * handed over by a planned switchover (the removed nodes get replica-priority 0, so none is chosen).
+ * Output lines: SAME/SET/DRIFT <node> <key> ..., DETACHED, RESET, STALE, FAIL ..., and last
+ * RESULT ok|fail|drift.
  */
 export function renderRolloutScript(input: RolloutScriptInput): string {
     if (input.sentinels.length === 0) throw new Error("the rollout needs at least one Sentinel");
@@ -55,23 +69,48 @@ sentinels=(${input.sentinels.map(q).join(" ")})
 redis_settings=(${redis.join(" ")})
 sentinel_settings=(${sentinel.join(" ")})
 conf=${q(input.sentinelConfPath ?? DEBIAN_PATHS.sentinelConf)}
-deadline=$((SECONDS + ${input.timeoutSeconds}))
+timeout_seconds=${input.timeoutSeconds}
+deadline=$((SECONDS + timeout_seconds))
 interval=${input.intervalSeconds ?? 3}
+reset_timeout=${input.resetTimeoutSeconds ?? 60}
+pause_ms=15000
+paused=""
 changed=0
 drift=0
 
 fail() {
+    [ -n "$paused" ] && rcli "$paused" CLIENT UNPAUSE >/dev/null 2>&1
     echo "FAIL $*"
     echo "RESULT fail changed=$changed"
     echo "redis-ha settings rollout stopped on $host after $changed change(s): $*" >&2
     exit 1
 }
 ${CLUSTER_FUNCTIONS}
+${SWITCHOVER_FUNCTION}
+in_stack() { local n; for n in "\${data_nodes[@]}"; do [ "$n" = "$1" ] && return 0; done; return 1; }
+# Replicas a Sentinel lists, one "address:port flags" per line.
+replicas_of() { scli "$1" SENTINEL REPLICAS "$master_name" 2>/dev/null | awk 'previous == "name" { name = $0 } previous == "flags" { print name, $0 } { previous = $0 }'; }
 wait_for_settled_master
 echo "MASTER $master"
-in_stack=0
-for node in "\${data_nodes[@]}"; do [ "$node" = "$master" ] && in_stack=1; done
-[ "$in_stack" = 1 ] || fail "the master $master is not one of this stack's data nodes ($(oneline "\${data_nodes[*]}")): nothing was changed"
+
+# Every node some Sentinel or the master knows that the stack no longer has.
+removed=()
+while read -r node; do
+    [ -n "$node" ] && ! in_stack "$node" && removed+=("$node")
+done < <({ for s in "\${sentinels[@]}"; do replicas_of "$s" | awk '{ print $1 }'; done; echo "$master"; } | sort -u)
+for node in "\${removed[@]}"; do
+    [ "$mode" = report ] && { echo "STALE $node is known to the Sentinels but is not a data node of this stack"; drift=$((drift + 1)); continue; }
+    # Never promoted again, whatever happens before its VM is gone (unreachable: it is gone already).
+    rcli "$node" CONFIG SET replica-priority 0 >/dev/null 2>&1 || true
+done
+if ! in_stack "$master"; then
+    [ "$mode" = report ] && { echo "RESULT drift=$drift"; exit 0; }
+    # The stack drops the current master: hand the role to one of its nodes first, as ops switchover does.
+    expected_replicas=\${#data_nodes[@]}
+    echo "HANDOVER the master $master is not a data node of this stack: planned switchover first"
+    planned_switchover
+    in_stack "$master" || fail "the switchover promoted $master, which is not a data node of this stack either; set replica-priority 0 on it and rerun"
+fi
 
 order=()
 for node in "\${data_nodes[@]}"; do [ "$node" != "$master" ] && order+=("$node"); done
@@ -123,6 +162,54 @@ for s in "\${sentinels[@]}"; do
         echo "SET sentinel $s $key $current -> $now"
         changed=$((changed + 1))
     done
+done
+
+if [ "$mode" = apply ]; then
+    deadline=$((SECONDS + timeout_seconds))
+    for node in "\${removed[@]}"; do
+        # A replica that cannot authenticate drops out of the master's INFO, so no Sentinel rediscovers
+        # it; it still names the master, so no Sentinel "fixes" it back either. Not rewritten to its
+        # config: the VM is deleted next, and a restart before that would only rejoin as before.
+        if ! rcli "$node" PING >/dev/null 2>&1; then echo "GONE $node does not answer"; continue; fi
+        out=$(rcli "$node" CONFIG SET masterauth "retired-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')" 2>&1)
+        [ "$out" = OK ] || fail "$node: could not detach it from the master (CONFIG SET masterauth): $(oneline "$out"); nothing was reset"
+        rcli "$node" CLIENT KILL TYPE master >/dev/null 2>&1
+        until ! rcli "$master" INFO replication 2>/dev/null | tr -d '\r' | grep -qE "^slave[0-9]+:ip=\${node%:*},port=\${node##*:},"; do
+            [ "$SECONDS" -ge "$deadline" ] && fail "$node: the master $master still lists it as a replica after it was detached; nothing was reset"
+            sleep 0.5
+        done
+        echo "DETACHED $node"
+    done
+fi
+
+# Each Sentinel that lists a node the stack does not have forgets it: SENTINEL RESET, then wait
+# until it knows every other Sentinel again and exactly the stack's replicas, before the next one,
+# so at most one Sentinel is ever without its tables.
+wanted=$(printf '%s\n' "\${data_nodes[@]}" | grep -vxF "$master" | sort | paste -sd' ' -)
+for s in "\${sentinels[@]}"; do
+    # After a handover a Sentinel may still be switching: its tables are only final once it names the new master.
+    until_at=$((SECONDS + reset_timeout))
+    until [ "$(scli "$s" SENTINEL get-master-addr-by-name "$master_name" 2>/dev/null | paste -sd: -)" = "$master" ]; do
+        [ "$SECONDS" -ge "$until_at" ] && fail "sentinel $s does not name the master $master after $reset_timeout s; the Sentinels after it were not reset: rerun once it does"
+        sleep 0.5
+    done
+    stale=$(replicas_of "$s" | awk '{ print $1 }' | while read -r node; do in_stack "$node" || printf '%s ' "$node"; done)
+    [ -z "$stale" ] && continue
+    if [ "$mode" = report ]; then echo "STALE sentinel $s lists \${stale% }"; drift=$((drift + 1)); continue; fi
+    started=$SECONDS
+    out=$(scli "$s" SENTINEL RESET "$master_name" 2>&1)
+    [ "$out" = 1 ] || fail "sentinel $s: SENTINEL RESET $master_name answered $(oneline "\${out:-nothing}"), not 1"
+    until_at=$((SECONDS + reset_timeout))
+    while :; do
+        known=$(replicas_of "$s" | awk '$2 == "slave" { print $1 }' | sort | paste -sd' ' -)
+        peers=$(scli "$s" SENTINEL MASTER "$master_name" 2>/dev/null | awk 'previous == "num-other-sentinels" { print; exit } { previous = $0 }')
+        named=$(scli "$s" SENTINEL get-master-addr-by-name "$master_name" 2>/dev/null | paste -sd: -)
+        [ "$known" = "$wanted" ] && [ "$peers" = $((\${#sentinels[@]} - 1)) ] && [ "$named" = "$master" ] && break
+        [ "$SECONDS" -ge "$until_at" ] && fail "sentinel $s: after SENTINEL RESET it knows replicas '$known' (want '$wanted') and $peers other Sentinels (want $((\${#sentinels[@]} - 1))) after $reset_timeout s; the Sentinels after it were not reset: rerun once it has"
+        sleep 0.5
+    done
+    echo "RESET sentinel $s forgot \${stale% }; rediscovered $((\${#sentinels[@]} - 1)) Sentinels and replicas $wanted in $((SECONDS - started)) s"
+    changed=$((changed + 1))
 done
 
 if [ "$mode" = report ]; then echo "RESULT drift=$drift"; exit 0; fi

@@ -20,6 +20,54 @@ export interface SwitchoverScriptInput {
 }
 
 /**
+ * The switchover itself, a bash function for the scripts that include it (this one, and the settings
+ * rollout when the stack no longer has the current master). Expects CLUSTER_FUNCTIONS, a settled
+ * $master, fail() that unpauses $paused, and expected_replicas, pause_ms, timeout_seconds and
+ * interval. Leaves the new master in $master; prints PAUSED, CAUGHT-UP and SWITCHED.
+ */
+export const SWITCHOVER_FUNCTION = `planned_switchover() {
+    local old=$master s named stale online out info offset behind caught_up
+    # Settled means every Sentinel agrees, not just a majority, and none would undo the promotion.
+    for s in "\${sentinels[@]}"; do
+        named=$(scli "$s" SENTINEL get-master-addr-by-name "$master_name" 2>&1 | paste -sd: -)
+        [[ "$named" =~ ^[0-9a-fA-F.:]+:[0-9]+$ ]] || fail "sentinel $s cannot name master $master_name: $(oneline "\${named:-no answer}"): nothing was changed"
+        [ "$named" = "$old" ] || fail "sentinel $s names $named, not $old: nothing was changed"
+        stale=$(scli "$s" SENTINEL REPLICAS "$master_name" 2>/dev/null | awk 'previous == "name" { name = $0 } previous == "role-reported" && $0 == "master" { printf "%s ", name } { previous = $0 }')
+        [ -z "$stale" ] && continue
+        fail "sentinel $s still sees replica \${stale% } as a master; it would undo the promotion (it rereads INFO within 10 s): nothing was changed"
+    done
+    online=$(rcli "$old" INFO replication 2>/dev/null | tr -d '\\r' | grep -cE '^slave[0-9]+:.*state=online')
+    [ "$online" -ge "$expected_replicas" ] || fail "the master $old sees $online of $expected_replicas replicas online: nothing was changed"
+
+    out=$(rcli "$old" CLIENT PAUSE "$pause_ms" WRITE 2>&1)
+    [ "$out" = OK ] || fail "$old: CLIENT PAUSE WRITE refused: $(oneline "$out")"
+    paused=$old
+    echo "PAUSED $old for at most $pause_ms ms"
+    caught_up=""
+    for _ in $(seq 1 $((pause_ms / 400))); do
+        info=$(rcli "$old" INFO replication 2>/dev/null | tr -d '\\r')
+        offset=$(printf '%s\\n' "$info" | awk -F: '$1 == "master_repl_offset" { print $2 }')
+        behind=$(printf '%s\\n' "$info" | grep -E '^slave[0-9]+:' | sed -n 's/.*offset=\\([0-9]*\\).*/\\1/p' | awk -v o="$offset" '$1 != o' | wc -l)
+        if [ -n "$offset" ] && [ "$behind" = 0 ]; then caught_up=$offset; break; fi
+        sleep 0.2
+    done
+    [ -n "$caught_up" ] || fail "the replicas did not reach the paused master's offset within half the pause: writes resumed on $old, nothing switched"
+    echo "CAUGHT-UP offset=$caught_up"
+
+    out=$(scli "\${sentinels[0]}" SENTINEL FAILOVER "$master_name" 2>&1)
+    [ "$out" = OK ] || fail "sentinel \${sentinels[0]}: SENTINEL FAILOVER refused: $(oneline "$out")"
+    deadline=$((SECONDS + timeout_seconds))
+    until settled_master && [ "$master" != "$old" ]; do
+        [ "$SECONDS" -ge "$deadline" ] && fail "no new master within $timeout_seconds s of SENTINEL FAILOVER ($(oneline "\${unsettled:-the Sentinels still name $old}")); the Sentinels may still finish it: run the check"
+        sleep "$interval"
+    done
+    rcli "$old" CLIENT UNPAUSE >/dev/null 2>&1
+    paused=""
+    echo "SWITCHED $old -> $master"
+}
+`;
+
+/**
  * A planned switchover, the way the lab's switchover drill proved it loses nothing: from a settled
  * cluster only (every Sentinel names the same master, that node says ROLE master and sees every
  * replica online, and no Sentinel still remembers a replica as a master, which would undo the
@@ -53,47 +101,10 @@ fail() {
     exit 1
 }
 ${CLUSTER_FUNCTIONS}
+${SWITCHOVER_FUNCTION}
 wait_for_settled_master
-old=$master
-echo "MASTER $old"
-
-# Settled means every Sentinel agrees, not just a majority, and none would undo the promotion.
-for s in "\${sentinels[@]}"; do
-    named=$(scli "$s" SENTINEL get-master-addr-by-name "$master_name" 2>&1 | paste -sd: -)
-    [[ "$named" =~ ^[0-9a-fA-F.:]+:[0-9]+$ ]] || fail "sentinel $s cannot name master $master_name: $(oneline "\${named:-no answer}"): nothing was changed"
-    [ "$named" = "$old" ] || fail "sentinel $s names $named, not $old: nothing was changed"
-    stale=$(scli "$s" SENTINEL REPLICAS "$master_name" 2>/dev/null | awk 'previous == "name" { name = $0 } previous == "role-reported" && $0 == "master" { printf "%s ", name } { previous = $0 }')
-    [ -z "$stale" ] && continue
-    fail "sentinel $s still sees replica \${stale% } as a master; it would undo the promotion (it rereads INFO within 10 s): nothing was changed"
-done
-online=$(rcli "$old" INFO replication 2>/dev/null | tr -d '\\r' | grep -cE '^slave[0-9]+:.*state=online')
-[ "$online" -ge "$expected_replicas" ] || fail "the master $old sees $online of $expected_replicas replicas online: nothing was changed"
-
-out=$(rcli "$old" CLIENT PAUSE "$pause_ms" WRITE 2>&1)
-[ "$out" = OK ] || fail "$old: CLIENT PAUSE WRITE refused: $(oneline "$out")"
-paused=$old
-echo "PAUSED $old for at most $pause_ms ms"
-caught_up=""
-for _ in $(seq 1 $((pause_ms / 400))); do
-    info=$(rcli "$old" INFO replication 2>/dev/null | tr -d '\\r')
-    offset=$(printf '%s\\n' "$info" | awk -F: '$1 == "master_repl_offset" { print $2 }')
-    behind=$(printf '%s\\n' "$info" | grep -E '^slave[0-9]+:' | sed -n 's/.*offset=\\([0-9]*\\).*/\\1/p' | awk -v o="$offset" '$1 != o' | wc -l)
-    if [ -n "$offset" ] && [ "$behind" = 0 ]; then caught_up=$offset; break; fi
-    sleep 0.2
-done
-[ -n "$caught_up" ] || fail "the replicas did not reach the paused master's offset within half the pause: writes resumed on $old, nothing switched"
-echo "CAUGHT-UP offset=$caught_up"
-
-out=$(scli "\${sentinels[0]}" SENTINEL FAILOVER "$master_name" 2>&1)
-[ "$out" = OK ] || fail "sentinel \${sentinels[0]}: SENTINEL FAILOVER refused: $(oneline "$out")"
-deadline=$((SECONDS + timeout_seconds))
-until settled_master && [ "$master" != "$old" ]; do
-    [ "$SECONDS" -ge "$deadline" ] && fail "no new master within $timeout_seconds s of SENTINEL FAILOVER ($(oneline "\${unsettled:-the Sentinels still name $old}")); the Sentinels may still finish it: run the check"
-    sleep "$interval"
-done
-rcli "$old" CLIENT UNPAUSE >/dev/null 2>&1
-paused=""
-echo "SWITCHED $old -> $master"
+echo "MASTER $master"
+planned_switchover
 echo "RESULT ok"
 `;
 }

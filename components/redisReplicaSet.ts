@@ -109,6 +109,7 @@ const IMMUTABLE_SETTING_NAMES: Record<string, string> = {
     sentinelPlacement: "redis-ha:sentinelPlacement (args.sentinel.placement)",
     image: "redis-ha:image (args.image)",
     instanceType: "redis-ha:instanceType (args.instanceType)",
+    sentinelCount: "redis-ha:sentinelCount (args.sentinel.count)",
 };
 
 const MASTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -228,6 +229,7 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
                 sentinelPlacement: sentinel.placement ?? "colocated",
                 image: args.image,
                 instanceType: args.instanceType,
+                sentinelCount: sentinel.count ?? 3,
                 hosts: this.plan.hosts,
             }),
             settingNames: IMMUTABLE_SETTING_NAMES,

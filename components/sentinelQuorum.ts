@@ -119,12 +119,13 @@ export class SentinelQuorum extends pulumi.ComponentResource {
             this.settingsRollout = rollout;
 
             for (const host of sentinelHosts) {
-                const script = this.endpoints.apply((endpoints) =>
+                const script = pulumi.all([this.endpoints, dataNodes]).apply(([endpoints, nodes]) =>
                     renderCheckScript({
                         hostName: host.name,
                         masterName: context.config.masterName,
                         sentinels: endpoints,
                         expectedReplicas: plan.replicas.length,
+                        dataNodes: nodes,
                         maxLagSeconds: checks.maxLagSeconds ?? 3,
                         timeoutSeconds,
                         waitForCloudInit: platform.bootsWithCloudInit,

@@ -52,8 +52,14 @@ function labChangeRefusal(kind: string, olds: Record<string, string>, news: Reco
     const before = JSON.parse(olds.request);
     const after = JSON.parse(news.request);
     const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-    // The state directory follows the checkout; moving it is not a change of the lab itself.
-    const changed = Object.keys({ ...before.spec, ...after.spec }).filter((k) => k !== "dir" && !same(before.spec[k], after.spec[k]));
+    // The state directory follows the checkout; moving it is not a change of the lab itself. Hosts
+    // come and go with replicaCount (each is a resource of its own); those that stay must not move.
+    const withoutHosts = (spec: LabSpec) => ({ ...spec, dir: undefined, network: { ...spec.network, hosts: undefined } });
+    const [was, will] = [withoutHosts(before.spec), withoutHosts(after.spec)] as Array<Record<string, unknown>>;
+    const changed = Object.keys({ ...was, ...will }).filter((k) => !same(was[k], will[k]));
+    const kept = (after.spec as LabSpec).network.hosts.filter((h) => (before.spec as LabSpec).network.hosts.some((o) => o.namespace === h.namespace));
+    const moved = kept.filter((h) => !same(h, (before.spec as LabSpec).network.hosts.find((o) => o.namespace === h.namespace)));
+    if (moved.length > 0) changed.push(`the address or plan of ${moved.map((h) => h.namespace).join(", ")}`);
     if (changed.length > 0) {
         return `lab ${news.name}: ${changed.join(", ")} of the lab network would change (for example privateNetworkCidr, appCidrs, adminCidrs or a port), which cannot be done under running hosts. Undo the change, or run \`npm run lab:destroy\` and then \`npm run lab:up\` for a new lab (its data is lost).`;
     }

@@ -38,7 +38,34 @@ async function sentinelField(target: Reach, i: number, key: string): Promise<str
 }
 const processes = (i: number) => readHostState({ dir: labDir }, hostName(i))?.processes;
 const nftRuleset = (i: number) => spawnSync("ip", ["netns", "exec", hostName(i), "nft", "list", "ruleset"], { encoding: "utf8" }).stdout;
-const healthy = (master: string) => ({ ok: true, agreedMaster: master, replicasOnline: 2, failures: [] });
+const healthy = (master: string, replicasOnline = 2) => ({ ok: true, agreedMaster: master, replicasOnline, failures: [] });
+async function sentinelReplicas(target: Reach, i: number): Promise<string[]> {
+    const lines = (await redisCli(target, i, ["SENTINEL", "REPLICAS", "redis-ha"], 26379, target.secrets.sentinelPassword)).split("\n");
+    return lines.flatMap((l, n) => (l === "name" ? [lines[n + 1]] : [])).sort();
+}
+async function currentMaster(target: Reach): Promise<string> {
+    return (await redisCli(target, 0, ["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "redis-ha"], 26379, target.secrets.sentinelPassword)).trim().split("\n").join(":");
+}
+/** Runs `up` with the three clients writing throughout; asserts no client error and no acknowledged write lost. */
+async function upWithWriters(): Promise<string> {
+    const writers = await startWriters(lab.writerTarget(), ["ioredis", "phpredis", "predis"], { maxSeconds: 400 });
+    let up: { status: number | null; out: string };
+    try {
+        up = await pulumiAsync("up");
+    } finally {
+        await Promise.all(writers.map((w) => w.stop()));
+    }
+    if (up.status !== 0) throw new Error(up.out);
+    const target = lab.reach();
+    const master = await currentMaster(target);
+    const onMaster = target.network.hosts.findIndex((h) => `${h.address}:6379` === master);
+    for (const w of writers) {
+        expect({ client: w.client, errors: w.errors }).toEqual({ client: w.client, errors: [] });
+        const stored = new Set((await redisCli(target, onMaster, ["LRANGE", w.key, "0", "-1"])).split("\n").filter(Boolean).map(Number));
+        expect({ client: w.client, lost: w.acked.filter((n) => !stored.has(n)).length }).toEqual({ client: w.client, lost: 0 });
+    }
+    return up.out;
+}
 
 maybe("pulumi on the lab stack", () => {
     beforeAll(() => {
@@ -209,6 +236,43 @@ maybe("pulumi on the lab stack", () => {
         expect([...new Set(sets)].pop()).toBe(promoted);
         expect(up.out).toMatch(new RegExp(`SET ${net(13).replace(/\./g, "\\.")}:6379 maxmemory-policy allkeys-lru -> noeviction`));
         expect(outputs().health).toEqual([0, 1, 2].map(() => healthy(promoted!)));
+    }, 600000);
+
+    test("replicaCount 2 -> 3: the new node starts as a replica of the master the Sentinels name now (not the plan's), and every Sentinel knows it", async () => {
+        const target = lab.reach();
+        const master = await currentMaster(target);
+        // The operator test above moved the master off the planned one, so following the plan would be wrong.
+        expect(master).not.toBe(`${net(11)}:6379`);
+        expect((await pulumiAsync("pulumi", ["config", "set", "redis-ha:replicaCount", "3"])).status).toBe(0);
+        const preview = await pulumiAsync("preview");
+        expect(preview.status).toBe(0);
+        expect(preview.out).toMatch(/\+ 1 to create/);
+        expect(preview.out).not.toMatch(/to delete/);
+        expect(leftovers().namespaces).not.toContain(hostName(3));
+
+        const out = await upWithWriters();
+        expect(out).toMatch(/\+ 1 created/);
+        expect(out).not.toMatch(/- \d+ deleted/);
+        const after = lab.reach();
+        const role = (await redisCli(after, 3, ["ROLE"])).split("\n");
+        expect(role.slice(0, 3)).toEqual(["slave", master.split(":")[0], "6379"]);
+        const others = [11, 12, 13, 14].map((i) => `${net(i)}:6379`).filter((a) => a !== master).sort();
+        for (const i of [0, 1, 2]) expect(await sentinelReplicas(after, i)).toEqual(others);
+        expect(outputs().health).toEqual([0, 1, 2].map(() => healthy(master, 3)));
+    }, 600000);
+
+    test("replicaCount 3 -> 2: the removed replica is detached, every Sentinel forgets it one at a time, then its host is deleted", async () => {
+        const master = await currentMaster(lab.reach());
+        expect((await pulumiAsync("pulumi", ["config", "set", "redis-ha:replicaCount", "2"])).status).toBe(0);
+        const out = await upWithWriters();
+        expect(out).toMatch(/- 1 deleted/);
+        expect(out).toContain(`DETACHED ${net(14)}:6379`);
+        expect(out.match(/RESET sentinel \S+ forgot/g)).toHaveLength(3);
+        expect(leftovers().namespaces).not.toContain(hostName(3));
+        const target = lab.reach();
+        const others = [11, 12, 13].map((i) => `${net(i)}:6379`).filter((a) => a !== master).sort();
+        for (const i of [0, 1, 2]) expect(await sentinelReplicas(target, i)).toEqual(others);
+        expect(outputs().health).toEqual([0, 1, 2].map(() => healthy(master)));
     }, 600000);
 
     test("destroy leaves nothing behind", () => {

@@ -118,8 +118,8 @@ test("what a running deployment cannot change is recorded by a guard that every 
     const [guard] = ofType("pulumi-nodejs:dynamic:Resource").filter((r) => r.name === "redis-ha-ovh-guard");
     expect(JSON.parse(guard.inputs.settings).map((s: { key: string; value: string }) => `${s.key}=${s.value}`)).toEqual([
         "masterName=redis-ha", "redisPort=6379", "sentinelPort=26379", "privateNetworkCidr=10.42.0.0/24", "sentinelPlacement=colocated",
-        "image=Debian 12", "instanceType=b3-8",
-        "zone of redis-ha-ovh-redis-0=eu-west-par-a", "zone of redis-ha-ovh-redis-1=eu-west-par-b", "zone of redis-ha-ovh-redis-2=eu-west-par-c",
+        "image=Debian 12", "instanceType=b3-8", "sentinelCount=3",
+        ...[0, 1, 2].flatMap((i) => [`zone of redis-ha-ovh-redis-${i}=eu-west-par-${"abc"[i]}`, `address of redis-ha-ovh-redis-${i}=10.42.0.${11 + i}`, `Sentinel on redis-ha-ovh-redis-${i}=yes`]),
     ]);
 });
 

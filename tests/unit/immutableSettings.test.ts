@@ -2,8 +2,13 @@ import { deploymentIdentity, immutableChangeRefusals } from "../../components/co
 
 const base = {
     masterName: "redis-ha", redisPort: 6379, sentinelPort: 26379, privateNetworkCidr: "10.42.0.0/24", sentinelPlacement: "colocated",
-    image: "Debian 12", instanceType: "b3-8",
-    hosts: [{ name: "n-redis-0", zone: "a" }, { name: "n-redis-1", zone: "b" }, { name: "n-redis-2", zone: "c" }],
+    image: "Debian 12", instanceType: "b3-8", sentinelCount: 3,
+    hosts: [
+        { name: "n-redis-0", zone: "a", privateAddress: "10.42.0.11", sentinel: true },
+        { name: "n-redis-1", zone: "b", privateAddress: "10.42.0.12", sentinel: true },
+        { name: "n-redis-2", zone: "c", privateAddress: "10.42.0.13", sentinel: true },
+        { name: "n-redis-3", zone: "a", privateAddress: "10.42.0.14", sentinel: false },
+    ],
 };
 const recorded = Object.fromEntries(deploymentIdentity(base).map((s) => [s.key, s.value]));
 const names: Record<string, string> = { redisPort: "redis-ha:redisPort (args.redis.port)" };
@@ -21,19 +26,26 @@ describe("what a running deployment cannot change", () => {
     });
 
     test("every immutable setting is guarded, each with its own reason", () => {
-        const all = refusals({ masterName: "shop", redisPort: 6380, sentinelPort: 26380, privateNetworkCidr: "10.50.0.0/24", sentinelPlacement: "dedicated", image: "Debian 13", instanceType: "b3-16" });
-        expect(all).toHaveLength(7);
-        expect(new Set(all.map((m) => m.split(": ")[1])).size).toBe(7);
+        const all = refusals({ masterName: "shop", redisPort: 6380, sentinelPort: 26380, privateNetworkCidr: "10.50.0.0/24", sentinelPlacement: "dedicated", image: "Debian 13", instanceType: "b3-16", sentinelCount: 5 });
+        expect(all).toHaveLength(8);
+        expect(new Set(all.map((m) => m.split(": ")[1])).size).toBe(8);
     });
 
     test("zones of existing nodes are guarded (a reordered zones list moves every node); a node added at the end is not", () => {
-        const reordered = refusals({ hosts: [{ name: "n-redis-0", zone: "b" }, { name: "n-redis-1", zone: "c" }, { name: "n-redis-2", zone: "a" }] });
+        const [a, b, c, d] = base.hosts;
+        const reordered = refusals({ hosts: [{ ...a, zone: "b" }, { ...b, zone: "c" }, { ...c, zone: "a" }, d] });
         expect(reordered).toHaveLength(3);
         expect(reordered[0]).toMatch(/^the zone of n-redis-0 \(redis-ha:zones \/ args\.zones\) cannot change on a running deployment \("a" -> "b"\): moving n-redis-0 to another zone replaces its VM/);
-        expect(refusals({ hosts: [...base.hosts, { name: "n-redis-3", zone: "a" }] })).toEqual([]);
+        expect(refusals({ hosts: [...base.hosts, { name: "n-redis-4", zone: "b", privateAddress: "10.42.0.15", sentinel: false }] })).toEqual([]);
     });
 
-    test("a node that would be removed is refused until scale-down exists", () => {
-        expect(refusals({ hosts: base.hosts.slice(0, 2) })).toEqual([expect.stringMatching(/^n-redis-2 would be removed \(replicaCount or sentinelCount lowered\): pulumi up does not remove nodes yet/)]);
+    test("a fixed address that would move (dedicated Sentinels behind more replicas) is refused, naming the host", () => {
+        const moved = refusals({ hosts: base.hosts.map((h, i) => (i === 3 ? { ...h, privateAddress: "10.42.0.15" } : h)) });
+        expect(moved).toEqual([expect.stringMatching(/^the private address of n-redis-3 cannot change on a running deployment \("10\.42\.0\.14" -> "10\.42\.0\.15"\): n-redis-3 would move to another fixed address/)]);
+    });
+
+    test("a replica without a Sentinel may be removed (the rollout retires it); a host with a Sentinel may not", () => {
+        expect(refusals({ hosts: base.hosts.slice(0, 3) })).toEqual([]);
+        expect(refusals({ hosts: base.hosts.slice(0, 2), sentinelCount: 3 })).toEqual([expect.stringMatching(/^n-redis-2 would be removed, and it carries a Sentinel: pulumi up removes replicas without a Sentinel only/)]);
     });
 });

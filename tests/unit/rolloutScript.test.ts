@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { renderRolloutScript } from "../../cloud-init/rolloutScript";
 import { RuntimeConfig, memoryBytes, runtimeSettings, describeRuntimeSettings } from "../../components/core/runtimeSettings";
+import { waitFor } from "../../lab/drill";
 import { LocalCluster, LocalNode, redisAvailable } from "../support/localRedis";
 import { REDIS_PASSWORD, SENTINEL_PASSWORD } from "../support/fixtures";
 
@@ -149,4 +150,70 @@ maybe("settings rollout against real Redis and Sentinel", () => {
         expect(changes).toEqual([]);
         expect(lines.find((l) => l.startsWith("FAIL "))).toMatch(/^FAIL the cluster is not settled \(no master named by a majority \(2 of 3\) of the Sentinels: none answered\): nothing was changed/);
     }, 60000);
+});
+
+maybe("a lower replicaCount: the rollout retires the nodes the stack no longer has", () => {
+    let cluster: LocalCluster | undefined;
+    const at = (n: LocalNode) => `${n.address}:${n.redisPort}`;
+    const cli = (n: LocalNode, args: string[], port = n.redisPort, password = REDIS_PASSWORD) =>
+        spawnSync("redis-cli", ["-h", n.address, "-p", String(port), "--raw", ...args], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: password } }).stdout.trim();
+    const sentinelReplicas = (c: LocalCluster, n: LocalNode) => {
+        const lines = cli(n, ["SENTINEL", "REPLICAS", c.masterName], n.sentinelPort, SENTINEL_PASSWORD).split("\n");
+        return lines.flatMap((l, i) => (l === "name" ? [lines[i + 1]] : [])).sort();
+    };
+    const masterSees = (n: LocalNode) => (cli(n, ["INFO", "replication"]).match(/^slave\d+:ip=([^,]+),port=(\d+)/gm) ?? []).map((l) => l.replace(/^slave\d+:ip=([^,]+),port=(\d+)/, "$1:$2")).sort();
+    const retire = (c: LocalCluster, dataNodes: LocalNode[]) => {
+        const script = renderRolloutScript({
+            hostName: "local-0", masterName: c.masterName, dataNodes: dataNodes.map(at), sentinels: c.sentinelEndpoints(),
+            settings: runtimeSettings(RENDERED), mode: "apply", timeoutSeconds: 30, sentinelConfPath: c.nodes[0].sentinelConf, intervalSeconds: 1,
+        });
+        const result = spawnSync("bash", ["-s"], { input: script, encoding: "utf8", timeout: 240000 });
+        return { status: result.status, lines: result.stdout.trim().split("\n"), stderr: result.stderr };
+    };
+    async function settledCluster(): Promise<LocalCluster> {
+        const c = await LocalCluster.start();
+        // Sentinels learn the replicas from the master's INFO (every 10 s at first).
+        await waitFor("every Sentinel to know both replicas", () => c.nodes.every((n) => sentinelReplicas(c, n).length === 2), 30000, () => JSON.stringify(c.nodes.map((n) => sentinelReplicas(c, n))));
+        return c;
+    }
+    afterEach(async () => {
+        await cluster?.destroy();
+        cluster = undefined;
+    });
+
+    test("a removed replica is detached and forgotten by every Sentinel, one at a time; a rerun has nothing to do", async () => {
+        cluster = await settledCluster();
+        const [master, kept, removed] = cluster.nodes;
+        const { status, lines, stderr } = retire(cluster, [master, kept]);
+        expect(stderr).toBe("");
+        expect(status).toBe(0);
+        expect(lines).toContain(`DETACHED ${at(removed)}`);
+        // Reset in the order of the list, each after the one before had rediscovered everything.
+        expect(lines.filter((l) => l.startsWith("RESET ")).map((l) => l.split(" ")[2])).toEqual(cluster.sentinelEndpoints());
+        for (const n of cluster.nodes) expect(sentinelReplicas(cluster, n)).toEqual([at(kept)]);
+        expect(masterSees(master)).toEqual([at(kept)]);
+        expect(cli(master, ["ROLE"]).split("\n")[0]).toBe("master");
+        const again = retire(cluster, [master, kept]);
+        expect(again.lines.filter((l) => /^(RESET|DETACHED) /.test(l))).toEqual([]);
+        expect(again.lines[again.lines.length - 1]).toBe("RESULT ok changed=0");
+    }, 240000);
+
+    test("a removed master is first handed over by a planned switchover, with every acknowledged write kept", async () => {
+        cluster = await settledCluster();
+        const [old, ...stack] = cluster.nodes;
+        for (let i = 0; i < 100; i++) cli(old, ["RPUSH", "retire:writes", String(i)]);
+        const { status, lines, stderr } = retire(cluster, stack);
+        expect(stderr).toBe("");
+        expect(status).toBe(0);
+        expect(lines).toContain(`HANDOVER the master ${at(old)} is not a data node of this stack: planned switchover first`);
+        const promoted = stack.find((n) => lines.includes(`SWITCHED ${at(old)} -> ${at(n)}`))!;
+        expect(promoted).toBeDefined();
+        const other = stack.find((n) => n !== promoted)!;
+        expect(lines).toContain(`DETACHED ${at(old)}`);
+        for (const n of cluster.nodes) {
+            expect(cli(n, ["SENTINEL", "GET-MASTER-ADDR-BY-NAME", cluster.masterName], n.sentinelPort, SENTINEL_PASSWORD).split("\n").join(":")).toBe(at(promoted));
+            expect(sentinelReplicas(cluster, n)).toEqual([at(other)]);
+        }
+        expect(cli(promoted, ["LRANGE", "retire:writes", "0", "-1"]).split("\n")).toHaveLength(100);
+    }, 240000);
 });
