@@ -32,6 +32,7 @@ const replicaSet = new RedisReplicaSet(name, {
     replicaCount: settings.replicaCount,
     masterName: settings.masterName,
     redisPassword,
+    previousRedisPassword: settings.previousRedisPassword === undefined ? undefined : pulumi.secret(settings.previousRedisPassword),
     redis: {
         port: settings.redisPort,
         persistence: settings.persistence,

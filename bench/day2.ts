@@ -11,6 +11,10 @@
  *   settings     `pulumi up` after a changed maxmemory (alternating 64mb / 80mb): the settings
  *                rollout, replicas first, the master last, then the checks
  *   switchover   `npm run ops -- switchover`: writes paused, replicas caught up, SENTINEL FAILOVER
+ *   scale-up     `pulumi up` after replicaCount 2 -> 3: a new VM that joins the live master
+ *   scale-down   `pulumi up` after replicaCount 3 -> 2: the node detached, every Sentinel reset in turn, the VM deleted
+ *   rotation-1   `pulumi up` after a new redisPassword with previousRedisPassword the old one (writers on the old)
+ *   rotation-2   `pulumi up` after previousRedisPassword is removed (writers restarted on the new one)
  *
  * Options: --runs N (default 3, each operation), --json FILE (default .state/bench/day2.json).
  * Takes the heavy-job lock, as the VM test and bench:failover do.
@@ -75,11 +79,31 @@ async function main(): Promise<number> {
     const samples: Sample[] = [];
     const lost: Record<string, number> = {};
     let writers: Writer[] = [];
+    // Every writer ever started, for the final count of lost writes; rotation restarts them.
+    const allWriters: Writer[] = [];
+    let password = "";
+    const upAfter = async (configCommands: string[][], expect: RegExp) => {
+        for (const command of configCommands) {
+            const set = await lab.pulumiAsync("pulumi", ["config", ...command]);
+            if (set.status !== 0) return { ok: false, detail: set.out };
+        }
+        const result = await lab.pulumiAsync("up");
+        const ok = result.status === 0 && expect.test(result.out);
+        // On success, the rollout's own account of the membership steps (each RESET says how long it took).
+        return { ok, detail: ok ? result.out.split("\n").filter((l) => /\b(RESET|DETACHED|RETIRED|HANDOVER) /.test(l)).join("\n") || undefined : result.out.slice(-2000) };
+    };
+    const startOn = async (redisPassword: string) => {
+        const target = lab.writerTarget();
+        target.secrets = { ...target.secrets, redisPassword };
+        writers = await startWriters(target, CLIENTS, { maxSeconds: 3600, keyPrefix: `writes${allWriters.length / CLIENTS.length}` });
+        allWriters.push(...writers);
+    };
     try {
         lab.writeStackFile(["  redis-ha:maxmemory: 64mb", '  redis-ha:checkTimeoutSeconds: "60"']);
         const up = await lab.pulumiAsync("up");
         if (up.status !== 0) throw new Error(`the lab stack did not come up:\n${up.out.slice(-3000)}`);
-        writers = await startWriters(lab.writerTarget(), CLIENTS, { maxSeconds: 3600 });
+        password = lab.reach().secrets.redisPassword;
+        await startOn(password);
         for (let run = 1; run <= runs; run++) {
             const settings = await observe(writers, "settings", run, async () => {
                 await lab.pulumiAsync("pulumi", ["config", "set", "redis-ha:maxmemory", run % 2 ? "80mb" : "64mb"]);
@@ -97,28 +121,43 @@ async function main(): Promise<number> {
                 return { ok: result.status === 0, detail: result.status === 0 ? undefined : `${result.stdout}${result.stderr}` };
             });
             samples.push(switchover);
-            for (const s of [settings, baseline, switchover]) log(`${s.operation} ${run}/${runs}: ${seconds(s.totalMs)}; longest silence ${CLIENTS.map((c) => `${c} ${seconds(s.silenceMs[c])}`).join(", ")}; errors ${s.errors}${s.errors ? ` (${s.errorLines.slice(0, 3).join(" | ")})` : ""}${s.ok ? "" : `; FAILED ${s.detail?.split("\n").slice(-5).join(" / ")}`}`);
+            await sleep(12000);
+            const scaleUp = await observe(writers, "scale-up", run, () => upAfter([["set", "redis-ha:replicaCount", "3"]], /\+ 1 created/));
+            samples.push(scaleUp);
+            const scaleDown = await observe(writers, "scale-down", run, () => upAfter([["set", "redis-ha:replicaCount", "2"]], /DETACHED [\s\S]*- 1 deleted/));
+            samples.push(scaleDown);
+            const rotated = `r${run}-${password}`.slice(0, 64);
+            const rotation1 = await observe(writers, "rotation-1", run, () => upAfter([["set", "--secret", "redis-ha:redisPassword", rotated], ["set", "--secret", "redis-ha:previousRedisPassword", password]], /ACCEPTS /));
+            samples.push(rotation1);
+            // The apps move to the new password before the old one is retired.
+            for (const w of writers) await w.stop();
+            password = rotated;
+            await startOn(password);
+            const rotation2 = await observe(writers, "rotation-2", run, () => upAfter([["rm", "redis-ha:previousRedisPassword"]], /RETIRED /));
+            samples.push(rotation2);
+            for (const s of [settings, baseline, switchover, scaleUp, scaleDown, rotation1, rotation2]) log(`${s.operation} ${run}/${runs}: ${seconds(s.totalMs)}; longest silence ${CLIENTS.map((c) => `${c} ${seconds(s.silenceMs[c])}`).join(", ")}; errors ${s.errors}${s.errors ? ` (${s.errorLines.slice(0, 3).join(" | ")})` : ""}${s.ok ? "" : `; FAILED ${s.detail?.split("\n").slice(-5).join(" / ")}`}`);
             // The next run's switchover starts from a settled cluster, as the command demands.
             await sleep(12000);
         }
-        for (const w of writers) await w.stop();
+        for (const w of allWriters) await w.stop();
         // Every acknowledged write must be on the master the Sentinels name at the end.
         const reach = lab.reach();
+        reach.secrets = { ...reach.secrets, redisPassword: password };
         const named = (await appRedisCli(reach, 0, ["SENTINEL", "get-master-addr-by-name", "redis-ha"], 26379, reach.secrets.sentinelPassword)).trim().split("\n")[0];
         const masterIndex = reach.network.hosts.findIndex((h) => h.address === named);
-        for (const w of writers) {
+        for (const w of allWriters) {
             const stored = new Set((await appRedisCli(reach, masterIndex, ["LRANGE", w.key, "0", "-1"])).split("\n").filter(Boolean).map(Number));
-            lost[w.client] = w.acked.filter((n) => !stored.has(n)).length;
+            lost[w.client] = (lost[w.client] ?? 0) + w.acked.filter((n) => !stored.has(n)).length;
         }
     } finally {
-        for (const w of writers) await w.stop();
+        for (const w of allWriters) await w.stop();
         lab.cleanUp();
         await lock.release();
     }
 
     const baselineOf = (client: string) => median(samples.filter((s) => s.operation === "baseline").map((s) => s.silenceMs[client]));
     const rows = [["OPERATION", "RUNS", "TOTAL MED", ...CLIENTS.flatMap((c) => [`${c.toUpperCase()} SILENCE MED`, "/ BASELINE"]), "CLIENT ERRORS"]];
-    for (const operation of ["settings", "switchover", "baseline"]) {
+    for (const operation of ["settings", "switchover", "scale-up", "scale-down", "rotation-1", "rotation-2", "baseline"]) {
         const mine = samples.filter((s) => s.operation === operation && s.ok);
         rows.push([
             operation,

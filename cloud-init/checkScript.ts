@@ -97,7 +97,7 @@ while :; do
             # A Sentinel that does not know every replica can win the election after a crash and then find
             # no replica to promote, which stalls failover for 2 x failover-timeout.
             replicas=$(sentinel_cli timeout 5 redis-cli --no-auth-warning -h "\${s%:*}" -p "\${s##*:}" --raw SENTINEL REPLICAS "$master_name" 2>&1)
-            known=$(printf '%s\n' "$replicas" | awk 'previous == "flags" && $0 == "slave" { n++ } { previous = $0 } END { print n + 0 }')
+            known=$(printf '%s\\n' "$replicas" | awk 'previous == "flags" && $0 == "slave" { n++ } { previous = $0 } END { print n + 0 }')
             report+=("KNOWS $s replicas=$known")
             if [ "$known" -lt "$expected_replicas" ]; then
                 failures+=("sentinel $s knows $known of $expected_replicas replicas as healthy: a failover it led could find no replica to promote")
@@ -105,12 +105,12 @@ while :; do
             # A Sentinel whose last INFO of a replica still said "master" (an old master that another
             # Sentinel reconfigured since) will "fix" that replica back the moment it is promoted by a
             # SENTINEL FAILOVER, and the failover stalls until failover-timeout. It rereads INFO within 10 s.
-            stale=$(printf '%s\n' "$replicas" | awk 'previous == "name" { name = $0 } previous == "role-reported" && $0 == "master" { printf "%s ", name } { previous = $0 }')
+            stale=$(printf '%s\\n' "$replicas" | awk 'previous == "name" { name = $0 } previous == "role-reported" && $0 == "master" { printf "%s ", name } { previous = $0 }')
             if [ -n "$stale" ]; then
                 failures+=("sentinel $s still sees replica \${stale% } as a master (role-reported master, from an INFO older than its reconfiguration): a failover now could be undone; it rereads INFO within 10 s")
             fi
             if [ \${#data_nodes[@]} -gt 0 ]; then
-                foreign=$(printf '%s\n' "$replicas" | awk 'previous == "name" { print } { previous = $0 }' | grep -vxF -f <(printf '%s\n' "\${data_nodes[@]}") | paste -sd' ' -)
+                foreign=$(printf '%s\\n' "$replicas" | awk 'previous == "name" { print } { previous = $0 }' | grep -vxF -f <(printf '%s\\n' "\${data_nodes[@]}") | paste -sd' ' -)
                 if [ -n "$foreign" ]; then
                     failures+=("sentinel $s lists $foreign as replicas, which are not data nodes of this stack (removed nodes it still remembers; the settings rollout resets it)")
                 fi

@@ -27,6 +27,20 @@ export interface RolloutScriptInput {
     intervalSeconds?: number;
     /** How long one Sentinel may take to rediscover its peers and replicas after SENTINEL RESET (s). Default 60. */
     resetTimeoutSeconds?: number;
+    /**
+     * The stack's passwords. The script then carries secrets (the command's stdin is a Pulumi secret)
+     * and never prints them: secrets reach redis-cli through its environment or stdin (-x), never a
+     * command line. Without them the script only uses what the local sentinel.conf holds.
+     */
+    passwords?: RolloutPasswords;
+}
+
+export interface RolloutPasswords {
+    redis: string;
+    /** The Redis password being rotated out; "" when none. */
+    previousRedis: string;
+    /** The Sentinels' password; "" without Sentinel auth. */
+    sentinel: string;
 }
 
 /**
@@ -73,13 +87,17 @@ timeout_seconds=${input.timeoutSeconds}
 deadline=$((SECONDS + timeout_seconds))
 interval=${input.intervalSeconds ?? 3}
 reset_timeout=${input.resetTimeoutSeconds ?? 60}
+manage_passwords=${input.passwords ? 1 : 0}
+new_pass=${q(input.passwords?.redis ?? "")}
+previous_pass=${q(input.passwords?.previousRedis ?? "")}
+stack_sentinel_pass=${q(input.passwords?.sentinel ?? "")}
 pause_ms=15000
 paused=""
 changed=0
 drift=0
 
 fail() {
-    [ -n "$paused" ] && rcli "$paused" CLIENT UNPAUSE >/dev/null 2>&1
+    for node in $paused; do rcli "$node" CLIENT UNPAUSE >/dev/null 2>&1; done
     echo "FAIL $*"
     echo "RESULT fail changed=$changed"
     echo "redis-ha settings rollout stopped on $host after $changed change(s): $*" >&2
@@ -90,6 +108,18 @@ ${SWITCHOVER_FUNCTION}
 in_stack() { local n; for n in "\${data_nodes[@]}"; do [ "$n" = "$1" ] && return 0; done; return 1; }
 # Replicas a Sentinel lists, one "address:port flags" per line.
 replicas_of() { scli "$1" SENTINEL REPLICAS "$master_name" 2>/dev/null | awk 'previous == "name" { name = $0 } previous == "flags" { print name, $0 } { previous = $0 }'; }
+running_pass=$redis_pass
+if [ "$manage_passwords" = 1 ]; then
+    [ "$stack_sentinel_pass" = "$sentinel_pass" ] || fail "redis-ha:sentinelPassword is not the password the Sentinels run: rotating the Sentinel password is not built yet, and clients given the new one would be refused. Set it back; nothing was changed"
+    if [ "$running_pass" != "$new_pass" ] && [ "$running_pass" != "$previous_pass" ]; then
+        fail "the nodes run a Redis password that is neither redis-ha:redisPassword nor redis-ha:previousRedisPassword. To rotate, set redis-ha:previousRedisPassword to the password they run now (the old redisPassword), so that both are accepted while the apps move; nothing was changed"
+    fi
+fi
+accepts() { [ "$(REDISCLI_AUTH="$2" timeout 5 redis-cli --no-auth-warning -h "\${1%:*}" -p "\${1##*:}" PING 2>&1)" = PONG ]; }
+# The secret is the last argument, read from stdin (-x): never on a command line other users can see.
+rcli_secret() { local at=$1 auth=$2 secret=$3; shift 3; printf '%s' "$secret" | REDISCLI_AUTH="$auth" timeout 5 redis-cli --no-auth-warning -h "\${at%:*}" -p "\${at##*:}" --raw -x "$@"; }
+password_count() { rcli "$1" ACL LIST 2>/dev/null | awk '$1 == "user" && $2 == "default"' | grep -oE '#[0-9a-f]{64}' | wc -l; }
+now_ms() { date +%s%3N; }
 wait_for_settled_master
 echo "MASTER $master"
 
@@ -115,6 +145,62 @@ fi
 order=()
 for node in "\${data_nodes[@]}"; do [ "$node" != "$master" ] && order+=("$node"); done
 order+=("$master")
+
+# Password rotation, step 1 (redis-ha:previousRedisPassword set): every node accepts both passwords
+# (ACL SETUSER default >new adds one; Redis keeps both) before anything uses the new one; then
+# masterauth moves to it on every node, then auth-pass on every Sentinel. Nothing ever depends on
+# a password a node does not accept yet, so replication, Sentinel and clients never break.
+if [ "$manage_passwords" = 1 ]; then
+    for node in "\${order[@]}"; do
+        missing=()
+        accepts "$node" "$new_pass" || missing+=(new)
+        [ -n "$previous_pass" ] && ! accepts "$node" "$previous_pass" && missing+=(previous)
+        if [ \${#missing[@]} -eq 0 ]; then echo "SAME $node passwords"; continue; fi
+        if [ "$mode" = report ]; then echo "DRIFT $node does not accept the \${missing[*]} password"; drift=$((drift + 1)); continue; fi
+        if accepts "$node" "$new_pass"; then auth=$new_pass; elif [ -n "$previous_pass" ] && accepts "$node" "$previous_pass"; then auth=$previous_pass; else
+            fail "$node accepts neither redis-ha:redisPassword nor redis-ha:previousRedisPassword; nothing more was changed"
+        fi
+        for which in "\${missing[@]}"; do
+            secret=$new_pass; [ "$which" = previous ] && secret=$previous_pass
+            out=$(rcli_secret "$node" "$auth" ">$secret" ACL SETUSER default 2>&1)
+            [ "$out" = OK ] || fail "$node: ACL SETUSER default (adding the $which password) refused: $(oneline "$out")"
+        done
+        accepts "$node" "$new_pass" || fail "$node does not accept the new password after ACL SETUSER"
+        [ -z "$previous_pass" ] || accepts "$node" "$previous_pass" || fail "$node does not accept the previous password after ACL SETUSER"
+        out=$(REDISCLI_AUTH="$new_pass" timeout 5 redis-cli --no-auth-warning -h "\${node%:*}" -p "\${node##*:}" CONFIG REWRITE 2>&1)
+        [ "$out" = OK ] || fail "$node: CONFIG REWRITE failed: $(oneline "$out"); it accepts the new password only until a restart"
+        echo "ACCEPTS $node the \${missing[*]} password"
+        changed=$((changed + 1))
+    done
+    if [ "$mode" = apply ]; then
+        redis_pass=$new_pass
+        for node in "\${order[@]}"; do
+            current=$(rcli "$node" CONFIG GET masterauth 2>/dev/null | sed -n 2p)
+            if [ "$current" = "$new_pass" ]; then echo "SAME $node masterauth"; continue; fi
+            out=$(rcli_secret "$node" "$new_pass" "$new_pass" CONFIG SET masterauth 2>&1)
+            [ "$out" = OK ] || fail "$node: CONFIG SET masterauth refused: $(oneline "$out")"
+            [ "$(rcli "$node" CONFIG GET masterauth 2>/dev/null | sed -n 2p)" = "$new_pass" ] || fail "$node: masterauth does not read back as the new password"
+            out=$(rcli "$node" CONFIG REWRITE 2>&1)
+            [ "$out" = OK ] || fail "$node: CONFIG REWRITE failed: $(oneline "$out")"
+            echo "MASTERAUTH $node uses the new password"
+            changed=$((changed + 1))
+        done
+        # Sentinel does not show its auth-pass: set it on each while a rotation is under way or the
+        # local one is still the old one (idempotent); retiring below proves every Sentinel uses it.
+        if [ -n "$previous_pass" ] || [ "$running_pass" != "$new_pass" ] || [ "$(password_count "$master")" != 1 ]; then
+            for s in "\${sentinels[@]}"; do
+                out=$(printf '%s' "$new_pass" | scli "$s" -x SENTINEL SET "$master_name" auth-pass 2>&1)
+                [ "$out" = OK ] || fail "sentinel $s: SENTINEL SET $master_name auth-pass refused: $(oneline "$out")"
+                echo "AUTHPASS sentinel $s uses the new password"
+            done
+            [ "$running_pass" != "$new_pass" ] && changed=$((changed + 1))
+        fi
+    else
+        while read -r node; do
+            [ "$(rcli "$node" CONFIG GET masterauth 2>/dev/null | sed -n 2p)" = "$new_pass" ] || { echo "DRIFT $node masterauth is not redis-ha:redisPassword"; drift=$((drift + 1)); }
+        done < <(printf '%s\\n' "\${order[@]}")
+    fi
+fi
 
 for node in "\${order[@]}"; do
     touched=0
@@ -164,6 +250,42 @@ for s in "\${sentinels[@]}"; do
     done
 done
 
+# Password rotation, step 2 (redis-ha:previousRedisPassword removed): each node, replicas first and
+# the master last, keeps only the new password (CONFIG SET requirepass resets the default user to
+# it). After each, the Sentinels' links to that node are dropped and every Sentinel must log in
+# again with its auth-pass, before the next node: a Sentinel still on the old password is found
+# on a replica, while the master still accepts it.
+if [ "$manage_passwords" = 1 ] && [ -z "$previous_pass" ]; then
+    for node in "\${order[@]}"; do
+        [ "$(password_count "$node")" = 1 ] && accepts "$node" "$new_pass" && { echo "SAME $node single password"; continue; }
+        if [ "$mode" = report ]; then echo "DRIFT $node still accepts a previous password"; drift=$((drift + 1)); continue; fi
+        out=$(rcli_secret "$node" "$new_pass" "$new_pass" CONFIG SET requirepass 2>&1)
+        [ "$out" = OK ] || fail "$node: CONFIG SET requirepass refused: $(oneline "$out")"
+        [ "$(password_count "$node")" = 1 ] && accepts "$node" "$new_pass" || fail "$node: after CONFIG SET requirepass it does not accept exactly the new password"
+        out=$(rcli "$node" CONFIG REWRITE 2>&1)
+        [ "$out" = OK ] || fail "$node: CONFIG REWRITE failed: $(oneline "$out")"
+        dropped_at=$(now_ms)
+        for id in $(rcli "$node" CLIENT LIST 2>/dev/null | tr -d '\\r' | awk '/ name=sentinel-/ { sub(/^id=/, "", $1); print $1 }'); do rcli "$node" CLIENT KILL ID "$id" >/dev/null 2>&1; done
+        for s in "\${sentinels[@]}"; do
+            until_at=$((SECONDS + 15))
+            while :; do
+                if [ "$node" = "$master" ]; then
+                    seen=$(scli "$s" SENTINEL MASTER "$master_name" 2>/dev/null | awk '{ v[previous] = $0; previous = $0 } END { print v["flags"], v["last-ok-ping-reply"] }')
+                else
+                    seen=$(scli "$s" SENTINEL REPLICAS "$master_name" 2>/dev/null | awk -v n="$node" 'previous == "name" { name = $0 } name == n { v[previous] = $0 } { previous = $0 } END { print v["flags"], v["last-ok-ping-reply"] }')
+                fi
+                read -r flags age <<<"$seen"
+                # Both links up again and a PING answered after they were dropped: that Sentinel logged in again.
+                [[ -n "$age" && "$flags" != *disconnected* && "$flags" != *s_down* ]] && [ $(( $(now_ms) - age )) -gt "$dropped_at" ] && break
+                [ "$SECONDS" -ge "$until_at" ] && fail "sentinel $s has not logged in to $node again within 15 s of the old password's retirement there: its auth-pass may still be the old one. Set redis-ha:previousRedisPassword back and rerun (the nodes after $node still accept it)"
+                sleep 0.3
+            done
+        done
+        echo "RETIRED $node the previous password; every Sentinel logged in again with the new one"
+        changed=$((changed + 1))
+    done
+fi
+
 if [ "$mode" = apply ]; then
     deadline=$((SECONDS + timeout_seconds))
     for node in "\${removed[@]}"; do
@@ -174,7 +296,7 @@ if [ "$mode" = apply ]; then
         out=$(rcli "$node" CONFIG SET masterauth "retired-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')" 2>&1)
         [ "$out" = OK ] || fail "$node: could not detach it from the master (CONFIG SET masterauth): $(oneline "$out"); nothing was reset"
         rcli "$node" CLIENT KILL TYPE master >/dev/null 2>&1
-        until ! rcli "$master" INFO replication 2>/dev/null | tr -d '\r' | grep -qE "^slave[0-9]+:ip=\${node%:*},port=\${node##*:},"; do
+        until ! rcli "$master" INFO replication 2>/dev/null | tr -d '\\r' | grep -qE "^slave[0-9]+:ip=\${node%:*},port=\${node##*:},"; do
             [ "$SECONDS" -ge "$deadline" ] && fail "$node: the master $master still lists it as a replica after it was detached; nothing was reset"
             sleep 0.5
         done
@@ -185,12 +307,17 @@ fi
 # Each Sentinel that lists a node the stack does not have forgets it: SENTINEL RESET, then wait
 # until it knows every other Sentinel again and exactly the stack's replicas, before the next one,
 # so at most one Sentinel is ever without its tables.
-wanted=$(printf '%s\n' "\${data_nodes[@]}" | grep -vxF "$master" | sort | paste -sd' ' -)
+wanted=$(printf '%s\\n' "\${data_nodes[@]}" | grep -vxF "$master" | sort | paste -sd' ' -)
 for s in "\${sentinels[@]}"; do
-    # After a handover a Sentinel may still be switching: its tables are only final once it names the new master.
+    # After a handover a Sentinel may still be switching, and the one that led it names the new
+    # master while its failover still runs (it waits for the other replicas). Its tables are final
+    # only once it monitors the new master itself, with no failover in progress: a reset before that
+    # would end the failover on the old address, and the switch that follows lists the old master again.
     until_at=$((SECONDS + reset_timeout))
-    until [ "$(scli "$s" SENTINEL get-master-addr-by-name "$master_name" 2>/dev/null | paste -sd: -)" = "$master" ]; do
-        [ "$SECONDS" -ge "$until_at" ] && fail "sentinel $s does not name the master $master after $reset_timeout s; the Sentinels after it were not reset: rerun once it does"
+    while :; do
+        monitored=$(scli "$s" SENTINEL MASTER "$master_name" 2>/dev/null | awk '{ v[previous] = $0; previous = $0 } END { print v["ip"] ":" v["port"], v["flags"] }')
+        [[ "$monitored" == "$master "* && "$monitored" != *failover* ]] && break
+        [ "$SECONDS" -ge "$until_at" ] && fail "sentinel $s does not monitor the master $master with its failover over after $reset_timeout s (it reports $(oneline "$monitored")); the Sentinels after it were not reset: rerun once it does"
         sleep 0.5
     done
     stale=$(replicas_of "$s" | awk '{ print $1 }' | while read -r node; do in_stack "$node" || printf '%s ' "$node"; done)

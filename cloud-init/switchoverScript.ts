@@ -23,10 +23,10 @@ export interface SwitchoverScriptInput {
  * The switchover itself, a bash function for the scripts that include it (this one, and the settings
  * rollout when the stack no longer has the current master). Expects CLUSTER_FUNCTIONS, a settled
  * $master, fail() that unpauses $paused, and expected_replicas, pause_ms, timeout_seconds and
- * interval. Leaves the new master in $master; prints PAUSED, CAUGHT-UP and SWITCHED.
+ * interval. Leaves the new master in $master; prints PAUSED, CAUGHT-UP, SWITCHED and RESUMED.
  */
 export const SWITCHOVER_FUNCTION = `planned_switchover() {
-    local old=$master s named stale online out info offset behind caught_up
+    local old=$master s named stale online out info offset behind caught_up candidates candidate promoted needed attached node
     # Settled means every Sentinel agrees, not just a majority, and none would undo the promotion.
     for s in "\${sentinels[@]}"; do
         named=$(scli "$s" SENTINEL get-master-addr-by-name "$master_name" 2>&1 | paste -sd: -)
@@ -54,16 +54,35 @@ export const SWITCHOVER_FUNCTION = `planned_switchover() {
     [ -n "$caught_up" ] || fail "the replicas did not reach the paused master's offset within half the pause: writes resumed on $old, nothing switched"
     echo "CAUGHT-UP offset=$caught_up"
 
+    candidates=$(printf '%s\\n' "$info" | sed -n 's/^slave[0-9]*:ip=\\([^,]*\\),port=\\([0-9]*\\),.*/\\1:\\2/p')
     out=$(scli "\${sentinels[0]}" SENTINEL FAILOVER "$master_name" 2>&1)
     [ "$out" = OK ] || fail "sentinel \${sentinels[0]}: SENTINEL FAILOVER refused: $(oneline "$out")"
     deadline=$((SECONDS + timeout_seconds))
+    # Writes are paused on the promoted replica too, from the moment it answers ROLE master (clients
+    # learn of it later, from +switch-master) until it has the replicas min-replicas-to-write asks
+    # for: a client that reaches it first then waits instead of getting NOREPLICAS.
+    promoted=""
+    until [ -n "$promoted" ] || [ "$SECONDS" -ge "$deadline" ]; do
+        for candidate in $candidates; do
+            [ "$(rcli "$candidate" ROLE 2>/dev/null | head -n 1)" = master ] && promoted=$candidate && break
+        done
+        [ -n "$promoted" ] || sleep 0.1
+    done
+    if [ -n "$promoted" ] && [ "$(rcli "$promoted" CLIENT PAUSE "$pause_ms" WRITE 2>&1)" = OK ]; then paused="$old $promoted"; fi
     until settled_master && [ "$master" != "$old" ]; do
         [ "$SECONDS" -ge "$deadline" ] && fail "no new master within $timeout_seconds s of SENTINEL FAILOVER ($(oneline "\${unsettled:-the Sentinels still name $old}")); the Sentinels may still finish it: run the check"
         sleep "$interval"
     done
-    rcli "$old" CLIENT UNPAUSE >/dev/null 2>&1
+    needed=$(rcli "$master" CONFIG GET min-replicas-to-write 2>/dev/null | sed -n 2p)
+    for _ in $(seq 1 $((pause_ms / 400))); do
+        attached=$(rcli "$master" INFO replication 2>/dev/null | tr -d '\\r' | grep -cE '^slave[0-9]+:.*state=online')
+        [ "$attached" -ge "\${needed:-0}" ] && break
+        sleep 0.2
+    done
+    for node in $paused; do rcli "$node" CLIENT UNPAUSE >/dev/null 2>&1; done
     paused=""
     echo "SWITCHED $old -> $master"
+    echo "RESUMED writes with $attached replica(s) attached to $master"
 }
 `;
 
@@ -72,9 +91,10 @@ export const SWITCHOVER_FUNCTION = `planned_switchover() {
  * cluster only (every Sentinel names the same master, that node says ROLE master and sees every
  * replica online, and no Sentinel still remembers a replica as a master, which would undo the
  * promotion), pause writes on the master (CLIENT PAUSE WRITE: clients block, they do not fail),
- * wait until every replica has the master's last offset, SENTINEL FAILOVER, wait until a majority
- * of the Sentinels name the new master and it answers ROLE master, then unpause the old one.
- * Output: MASTER, PAUSED, CAUGHT-UP, SWITCHED <old> -> <new>, or FAIL and RESULT fail.
+ * wait until every replica has the master's last offset, SENTINEL FAILOVER, pause writes on the
+ * promoted replica as soon as it answers ROLE master, wait until a majority of the Sentinels name
+ * it and it has the replicas min-replicas-to-write asks for, then unpause both.
+ * Output: MASTER, PAUSED, CAUGHT-UP, SWITCHED <old> -> <new>, RESUMED, or FAIL and RESULT fail.
  */
 export function renderSwitchoverScript(input: SwitchoverScriptInput): string {
     if (input.sentinels.length === 0) throw new Error("the switchover needs at least one Sentinel");
@@ -94,7 +114,7 @@ deadline=$((SECONDS + timeout_seconds))
 interval=${input.intervalSeconds ?? 1}
 paused=""
 fail() {
-    [ -n "$paused" ] && rcli "$paused" CLIENT UNPAUSE >/dev/null 2>&1
+    for node in $paused; do rcli "$node" CLIENT UNPAUSE >/dev/null 2>&1; done
     echo "FAIL $*"
     echo "RESULT fail"
     echo "redis-ha switchover from $host stopped: $*" >&2

@@ -69,6 +69,12 @@ export interface RedisReplicaSetArgs {
     masterName?: string;
     /** Redis password (requirepass and masterauth). Required; kept secret. */
     redisPassword: pulumi.Input<string>;
+    /**
+     * The Redis password being rotated out: while set, every node accepts it beside `redisPassword`
+     * (the settings rollout adds the new one and moves masterauth and Sentinel's auth-pass to it);
+     * once unset, the next rollout retires it. Default: none (only `redisPassword` is accepted).
+     */
+    previousRedisPassword?: pulumi.Input<string>;
     /** Redis tuning; see RedisOptions for defaults. */
     redis?: RedisOptions;
     /** Sentinel topology and timing. Required (for the password). */
@@ -96,6 +102,8 @@ export interface NodeRow {
 export interface SentinelContext {
     config: DeploymentConfig;
     redisPassword: pulumi.Output<string>;
+    /** "" when no rotation is under way. */
+    previousRedisPassword: pulumi.Output<string>;
     sentinelPassword: pulumi.Output<string>;
     masterAddress: pulumi.Output<string>;
 }
@@ -200,6 +208,11 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
         if (sentinelAuth && sentinel.password === undefined) fail("args.sentinel.password is required while args.sentinel.authentication is true (the default)");
         // "" all the way down means Sentinels without requirepass.
         const sentinelPassword = sentinelAuth ? checkedSecret("args.sentinel.password", sentinel.password!) : pulumi.secret("");
+        const previousRedisPassword = args.previousRedisPassword === undefined ? pulumi.secret("") : pulumi.secret(
+            pulumi.all([checkedSecret("args.previousRedisPassword", args.previousRedisPassword), redisPassword]).apply(([previous, current]) => {
+                if (previous === current) fail("args.previousRedisPassword is the same as args.redisPassword: there is nothing to rotate; leave it out");
+                return previous;
+            }));
         const config: DeploymentConfig = {
             masterName,
             redisPort,
@@ -242,7 +255,7 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
         this.initialMasterAddress = master.privateAddress;
         const replicas = dataPlans.slice(1).map((h) => this.createHost(h, this.initialMasterAddress, config, redisPassword, sentinelPassword));
         this.hosts = [master, ...replicas];
-        this.sentinelContext = { config, redisPassword, sentinelPassword, masterAddress: this.initialMasterAddress };
+        this.sentinelContext = { config, redisPassword, previousRedisPassword, sentinelPassword, masterAddress: this.initialMasterAddress };
         this.nodes = nodeRows(dataPlans, this.hosts);
         this.registerOutputs({ nodes: this.nodes, initialMasterAddress: this.initialMasterAddress });
     }

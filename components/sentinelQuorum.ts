@@ -1,4 +1,5 @@
 import * as command from "@pulumi/command";
+import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { renderCheckScript } from "../cloud-init/checkScript";
 import { renderRolloutScript } from "../cloud-init/rolloutScript";
@@ -101,6 +102,12 @@ export class SentinelQuorum extends pulumi.ComponentResource {
             // config file that Sentinel and CONFIG REWRITE own. On day 1 it finds every value in place.
             const settings = runtimeSettings(context.config);
             const settingsLines = describeRuntimeSettings(settings);
+            // A changed password shows as a changed secret; whether a rotation is under way, in words.
+            const passwordLines = [
+                pulumi.secret(context.redisPassword.apply((p) => `redis password ${createHash("sha256").update(`redis-ha:${p}`).digest("hex")}`)),
+                // Says nothing of the password itself, so it may be shown.
+                pulumi.unsecret(context.previousRedisPassword.apply((p) => (p ? "redis previous password still accepted (rotation under way)" : "redis previous password retired"))),
+            ];
             const dataNodes = pulumi.all(set.hosts.map((h) => h.privateAddress)).apply((addresses) => addresses.map((a) => `${a}:${context.config.redisPort}`));
             const rolloutHost = sentinelHosts[0];
             const rollout = new command.remote.Command(
@@ -109,10 +116,11 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                     connection: connection(rolloutHost),
                     create: runAs,
                     update: runAs,
-                    stdin: pulumi.all([dataNodes, this.endpoints]).apply(([nodes, sentinels]) =>
-                        renderRolloutScript({ hostName: rolloutHost.name, masterName: context.config.masterName, dataNodes: nodes, sentinels, settings, mode: "apply", timeoutSeconds })),
+                    // A secret: it carries the passwords, for a rotation (cloud-init/rolloutScript.ts never prints them).
+                    stdin: pulumi.secret(pulumi.all([dataNodes, this.endpoints, context.redisPassword, context.previousRedisPassword, context.sentinelPassword]).apply(([nodes, sentinels, redis, previousRedis, sentinel]) =>
+                        renderRolloutScript({ hostName: rolloutHost.name, masterName: context.config.masterName, dataNodes: nodes, sentinels, settings, mode: "apply", timeoutSeconds, passwords: { redis, previousRedis, sentinel } }))),
                     // What `pulumi preview --diff` shows: one line per setting, old and new.
-                    triggers: [...settingsLines, pulumi.interpolate`data nodes ${dataNodes.apply((n) => n.join(" "))}`],
+                    triggers: [...settingsLines, pulumi.interpolate`data nodes ${dataNodes.apply((n) => n.join(" "))}`, ...passwordLines],
                 },
                 { parent: this, dependsOn: allHosts.map((h) => h.resource), customTimeouts },
             );
@@ -140,7 +148,7 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                         stdin: script,
                         // The check reruns whenever what it verifies changes (hosts, Sentinels, expectations),
                         // and after every settings rollout.
-                        triggers: [script, ...settingsLines],
+                        triggers: [script, ...settingsLines, ...passwordLines],
                     },
                     { parent: this, dependsOn: [...allHosts.map((h) => h.resource), rollout], customTimeouts },
                 );

@@ -119,7 +119,7 @@ export interface WriterTarget {
 }
 
 /** Starts one writer per client, each on its own list, and waits until every one has written. */
-export async function startWriters(lab: WriterTarget, clients: readonly WriterClient[], options: { intervalMs?: number; maxSeconds?: number } = {}): Promise<Writer[]> {
+export async function startWriters(lab: WriterTarget, clients: readonly WriterClient[], options: { intervalMs?: number; maxSeconds?: number; /** Lists are `<keyPrefix>:<client>`; writers started again on one cluster need their own, so that lost writes stay countable. Default "writes". */ keyPrefix?: string } = {}): Promise<Writer[]> {
     const settings = lab.settings;
     const sentinels = lab.network.hosts.filter((h) => h.plan.sentinel).map((h) => `${h.address}:${settings.sentinelPort}`);
     const snippets = renderClientSnippets({ masterName: settings.masterName, sentinels, sentinelAuth: settings.sentinelAuth !== false });
@@ -135,7 +135,7 @@ export async function startWriters(lab: WriterTarget, clients: readonly WriterCl
         for (const client of clients) {
             const why = writerUnavailableReason(client, settings.sentinelAuth !== false);
             if (why) throw new Error(`writer ${client}: ${why}`);
-            const key = `writes:${client}`;
+            const key = `${options.keyPrefix ?? "writes"}:${client}`;
             const common = { key, intervalMs: options.intervalMs ?? 20, maxSeconds: options.maxSeconds ?? 600, waitMs: 100, replicas: settings.replicaCount };
             let argv: string[];
             if (client === "ioredis") {

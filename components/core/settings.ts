@@ -61,6 +61,8 @@ export interface StackSettings {
     ovhProjectId?: string;
     ovhVlanId: number;
     redisPassword: string;
+    /** The password being rotated out, accepted beside redisPassword until unset. */
+    previousRedisPassword?: string;
     sentinelAuth: boolean;
     /** "" when sentinelAuth is false. */
     sentinelPassword: string;
@@ -134,6 +136,7 @@ export const SETTINGS_SCHEMA: readonly SettingSchema[] = [
     { key: "ovhProjectId", type: "string", description: "OVHcloud Public Cloud project id (service name). Required for cloud ovh." },
     { key: "ovhVlanId", type: "integer", default: 0, description: "vRack VLAN id of the private network (ovh)." },
     { key: "redisPassword", type: "string", secret: true, required: true, description: "Password of Redis (requirepass and masterauth). 16-128 characters, no whitespace, quotes, backslash or #." },
+    { key: "previousRedisPassword", type: "string", secret: true, description: "The Redis password being rotated out. To rotate, set this to the password the nodes run now and redisPassword to the new one: pulumi up makes every node accept both and moves replication and the Sentinels to the new one. Remove it once every app uses the new one: the next pulumi up retires the old one." },
     { key: "sentinelAuth", type: "boolean", default: true, description: "Sentinels require sentinelPassword. false only for clients that cannot authenticate to Sentinels (Predis 1.1); the firewall is then all that guards them." },
     { key: "sentinelPassword", type: "string", secret: true, defaultText: "required while sentinelAuth is true", description: "Password of the Sentinels themselves. Same rules as redisPassword; must differ from it. Leave unset with sentinelAuth false." },
     { key: "sshPrivateKey", type: "string", secret: true, description: "Private key the checks use; without it they use the ssh-agent at SSH_AUTH_SOCK." },
@@ -443,6 +446,19 @@ export function validateStackConfig(given: Readonly<Record<string, string>>): Va
         problem("sentinelPassword", describeSecret(passwords.sentinelPassword), "is the same as redisPassword: a leaked Sentinel password would open the data",
             `pulumi config set --secret ${FULL("sentinelPassword")} "$(openssl rand -base64 33 | tr -d '/+=')"`);
     }
+    const previousRedisPassword = raw.previousRedisPassword === "" ? undefined : raw.previousRedisPassword;
+    if (previousRedisPassword !== undefined) {
+        const why = passwordProblem(previousRedisPassword);
+        if (why) {
+            problem("previousRedisPassword", describeSecret(previousRedisPassword), why, `set it to the password the nodes run now (the old redisPassword), or pulumi config rm ${FULL("previousRedisPassword")}`);
+        } else if (previousRedisPassword === passwords.redisPassword) {
+            problem("previousRedisPassword", describeSecret(previousRedisPassword), "is the same as redisPassword: there is nothing to rotate",
+                `pulumi config rm ${FULL("previousRedisPassword")}, or set redisPassword to the new password`);
+        } else if (previousRedisPassword === passwords.sentinelPassword) {
+            problem("previousRedisPassword", describeSecret(previousRedisPassword), "is the same as sentinelPassword: a leaked Sentinel password would open the data",
+                `set it to the password the Redis nodes run now, or pulumi config rm ${FULL("previousRedisPassword")}`);
+        }
+    }
     const sshPrivateKey = raw.sshPrivateKey;
     if (sshPrivateKey !== undefined && !/^-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(sshPrivateKey.trim())) {
         problem("sshPrivateKey", describeSecret(sshPrivateKey), "is not a PEM/OpenSSH private key", `pulumi config set --secret ${FULL("sshPrivateKey")} < ~/.ssh/id_ed25519`);
@@ -476,7 +492,7 @@ export function validateStackConfig(given: Readonly<Record<string, string>>): Va
             minReplicasToWrite: minReplicasToWrite!, minReplicasMaxLag: minReplicasMaxLag!, replDisklessSyncDelay: replDisklessSyncDelay!, masterName: masterName!,
             redisPort: redisPort!, sentinelPort: sentinelPort!, checks: checks!, checkTimeoutSeconds: checkTimeoutSeconds!,
             sshVia: sshVia!, ovhProjectId, ovhVlanId: ovhVlanId!, redisPassword: passwords.redisPassword!,
-            sentinelAuth: sentinelAuth!, sentinelPassword: passwords.sentinelPassword!, sshPrivateKey,
+            previousRedisPassword, sentinelAuth: sentinelAuth!, sentinelPassword: passwords.sentinelPassword!, sshPrivateKey,
         },
         warnings,
     };

@@ -90,9 +90,14 @@ test("dedicated placement adds three Sentinel VMs of the Sentinel flavor, and on
     expect(await valueOf(pulumi, cache.quorum.endpoints)).toEqual(["10.42.0.14:26379", "10.42.0.15:26379", "10.42.0.16:26379"]);
 });
 
-test("the Sentinel password and the Redis password stay secret on the VMs", () => {
+test("the Sentinel password and the Redis password stay secret on the VMs and in the rollout; the checks carry none", () => {
     for (const vm of recorded.filter((r) => r.type === "openstack:compute/instance:Instance")) expect(vm.secretInputs).toContain("userData");
-    for (const check of recorded.filter((r) => r.type === "command:remote:Command")) {
+    const commands = recorded.filter((r) => r.type === "command:remote:Command");
+    // The rollout carries the passwords, for a rotation: only ever as a secret.
+    const rollouts = commands.filter((c) => c.name.endsWith("-settings"));
+    expect(rollouts.map((r) => r.name).sort()).toEqual(["cache-settings", "sessions-settings"]);
+    for (const rollout of rollouts) expect(rollout.secretInputs).toContain("stdin");
+    for (const check of commands.filter((c) => c.name.endsWith("-check"))) {
         expect(check.inputs.stdin).not.toContain(REDIS_PASSWORD);
         expect(check.inputs.stdin).not.toContain(SENTINEL_PASSWORD);
     }

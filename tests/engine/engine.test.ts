@@ -46,9 +46,12 @@ async function sentinelReplicas(target: Reach, i: number): Promise<string[]> {
 async function currentMaster(target: Reach): Promise<string> {
     return (await redisCli(target, 0, ["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "redis-ha"], 26379, target.secrets.sentinelPassword)).trim().split("\n").join(":");
 }
+let writerSessions = 0;
 /** Runs `up` with the three clients writing throughout; asserts no client error and no acknowledged write lost. */
-async function upWithWriters(): Promise<string> {
-    const writers = await startWriters(lab.writerTarget(), ["ioredis", "phpredis", "predis"], { maxSeconds: 400 });
+async function upWithWriters(redisPassword?: string): Promise<string> {
+    const writerTarget = lab.writerTarget();
+    if (redisPassword) writerTarget.secrets = { ...writerTarget.secrets, redisPassword };
+    const writers = await startWriters(writerTarget, ["ioredis", "phpredis", "predis"], { maxSeconds: 400, keyPrefix: `writes${++writerSessions}` });
     let up: { status: number | null; out: string };
     try {
         up = await pulumiAsync("up");
@@ -57,6 +60,7 @@ async function upWithWriters(): Promise<string> {
     }
     if (up.status !== 0) throw new Error(up.out);
     const target = lab.reach();
+    if (redisPassword) target.secrets = { ...target.secrets, redisPassword };
     const master = await currentMaster(target);
     const onMaster = target.network.hosts.findIndex((h) => `${h.address}:6379` === master);
     for (const w of writers) {
@@ -274,6 +278,36 @@ maybe("pulumi on the lab stack", () => {
         for (const i of [0, 1, 2]) expect(await sentinelReplicas(target, i)).toEqual(others);
         expect(outputs().health).toEqual([0, 1, 2].map(() => healthy(master)));
     }, 600000);
+
+    test("a Redis password rotation in two steps: both accepted while the apps move, then the old one retired; no client error in either", async () => {
+        const old = lab.reach().secrets.redisPassword;
+        const rotated = `rotated-${old}`.slice(0, 64);
+        const answer = async (i: number, password: string) => (await appRedisCli({ ...lab.reach(), secrets: { ...lab.reach().secrets, redisPassword: password } }, i, ["PING"])).trim();
+        expect((await pulumiAsync("pulumi", ["config", "set", "--secret", "redis-ha:redisPassword", rotated])).status).toBe(0);
+        expect((await pulumiAsync("pulumi", ["config", "set", "--secret", "redis-ha:previousRedisPassword", old])).status).toBe(0);
+        const preview = await pulumiAsync("preview", ["--diff"]);
+        expect(preview.status).toBe(0);
+        expect(preview.out).toContain("redis previous password still accepted (rotation under way)");
+        expect(preview.out).not.toContain(rotated);
+        // Step 1, with the apps still on the old password.
+        const first = await upWithWriters(old);
+        expect(first).not.toContain(rotated);
+        expect(first.match(/ACCEPTS \S+ the new password/g)).toHaveLength(3);
+        for (const i of [0, 1, 2]) {
+            expect(await answer(i, old)).toBe("PONG");
+            expect(await answer(i, rotated)).toBe("PONG");
+        }
+        // Step 2, once the apps use the new one.
+        expect((await pulumiAsync("pulumi", ["config", "rm", "redis-ha:previousRedisPassword"])).status).toBe(0);
+        const second = await upWithWriters(rotated);
+        expect(second.match(/RETIRED \S+ the previous password/g)).toHaveLength(3);
+        for (const i of [0, 1, 2]) {
+            expect(await answer(i, old)).toMatch(/WRONGPASS|NOAUTH/);
+            expect(await answer(i, rotated)).toBe("PONG");
+        }
+        expect(outputs().health).toEqual([0, 1, 2].map(() => healthy(expect.any(String))));
+        expect(pulumi("pulumi", ["stack", "export"]).out).not.toContain(rotated);
+    }, 900000);
 
     test("destroy leaves nothing behind", () => {
         const { status, out } = pulumi("destroy");

@@ -104,14 +104,17 @@ test("the settings rollout goes through the running processes from the first Sen
     expect(rollout.inputs.create).toBe("sudo -n bash -s");
     expect(rollout.inputs.stdin).toContain("data_nodes=('10.42.0.11:6379' '10.42.0.12:6379' '10.42.0.13:6379')");
     expect(rollout.inputs.stdin).toContain("mode=apply");
-    expect(rollout.inputs.stdin).not.toContain(redisPassword);
-    expect(rollout.inputs.stdin).not.toContain(sentinelPassword);
+    // It carries the passwords, for a rotation: only as a secret.
+    expect(rollout.secretInputs).toContain("stdin");
     expect(rollout.inputs.triggers).toEqual([
         "redis maxmemory 5gb", "redis maxmemory-policy noeviction", "redis appendonly yes", "redis save 3600 1 300 100 60 10000",
         "redis min-replicas-to-write 1", "redis min-replicas-max-lag 3", "redis repl-diskless-sync-delay 0",
         "sentinel down-after-milliseconds 1500", "sentinel failover-timeout 60000", "sentinel parallel-syncs 1", "sentinel quorum 2",
         "data nodes 10.42.0.11:6379 10.42.0.12:6379 10.42.0.13:6379",
+        expect.stringMatching(/^redis password [0-9a-f]{64}$/),
+        "redis previous password retired",
     ]);
+    expect(JSON.stringify(rollout.inputs.triggers)).not.toContain(redisPassword);
 });
 
 test("what a running deployment cannot change is recorded by a guard that every host and the network wait for", () => {

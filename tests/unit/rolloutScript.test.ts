@@ -217,3 +217,81 @@ maybe("a lower replicaCount: the rollout retires the nodes the stack no longer h
         expect(cli(promoted, ["LRANGE", "retire:writes", "0", "-1"]).split("\n")).toHaveLength(100);
     }, 240000);
 });
+
+maybe("Redis password rotation in two steps, against real Redis and Sentinel", () => {
+    let cluster: LocalCluster;
+    const NEW_PASSWORD = "rotated-Password-0123456789";
+    const at = (n: LocalNode) => `${n.address}:${n.redisPort}`;
+    const cli = (n: LocalNode, args: string[], password: string, port = n.redisPort) =>
+        spawnSync("redis-cli", ["-h", n.address, "-p", String(port), "--no-auth-warning", "--raw", ...args], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: password } }).stdout.trim();
+    const rotate = (redis: string, previousRedis: string) => {
+        const script = renderRolloutScript({
+            hostName: "local-0", masterName: cluster.masterName, dataNodes: cluster.nodes.map(at), sentinels: cluster.sentinelEndpoints(),
+            settings: runtimeSettings(RENDERED), mode: "apply", timeoutSeconds: 30, sentinelConfPath: cluster.nodes[0].sentinelConf, intervalSeconds: 1,
+            passwords: { redis, previousRedis, sentinel: SENTINEL_PASSWORD },
+        });
+        const result = spawnSync("bash", ["-s"], { input: script, encoding: "utf8", timeout: 120000 });
+        return { status: result.status, lines: result.stdout.trim().split("\n"), stdout: result.stdout, stderr: result.stderr };
+    };
+    const onlineReplicas = (password: string) => (cli(cluster.nodes[0], ["INFO", "replication"], password).match(/^slave\d+:.*state=online/gm) ?? []).length;
+    const sentinelFlags = (n: LocalNode) => {
+        const lines = cli(n, ["SENTINEL", "MASTER", cluster.masterName], SENTINEL_PASSWORD, n.sentinelPort).split("\n");
+        return lines[lines.indexOf("flags") + 1];
+    };
+
+    beforeAll(async () => {
+        cluster = await LocalCluster.start();
+        await waitFor("both replicas online", () => onlineReplicas(REDIS_PASSWORD) === 2, 30000, () => cli(cluster.nodes[0], ["INFO", "replication"], REDIS_PASSWORD));
+    }, 60000);
+    afterAll(async () => {
+        await cluster?.destroy();
+    });
+
+    test("a new redisPassword without previousRedisPassword set to the running one is refused, changing nothing", () => {
+        const { status, lines } = rotate(NEW_PASSWORD, "not-the-running-password-42");
+        expect(status).toBe(1);
+        expect(lines.find((l) => l.startsWith("FAIL "))).toMatch(/^FAIL the nodes run a Redis password that is neither redis-ha:redisPassword nor redis-ha:previousRedisPassword\. To rotate, set redis-ha:previousRedisPassword to the password they run now/);
+        for (const n of cluster.nodes) expect(cli(n, ["PING"], NEW_PASSWORD)).toMatch(/WRONGPASS|NOAUTH/);
+    }, 60000);
+
+    test("step 1: every node accepts both passwords, replication and the Sentinels move to the new one, and a restarted replica keeps both", async () => {
+        const { status, lines, stdout, stderr } = rotate(NEW_PASSWORD, REDIS_PASSWORD);
+        expect(stderr).toBe("");
+        expect(status).toBe(0);
+        // Never a password in what the command prints (its stdout is kept in the stack's state).
+        expect(stdout).not.toContain(NEW_PASSWORD);
+        expect(stdout).not.toContain(REDIS_PASSWORD);
+        const [master, first, second] = cluster.nodes;
+        expect(lines.filter((l) => l.startsWith("ACCEPTS "))).toEqual([first, second, master].map((n) => `ACCEPTS ${at(n)} the new password`));
+        expect(lines.filter((l) => l.startsWith("MASTERAUTH "))).toHaveLength(3);
+        for (const n of cluster.nodes) {
+            expect(cli(n, ["PING"], REDIS_PASSWORD)).toBe("PONG");
+            expect(cli(n, ["PING"], NEW_PASSWORD)).toBe("PONG");
+            expect(cli(n, ["CONFIG", "GET", "masterauth"], NEW_PASSWORD).split("\n")[1]).toBe(NEW_PASSWORD);
+            expect(fs.readFileSync(n.sentinelConf, "utf8")).toMatch(new RegExp(`^sentinel auth-pass ${cluster.masterName} "?${NEW_PASSWORD}"?$`, "m"));
+        }
+        await cluster.stop(second.redis);
+        await cluster.startRedis(second);
+        expect(cli(second, ["PING"], REDIS_PASSWORD)).toBe("PONG");
+        expect(cli(second, ["PING"], NEW_PASSWORD)).toBe("PONG");
+        // It syncs again with the new masterauth.
+        await waitFor("both replicas online after the restart", () => onlineReplicas(NEW_PASSWORD) === 2, 30000, () => cli(master, ["INFO", "replication"], NEW_PASSWORD));
+        expect(rotate(NEW_PASSWORD, REDIS_PASSWORD).lines.filter((l) => /^(ACCEPTS|MASTERAUTH|RETIRED) /.test(l))).toEqual([]);
+    }, 120000);
+
+    test("step 2: the previous password is retired, replicas first and the master last, each after every Sentinel logged in again", async () => {
+        const { status, lines, stderr } = rotate(NEW_PASSWORD, "");
+        expect(stderr).toBe("");
+        expect(status).toBe(0);
+        const [master, first, second] = cluster.nodes;
+        expect(lines.filter((l) => l.startsWith("RETIRED ")).map((l) => l.split(" ")[1])).toEqual([first, second, master].map(at));
+        for (const n of cluster.nodes) {
+            expect(cli(n, ["PING"], REDIS_PASSWORD)).toMatch(/WRONGPASS|NOAUTH/);
+            expect(cli(n, ["PING"], NEW_PASSWORD)).toBe("PONG");
+            expect(sentinelFlags(n)).toBe("master");
+        }
+        expect(onlineReplicas(NEW_PASSWORD)).toBe(2);
+        const again = rotate(NEW_PASSWORD, "");
+        expect(again.lines[again.lines.length - 1]).toBe("RESULT ok changed=0");
+    }, 120000);
+});

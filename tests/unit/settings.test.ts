@@ -96,6 +96,8 @@ const BAD_INPUTS: Array<[string, Record<string, string | undefined>, string, Reg
     ["password with a backslash", { redisPassword: "abcdefgh\\12345678" }, "redis-ha:redisPassword", /backslash/],
     ["missing Redis password", { redisPassword: undefined }, "redis-ha:redisPassword", /is required/],
     ["same password for Redis and Sentinel", { sentinelPassword: REDIS_PASSWORD }, "redis-ha:sentinelPassword", /same as redisPassword/],
+    ["a previous Redis password equal to the new one", { previousRedisPassword: REDIS_PASSWORD }, "redis-ha:previousRedisPassword", /same as redisPassword: there is nothing to rotate/],
+    ["a previous Redis password that could inject a line", { previousRedisPassword: "abcdefgh12345678\nrequirepass x" }, "redis-ha:previousRedisPassword", /line break/],
     ["a Sentinel password that Sentinels without auth would never ask for", { sentinelAuth: "false" }, "redis-ha:sentinelPassword", /set while sentinelAuth is false/],
     ["sentinelAuth that is not a boolean", { sentinelAuth: "off" }, "redis-ha:sentinelAuth", /not true or false/],
     ["a diskless sync delay beyond a minute", { replDisklessSyncDelay: "300" }, "redis-ha:replDisklessSyncDelay", /between 0 and 60/],
