@@ -90,7 +90,10 @@ async function main(): Promise<number> {
         const result = await lab.pulumiAsync("up");
         const ok = result.status === 0 && expect.test(result.out);
         // On success, the rollout's own account of the membership steps (each RESET says how long it took).
-        return { ok, detail: ok ? result.out.split("\n").filter((l) => /\b(RESET|DETACHED|RETIRED|HANDOVER) /.test(l)).join("\n") || undefined : result.out.slice(-2000) };
+        // On success, the rollout's own account of the membership steps (each RESET says how long it took);
+        // on failure, what failed, wherever it is in the log.
+        const lines = result.out.split("\n");
+        return { ok, detail: ok ? lines.filter((l) => /\b(RESET|DETACHED|RETIRED|HANDOVER) /.test(l)).join("\n") || undefined : lines.filter((l) => /FAIL|failed|error|stopped/i.test(l)).slice(0, 40).join("\n") };
     };
     const startOn = async (redisPassword: string) => {
         const target = lab.writerTarget();

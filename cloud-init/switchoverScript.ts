@@ -79,6 +79,14 @@ export const SWITCHOVER_FUNCTION = `planned_switchover() {
         [ "$attached" -ge "\${needed:-0}" ] && break
         sleep 0.2
     done
+    [ -n "$promoted" ] && rcli "$promoted" CLIENT UNPAUSE >/dev/null 2>&1
+    # The old master stays paused until Sentinel has made it a replica (which drops its clients, so
+    # they reconnect to the new one): unpaused before, it would answer their writes with NOREPLICAS,
+    # its replicas gone. Bounded by the pause itself.
+    for _ in $(seq 1 $((pause_ms / 200))); do
+        [ "$(rcli "$old" ROLE 2>/dev/null | head -n 1)" = slave ] && break
+        sleep 0.2
+    done
     for node in $paused; do rcli "$node" CLIENT UNPAUSE >/dev/null 2>&1; done
     paused=""
     echo "SWITCHED $old -> $master"
