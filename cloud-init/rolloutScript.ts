@@ -21,7 +21,7 @@ export interface RolloutScriptInput {
     mode: "apply" | "report";
     /** How long to wait for a settled cluster (a majority of Sentinels naming a master that says so). */
     timeoutSeconds: number;
-    /** Read for the passwords, so no secret travels with the command. Default: Debian's path. */
+    /** Read for the Sentinel password and the Redis password the nodes run now. Default: Debian's path. */
     sentinelConfPath?: string;
     /** Seconds between attempts while waiting for a settled cluster. Default 3. */
     intervalSeconds?: number;
