@@ -9,7 +9,11 @@ if [ ! -r "$conf" ]; then fail "$host: $conf is missing or unreadable (first boo
 sentinel_pass=$(awk '$1 == "requirepass" { v = $2; gsub(/"/, "", v); print v; exit }' "$conf")
 redis_pass=$(awk -v n="$master_name" '$1 == "sentinel" && $2 == "auth-pass" && $3 == n { v = $4; gsub(/"/, "", v); print v; exit }' "$conf")
 scli() { local at=$1; shift; if [ -n "$sentinel_pass" ]; then REDISCLI_AUTH="$sentinel_pass" timeout 5 redis-cli --no-auth-warning -h "\${at%:*}" -p "\${at##*:}" --raw "$@"; else timeout 5 redis-cli -h "\${at%:*}" -p "\${at##*:}" --raw "$@"; fi; }
-rcli() { local at=$1; shift; REDISCLI_AUTH="$redis_pass" timeout 5 redis-cli --no-auth-warning -h "\${at%:*}" -p "\${at##*:}" --raw "$@"; }
+# redis-cli towards a data node with the given password (through the environment, never argv).
+rcli_as() { local auth=$1 at=$2; shift 2; REDISCLI_AUTH="$auth" timeout 5 redis-cli --no-auth-warning -h "\${at%:*}" -p "\${at##*:}" --raw "$@"; }
+rcli() { rcli_as "$redis_pass" "$@"; }
+# What a data node says it is now: master, slave, or nothing when it does not answer.
+role_of() { rcli "$1" ROLE 2>/dev/null | head -n 1; }
 
 # The master as a majority of the Sentinels name it now, confirmed by the node itself: never a plan's
 # idea of it, and nothing is changed while a failover is under way.
@@ -21,7 +25,7 @@ settled_master() {
     done
     addr=$(printf '%s\\n' "\${votes[@]}" | sort | uniq -c | sort -rn | awk -v m="$majority" 'NR == 1 && $1 >= m { print $2 }')
     if [ -z "$addr" ]; then unsettled="no master named by a majority ($majority of \${#sentinels[@]}) of the Sentinels: $(oneline "\${votes[*]:-none answered}")"; return 1; fi
-    if [ "$(rcli "$addr" ROLE 2>&1 | head -n 1)" != master ]; then unsettled="$addr, named by the Sentinels, does not answer ROLE master"; return 1; fi
+    if [ "$(role_of "$addr")" != master ]; then unsettled="$addr, named by the Sentinels, does not answer ROLE master"; return 1; fi
     master=$addr
 }
 # Waits (until $deadline, every $interval s) for a settled master; fails, changing nothing, if none comes.

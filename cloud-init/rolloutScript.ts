@@ -115,9 +115,9 @@ if [ "$manage_passwords" = 1 ]; then
         fail "the nodes run a Redis password that is neither redis-ha:redisPassword nor redis-ha:previousRedisPassword. To rotate, set redis-ha:previousRedisPassword to the password they run now (the old redisPassword), so that both are accepted while the apps move; nothing was changed"
     fi
 fi
-accepts() { [ "$(REDISCLI_AUTH="$2" timeout 5 redis-cli --no-auth-warning -h "\${1%:*}" -p "\${1##*:}" PING 2>&1)" = PONG ]; }
+accepts() { [ "$(rcli_as "$2" "$1" PING 2>&1)" = PONG ]; }
 # The secret is the last argument, read from stdin (-x): never on a command line other users can see.
-rcli_secret() { local at=$1 auth=$2 secret=$3; shift 3; printf '%s' "$secret" | REDISCLI_AUTH="$auth" timeout 5 redis-cli --no-auth-warning -h "\${at%:*}" -p "\${at##*:}" --raw -x "$@"; }
+rcli_secret() { local at=$1 auth=$2 secret=$3; shift 3; printf '%s' "$secret" | rcli_as "$auth" "$at" -x "$@"; }
 password_count() { rcli "$1" ACL LIST 2>/dev/null | awk '$1 == "user" && $2 == "default"' | grep -oE '#[0-9a-f]{64}' | wc -l; }
 now_ms() { date +%s%3N; }
 wait_for_settled_master
@@ -146,6 +146,7 @@ order=()
 for node in "\${data_nodes[@]}"; do [ "$node" != "$master" ] && order+=("$node"); done
 order+=("$master")
 
+
 # Password rotation, step 1 (redis-ha:previousRedisPassword set): every node accepts both passwords
 # (ACL SETUSER default >new adds one; Redis keeps both) before anything uses the new one; then
 # masterauth moves to it on every node, then auth-pass on every Sentinel. Nothing ever depends on
@@ -167,7 +168,7 @@ if [ "$manage_passwords" = 1 ]; then
         done
         accepts "$node" "$new_pass" || fail "$node does not accept the new password after ACL SETUSER"
         [ -z "$previous_pass" ] || accepts "$node" "$previous_pass" || fail "$node does not accept the previous password after ACL SETUSER"
-        out=$(REDISCLI_AUTH="$new_pass" timeout 5 redis-cli --no-auth-warning -h "\${node%:*}" -p "\${node##*:}" CONFIG REWRITE 2>&1)
+        out=$(rcli_as "$new_pass" "$node" CONFIG REWRITE 2>&1)
         [ "$out" = OK ] || fail "$node: CONFIG REWRITE failed: $(oneline "$out"); it accepts the new password only until a restart"
         echo "ACCEPTS $node the \${missing[*]} password"
         changed=$((changed + 1))

@@ -64,7 +64,7 @@ export const SWITCHOVER_FUNCTION = `planned_switchover() {
     promoted=""
     until [ -n "$promoted" ] || [ "$SECONDS" -ge "$deadline" ]; do
         for candidate in $candidates; do
-            [ "$(rcli "$candidate" ROLE 2>/dev/null | head -n 1)" = master ] && promoted=$candidate && break
+            [ "$(role_of "$candidate")" = master ] && promoted=$candidate && break
         done
         [ -n "$promoted" ] || sleep 0.1
     done
@@ -84,7 +84,7 @@ export const SWITCHOVER_FUNCTION = `planned_switchover() {
     # they reconnect to the new one): unpaused before, it would answer their writes with NOREPLICAS,
     # its replicas gone. Bounded by the pause itself.
     for _ in $(seq 1 $((pause_ms / 200))); do
-        [ "$(rcli "$old" ROLE 2>/dev/null | head -n 1)" = slave ] && break
+        [ "$(role_of "$old")" = slave ] && break
         sleep 0.2
     done
     for node in $paused; do rcli "$node" CLIENT UNPAUSE >/dev/null 2>&1; done
