@@ -146,6 +146,23 @@ order=()
 for node in "\${data_nodes[@]}"; do [ "$node" != "$master" ] && order+=("$node"); done
 order+=("$master")
 
+# A data node replicating anything but the master (a new node whose boot guard found no majority,
+# for example while the others' firewalls did not yet admit it, so it followed the plan's first
+# node) is pointed at the master: Sentinels learn replicas only from the master's INFO.
+for node in "\${order[@]}"; do
+    [ "$node" = "$master" ] && continue
+    role=$(rcli "$node" ROLE 2>/dev/null | tr -d '\r')
+    [ "$(sed -n 1p <<<"$role")" = slave ] || continue
+    upstream="$(sed -n 2p <<<"$role"):$(sed -n 3p <<<"$role")"
+    [ "$upstream" = "$master" ] && continue
+    if [ "$mode" = report ]; then echo "DRIFT $node replicates $upstream, not the master $master"; drift=$((drift + 1)); continue; fi
+    out=$(rcli "$node" REPLICAOF "\${master%:*}" "\${master##*:}" 2>&1)
+    [ "$out" = OK ] || fail "$node: REPLICAOF $master refused: $(oneline "$out")"
+    out=$(rcli "$node" CONFIG REWRITE 2>&1)
+    [ "$out" = OK ] || fail "$node: CONFIG REWRITE failed: $(oneline "$out")"
+    echo "REPOINTED $node from $upstream to the master $master"
+    changed=$((changed + 1))
+done
 
 # Password rotation, step 1 (redis-ha:previousRedisPassword set): every node accepts both passwords
 # (ACL SETUSER default >new adds one; Redis keeps both) before anything uses the new one; then

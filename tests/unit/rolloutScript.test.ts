@@ -295,3 +295,26 @@ maybe("Redis password rotation in two steps, against real Redis and Sentinel", (
         expect(again.lines[again.lines.length - 1]).toBe("RESULT ok changed=0");
     }, 120000);
 });
+
+maybe("a data node that replicates another replica", () => {
+    let cluster: LocalCluster | undefined;
+    afterAll(async () => {
+        await cluster?.destroy();
+    });
+    test("is pointed at the master the Sentinels name, so the Sentinels can learn it", async () => {
+        cluster = await LocalCluster.start();
+        const [master, first, second] = cluster.nodes;
+        const at = (n: LocalNode) => `${n.address}:${n.redisPort}`;
+        const cli = (n: LocalNode, args: string[]) => spawnSync("redis-cli", ["-h", n.address, "-p", String(n.redisPort), "--no-auth-warning", "--raw", ...args], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: REDIS_PASSWORD } }).stdout.trim();
+        expect(cli(second, ["REPLICAOF", first.address, String(first.redisPort)])).toBe("OK");
+        const script = renderRolloutScript({
+            hostName: "local-0", masterName: cluster.masterName, dataNodes: cluster.nodes.map(at), sentinels: cluster.sentinelEndpoints(),
+            settings: runtimeSettings(RENDERED), mode: "apply", timeoutSeconds: 30, sentinelConfPath: cluster.nodes[0].sentinelConf, intervalSeconds: 1,
+        });
+        const result = spawnSync("bash", ["-s"], { input: script, encoding: "utf8", timeout: 120000 });
+        expect(result.stderr).toBe("");
+        expect(result.status).toBe(0);
+        expect(result.stdout).toContain(`REPOINTED ${at(second)} from ${at(first)} to the master ${at(master)}`);
+        expect(cli(second, ["ROLE"]).split("\n").slice(0, 3)).toEqual(["slave", master.address, String(master.redisPort)]);
+    }, 120000);
+});
