@@ -3,7 +3,7 @@
  * set and the Sentinel quorum, and export what clients and operators need.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { FirewallRules, RedisReplicaSet, SentinelQuorum, platformFor, renderClientSnippets, IOREDIS_RECOMMENDED_OPTIONS } from "./components";
+import { FirewallRules, HostAccessArgs, RedisReplicaSet, SentinelQuorum, platformFor, renderClientSnippets, IOREDIS_RECOMMENDED_OPTIONS } from "./components";
 import { stackSettingsFromConfig } from "./components/stackConfig";
 import { regionZones } from "./components/core/regions";
 
@@ -24,6 +24,12 @@ const firewall = new FirewallRules(name, {
     allowWorldAccess: settings.allowWorldAccess,
 });
 
+const sshAccess: HostAccessArgs = {
+    user: settings.sshUser,
+    via: settings.sshVia,
+    privateKey: settings.sshPrivateKey ? pulumi.secret(settings.sshPrivateKey) : undefined,
+    timeoutSeconds: settings.checkTimeoutSeconds,
+};
 const replicaSet = new RedisReplicaSet(name, {
     platform,
     firewall,
@@ -57,19 +63,14 @@ const replicaSet = new RedisReplicaSet(name, {
     image: settings.image,
     sshPublicKeys: settings.sshPublicKeys,
     privateNetworkCidr: settings.privateNetworkCidr,
+    // The same SSH access as the checks: without it a new image or size is refused.
+    access: settings.checks ? sshAccess : undefined,
 });
 
 const quorum = new SentinelQuorum(name, {
     replicaSet,
     instanceType: settings.sentinelInstanceType,
-    checks: {
-        enabled: settings.checks,
-        user: settings.sshUser,
-        via: settings.sshVia,
-        privateKey: settings.sshPrivateKey ? pulumi.secret(settings.sshPrivateKey) : undefined,
-        timeoutSeconds: settings.checkTimeoutSeconds,
-        maxLagSeconds: settings.minReplicasMaxLag,
-    },
+    checks: { enabled: settings.checks, ...sshAccess, maxLagSeconds: settings.minReplicasMaxLag },
 });
 
 export const masterName = settings.masterName;

@@ -82,18 +82,18 @@ async function main(): Promise<number> {
     // Every writer ever started, for the final count of lost writes; rotation restarts them.
     const allWriters: Writer[] = [];
     let password = "";
-    const upAfter = async (configCommands: string[][], expect: RegExp) => {
+    const upAfter = async (configCommands: string[][], expect: RegExp, upArgs: string[] = []) => {
         for (const command of configCommands) {
             const set = await lab.pulumiAsync("pulumi", ["config", ...command]);
             if (set.status !== 0) return { ok: false, detail: set.out };
         }
-        const result = await lab.pulumiAsync("up");
+        const result = await lab.pulumiAsync("up", upArgs);
         const ok = result.status === 0 && expect.test(result.out);
         // On success, the rollout's own account of the membership steps (each RESET says how long it took).
         // On success, the rollout's own account of the membership steps (each RESET says how long it took);
         // on failure, what failed, wherever it is in the log.
         const lines = result.out.split("\n");
-        return { ok, detail: ok ? lines.filter((l) => /\b(RESET|DETACHED|RETIRED|HANDOVER) /.test(l)).join("\n") || undefined : lines.filter((l) => /FAIL|failed|error|stopped/i.test(l)).slice(0, 40).join("\n") };
+        return { ok, detail: ok ? lines.filter((l) => /\b(RESET|DETACHED|RETIRED|HANDOVER|SYNCED|SWITCHED) /.test(l)).join("\n") || undefined : lines.filter((l) => /FAIL|failed|error|stopped/i.test(l)).slice(0, 40).join("\n") };
     };
     const startOn = async (redisPassword: string) => {
         const target = lab.writerTarget();
@@ -125,9 +125,9 @@ async function main(): Promise<number> {
             });
             samples.push(switchover);
             await sleep(12000);
-            const scaleUp = await observe(writers, "scale-up", run, () => upAfter([["set", "redis-ha:replicaCount", "3"]], /\+ 1 created/));
+            const scaleUp = await observe(writers, "scale-up", run, () => upAfter([["set", "redis-ha:replicaCount", "3"]], /\+ 2 created/));
             samples.push(scaleUp);
-            const scaleDown = await observe(writers, "scale-down", run, () => upAfter([["set", "redis-ha:replicaCount", "2"]], /DETACHED [\s\S]*- 1 deleted/));
+            const scaleDown = await observe(writers, "scale-down", run, () => upAfter([["set", "redis-ha:replicaCount", "2"]], /DETACHED [\s\S]*- 2 deleted/));
             samples.push(scaleDown);
             const rotated = `r${run}-${password}`.slice(0, 64);
             const rotation1 = await observe(writers, "rotation-1", run, () => upAfter([["set", "--secret", "redis-ha:redisPassword", rotated], ["set", "--secret", "redis-ha:previousRedisPassword", password]], /ACCEPTS /));
@@ -138,7 +138,22 @@ async function main(): Promise<number> {
             await startOn(password);
             const rotation2 = await observe(writers, "rotation-2", run, () => upAfter([["rm", "redis-ha:previousRedisPassword"]], /RETIRED /));
             samples.push(rotation2);
-            for (const s of [settings, baseline, switchover, scaleUp, scaleDown, rotation1, rotation2]) log(`${s.operation} ${run}/${runs}: ${seconds(s.totalMs)}; longest silence ${CLIENTS.map((c) => `${c} ${seconds(s.silenceMs[c])}`).join(", ")}; errors ${s.errors}${s.errors ? ` (${s.errorLines.slice(0, 3).join(" | ")})` : ""}${s.ok ? "" : `; FAILED ${s.detail?.split("\n").slice(-5).join(" / ")}`}`);
+            // pulumi up --replace of one host: a replica (no switchover), then the master's (one).
+            const hostUrn = (address: string) => {
+                const i = lab.reach().network.hosts.findIndex((h) => h.address === address);
+                const urn = lab.exportState().deployment.resources.find((r) => r.outputs?.kind === "host" && r.outputs?.name === lab.hostName(i))?.urn;
+                if (!urn) throw new Error(`no lab host at ${address} in the stack's state`);
+                return urn;
+            };
+            const masterNow = async () => (await appRedisCli(lab.reach(), 0, ["SENTINEL", "get-master-addr-by-name", "redis-ha"], 26379, lab.reach().secrets.sentinelPassword)).trim().split("\n").join(":");
+            const currentMaster = await masterNow();
+            const replica = lab.reach().network.hosts.slice(0, 3).map((h) => h.address).find((a) => `${a}:6379` !== currentMaster)!;
+            const replaceReplica = await observe(writers, "replace-replica", run, () => upAfter([], /SYNCED /, ["--replace", hostUrn(replica)]));
+            samples.push(replaceReplica);
+            const replaceMaster = await observe(writers, "replace-master", run, async () => upAfter([], /HANDOVER [\s\S]*SYNCED /, ["--replace", hostUrn((await masterNow()).split(":")[0])]));
+            samples.push(replaceMaster);
+            await sleep(12000);
+            for (const s of [settings, baseline, switchover, scaleUp, scaleDown, rotation1, rotation2, replaceReplica, replaceMaster]) log(`${s.operation} ${run}/${runs}: ${seconds(s.totalMs)}; longest silence ${CLIENTS.map((c) => `${c} ${seconds(s.silenceMs[c])}`).join(", ")}; errors ${s.errors}${s.errors ? ` (${s.errorLines.slice(0, 3).join(" | ")})` : ""}${s.ok ? "" : `; FAILED ${s.detail?.split("\n").slice(-5).join(" / ")}`}`);
             // The next run's switchover starts from a settled cluster, as the command demands.
             await sleep(12000);
         }
@@ -160,7 +175,7 @@ async function main(): Promise<number> {
 
     const baselineOf = (client: string) => median(samples.filter((s) => s.operation === "baseline").map((s) => s.silenceMs[client]));
     const rows = [["OPERATION", "RUNS", "TOTAL MED", ...CLIENTS.flatMap((c) => [`${c.toUpperCase()} SILENCE MED`, "/ BASELINE"]), "CLIENT ERRORS"]];
-    for (const operation of ["settings", "switchover", "scale-up", "scale-down", "rotation-1", "rotation-2", "baseline"]) {
+    for (const operation of ["settings", "switchover", "scale-up", "scale-down", "rotation-1", "rotation-2", "replace-replica", "replace-master", "baseline"]) {
         const mine = samples.filter((s) => s.operation === operation && s.ok);
         rows.push([
             operation,

@@ -2,12 +2,21 @@
  * Bash shared by the scripts that act on a running cluster (the settings rollout, the switchover):
  * the passwords read from the local sentinel.conf, redis-cli towards Sentinels (scli) and data nodes
  * (rcli), and the master as a majority of the Sentinels name it now, confirmed by the node itself.
- * The including script defines host, master_name, sentinels, conf, deadline, interval and fail() first.
+ * The including script defines host, master_name, sentinels, conf, deadline, interval and fail() first,
+ * and on a host that may carry no Sentinel also redis_conf and sentinel_password_file.
  */
 export const CLUSTER_FUNCTIONS = `oneline() { printf '%s' "$*" | tr '\\r\\n' '  ' | sed 's/  */ /g; s/ $//'; }
-if [ ! -r "$conf" ]; then fail "$host: $conf is missing or unreadable (first boot not finished, or not run as root)"; fi
-sentinel_pass=$(awk '$1 == "requirepass" { v = $2; gsub(/"/, "", v); print v; exit }' "$conf")
-redis_pass=$(awk -v n="$master_name" '$1 == "sentinel" && $2 == "auth-pass" && $3 == n { v = $4; gsub(/"/, "", v); print v; exit }' "$conf")
+if [ -r "$conf" ]; then
+    sentinel_pass=$(awk '$1 == "requirepass" { v = $2; gsub(/"/, "", v); print v; exit }' "$conf")
+    redis_pass=$(awk -v n="$master_name" '$1 == "sentinel" && $2 == "auth-pass" && $3 == n { v = $4; gsub(/"/, "", v); print v; exit }' "$conf")
+elif [ -n "\${redis_conf:-}" ] && [ -r "$redis_conf" ]; then
+    # A data node without a Sentinel: the password it replicates with (a rotation rewrites it), and
+    # the boot guard's copy of the Sentinels' password.
+    redis_pass=$(awk '$1 == "masterauth" { v = $2; gsub(/"/, "", v); print v; exit }' "$redis_conf")
+    sentinel_pass=$(cat "$sentinel_password_file" 2>/dev/null || true)
+else
+    fail "$host: $conf is missing or unreadable (first boot not finished, or not run as root)"
+fi
 scli() { local at=$1; shift; if [ -n "$sentinel_pass" ]; then REDISCLI_AUTH="$sentinel_pass" timeout 5 redis-cli --no-auth-warning -h "\${at%:*}" -p "\${at##*:}" --raw "$@"; else timeout 5 redis-cli -h "\${at%:*}" -p "\${at##*:}" --raw "$@"; fi; }
 # redis-cli towards a data node with the given password (through the environment, never argv).
 rcli_as() { local auth=$1 at=$2; shift 2; REDISCLI_AUTH="$auth" timeout 5 redis-cli --no-auth-warning -h "\${at%:*}" -p "\${at##*:}" --raw "$@"; }
@@ -35,6 +44,60 @@ wait_for_settled_master() {
     until settled_master; do
         [ "$SECONDS" -ge "$deadline" ] && fail "the cluster is not settled ($unsettled): nothing was changed; rerun once the failover is over"
         sleep "$interval"
+    done
+}
+`;
+
+/**
+ * Bash that makes every Sentinel know exactly the stack: a Sentinel that lists a node the stack does
+ * not have (a removed replica, a replaced node's old address) or more peers than there are Sentinels
+ * (a replaced Sentinel's old run id stays listed, with an invalid port) forgets them: SENTINEL RESET,
+ * then wait until it knows every other Sentinel again and exactly the stack's replicas, before the
+ * next one, so at most one Sentinel is ever without its tables (the Redis docs ask for this after a
+ * Sentinel or replica is removed). Expects CLUSTER_FUNCTIONS, a settled $master, data_nodes, mode
+ * (apply | report), drift, changed and reset_timeout. Prints RESET or STALE lines.
+ */
+export const SENTINEL_RECONCILE_FUNCTION = `in_stack() { local n; for n in "\${data_nodes[@]}"; do [ "$n" = "$1" ] && return 0; done; return 1; }
+# Replicas a Sentinel lists, one "address:port flags" per line.
+replicas_of() { scli "$1" SENTINEL REPLICAS "$master_name" 2>/dev/null | awk 'previous == "name" { name = $0 } previous == "flags" { print name, $0 } { previous = $0 }'; }
+# One field of SENTINEL MASTER as a Sentinel reports it.
+sentinel_field() { scli "$1" SENTINEL MASTER "$master_name" 2>/dev/null | awk -v k="$2" 'previous == k { print; exit } { previous = $0 }'; }
+reconcile_sentinels() {
+    local s monitored stale peers extra started until_at known named wanted
+    wanted=$(printf '%s\\n' "\${data_nodes[@]}" | grep -vxF "$master" | sort | paste -sd' ' -)
+    for s in "\${sentinels[@]}"; do
+        # After a handover a Sentinel may still be switching, and the one that led it names the new
+        # master while its failover still runs (it waits for the other replicas). Its tables are final
+        # only once it monitors the new master itself, with no failover in progress: a reset before that
+        # would end the failover on the old address, and the switch that follows lists the old master again.
+        until_at=$((SECONDS + reset_timeout))
+        while :; do
+            monitored=$(scli "$s" SENTINEL MASTER "$master_name" 2>/dev/null | awk '{ v[previous] = $0; previous = $0 } END { print v["ip"] ":" v["port"], v["flags"] }')
+            [[ "$monitored" == "$master "* && "$monitored" != *failover* ]] && break
+            [ "$SECONDS" -ge "$until_at" ] && fail "sentinel $s does not monitor the master $master with its failover over after $reset_timeout s (it reports $(oneline "$monitored")); the Sentinels after it were not reset: rerun once it does"
+            sleep 0.5
+        done
+        stale=$(replicas_of "$s" | awk '{ print $1 }' | while read -r node; do in_stack "$node" || printf '%s ' "$node"; done)
+        peers=$(sentinel_field "$s" num-other-sentinels)
+        extra=""
+        [ -n "$peers" ] && [ "$peers" -gt $((\${#sentinels[@]} - 1)) ] && extra="$((peers - \${#sentinels[@]} + 1)) Sentinel(s) that no longer exist"
+        [ -z "$stale" ] && [ -z "$extra" ] && continue
+        stale="\${stale% }\${stale:+\${extra:+ and }}$extra"
+        if [ "$mode" = report ]; then echo "STALE sentinel $s lists $stale"; drift=$((drift + 1)); continue; fi
+        started=$SECONDS
+        out=$(scli "$s" SENTINEL RESET "$master_name" 2>&1)
+        [ "$out" = 1 ] || fail "sentinel $s: SENTINEL RESET $master_name answered $(oneline "\${out:-nothing}"), not 1"
+        until_at=$((SECONDS + reset_timeout))
+        while :; do
+            known=$(replicas_of "$s" | awk '$2 == "slave" { print $1 }' | sort | paste -sd' ' -)
+            peers=$(sentinel_field "$s" num-other-sentinels)
+            named=$(scli "$s" SENTINEL get-master-addr-by-name "$master_name" 2>/dev/null | paste -sd: -)
+            [ "$known" = "$wanted" ] && [ "$peers" = $((\${#sentinels[@]} - 1)) ] && [ "$named" = "$master" ] && break
+            [ "$SECONDS" -ge "$until_at" ] && fail "sentinel $s: after SENTINEL RESET it knows replicas '$known' (want '$wanted') and $peers other Sentinels (want $((\${#sentinels[@]} - 1))) after $reset_timeout s; the Sentinels after it were not reset: rerun once it has"
+            sleep 0.5
+        done
+        echo "RESET sentinel $s forgot $stale; rediscovered $((\${#sentinels[@]} - 1)) Sentinels and replicas $wanted in $((SECONDS - started)) s"
+        changed=$((changed + 1))
     done
 }
 `;

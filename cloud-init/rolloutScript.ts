@@ -1,6 +1,6 @@
 import type { RuntimeSetting } from "../components/core/runtimeSettings";
 import { shellQuote } from "./checkScript";
-import { CLUSTER_FUNCTIONS } from "./clusterShell";
+import { CLUSTER_FUNCTIONS, SENTINEL_RECONCILE_FUNCTION } from "./clusterShell";
 import { DEBIAN_PATHS } from "./paths";
 import { SWITCHOVER_FUNCTION } from "./switchoverScript";
 
@@ -104,10 +104,8 @@ fail() {
     exit 1
 }
 ${CLUSTER_FUNCTIONS}
+${SENTINEL_RECONCILE_FUNCTION}
 ${SWITCHOVER_FUNCTION}
-in_stack() { local n; for n in "\${data_nodes[@]}"; do [ "$n" = "$1" ] && return 0; done; return 1; }
-# Replicas a Sentinel lists, one "address:port flags" per line.
-replicas_of() { scli "$1" SENTINEL REPLICAS "$master_name" 2>/dev/null | awk 'previous == "name" { name = $0 } previous == "flags" { print name, $0 } { previous = $0 }'; }
 running_pass=$redis_pass
 if [ "$manage_passwords" = 1 ]; then
     [ "$stack_sentinel_pass" = "$sentinel_pass" ] || fail "redis-ha:sentinelPassword is not the password the Sentinels run: rotating the Sentinel password is not built yet, and clients given the new one would be refused. Set it back; nothing was changed"
@@ -322,40 +320,7 @@ if [ "$mode" = apply ]; then
     done
 fi
 
-# Each Sentinel that lists a node the stack does not have forgets it: SENTINEL RESET, then wait
-# until it knows every other Sentinel again and exactly the stack's replicas, before the next one,
-# so at most one Sentinel is ever without its tables.
-wanted=$(printf '%s\\n' "\${data_nodes[@]}" | grep -vxF "$master" | sort | paste -sd' ' -)
-for s in "\${sentinels[@]}"; do
-    # After a handover a Sentinel may still be switching, and the one that led it names the new
-    # master while its failover still runs (it waits for the other replicas). Its tables are final
-    # only once it monitors the new master itself, with no failover in progress: a reset before that
-    # would end the failover on the old address, and the switch that follows lists the old master again.
-    until_at=$((SECONDS + reset_timeout))
-    while :; do
-        monitored=$(scli "$s" SENTINEL MASTER "$master_name" 2>/dev/null | awk '{ v[previous] = $0; previous = $0 } END { print v["ip"] ":" v["port"], v["flags"] }')
-        [[ "$monitored" == "$master "* && "$monitored" != *failover* ]] && break
-        [ "$SECONDS" -ge "$until_at" ] && fail "sentinel $s does not monitor the master $master with its failover over after $reset_timeout s (it reports $(oneline "$monitored")); the Sentinels after it were not reset: rerun once it does"
-        sleep 0.5
-    done
-    stale=$(replicas_of "$s" | awk '{ print $1 }' | while read -r node; do in_stack "$node" || printf '%s ' "$node"; done)
-    [ -z "$stale" ] && continue
-    if [ "$mode" = report ]; then echo "STALE sentinel $s lists \${stale% }"; drift=$((drift + 1)); continue; fi
-    started=$SECONDS
-    out=$(scli "$s" SENTINEL RESET "$master_name" 2>&1)
-    [ "$out" = 1 ] || fail "sentinel $s: SENTINEL RESET $master_name answered $(oneline "\${out:-nothing}"), not 1"
-    until_at=$((SECONDS + reset_timeout))
-    while :; do
-        known=$(replicas_of "$s" | awk '$2 == "slave" { print $1 }' | sort | paste -sd' ' -)
-        peers=$(scli "$s" SENTINEL MASTER "$master_name" 2>/dev/null | awk 'previous == "num-other-sentinels" { print; exit } { previous = $0 }')
-        named=$(scli "$s" SENTINEL get-master-addr-by-name "$master_name" 2>/dev/null | paste -sd: -)
-        [ "$known" = "$wanted" ] && [ "$peers" = $((\${#sentinels[@]} - 1)) ] && [ "$named" = "$master" ] && break
-        [ "$SECONDS" -ge "$until_at" ] && fail "sentinel $s: after SENTINEL RESET it knows replicas '$known' (want '$wanted') and $peers other Sentinels (want $((\${#sentinels[@]} - 1))) after $reset_timeout s; the Sentinels after it were not reset: rerun once it has"
-        sleep 0.5
-    done
-    echo "RESET sentinel $s forgot \${stale% }; rediscovered $((\${#sentinels[@]} - 1)) Sentinels and replicas $wanted in $((SECONDS - started)) s"
-    changed=$((changed + 1))
-done
+reconcile_sentinels
 
 if [ "$mode" = report ]; then echo "RESULT drift=$drift"; exit 0; fi
 echo "RESULT ok changed=$changed"

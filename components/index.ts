@@ -5,6 +5,7 @@ export { RedisReplicaSet } from "./redisReplicaSet";
 export type { RedisReplicaSetArgs, RedisOptions, SentinelOptions, NodeRow } from "./redisReplicaSet";
 export { SentinelQuorum } from "./sentinelQuorum";
 export type { SentinelQuorumArgs, SentinelChecksArgs } from "./sentinelQuorum";
+export type { HostAccessArgs } from "./hostAccess";
 export * from "./platforms";
 export { IOREDIS_RECOMMENDED_OPTIONS, renderClientSnippets } from "./core/clientConfig";
 export type { ClientSnippets } from "./core/clientConfig";

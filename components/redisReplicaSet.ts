@@ -1,13 +1,16 @@
+import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { renderHandoffScript } from "../cloud-init/handoffScript";
 import { DeploymentConfig, renderHostFiles } from "../cloud-init/hostFiles";
 import { ConfigValidationError, formatProblem } from "./core/errors";
 import { targetsFor } from "./core/firewallPolicy";
-import { deploymentIdentity } from "./core/immutableSettings";
+import { deploymentIdentity, replacementRefusal } from "./core/immutableSettings";
 import { DeploymentGuard } from "./guard";
 import type { ZoneKind } from "./core/regions";
 import { MaxmemoryPolicy, Persistence, SentinelPlacement, passwordProblem } from "./core/settings";
 import { HostPlan, TopologyPlan, planTopology } from "./core/topology";
 import type { FirewallRules } from "./firewallRules";
+import { HostAccessArgs, commandTimeouts, connectionTo, rootShell } from "./hostAccess";
 import type { Platform, PlatformHost, PlatformNetwork } from "./platforms/platform";
 
 export interface SentinelOptions {
@@ -87,6 +90,14 @@ export interface RedisReplicaSetArgs {
     sshPublicKeys: string[];
     /** Private network block. Default "10.42.0.0/24". */
     privateNetworkCidr?: string;
+    /**
+     * SSH access to the hosts. With it, on a platform that keeps a host's address through a
+     * replacement (ovh, the lab), every host gets a handoff (cloud-init/handoffScript.ts): a changed
+     * `image` or `instanceType`, or `pulumi up --replace` of a host, then replaces the hosts one at a
+     * time, replicas first and the plan's master last, each after the one before has rejoined in
+     * sync, a master only after a planned switchover. Default: none (a new image or size is refused).
+     */
+    access?: HostAccessArgs;
 }
 
 export interface NodeRow {
@@ -157,6 +168,13 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
     readonly instanceType: string;
     /** Refuses, at preview, changes a running deployment cannot take (ports, master name, network, zones...). */
     readonly guard: DeploymentGuard;
+    /** One handoff command per host, in replacement order; empty without rolling replacement. */
+    readonly handoffs: pulumi.Resource[] = [];
+    private readonly access?: HostAccessArgs;
+    /** The last handoff created: the next host is replaced only after it (one node at a time). */
+    private chainTail?: pulumi.Resource;
+    /** Data nodes in the order they are created and replaced. */
+    private readonly replacementOrder: HostPlan[] = [];
 
     constructor(name: string, args: RedisReplicaSetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("redis-ha:index:RedisReplicaSet", name, {}, opts);
@@ -244,16 +262,34 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
                 instanceType: args.instanceType,
                 sentinelCount: sentinel.count ?? 3,
                 hosts: this.plan.hosts,
+                replacementRefusal: replacementRefusal({
+                    fixedAddresses: args.platform.addressing === "static",
+                    sshAccess: args.access !== undefined,
+                    replicaCount: args.replicaCount ?? 2,
+                    minReplicasToWrite: config.minReplicasToWrite,
+                }),
             }),
             settingNames: IMMUTABLE_SETTING_NAMES,
         }, { parent: this });
 
         this.network = args.platform.createNetwork(name, this.plan, { parent: this, dependsOn: [this.guard] });
+        // Handoffs need SSH and addresses that survive a replacement (their scripts name every node).
+        if (args.platform.addressing === "static") this.access = args.access;
         const dataPlans = this.plan.hosts.filter((h) => h.kind === "redis");
-        const master = this.createHost(dataPlans[0], pulumi.output(dataPlans[0].privateAddress ?? ""), config, redisPassword, sentinelPassword);
-        // With cloud-assigned addresses the replicas learn the master's from its VM, so they wait for it.
-        this.initialMasterAddress = master.privateAddress;
-        const replicas = dataPlans.slice(1).map((h) => this.createHost(h, this.initialMasterAddress, config, redisPassword, sentinelPassword));
+        let master: PlatformHost;
+        let replicas: PlatformHost[];
+        if (this.access) {
+            // Created (and so replaced) in chain order: the replicas, then the plan's master, so a
+            // rolling replacement hands the master's role over once, at the end.
+            this.initialMasterAddress = pulumi.output(dataPlans[0].privateAddress!);
+            replicas = dataPlans.slice(1).map((h) => this.createHost(h, this.initialMasterAddress, config, redisPassword, sentinelPassword));
+            master = this.createHost(dataPlans[0], this.initialMasterAddress, config, redisPassword, sentinelPassword);
+        } else {
+            master = this.createHost(dataPlans[0], pulumi.output(dataPlans[0].privateAddress ?? ""), config, redisPassword, sentinelPassword);
+            // With cloud-assigned addresses the replicas learn the master's from its VM, so they wait for it.
+            this.initialMasterAddress = master.privateAddress;
+            replicas = dataPlans.slice(1).map((h) => this.createHost(h, this.initialMasterAddress, config, redisPassword, sentinelPassword));
+        }
         this.hosts = [master, ...replicas];
         this.sentinelContext = { config, redisPassword, previousRedisPassword, sentinelPassword, masterAddress: this.initialMasterAddress };
         this.nodes = nodeRows(dataPlans, this.hosts);
@@ -274,7 +310,7 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
                 renderHostFiles(host, address, config, { redisPassword: rp, sentinelPassword: sp }, this.platform.addressDiscovery).userData,
             ),
         );
-        return this.platform.createHost(
+        const created = this.platform.createHost(
             {
                 plan: host,
                 userData,
@@ -284,8 +320,60 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
                 firewall: this.firewall.attachment,
                 firewallTargets: targetsFor({ redis: host.kind === "redis", sentinel: host.sentinel }),
             },
-            { parent: options.parent ?? this, dependsOn: [this.guard, ...this.network.readyWhen, ...this.firewall.attachment.readyWhen] },
+            {
+                parent: options.parent ?? this,
+                dependsOn: [this.guard, ...this.network.readyWhen, ...this.firewall.attachment.readyWhen, ...(this.chainTail ? [this.chainTail] : [])],
+                // Fixed addresses and ports belong to one VM at a time; dependents go first (the handoff's leave).
+                deleteBeforeReplace: true,
+            },
         );
+        if (this.access) this.createHandoff(host, created, config, options.parent ?? this);
+        return created;
+    }
+
+    /**
+     * The host's handoff: a remote.Command on the host itself whose delete hands the node off before
+     * its VM goes and whose create brings the new VM in (cloud-init/handoffScript.ts). Its trigger is
+     * the VM's id, so it is replaced with the VM: the engine deletes it first (delete-before-replace),
+     * and the next host in the chain waits for its create. Not run by `pulumi destroy`: it is deleted
+     * with the guard, so tearing a deployment down never hands over between doomed nodes.
+     */
+    private createHandoff(host: HostPlan, created: PlatformHost, config: DeploymentConfig, parent: pulumi.Resource): void {
+        const access = this.access!;
+        const dataNodes = this.plan.hosts.filter((h) => h.kind === "redis").map((h) => `${h.privateAddress}:${config.redisPort}`);
+        // The data nodes earlier in the chain: a handover here prefers them (they are not replaced again).
+        const replacedBefore = this.replacementOrder.map((h) => `${h.privateAddress}:${config.redisPort}`);
+        if (host.kind === "redis") this.replacementOrder.push(host);
+        const sentinels = this.plan.sentinels.map((h) => `${h.privateAddress}:${config.sentinelPort}`);
+        const handoff = new command.remote.Command(`${host.name}-handoff`, {
+            connection: connectionTo(created, access, this.network.loginPrivateKey),
+            create: rootShell(access, "join"),
+            delete: rootShell(access, "leave"),
+            stdin: renderHandoffScript({
+                hostName: host.name,
+                masterName: config.masterName,
+                dataNode: host.kind === "redis" ? `${host.privateAddress}:${config.redisPort}` : undefined,
+                sentinel: host.sentinel ? `${host.privateAddress}:${config.sentinelPort}` : undefined,
+                dataNodes,
+                sentinels,
+                replacedBefore,
+                timeoutSeconds: access.timeoutSeconds ?? 600,
+                waitForCloudInit: this.platform.bootsWithCloudInit,
+            }),
+            triggers: [(created.resource as pulumi.CustomResource).id],
+            // Its delete needs nothing from its create; sshd would refuse the variables anyway.
+            addPreviousOutputInEnv: false,
+        }, {
+            parent,
+            dependsOn: [created.resource],
+            deletedWith: this.guard,
+            // Its create and delete are its whole job: a later change of the node list (more replicas)
+            // is no reason to run either, and the leave that runs in the end is the one its join knew.
+            ignoreChanges: ["stdin"],
+            customTimeouts: commandTimeouts(access),
+        });
+        this.handoffs.push(handoff);
+        this.chainTail = handoff;
     }
 }
 

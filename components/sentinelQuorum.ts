@@ -1,6 +1,7 @@
 import * as command from "@pulumi/command";
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { HostAccessArgs, commandTimeouts, connectionTo, rootShell } from "./hostAccess";
 import { renderCheckScript } from "../cloud-init/checkScript";
 import { renderRolloutScript } from "../cloud-init/rolloutScript";
 import { describeRuntimeSettings, runtimeSettings } from "./core/runtimeSettings";
@@ -60,8 +61,6 @@ export class SentinelQuorum extends pulumi.ComponentResource {
         const plan = set.plan;
         const context = set.sentinelContext;
         const checks = args.checks;
-        // The user's key, else the one the platform authorised on every host (the lab's).
-        const privateKey = checks.privateKey ? pulumi.secret(checks.privateKey) : set.network.loginPrivateKey;
         if ((checks.enabled ?? true) && !checks.user) {
             throw new pulumi.ResourceError(`SentinelQuorum ${name}: args.checks.user is required when checks are enabled (debian on OVH, root on DigitalOcean)`, this);
         }
@@ -83,19 +82,11 @@ export class SentinelQuorum extends pulumi.ComponentResource {
         const checkOutputs: pulumi.Output<string>[] = [];
         if (checks.enabled ?? true) {
             const timeoutSeconds = checks.timeoutSeconds ?? 600;
-            const perDialTimeout = 15;
             const platform = set.platform;
-            const runAs = checks.user === "root" ? "bash -s" : "sudo -n bash -s";
-            const connection = (host: PlatformHost): command.types.input.remote.ConnectionArgs => ({
-                host: checks.via === "private" ? host.privateAddress : host.publicAddress,
-                user: checks.user,
-                privateKey,
-                agentSocketPath: privateKey ? undefined : process.env.SSH_AUTH_SOCK,
-                // A VM's sshd comes up a minute or more after creation; keep dialing for the whole budget.
-                perDialTimeout,
-                dialErrorLimit: Math.ceil(timeoutSeconds / perDialTimeout),
-            });
-            const customTimeouts = { create: `${timeoutSeconds + 300}s`, update: `${timeoutSeconds + 300}s` };
+            const access: HostAccessArgs = { user: checks.user, via: checks.via, privateKey: checks.privateKey, timeoutSeconds };
+            const runAs = rootShell(access);
+            const connection = (host: PlatformHost) => connectionTo(host, access, set.network.loginPrivateKey);
+            const customTimeouts = commandTimeouts(access);
 
             // Day 2: settings that the running processes can take are rolled out through them, one node
             // at a time (replicas first, the master last, then each Sentinel), never by re-rendering a
@@ -122,9 +113,12 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                     // What `pulumi preview --diff` shows: one line per setting, old and new.
                     triggers: [...settingsLines, pulumi.interpolate`data nodes ${dataNodes.apply((n) => n.join(" "))}`, ...passwordLines],
                 },
-                { parent: this, dependsOn: allHosts.map((h) => h.resource), customTimeouts },
+                // After every host and, in a rolling replacement, every handoff: the nodes are all back in.
+                { parent: this, dependsOn: [...allHosts.map((h) => h.resource), ...set.handoffs], customTimeouts },
             );
             this.settingsRollout = rollout;
+            // A replaced VM has a new id: the checks then run again, against the new node.
+            const hostIds = allHosts.map((h) => (h.resource as pulumi.CustomResource).id);
 
             for (const host of sentinelHosts) {
                 const script = pulumi.all([this.endpoints, dataNodes]).apply(([endpoints, nodes]) =>
@@ -147,8 +141,8 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                         update: runAs,
                         stdin: script,
                         // The check reruns whenever what it verifies changes (hosts, Sentinels, expectations),
-                        // and after every settings rollout.
-                        triggers: [script, ...settingsLines, ...passwordLines],
+                        // after every settings rollout, and after a host was replaced.
+                        triggers: [script, ...settingsLines, ...passwordLines, ...hostIds],
                     },
                     { parent: this, dependsOn: [...allHosts.map((h) => h.resource), rollout], customTimeouts },
                 );

@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { BOOT_GUARD_DROPIN_PATH, BOOT_GUARD_PASSWORD_FILE, BOOT_GUARD_PATH } from "../cloud-init/bootGuard";
+import { NFT_TABLE } from "../cloud-init/nftables";
 import { DEBIAN_PATHS } from "../cloud-init/paths";
 import { cidrsOverlap, parseCidr } from "../components/core/cidr";
 import type { HostPlan } from "../components/core/topology";
@@ -180,11 +181,25 @@ export async function hostUp(spec: LabSpec, host: LabHost, userData: string, nft
     addNamespace(host.namespace);
     attach(spec, host);
     setHostFirewall(spec, host, nftables);
+    joinClusterSets(spec, host);
     await startHolder(spec, host);
     await startService(spec, host, "sshd");
     if (host.plan.redisRole) await startService(spec, host, "redis");
     if (host.plan.sentinel) await startService(spec, host, "sentinel");
     return readHostState(spec, host.namespace)!;
+}
+
+/**
+ * A new host is a member of "the cluster" for the hosts already running, as a VM that joins a
+ * security group (OpenStack's remote group, DigitalOcean's tag) is for its peers at once: its address
+ * goes into their cluster sets now. Their own rulesets, rendered with it, follow when the engine
+ * updates those hosts, which in a rolling chain may come only after this host has synced.
+ */
+function joinClusterSets(spec: LabSpec, host: LabHost): void {
+    for (const other of spec.network.hosts) {
+        if (other.namespace === host.namespace || !processAlive(readHostState(spec, other.namespace)?.processes.holder)) continue;
+        run(["ip", "netns", "exec", other.namespace, "nft", "add", "element", "inet", NFT_TABLE, "cluster", `{ ${host.address} }`], { allowFailure: true });
+    }
 }
 
 /** Loads a host's nftables ruleset; the rendered ruleset deletes its own table first, so this also replaces one. */

@@ -67,7 +67,9 @@ function prefixOf(cidr: string): number {
  */
 export function deploymentFrom(resources: RecordedResource[], calls: RenderCall[]): VmDeployment {
     if (calls.length === 0) throw new Error("the program rendered no host (was renderHostFiles recorded?)");
-    const hosts = calls.map((call): VmHost => {
+    // In plan order: the program renders (and creates) the replicas before the plan's master.
+    const ordered = [...calls].sort((a, b) => a[0].name.localeCompare(b[0].name, "en", { numeric: true }));
+    const hosts = ordered.map((call): VmHost => {
         const [plan] = call;
         if (!plan.privateAddress) throw new Error(`${plan.name} has no planned address: the VM test boots static-address stacks (ovh)`);
         const instance = resources.find((r) => r.name === plan.name && typeof r.inputs.userData === "string");

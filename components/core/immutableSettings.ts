@@ -24,11 +24,40 @@ export interface DeploymentIdentityInput {
     instanceType: string;
     /** Sentinels in the deployment. */
     sentinelCount: number;
+    /**
+     * Why the VMs cannot be replaced one at a time here (a new image or instanceType is then refused);
+     * undefined when they can (see replacementRefusal()).
+     */
+    replacementRefusal?: string;
     /** Every planned host: its zone, its fixed address (static addressing), and whether it carries a Sentinel. */
     hosts: ReadonlyArray<{ name: string; zone: string; privateAddress?: string; sentinel?: boolean }>;
 }
 
 const NEW_STACK = "deploy a second stack with the new value beside this one, move the data (REPLICAOF from the new master, or an RDB copy) and the clients, then destroy this stack";
+
+export interface ReplacementConditions {
+    /** Whether the platform keeps each host's address through a replacement (ovh, the lab). */
+    fixedAddresses: boolean;
+    /** Whether pulumi can reach the hosts over SSH (the checks are on). */
+    sshAccess: boolean;
+    replicaCount: number;
+    minReplicasToWrite: number;
+}
+
+/**
+ * Why a rolling replacement (a new image or instanceType) cannot be done safely, or undefined when it
+ * can: each node in turn is away until its successor has synced, so the master then has one replica
+ * fewer, and only a host reached over SSH can hand its role over before its VM goes.
+ */
+export function replacementRefusal(c: ReplacementConditions): string | undefined {
+    const keep = "Keep the current value; docs/operations.md says how to replace nodes one at a time by hand";
+    if (!c.fixedAddresses) return `on a cloud that assigns addresses (digitalocean) the nodes are not replaced one at a time yet, and pulumi up would replace every one at once. ${keep}`;
+    if (!c.sshAccess) return `without SSH access (redis-ha:checks false) pulumi up cannot hand the master's role over before its VM goes. Turn the checks on, or keep the current value`;
+    if (c.replicaCount - 1 < c.minReplicasToWrite) {
+        return `while one node is replaced the master has ${c.replicaCount - 1} replica(s), fewer than minReplicasToWrite (${c.minReplicasToWrite}), so it would refuse every write. Add a replica first (redis-ha:replicaCount ${c.minReplicasToWrite + 1}, one pulumi up), or lower redis-ha:minReplicasToWrite`;
+    }
+    return undefined;
+}
 
 export function deploymentIdentity(input: DeploymentIdentityInput): ImmutableSetting[] {
     const settings: ImmutableSetting[] = [
@@ -37,8 +66,9 @@ export function deploymentIdentity(input: DeploymentIdentityInput): ImmutableSet
         { key: "sentinelPort", value: String(input.sentinelPort), refusal: `every client and Sentinel reaches the Sentinels on this port, and Sentinels record each other by it. Keep it, or ${NEW_STACK}` },
         { key: "privateNetworkCidr", value: input.privateNetworkCidr, refusal: `every node's address lies in this network: a new one would replace every VM at once and lose the data. Keep it, or ${NEW_STACK}` },
         { key: "sentinelPlacement", value: input.sentinelPlacement, refusal: `it moves the Sentinels between VMs, which pulumi up cannot do under a running quorum. Keep it, or ${NEW_STACK}` },
-        { key: "image", value: input.image, refusal: "a new image replaces the VMs, and pulumi up would replace every one at once (one node at a time is not built yet). Keep the current image; docs/operations.md says how to replace nodes one at a time by hand" },
-        { key: "instanceType", value: input.instanceType, refusal: "a new size replaces the VMs, and pulumi up would replace every one at once (one node at a time is not built yet). Keep the current size; docs/operations.md says how to replace nodes one at a time by hand" },
+        // A new image or size replaces the VMs, one at a time through their handoffs (cloud-init/handoffScript.ts).
+        { key: "image", value: input.image, refusal: input.replacementRefusal ? `a new image replaces the VMs: ${input.replacementRefusal}` : "" },
+        { key: "instanceType", value: input.instanceType, refusal: input.replacementRefusal ? `a new size replaces the VMs: ${input.replacementRefusal}` : "" },
     ];
     settings.push({ key: "sentinelCount", value: String(input.sentinelCount), refusal: "pulumi up adds and removes replicas, not Sentinels: a Sentinel added to a running quorum needs its peers to learn it and every other Sentinel reset in turn, which is not built yet. Keep the count, or deploy a second stack with the new count and move the data and the clients to it" });
     for (const host of input.hosts) {
@@ -61,6 +91,8 @@ export function immutableChangeRefusals(recorded: Readonly<Record<string, string
     const nextByKey = new Map(next.map((s) => [s.key, s]));
     const messages: string[] = [];
     for (const setting of next) {
+        // An empty refusal is a value recorded for what it implies elsewhere, not one that may not change.
+        if (setting.refusal === "") continue;
         const before = recorded[setting.key];
         if (before !== undefined && before !== setting.value) {
             messages.push(`${nameOf(setting.key)} cannot change on a running deployment (${JSON.stringify(before)} -> ${JSON.stringify(setting.value)}): ${setting.refusal}.`);

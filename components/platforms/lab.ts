@@ -75,9 +75,16 @@ const labProvider: pulumi.dynamic.ResourceProvider = {
         const request = JSON.parse(inputs.request);
         if (inputs.userData !== undefined) request.userData = inputs.userData;
         const answer = callLabEngine(inputs.repoRoot, action, JSON.stringify(request), 180000);
-        return { id: `${inputs.kind}:${inputs.name}`, outs: { ...inputs, ...answer } };
+        // A new id for every creation, as a cloud gives a new VM: what depends on the host (its
+        // handoff, the checks) sees a replaced host as a new one.
+        return { id: `${inputs.kind}:${inputs.name}:${Date.now().toString(36)}`, outs: { ...inputs, ...answer } };
     },
     async diff(_id, olds, news) {
+        // What a VM is booted from: a new value replaces the host, as on a cloud (the lab boots every
+        // host from this machine's binaries whatever the name; a replacement is what it proves).
+        // A host recorded before these were inputs has none: that is not a change.
+        const replaces = ["image", "instanceType"].filter((k) => olds[k] !== undefined && olds[k] !== news[k]);
+        if (replaces.length > 0) return { changes: true, replaces, deleteBeforeReplace: true };
         const refusal = labChangeRefusal(news.kind, olds, news);
         if (refusal) throw new Error(refusal);
         const changed = ["request", "repoRoot"].filter((k) => olds[k] !== news[k]);
@@ -103,6 +110,9 @@ interface LabResourceArgs {
     name: string;
     request: pulumi.Input<string>;
     userData?: pulumi.Input<string>;
+    /** host only: what it is "booted" from; a change replaces it. */
+    image?: string;
+    instanceType?: string;
 }
 
 class LabResource extends pulumi.dynamic.Resource {
@@ -174,6 +184,8 @@ export class LabPlatform implements Platform {
             name: request.plan.name,
             request: nftables.apply((n) => JSON.stringify({ spec: network.spec, host, nftables: n })),
             userData: request.userData,
+            image: request.image,
+            instanceType: request.instanceType,
         }, { ...opts, ignoreChanges: IGNORE_ON_UPDATE });
         return { name: request.plan.name, resource, privateAddress: pulumi.output(host.address), publicAddress: pulumi.output(host.address) };
     }

@@ -136,7 +136,9 @@ export class OvhPlatform implements Platform {
             networks: [{ port: publicPort.id }, { port: privatePort.id }],
             schedulerHints: [{ group: network.serverGroupId }],
             metadata: { "redis-ha-role": request.plan.redisRole ?? "sentinel", "redis-ha-zone": request.plan.zone },
-        }, { ...opts, ignoreChanges: IGNORE_ON_UPDATE });
+        // A new flavor would resize in place, rebooting every node at once; as a replacement it goes
+        // through the handoffs, one node at a time.
+        }, { ...opts, ignoreChanges: IGNORE_ON_UPDATE, replaceOnChanges: ["flavorName"] });
         return {
             name,
             resource: instance,

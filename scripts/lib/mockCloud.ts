@@ -17,6 +17,16 @@ export interface RecordedResource {
     /** Top-level inputs that arrived as secrets. */
     secretInputs: string[];
     id: string;
+    /** The resource options that order and shape replacements, with resources by name. */
+    options: RecordedOptions;
+}
+
+export interface RecordedOptions {
+    dependsOn: string[];
+    deleteBeforeReplace?: boolean;
+    deletedWith?: string;
+    replaceOnChanges?: string[];
+    ignoreChanges?: string[];
 }
 
 /** Pulumi's wire marker for a secret value (sdk/nodejs/runtime/rpc.ts specialSigKey / specialSecretSig). */
@@ -136,13 +146,31 @@ class FakeCloud {
 export function installMocks(pulumi: typeof pulumiModule, project: string, stack: string): RecordedResource[] {
     const recorded: RecordedResource[] = [];
     const cloud = new FakeCloud();
+    // Options never reach the mocks; the SDK's registration call sees them as the program gave them.
+    const optionsOf = new Map<string, RecordedOptions>();
+    const nameOf = (r: unknown) => String((r as { __name?: string }).__name);
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const registration = require("@pulumi/pulumi/runtime/resource");
+    const register = registration.registerResource;
+    registration.registerResource = (res: unknown, parent: unknown, type: string, name: string, ...rest: unknown[]) => {
+        const opts = rest[4] as pulumiModule.CustomResourceOptions;
+        const dependsOn = opts.dependsOn === undefined ? [] : Array.isArray(opts.dependsOn) ? opts.dependsOn : [opts.dependsOn];
+        optionsOf.set(`${type} ${name}`, {
+            dependsOn: (dependsOn as unknown[]).map(nameOf),
+            deleteBeforeReplace: opts.deleteBeforeReplace,
+            deletedWith: opts.deletedWith ? nameOf(opts.deletedWith) : undefined,
+            replaceOnChanges: opts.replaceOnChanges,
+            ignoreChanges: opts.ignoreChanges,
+        });
+        return register(res, parent, type, name, ...rest);
+    };
     pulumi.runtime.setMocks(
         {
             newResource(args) {
                 const inputs = unwrapSecrets(args.inputs);
                 const secretInputs = Object.entries(args.inputs ?? {}).filter(([, v]) => isSecretValue(v)).map(([k]) => k);
                 const result = cloud.create(args.type, args.name, inputs);
-                recorded.push({ type: args.type, name: args.name, inputs, secretInputs, id: result.id });
+                recorded.push({ type: args.type, name: args.name, inputs, secretInputs, id: result.id, options: optionsOf.get(`${args.type} ${args.name}`) ?? { dependsOn: [] } });
                 return { id: result.id, state: result.state };
             },
             call(args) {

@@ -47,14 +47,17 @@ async function currentMaster(target: Reach): Promise<string> {
     return (await redisCli(target, 0, ["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "redis-ha"], 26379, target.secrets.sentinelPassword)).trim().split("\n").join(":");
 }
 let writerSessions = 0;
-/** Runs `up` with the three clients writing throughout; asserts no client error and no acknowledged write lost. */
-async function upWithWriters(redisPassword?: string): Promise<string> {
+/**
+ * Runs `up` (or `up ARGS`) with the three clients writing throughout; asserts no acknowledged write
+ * lost and, unless a planned switchover is part of it, no client error.
+ */
+async function upWithWriters(redisPassword?: string, options: { switchover?: boolean; args?: string[] } = {}): Promise<string> {
     const writerTarget = lab.writerTarget();
     if (redisPassword) writerTarget.secrets = { ...writerTarget.secrets, redisPassword };
     const writers = await startWriters(writerTarget, ["ioredis", "phpredis", "predis"], { maxSeconds: 400, keyPrefix: `writes${++writerSessions}` });
     let up: { status: number | null; out: string };
     try {
-        up = await pulumiAsync("up");
+        up = await pulumiAsync("up", options.args ?? []);
     } finally {
         await Promise.all(writers.map((w) => w.stop()));
     }
@@ -64,7 +67,8 @@ async function upWithWriters(redisPassword?: string): Promise<string> {
     const master = await currentMaster(target);
     const onMaster = target.network.hosts.findIndex((h) => `${h.address}:6379` === master);
     for (const w of writers) {
-        expect({ client: w.client, errors: w.errors }).toEqual({ client: w.client, errors: [] });
+        // A planned switchover pauses writes; a read may still meet the old master as it steps down.
+        if (!options.switchover) expect({ client: w.client, errors: w.errors }).toEqual({ client: w.client, errors: [] });
         const stored = new Set((await redisCli(target, onMaster, ["LRANGE", w.key, "0", "-1"])).split("\n").filter(Boolean).map(Number));
         expect({ client: w.client, lost: w.acked.filter((n) => !stored.has(n)).length }).toEqual({ client: w.client, lost: 0 });
     }
@@ -80,9 +84,10 @@ maybe("pulumi on the lab stack", () => {
         lab.cleanUp();
     }, 300000);
 
-    test("preview plans the lab network, three hosts, the settings rollout and three checks (remote.Command), and creates nothing", () => {
+    test("preview plans the lab network, three hosts with their handoffs, the settings rollout and three checks (remote.Command), and creates nothing", () => {
         const { status, out } = pulumi("preview");
-        expect(out).toMatch(/\+ 13 to create/);
+        expect(out).toMatch(/\+ 16 to create/);
+        expect(out.match(/\+ +command:remote:Command +redis-ha-\S+-handoff/g)).toHaveLength(3);
         expect(out.match(/\+ +command:remote:Command +redis-ha-\S+-check/g)).toHaveLength(3);
         expect(out).toMatch(/\+ +command:remote:Command +redis-ha-\S+-settings/);
         expect(status).toBe(0);
@@ -92,7 +97,7 @@ maybe("pulumi on the lab stack", () => {
     test("up creates the hosts, and the remote.Command checks over SSH prove the quorum", () => {
         const { status, out } = pulumi("up");
         if (status !== 0) throw new Error(out);
-        expect(out).toMatch(/\+ 13 created/);
+        expect(out).toMatch(/\+ 16 created/);
         expect(out).toMatch(/command:remote:Command redis-ha-\S+-redis-0-check created/);
         const shown = outputs();
         expect(shown.health).toEqual([0, 1, 2].map(() => healthy(`${net(11)}:6379`)));
@@ -250,12 +255,12 @@ maybe("pulumi on the lab stack", () => {
         expect((await pulumiAsync("pulumi", ["config", "set", "redis-ha:replicaCount", "3"])).status).toBe(0);
         const preview = await pulumiAsync("preview");
         expect(preview.status).toBe(0);
-        expect(preview.out).toMatch(/\+ 1 to create/);
+        expect(preview.out).toMatch(/\+ 2 to create/);
         expect(preview.out).not.toMatch(/to delete/);
         expect(leftovers().namespaces).not.toContain(hostName(3));
 
         const out = await upWithWriters();
-        expect(out).toMatch(/\+ 1 created/);
+        expect(out).toMatch(/\+ 2 created/);
         expect(out).not.toMatch(/- \d+ deleted/);
         const after = lab.reach();
         const role = (await redisCli(after, 3, ["ROLE"])).split("\n");
@@ -269,7 +274,7 @@ maybe("pulumi on the lab stack", () => {
         const master = await currentMaster(lab.reach());
         expect((await pulumiAsync("pulumi", ["config", "set", "redis-ha:replicaCount", "2"])).status).toBe(0);
         const out = await upWithWriters();
-        expect(out).toMatch(/- 1 deleted/);
+        expect(out).toMatch(/- 2 deleted/);
         expect(out).toContain(`DETACHED ${net(14)}:6379`);
         expect(out.match(/RESET sentinel \S+ forgot/g)).toHaveLength(3);
         expect(leftovers().namespaces).not.toContain(hostName(3));
@@ -309,9 +314,41 @@ maybe("pulumi on the lab stack", () => {
         expect(pulumi("pulumi", ["stack", "export"]).out).not.toContain(rotated);
     }, 900000);
 
+    test("a new image replaces the hosts one at a time: replicas first, the plan's master last, each after the one before rejoined in sync, the master's role handed over by a planned switchover; nothing acknowledged is lost", async () => {
+        const master = await currentMaster(lab.reach());
+        const before = [0, 1, 2].map((i) => processes(i)?.redis);
+        expect((await pulumiAsync("pulumi", ["config", "set", "redis-ha:image", "this-machine-2"])).status).toBe(0);
+        const preview = await pulumiAsync("preview");
+        expect(preview.status).toBe(0);
+        for (const i of [0, 1, 2]) expect(preview.out).toMatch(new RegExp(`${hostName(i)}\\s+replace`));
+        expect([0, 1, 2].map((i) => processes(i)?.redis)).toEqual(before);
+
+        // The rotation above left the stack on its own password, not the generated one.
+        const password = (await pulumiAsync("pulumi", ["config", "get", "redis-ha:redisPassword"])).out.split("\n")[0].trim();
+        const out = await upWithWriters(password, { switchover: true });
+        const chain = [1, 2, 0];
+        expect(out.match(/JOINED \S+/g)).toEqual(chain.map((i) => `JOINED ${hostName(i)}`));
+        // The master hands over when its turn comes, to a node already replaced when there is one:
+        // once, unless it was the first in the chain (then the node it chose hands over again).
+        const position = chain.map((i) => `${net(11 + i)}:6379`).indexOf(master);
+        expect(out.match(/HANDOVER \S+ is the master/g)).toHaveLength(position === 0 ? 2 : 1);
+        expect(out).toContain(`HANDOVER ${master} is the master`);
+        for (const i of [0, 1, 2]) expect(processes(i)?.redis).not.toBe(before[i]);
+        const target = { ...lab.reach(), secrets: { ...lab.reach().secrets, redisPassword: password } };
+        const now = await currentMaster(target);
+        const others = [11, 12, 13].map((i) => `${net(i)}:6379`).filter((a) => a !== now).sort();
+        for (const i of [0, 1, 2]) {
+            expect(await sentinelReplicas(target, i)).toEqual(others);
+            expect(await sentinelField(target, i, "num-other-sentinels")).toBe("2");
+        }
+        expect(outputs().health).toEqual([0, 1, 2].map(() => healthy(now)));
+    }, 900000);
+
     test("destroy leaves nothing behind", () => {
         const { status, out } = pulumi("destroy");
-        expect(out).toMatch(/- 13 deleted/);
+        expect(out).toMatch(/- 16 deleted/);
+        // Destroy never hands over between doomed nodes: the handoffs are deleted with the deployment.
+        expect(out).not.toMatch(/HANDOVER|LEAVING/);
         expect(status).toBe(0);
         expect(leftovers()).toEqual({ namespaces: [], link: false });
         expect(fs.existsSync(labDir)).toBe(false);

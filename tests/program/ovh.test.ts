@@ -12,7 +12,9 @@ beforeAll(async () => {
     if (run.error) throw run.error;
 });
 
-const ofType = (type: string) => run.resources.filter((r) => r.type === type);
+// In name order: the program creates the replicas before the plan's master (the replacement chain).
+const ofType = (type: string) => run.resources.filter((r) => r.type === type).sort((a, b) => a.name.localeCompare(b.name));
+const named = (name: string) => run.resources.find((r) => r.name === name)!;
 
 test("creates exactly the expected resources", () => {
     const names = run.resources.map((r) => `${r.type} ${r.name}`).sort();
@@ -34,6 +36,7 @@ test("creates exactly the expected resources", () => {
             `openstack:networking/port:Port redis-ha-ovh-redis-${i}-private`,
             `openstack:networking/port:Port redis-ha-ovh-redis-${i}-public`,
             `command:remote:Command redis-ha-ovh-redis-${i}-check`,
+            `command:remote:Command redis-ha-ovh-redis-${i}-handoff`,
         ]),
         "command:remote:Command redis-ha-ovh-settings",
         "pulumi-nodejs:dynamic:Resource redis-ha-ovh-guard",
@@ -83,6 +86,28 @@ test("user-data is a secret, and carries the rendered configs of its host", () =
     }
 });
 
+test("a new image or flavor replaces the nodes one at a time: each instance waits for the handoff of the one before, replicas first and the plan's master last", () => {
+    const chain = ["redis-ha-ovh-redis-1", "redis-ha-ovh-redis-2", "redis-ha-ovh-redis-0"];
+    for (const [i, name] of chain.entries()) {
+        const instance = named(name);
+        // A fixed port belongs to one instance at a time, and a resize would reboot every node at once.
+        expect(instance.options).toMatchObject({ deleteBeforeReplace: true, replaceOnChanges: ["flavorName"] });
+        if (i > 0) expect(instance.options.dependsOn).toContain(`${chain[i - 1]}-handoff`);
+        const handoff = named(`${name}-handoff`);
+        expect(handoff.inputs).toMatchObject({ create: "sudo -n bash -s join", delete: "sudo -n bash -s leave", triggers: [instance.id] });
+        // On the host itself, as its check: the leave runs on the old VM, the join on the new one.
+        expect(handoff.inputs.connection).toMatchObject({ user: "debian", host: named(`${name}-check`).inputs.connection.host });
+        // Not run when the whole deployment is destroyed; never rerun for a changed node list.
+        expect(handoff.options).toMatchObject({ deletedWith: "redis-ha-ovh-guard", ignoreChanges: ["stdin"], dependsOn: [name] });
+        expect(handoff.inputs.stdin).toContain(`node='10.42.0.${11 + Number(name.slice(-1))}:6379'`);
+        expect(handoff.inputs.stdin).not.toContain(redisPassword);
+    }
+    expect(named("redis-ha-ovh-redis-1").options.dependsOn.filter((d) => d.endsWith("-handoff"))).toEqual([]);
+    // The rollout runs once every node is back in; a check reruns when a host was replaced.
+    expect(named("redis-ha-ovh-settings").options.dependsOn).toEqual(expect.arrayContaining(chain.map((n) => `${n}-handoff`)));
+    expect(named("redis-ha-ovh-redis-0-check").inputs.triggers).toEqual(expect.arrayContaining(chain.map((n) => named(n).id)));
+});
+
 test("the checks SSH to each Sentinel host as the image user and verify every Sentinel", () => {
     const checks = ofType("command:remote:Command").filter((c) => c.name.endsWith("-check"));
     expect(checks).toHaveLength(3);
@@ -100,7 +125,7 @@ test("the checks SSH to each Sentinel host as the image user and verify every Se
 
 test("the settings rollout goes through the running processes from the first Sentinel host, and its trigger reads as the settings", () => {
     const [rollout] = ofType("command:remote:Command").filter((c) => c.name === "redis-ha-ovh-settings");
-    expect(rollout.inputs.connection).toMatchObject({ user: "debian", host: "198.51.100.11" });
+    expect(rollout.inputs.connection).toMatchObject({ user: "debian", host: named("redis-ha-ovh-redis-0-check").inputs.connection.host });
     expect(rollout.inputs.create).toBe("sudo -n bash -s");
     expect(rollout.inputs.stdin).toContain("data_nodes=('10.42.0.11:6379' '10.42.0.12:6379' '10.42.0.13:6379')");
     expect(rollout.inputs.stdin).toContain("mode=apply");

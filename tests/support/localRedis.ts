@@ -72,7 +72,10 @@ export class LocalCluster {
         throw lastError;
     }
 
+    private downAfterMilliseconds = 5000;
+
     private async boot(size: number, downAfterMilliseconds: number): Promise<void> {
+        this.downAfterMilliseconds = downAfterMilliseconds;
         // Random base so parallel runs on one machine do not collide; verified free before use.
         let base = 0;
         for (let attempt = 0; attempt < 20 && !base; attempt++) {
@@ -87,34 +90,50 @@ export class LocalCluster {
             fs.mkdirSync(dir);
             this.nodes.push({ index: i, address: `127.0.${third}.${10 + i}`, redisPort: base + i, sentinelPort: base + 100 + i, dir, sentinelConf: path.join(dir, "sentinel.conf") });
         }
-        const master = this.nodes[0];
-        for (const node of this.nodes) {
-            const paths: RedisPaths = {
-                redisConf: path.join(node.dir, "redis.conf"),
-                sentinelConf: node.sentinelConf,
-                dataDir: node.dir,
-                sentinelDir: node.dir,
-                redisLog: path.join(node.dir, "redis.log"),
-                sentinelLog: path.join(node.dir, "sentinel.log"),
-                redisPid: path.join(node.dir, "redis.pid"),
-                sentinelPid: path.join(node.dir, "sentinel.pid"),
-                supervised: "no",
-            };
-            fs.writeFileSync(paths.redisConf, renderRedisConf({
-                hostName: `local-${node.index}`, zone: "loopback", bindAddress: node.address, port: node.redisPort,
-                role: node === master ? "master" : "replica", masterAddress: node === master ? undefined : master.address, masterPort: master.redisPort,
-                password: REDIS_PASSWORD, persistence: "aof+rdb", maxmemory: "64mb", maxmemoryPolicy: "noeviction",
-                minReplicasToWrite: 1, minReplicasMaxLag: 10, replDisklessSyncDelay: 0, paths,
-            }));
-            fs.writeFileSync(node.sentinelConf, renderSentinelConf({
-                hostName: `local-${node.index}`, zone: "loopback", bindAddress: node.address, port: node.sentinelPort,
-                masterName: this.masterName, masterAddress: master.address, redisPort: master.redisPort, quorum: 2,
-                redisPassword: REDIS_PASSWORD, sentinelPassword: SENTINEL_PASSWORD,
-                downAfterMilliseconds, failoverTimeoutMilliseconds: 60000, parallelSyncs: 1, paths,
-            }));
-        }
+        for (const node of this.nodes) this.writeFiles(node, this.nodes[0], downAfterMilliseconds);
         for (const node of this.nodes) await this.startRedis(node);
         for (const node of this.nodes) await this.startSentinel(node);
+    }
+
+    /** Renders a node's redis.conf and sentinel.conf as first boot would, `master` being the plan's master. */
+    writeFiles(node: LocalNode, master: LocalNode, downAfterMilliseconds = this.downAfterMilliseconds): void {
+        const paths: RedisPaths = {
+            redisConf: path.join(node.dir, "redis.conf"),
+            sentinelConf: node.sentinelConf,
+            dataDir: node.dir,
+            sentinelDir: node.dir,
+            redisLog: path.join(node.dir, "redis.log"),
+            sentinelLog: path.join(node.dir, "sentinel.log"),
+            redisPid: path.join(node.dir, "redis.pid"),
+            sentinelPid: path.join(node.dir, "sentinel.pid"),
+            supervised: "no",
+        };
+        fs.writeFileSync(paths.redisConf, renderRedisConf({
+            hostName: `local-${node.index}`, zone: "loopback", bindAddress: node.address, port: node.redisPort,
+            role: node === master ? "master" : "replica", masterAddress: node === master ? undefined : master.address, masterPort: master.redisPort,
+            password: REDIS_PASSWORD, persistence: "aof+rdb", maxmemory: "64mb", maxmemoryPolicy: "noeviction",
+            minReplicasToWrite: 1, minReplicasMaxLag: 10, replDisklessSyncDelay: 0, paths,
+        }));
+        fs.writeFileSync(node.sentinelConf, renderSentinelConf({
+            hostName: `local-${node.index}`, zone: "loopback", bindAddress: node.address, port: node.sentinelPort,
+            masterName: this.masterName, masterAddress: master.address, redisPort: master.redisPort, quorum: 2,
+            redisPassword: REDIS_PASSWORD, sentinelPassword: SENTINEL_PASSWORD,
+            downAfterMilliseconds, failoverTimeoutMilliseconds: 60000, parallelSyncs: 1, paths,
+        }));
+    }
+
+    /**
+     * What a replaced VM is: the node's processes gone, its data and the files Sentinel and CONFIG
+     * REWRITE wrote gone, its configs rendered afresh (a new Sentinel id), then started again at the
+     * same address. As on a VM, its boot guard is not run here: it starts as its rendered config says.
+     */
+    async replace(node: LocalNode): Promise<void> {
+        await this.stop(node.sentinel);
+        await this.stop(node.redis);
+        for (const entry of fs.readdirSync(node.dir)) fs.rmSync(path.join(node.dir, entry), { recursive: true, force: true });
+        this.writeFiles(node, this.nodes[0]);
+        await this.startRedis(node);
+        await this.startSentinel(node);
     }
 
     async startRedis(node: LocalNode): Promise<void> {

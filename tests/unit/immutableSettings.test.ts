@@ -1,6 +1,6 @@
-import { deploymentIdentity, immutableChangeRefusals } from "../../components/core/immutableSettings";
+import { deploymentIdentity, immutableChangeRefusals, replacementRefusal } from "../../components/core/immutableSettings";
 
-const base = {
+const base: Parameters<typeof deploymentIdentity>[0] = {
     masterName: "redis-ha", redisPort: 6379, sentinelPort: 26379, privateNetworkCidr: "10.42.0.0/24", sentinelPlacement: "colocated",
     image: "Debian 12", instanceType: "b3-8", sentinelCount: 3,
     hosts: [
@@ -26,9 +26,24 @@ describe("what a running deployment cannot change", () => {
     });
 
     test("every immutable setting is guarded, each with its own reason", () => {
-        const all = refusals({ masterName: "shop", redisPort: 6380, sentinelPort: 26380, privateNetworkCidr: "10.50.0.0/24", sentinelPlacement: "dedicated", image: "Debian 13", instanceType: "b3-16", sentinelCount: 5 });
-        expect(all).toHaveLength(8);
-        expect(new Set(all.map((m) => m.split(": ")[1])).size).toBe(8);
+        const all = refusals({ masterName: "shop", redisPort: 6380, sentinelPort: 26380, privateNetworkCidr: "10.50.0.0/24", sentinelPlacement: "dedicated", sentinelCount: 5 });
+        expect(all).toHaveLength(6);
+        expect(new Set(all.map((m) => m.split(": ")[1])).size).toBe(6);
+    });
+
+    test("a new image or size is a rolling replacement where one can be done safely, and refused with the reason where not", () => {
+        const safe = { fixedAddresses: true, sshAccess: true, replicaCount: 2, minReplicasToWrite: 1 };
+        expect(replacementRefusal(safe)).toBeUndefined();
+        expect(refusals({ image: "Debian 12 (2026-11)", instanceType: "b3-16" })).toEqual([]);
+        expect(replacementRefusal({ ...safe, fixedAddresses: false })).toMatch(/^on a cloud that assigns addresses \(digitalocean\) the nodes are not replaced one at a time yet/);
+        expect(replacementRefusal({ ...safe, sshAccess: false })).toMatch(/^without SSH access \(redis-ha:checks false\)/);
+        // One replica away: a master that needs 2 would refuse every write meanwhile.
+        expect(replacementRefusal({ ...safe, minReplicasToWrite: 2 })).toMatch(/^while one node is replaced the master has 1 replica\(s\), fewer than minReplicasToWrite \(2\), so it would refuse every write\. Add a replica first \(redis-ha:replicaCount 3, one pulumi up\)/);
+        const why = replacementRefusal({ ...safe, replicaCount: 1 });
+        expect(refusals({ image: "Debian 13", replacementRefusal: why })).toEqual([
+            `image cannot change on a running deployment ("Debian 12" -> "Debian 13"): a new image replaces the VMs: ${why}.`,
+        ]);
+        expect(refusals({ instanceType: "b3-16", replacementRefusal: why })).toHaveLength(1);
     });
 
     test("zones of existing nodes are guarded (a reordered zones list moves every node); a node added at the end is not", () => {
