@@ -50,7 +50,7 @@ export interface HandoffScriptInput {
  * (if any) names that master; then every Sentinel that still lists the old VM (an address or a
  * Sentinel run id the stack no longer has) is reset, one at a time. A deployment being created has no
  * master yet (no Sentinel knows a replica): its nodes join as they are.
- * Output lines: LEAVING, HANDOVER, NEW, MASTER, REPOINTED, SYNCED, KNOWN, MET, RESET, JOINED, FAIL, RESULT.
+ * Output lines: LEAVING, HANDOVER, NEW, MASTER, REPOINTED, SYNCED, KNOWN, MET, RESET, PARTIAL, JOINED, FAIL, RESULT.
  * The passwords are read from the host's own files (sentinel.conf, or redis.conf and the boot guard's
  * copy), so the command carries no secret and a rotation does not touch it.
  */
@@ -150,16 +150,23 @@ if [ -n "$node" ]; then
         sleep "$interval"
     done
 fi
-# Sentinels learn replicas only from a master's INFO, and keep them while it is down: none knowing
-# any means no master ever ran (the deployment is being created, its master not yet up).
-known_anywhere=0
-for s in "\${sentinels[@]}"; do [ -n "$(replicas_of "$s")" ] && known_anywhere=1 && break; done
-if [ "$known_anywhere" = 0 ] && ! settled_master; then
-    echo "NEW no Sentinel knows a replica yet: the deployment is being created, nothing to join"
-    echo "RESULT ok"
-    exit 0
+answers() { [ "$(scli "$1" PING 2>/dev/null)" = PONG ]; }
+answering=()
+for s in "\${sentinels[@]}"; do answers "$s" && answering+=("$s"); done
+if ! settled_master; then
+    # Sentinels learn replicas only from a master's INFO, and keep them while it is down: with most
+    # Sentinels not there yet, or none knowing any replica, no master ever ran here (the deployment
+    # is being created, its hosts one after another): nothing to join yet.
+    known_anywhere=0
+    for s in "\${answering[@]}"; do [ -n "$(replicas_of "$s")" ] && known_anywhere=1 && break; done
+    if [ \${#answering[@]} -le $((\${#sentinels[@]} / 2)) ] || [ "$known_anywhere" = 0 ]; then
+        echo "NEW \${#answering[@]} of \${#sentinels[@]} Sentinels answer and none names a master that runs: the deployment is being created, nothing to join"
+        echo "RESULT ok"
+        exit 0
+    fi
+    # A failover under way: wait for its end.
+    wait_for_settled_master
 fi
-wait_for_settled_master
 echo "MASTER $master"
 if [ -n "$node" ] && [ "$node" != "$master" ]; then
     role=$(rcli "$node" ROLE 2>/dev/null | tr -d '\\r')
@@ -183,14 +190,14 @@ if [ -n "$node" ] && [ "$node" != "$master" ]; then
         sleep "$interval"
     done
     echo "SYNCED $node with the master $master in $((SECONDS - started)) s"
-    for s in "\${sentinels[@]}"; do
+    for s in "\${answering[@]}"; do
         # A Sentinel rereads the master's INFO every 10 s, and learns new replicas from it.
         until replicas_of "$s" | awk -v n="$node" '$1 == n && $2 == "slave" { found = 1 } END { exit !found }'; do
             [ "$SECONDS" -ge "$deadline" ] && fail "sentinel $s does not list $node as a replica after $timeout_seconds s"
             sleep "$interval"
         done
     done
-    echo "KNOWN $node to every Sentinel"
+    echo "KNOWN $node to every Sentinel that answers (\${#answering[@]} of \${#sentinels[@]})"
 fi
 if [ -n "$own_sentinel" ]; then
     until [ "$(scli "$own_sentinel" SENTINEL get-master-addr-by-name "$master_name" 2>/dev/null | paste -sd: -)" = "$master" ]; do
@@ -201,16 +208,22 @@ if [ -n "$own_sentinel" ]; then
     # then they list its predecessor's run id as the only one at this address, and no reset is due.
     own_id=$(scli "$own_sentinel" SENTINEL MYID 2>/dev/null)
     [ -n "$own_id" ] || fail "this host's Sentinel $own_sentinel does not answer SENTINEL MYID"
-    for s in "\${sentinels[@]}"; do
+    for s in "\${answering[@]}"; do
         [ "$s" = "$own_sentinel" ] && continue
         until scli "$s" SENTINEL SENTINELS "$master_name" 2>/dev/null | grep -qxF "$own_id"; do
             [ "$SECONDS" -ge "$deadline" ] && fail "sentinel $s has not met this host's Sentinel ($own_id) after $timeout_seconds s"
             sleep "$interval"
         done
     done
-    echo "MET every other Sentinel knows this host's Sentinel $own_id"
+    echo "MET every other Sentinel that answers knows this host's Sentinel $own_id"
 fi
-reconcile_sentinels
+if [ \${#answering[@]} = \${#sentinels[@]} ]; then
+    reconcile_sentinels
+else
+    # The Sentinels still to come (dedicated ones, created after this host) reset nothing yet; the
+    # last of them to join does it, and the check fails meanwhile on any that lists too much.
+    echo "PARTIAL \${#answering[@]} of \${#sentinels[@]} Sentinels answer: none is reset"
+fi
 echo "JOINED $host"
 echo "RESULT ok"
 `;
