@@ -1,4 +1,19 @@
 /**
+ * fail() for the scripts that act on a running cluster: writes paused by a switchover resume, then
+ * the reason as FAIL, the RESULT line and, on stderr (what pulumi shows), `stopped` and the reason.
+ * Both are bash words, expanded when fail() runs.
+ */
+export function failFunction(result: string, stopped: string): string {
+    return `fail() {
+    for node in $paused; do rcli "$node" CLIENT UNPAUSE >/dev/null 2>&1; done
+    echo "FAIL $*"
+    echo "RESULT ${result}"
+    echo "${stopped}: $*" >&2
+    exit 1
+}`;
+}
+
+/**
  * Bash shared by the scripts that act on a running cluster (the settings rollout, the switchover):
  * the passwords read from the local sentinel.conf, redis-cli towards Sentinels (scli) and data nodes
  * (rcli), and the master as a majority of the Sentinels name it now, confirmed by the node itself.

@@ -1,6 +1,6 @@
 import { BOOT_GUARD_PASSWORD_FILE } from "./bootGuard";
 import { shellQuote } from "./checkScript";
-import { CLUSTER_FUNCTIONS, SENTINEL_RECONCILE_FUNCTION } from "./clusterShell";
+import { CLUSTER_FUNCTIONS, SENTINEL_RECONCILE_FUNCTION, failFunction } from "./clusterShell";
 import { DEBIAN_PATHS } from "./paths";
 import { SWITCHOVER_FUNCTION } from "./switchoverScript";
 
@@ -80,13 +80,7 @@ paused=""
 mode=apply
 drift=0
 changed=0
-fail() {
-    for n in $paused; do rcli "$n" CLIENT UNPAUSE >/dev/null 2>&1; done
-    echo "FAIL $*"
-    echo "RESULT fail"
-    echo "redis-ha $action of $host stopped: $*" >&2
-    exit 1
-}
+${failFunction("fail", "redis-ha $action of $host stopped")}
 case "$action" in leave|join) ;; *) fail "unknown action '$action' (leave or join)" ;; esac
 if [ "$action" = join ]; then
 ${input.waitForCloudInit ? `    if command -v cloud-init >/dev/null 2>&1; then

@@ -1,6 +1,6 @@
 import type { RuntimeSetting } from "../components/core/runtimeSettings";
 import { shellQuote } from "./checkScript";
-import { CLUSTER_FUNCTIONS, SENTINEL_RECONCILE_FUNCTION } from "./clusterShell";
+import { CLUSTER_FUNCTIONS, SENTINEL_RECONCILE_FUNCTION, failFunction } from "./clusterShell";
 import { DEBIAN_PATHS } from "./paths";
 import { SWITCHOVER_FUNCTION } from "./switchoverScript";
 
@@ -96,13 +96,7 @@ paused=""
 changed=0
 drift=0
 
-fail() {
-    for node in $paused; do rcli "$node" CLIENT UNPAUSE >/dev/null 2>&1; done
-    echo "FAIL $*"
-    echo "RESULT fail changed=$changed"
-    echo "redis-ha settings rollout stopped on $host after $changed change(s): $*" >&2
-    exit 1
-}
+${failFunction("fail changed=$changed", "redis-ha settings rollout stopped on $host after $changed change(s)")}
 ${CLUSTER_FUNCTIONS}
 ${SENTINEL_RECONCILE_FUNCTION}
 ${SWITCHOVER_FUNCTION}

@@ -1,5 +1,5 @@
 import { shellQuote } from "./checkScript";
-import { CLUSTER_FUNCTIONS } from "./clusterShell";
+import { CLUSTER_FUNCTIONS, failFunction } from "./clusterShell";
 import { DEBIAN_PATHS } from "./paths";
 
 export interface SwitchoverScriptInput {
@@ -121,13 +121,7 @@ timeout_seconds=${input.timeoutSeconds ?? 30}
 deadline=$((SECONDS + timeout_seconds))
 interval=${input.intervalSeconds ?? 1}
 paused=""
-fail() {
-    for node in $paused; do rcli "$node" CLIENT UNPAUSE >/dev/null 2>&1; done
-    echo "FAIL $*"
-    echo "RESULT fail"
-    echo "redis-ha switchover from $host stopped: $*" >&2
-    exit 1
-}
+${failFunction("fail", "redis-ha switchover from $host stopped")}
 ${CLUSTER_FUNCTIONS}
 ${SWITCHOVER_FUNCTION}
 wait_for_settled_master
