@@ -95,6 +95,14 @@ async function main(): Promise<number> {
         const lines = result.out.split("\n");
         return { ok, detail: ok ? lines.filter((l) => /\b(RESET|DETACHED|RETIRED|HANDOVER|SYNCED|SWITCHED) /.test(l)).join("\n") || undefined : lines.filter((l) => /FAIL|failed|error|stopped/i.test(l)).slice(0, 40).join("\n") };
     };
+    const hostUrn = (address: string) => {
+        const i = lab.reach().network.hosts.findIndex((h) => h.address === address);
+        const urn = lab.exportState().deployment.resources.find((r) => r.outputs?.kind === "host" && r.outputs?.name === lab.hostName(i))?.urn;
+        if (!urn) throw new Error(`no lab host at ${address} in the stack's state`);
+        return urn;
+    };
+    // The master the Sentinels name now, "address:port" (the Sentinel password never rotates here).
+    const masterNow = async () => (await appRedisCli(lab.reach(), 0, ["SENTINEL", "get-master-addr-by-name", "redis-ha"], 26379, lab.reach().secrets.sentinelPassword)).trim().split("\n").join(":");
     const startOn = async (redisPassword: string) => {
         const target = lab.writerTarget();
         target.secrets = { ...target.secrets, redisPassword };
@@ -139,13 +147,6 @@ async function main(): Promise<number> {
             const rotation2 = await observe(writers, "rotation-2", run, () => upAfter([["rm", "redis-ha:previousRedisPassword"]], /RETIRED /));
             samples.push(rotation2);
             // pulumi up --replace of one host: a replica (no switchover), then the master's (one).
-            const hostUrn = (address: string) => {
-                const i = lab.reach().network.hosts.findIndex((h) => h.address === address);
-                const urn = lab.exportState().deployment.resources.find((r) => r.outputs?.kind === "host" && r.outputs?.name === lab.hostName(i))?.urn;
-                if (!urn) throw new Error(`no lab host at ${address} in the stack's state`);
-                return urn;
-            };
-            const masterNow = async () => (await appRedisCli(lab.reach(), 0, ["SENTINEL", "get-master-addr-by-name", "redis-ha"], 26379, lab.reach().secrets.sentinelPassword)).trim().split("\n").join(":");
             const currentMaster = await masterNow();
             const replica = lab.reach().network.hosts.slice(0, 3).map((h) => h.address).find((a) => `${a}:6379` !== currentMaster)!;
             const replaceReplica = await observe(writers, "replace-replica", run, () => upAfter([], /SYNCED /, ["--replace", hostUrn(replica)]));
@@ -161,7 +162,7 @@ async function main(): Promise<number> {
         // Every acknowledged write must be on the master the Sentinels name at the end.
         const reach = lab.reach();
         reach.secrets = { ...reach.secrets, redisPassword: password };
-        const named = (await appRedisCli(reach, 0, ["SENTINEL", "get-master-addr-by-name", "redis-ha"], 26379, reach.secrets.sentinelPassword)).trim().split("\n")[0];
+        const named = (await masterNow()).split(":")[0];
         const masterIndex = reach.network.hosts.findIndex((h) => h.address === named);
         for (const w of allWriters) {
             const stored = new Set((await appRedisCli(reach, masterIndex, ["LRANGE", w.key, "0", "-1"])).split("\n").filter(Boolean).map(Number));

@@ -38,13 +38,27 @@ rcli_as() { local auth=$1 at=$2; shift 2; REDISCLI_AUTH="$auth" timeout 5 redis-
 rcli() { rcli_as "$redis_pass" "$@"; }
 # What a data node says it is now: master, slave, or nothing when it does not answer.
 role_of() { rcli "$1" ROLE 2>/dev/null | head -n 1; }
+# What a replica replicates ("address:port"); nothing for a master or a node that does not answer.
+upstream_of() { rcli "$1" ROLE 2>/dev/null | tr -d '\r' | awk 'NR == 1 && $0 != "slave" { exit } NR == 2 { host = $0 } NR == 3 { print host ":" $0; exit }'; }
+# Replicas a master sees online.
+online_replicas() { rcli "$1" INFO replication 2>/dev/null | tr -d '\r' | grep -cE '^slave[0-9]+:.*state=online'; }
+# The master one Sentinel names ("address:port"), or nothing.
+named_by() { scli "$1" SENTINEL get-master-addr-by-name "$master_name" 2>/dev/null | paste -sd: -; }
+# Points a data node at $master and saves it there (REPLICAOF, then CONFIG REWRITE); fails naming the step.
+repoint_to_master() {
+    local out
+    out=$(rcli "$1" REPLICAOF "\${master%:*}" "\${master##*:}" 2>&1)
+    [ "$out" = OK ] || fail "$1: REPLICAOF $master refused: $(oneline "$out")"
+    out=$(rcli "$1" CONFIG REWRITE 2>&1)
+    [ "$out" = OK ] || fail "$1: CONFIG REWRITE failed: $(oneline "$out")"
+}
 
 # The master as a majority of the Sentinels name it now, confirmed by the node itself: never a plan's
 # idea of it, and nothing is changed while a failover is under way.
 settled_master() {
     local s addr votes=() majority=$(( \${#sentinels[@]} / 2 + 1 ))
     for s in "\${sentinels[@]}"; do
-        addr=$(scli "$s" SENTINEL get-master-addr-by-name "$master_name" 2>/dev/null | paste -sd: -)
+        addr=$(named_by "$s")
         [[ "$addr" =~ ^[0-9a-fA-F.:]+:[0-9]+$ ]] && votes+=("$addr")
     done
     addr=$(printf '%s\\n' "\${votes[@]}" | sort | uniq -c | sort -rn | awk -v m="$majority" 'NR == 1 && $1 >= m { print $2 }')
@@ -106,7 +120,7 @@ reconcile_sentinels() {
         while :; do
             known=$(replicas_of "$s" | awk '$2 == "slave" { print $1 }' | sort | paste -sd' ' -)
             peers=$(sentinel_field "$s" num-other-sentinels)
-            named=$(scli "$s" SENTINEL get-master-addr-by-name "$master_name" 2>/dev/null | paste -sd: -)
+            named=$(named_by "$s")
             [ "$known" = "$wanted" ] && [ "$peers" = $((\${#sentinels[@]} - 1)) ] && [ "$named" = "$master" ] && break
             [ "$SECONDS" -ge "$until_at" ] && fail "sentinel $s: after SENTINEL RESET it knows replicas '$known' (want '$wanted') and $peers other Sentinels (want $((\${#sentinels[@]} - 1))) after $reset_timeout s; the Sentinels after it were not reset: rerun once it has"
             sleep 0.5

@@ -96,7 +96,6 @@ fi
 ${CLUSTER_FUNCTIONS}
 ${SENTINEL_RECONCILE_FUNCTION}
 ${SWITCHOVER_FUNCTION}
-online_replicas() { rcli "$1" INFO replication 2>/dev/null | tr -d '\\r' | grep -cE '^slave[0-9]+:.*state=online'; }
 
 if [ "$action" = leave ]; then
     if [ -z "$node" ]; then echo "LEAVING $host carries a Sentinel only; the others are reset when its successor joins"; echo "RESULT ok"; exit 0; fi
@@ -129,7 +128,6 @@ if [ "$action" = leave ]; then
     for n in "\${replaced_before[@]}"; do
         [ "$(rcli "$n" CONFIG GET replica-priority 2>/dev/null | sed -n 2p)" = 100 ] && rcli "$n" CONFIG SET replica-priority 50 >/dev/null 2>&1 && preferred+=("$n")
     done
-    deadline=$((SECONDS + timeout_seconds))
     planned_switchover
     for n in "\${preferred[@]}"; do rcli "$n" CONFIG SET replica-priority 100 >/dev/null 2>&1; done
     rcli "$node" CONFIG SET replica-priority 0 >/dev/null 2>&1 || true
@@ -163,14 +161,9 @@ if ! settled_master; then
 fi
 echo "MASTER $master"
 if [ -n "$node" ] && [ "$node" != "$master" ]; then
-    role=$(rcli "$node" ROLE 2>/dev/null | tr -d '\\r')
-    upstream="$(sed -n 2p <<<"$role"):$(sed -n 3p <<<"$role")"
-    if [ "$(sed -n 1p <<<"$role")" != slave ] || [ "$upstream" != "$master" ]; then
+    if [ "$(upstream_of "$node")" != "$master" ]; then
         # Its boot guard found no majority (or it booted before the last failover): point it at the master.
-        out=$(rcli "$node" REPLICAOF "\${master%:*}" "\${master##*:}" 2>&1)
-        [ "$out" = OK ] || fail "$node: REPLICAOF $master refused: $(oneline "$out")"
-        out=$(rcli "$node" CONFIG REWRITE 2>&1)
-        [ "$out" = OK ] || fail "$node: CONFIG REWRITE failed: $(oneline "$out")"
+        repoint_to_master "$node"
         echo "REPOINTED $node to the master $master"
     fi
     started=$SECONDS
@@ -194,7 +187,7 @@ if [ -n "$node" ] && [ "$node" != "$master" ]; then
     echo "KNOWN $node to every Sentinel that answers (\${#answering[@]} of \${#sentinels[@]})"
 fi
 if [ -n "$own_sentinel" ]; then
-    until [ "$(scli "$own_sentinel" SENTINEL get-master-addr-by-name "$master_name" 2>/dev/null | paste -sd: -)" = "$master" ]; do
+    until [ "$(named_by "$own_sentinel")" = "$master" ]; do
         [ "$SECONDS" -ge "$deadline" ] && fail "this host's Sentinel $own_sentinel does not name the master $master after $timeout_seconds s"
         sleep "$interval"
     done

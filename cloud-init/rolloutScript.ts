@@ -143,15 +143,10 @@ order+=("$master")
 # node) is pointed at the master: Sentinels learn replicas only from the master's INFO.
 for node in "\${order[@]}"; do
     [ "$node" = "$master" ] && continue
-    role=$(rcli "$node" ROLE 2>/dev/null | tr -d '\r')
-    [ "$(sed -n 1p <<<"$role")" = slave ] || continue
-    upstream="$(sed -n 2p <<<"$role"):$(sed -n 3p <<<"$role")"
-    [ "$upstream" = "$master" ] && continue
+    upstream=$(upstream_of "$node")
+    [ -z "$upstream" ] || [ "$upstream" = "$master" ] && continue
     if [ "$mode" = report ]; then echo "DRIFT $node replicates $upstream, not the master $master"; drift=$((drift + 1)); continue; fi
-    out=$(rcli "$node" REPLICAOF "\${master%:*}" "\${master##*:}" 2>&1)
-    [ "$out" = OK ] || fail "$node: REPLICAOF $master refused: $(oneline "$out")"
-    out=$(rcli "$node" CONFIG REWRITE 2>&1)
-    [ "$out" = OK ] || fail "$node: CONFIG REWRITE failed: $(oneline "$out")"
+    repoint_to_master "$node"
     echo "REPOINTED $node from $upstream to the master $master"
     changed=$((changed + 1))
 done

@@ -36,7 +36,7 @@ export const SWITCHOVER_FUNCTION = `planned_switchover() {
         [ -z "$stale" ] && continue
         fail "sentinel $s still sees replica \${stale% } as a master; it would undo the promotion (it rereads INFO within 10 s): nothing was changed"
     done
-    online=$(rcli "$old" INFO replication 2>/dev/null | tr -d '\\r' | grep -cE '^slave[0-9]+:.*state=online')
+    online=$(online_replicas "$old")
     [ "$online" -ge "$expected_replicas" ] || fail "the master $old sees $online of $expected_replicas replicas online: nothing was changed"
 
     out=$(rcli "$old" CLIENT PAUSE "$pause_ms" WRITE 2>&1)
@@ -75,7 +75,7 @@ export const SWITCHOVER_FUNCTION = `planned_switchover() {
     done
     needed=$(rcli "$master" CONFIG GET min-replicas-to-write 2>/dev/null | sed -n 2p)
     for _ in $(seq 1 $((pause_ms / 400))); do
-        attached=$(rcli "$master" INFO replication 2>/dev/null | tr -d '\\r' | grep -cE '^slave[0-9]+:.*state=online')
+        attached=$(online_replicas "$master")
         [ "$attached" -ge "\${needed:-0}" ] && break
         sleep 0.2
     done
