@@ -1,3 +1,4 @@
+import { LOCAL_SENTINEL_PASSWORD } from "./clusterShell";
 import { DEBIAN_PATHS } from "./paths";
 
 export interface CheckScriptInput {
@@ -81,7 +82,7 @@ while :; do
     if [ ! -r "$conf" ]; then
         failures=("$host: $conf is missing or unreadable (first boot not finished, or not run as root)")
     else
-        sentinel_pass=$(awk '$1 == "requirepass" { v = $2; gsub(/"/, "", v); print v; exit }' "$conf")
+        sentinel_pass=$(${LOCAL_SENTINEL_PASSWORD} "$conf")
         # No requirepass: Sentinels without auth (redis-ha:sentinelAuth false); an empty AUTH would be an error.
         sentinel_cli() { if [ -n "$sentinel_pass" ]; then REDISCLI_AUTH="$sentinel_pass" "$@"; else "$@"; fi; }
         redis_pass=$(awk -v n="$master_name" '$1 == "sentinel" && $2 == "auth-pass" && $3 == n { v = $4; gsub(/"/, "", v); print v; exit }' "$conf")

@@ -14,6 +14,15 @@ export function failFunction(result: string, stopped: string): string {
 }
 
 /**
+ * Awk that prints the password a Sentinel host's own Sentinel uses, from its sentinel.conf (the
+ * file's path follows). `sentinel sentinel-pass`, set by a Sentinel password rotation, comes first:
+ * after the rotation's ACL SETUSER the file keeps its original `requirepass` line (Sentinel rewrites
+ * it as it was; the `user default` line it adds is what counts at a restart), so that line may hold
+ * the retired password. Without a rotation, requirepass.
+ */
+export const LOCAL_SENTINEL_PASSWORD = `awk '$1 == "sentinel" && $2 == "sentinel-pass" { v = $3; gsub(/"/, "", v); found = v } $1 == "requirepass" && first == "" { v = $2; gsub(/"/, "", v); first = v } END { print (found != "" ? found : first) }'`;
+
+/**
  * Bash shared by the scripts that act on a running cluster (the settings rollout, the switchover):
  * the passwords read from the local sentinel.conf, redis-cli towards Sentinels (scli) and data nodes
  * (rcli), and the master as a majority of the Sentinels name it now, confirmed by the node itself.
@@ -22,7 +31,7 @@ export function failFunction(result: string, stopped: string): string {
  */
 export const CLUSTER_FUNCTIONS = `oneline() { printf '%s' "$*" | tr '\\r\\n' '  ' | sed 's/  */ /g; s/ $//'; }
 if [ -r "$conf" ]; then
-    sentinel_pass=$(awk '$1 == "requirepass" { v = $2; gsub(/"/, "", v); print v; exit }' "$conf")
+    sentinel_pass=$(${LOCAL_SENTINEL_PASSWORD} "$conf")
     redis_pass=$(awk -v n="$master_name" '$1 == "sentinel" && $2 == "auth-pass" && $3 == n { v = $4; gsub(/"/, "", v); print v; exit }' "$conf")
 elif [ -n "\${redis_conf:-}" ] && [ -r "$redis_conf" ]; then
     # A data node without a Sentinel: the password it replicates with (a rotation rewrites it), and
@@ -32,7 +41,10 @@ elif [ -n "\${redis_conf:-}" ] && [ -r "$redis_conf" ]; then
 else
     fail "$host: $conf is missing or unreadable (first boot not finished, or not run as root)"
 fi
-scli() { local at=$1; shift; if [ -n "$sentinel_pass" ]; then REDISCLI_AUTH="$sentinel_pass" timeout 5 redis-cli --no-auth-warning -h "\${at%:*}" -p "\${at##*:}" --raw "$@"; else timeout 5 redis-cli -h "\${at%:*}" -p "\${at##*:}" --raw "$@"; fi; }
+# redis-cli towards a Sentinel with the given password ("" for Sentinels without auth, where an
+# empty AUTH would be an error); the password goes through the environment, never argv.
+scli_as() { local auth=$1 at=$2; shift 2; if [ -n "$auth" ]; then REDISCLI_AUTH="$auth" timeout 5 redis-cli --no-auth-warning -h "\${at%:*}" -p "\${at##*:}" --raw "$@"; else timeout 5 redis-cli -h "\${at%:*}" -p "\${at##*:}" --raw "$@"; fi; }
+scli() { scli_as "$sentinel_pass" "$@"; }
 # redis-cli towards a data node with the given password (through the environment, never argv).
 rcli_as() { local auth=$1 at=$2; shift 2; REDISCLI_AUTH="$auth" timeout 5 redis-cli --no-auth-warning -h "\${at%:*}" -p "\${at##*:}" --raw "$@"; }
 rcli() { rcli_as "$redis_pass" "$@"; }
