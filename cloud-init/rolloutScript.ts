@@ -41,6 +41,8 @@ export interface RolloutPasswords {
     previousRedis: string;
     /** The Sentinels' password; "" without Sentinel auth. */
     sentinel: string;
+    /** The Sentinel password being rotated out; "" when none. Default "". */
+    previousSentinel?: string;
 }
 
 /**
@@ -91,6 +93,7 @@ manage_passwords=${input.passwords ? 1 : 0}
 new_pass=${q(input.passwords?.redis ?? "")}
 previous_pass=${q(input.passwords?.previousRedis ?? "")}
 stack_sentinel_pass=${q(input.passwords?.sentinel ?? "")}
+previous_sentinel_pass=${q(input.passwords?.previousSentinel ?? "")}
 pause_ms=15000
 paused=""
 changed=0
@@ -102,7 +105,9 @@ ${SENTINEL_RECONCILE_FUNCTION}
 ${SWITCHOVER_FUNCTION}
 running_pass=$redis_pass
 if [ "$manage_passwords" = 1 ]; then
-    [ "$stack_sentinel_pass" = "$sentinel_pass" ] || fail "redis-ha:sentinelPassword is not the password the Sentinels run: rotating the Sentinel password is not built yet, and clients given the new one would be refused. Set it back; nothing was changed"
+    if [ "$sentinel_pass" != "$stack_sentinel_pass" ] && { [ -z "$previous_sentinel_pass" ] || [ "$sentinel_pass" != "$previous_sentinel_pass" ]; }; then
+        fail "the Sentinels run a password that is neither redis-ha:sentinelPassword nor redis-ha:previousSentinelPassword. To rotate, set redis-ha:previousSentinelPassword to the password they run now (the old sentinelPassword), so that both are accepted while the apps move; nothing was changed"
+    fi
     if [ "$running_pass" != "$new_pass" ] && [ "$running_pass" != "$previous_pass" ]; then
         fail "the nodes run a Redis password that is neither redis-ha:redisPassword nor redis-ha:previousRedisPassword. To rotate, set redis-ha:previousRedisPassword to the password they run now (the old redisPassword), so that both are accepted while the apps move; nothing was changed"
     fi
@@ -110,7 +115,21 @@ fi
 accepts() { [ "$(rcli_as "$2" "$1" PING 2>&1)" = PONG ]; }
 # The secret is the last argument, read from stdin (-x): never on a command line other users can see.
 rcli_secret() { local at=$1 auth=$2 secret=$3; shift 3; printf '%s' "$secret" | rcli_as "$auth" "$at" -x "$@"; }
-password_count() { rcli "$1" ACL LIST 2>/dev/null | awk '$1 == "user" && $2 == "default"' | grep -oE '#[0-9a-f]{64}' | wc -l; }
+# How many passwords the default user has, from ACL LIST on stdin.
+default_user_passwords() { awk '$1 == "user" && $2 == "default"' | grep -oE '#[0-9a-f]{64}' | wc -l; }
+password_count() { rcli "$1" ACL LIST 2>/dev/null | default_user_passwords; }
+sentinel_password_count() { scli "$1" ACL LIST 2>/dev/null | default_user_passwords; }
+sentinel_accepts() { [ "$(scli_as "$2" "$1" PING 2>&1)" = PONG ]; }
+sentinel_peer_pass() { scli "$1" SENTINEL CONFIG GET sentinel-pass 2>/dev/null | sed -n 2p; }
+# Makes a Sentinel log in to its peers with the new password (all of them accept it by now).
+set_sentinel_peer_pass() {
+    local out
+    out=$(printf '%s' "$stack_sentinel_pass" | scli "$1" -x SENTINEL CONFIG SET sentinel-pass 2>&1)
+    [ "$out" = OK ] || fail "sentinel $1: SENTINEL CONFIG SET sentinel-pass refused: $(oneline "$out")"
+    [ "$(sentinel_peer_pass "$1")" = "$stack_sentinel_pass" ] || fail "sentinel $1: sentinel-pass does not read back as the new password"
+    echo "PEERPASS sentinel $1 logs in to the other Sentinels with the new password"
+    changed=$((changed + 1))
+}
 now_ms() { date +%s%3N; }
 wait_for_settled_master
 echo "MASTER $master"
@@ -150,6 +169,40 @@ for node in "\${order[@]}"; do
     echo "REPOINTED $node from $upstream to the master $master"
     changed=$((changed + 1))
 done
+
+# Sentinel password rotation, step 1 (redis-ha:previousSentinelPassword set): every Sentinel accepts
+# both (ACL SETUSER default >new, saved by SENTINEL FLUSHCONFIG) before any logs in to a peer with
+# the new one (SENTINEL CONFIG SET sentinel-pass, which Sentinel saves itself). Without sentinel-pass
+# a Sentinel logs in to its peers with its default user's first password, the old one.
+if [ "$manage_passwords" = 1 ] && [ -n "$stack_sentinel_pass" ] && [ -n "$previous_sentinel_pass" ]; then
+    for s in "\${sentinels[@]}"; do
+        missing=()
+        sentinel_accepts "$s" "$stack_sentinel_pass" || missing+=(new)
+        sentinel_accepts "$s" "$previous_sentinel_pass" || missing+=(previous)
+        if [ \${#missing[@]} -eq 0 ]; then echo "SAME sentinel $s passwords"; continue; fi
+        if [ "$mode" = report ]; then echo "DRIFT sentinel $s does not accept the \${missing[*]} password"; drift=$((drift + 1)); continue; fi
+        if sentinel_accepts "$s" "$stack_sentinel_pass"; then auth=$stack_sentinel_pass; elif sentinel_accepts "$s" "$previous_sentinel_pass"; then auth=$previous_sentinel_pass; else
+            fail "sentinel $s accepts neither redis-ha:sentinelPassword nor redis-ha:previousSentinelPassword; nothing more was changed"
+        fi
+        for which in "\${missing[@]}"; do
+            secret=$stack_sentinel_pass; [ "$which" = previous ] && secret=$previous_sentinel_pass
+            out=$(printf '>%s' "$secret" | scli_as "$auth" "$s" -x ACL SETUSER default 2>&1)
+            [ "$out" = OK ] || fail "sentinel $s: ACL SETUSER default (adding the $which password) refused: $(oneline "$out")"
+        done
+        sentinel_accepts "$s" "$stack_sentinel_pass" && sentinel_accepts "$s" "$previous_sentinel_pass" || fail "sentinel $s does not accept both passwords after ACL SETUSER"
+        out=$(scli_as "$stack_sentinel_pass" "$s" SENTINEL FLUSHCONFIG 2>&1)
+        [ "$out" = OK ] || fail "sentinel $s: SENTINEL FLUSHCONFIG failed: $(oneline "$out"); it accepts the new password only until a restart"
+        echo "ACCEPTS sentinel $s the \${missing[*]} password"
+        changed=$((changed + 1))
+    done
+    if [ "$mode" = apply ]; then
+        sentinel_pass=$stack_sentinel_pass
+        for s in "\${sentinels[@]}"; do
+            if [ "$(sentinel_peer_pass "$s")" = "$stack_sentinel_pass" ]; then echo "SAME sentinel $s sentinel-pass"; continue; fi
+            set_sentinel_peer_pass "$s"
+        done
+    fi
+fi
 
 # Password rotation, step 1 (redis-ha:previousRedisPassword set): every node accepts both passwords
 # (ACL SETUSER default >new adds one; Redis keeps both) before anything uses the new one; then
@@ -287,6 +340,58 @@ if [ "$manage_passwords" = 1 ] && [ -z "$previous_pass" ]; then
             done
         done
         echo "RETIRED $node the previous password; every Sentinel logged in again with the new one"
+        changed=$((changed + 1))
+    done
+fi
+
+# Sentinel password rotation, step 2 (redis-ha:previousSentinelPassword removed): each Sentinel in
+# turn keeps only the new password (ACL SETUSER default resetpass >new). Its peers' links to it are
+# dropped, and every peer must log in again (a PING answered after the drop) before the next one.
+if [ "$manage_passwords" = 1 ] && [ -n "$stack_sentinel_pass" ] && [ -z "$previous_sentinel_pass" ]; then
+    retiring=()
+    for s in "\${sentinels[@]}"; do
+        if ! sentinel_accepts "$s" "$stack_sentinel_pass"; then
+            [ "$mode" = report ] && { echo "DRIFT sentinel $s does not accept redis-ha:sentinelPassword"; drift=$((drift + 1)); continue; }
+            fail "sentinel $s does not accept redis-ha:sentinelPassword: set redis-ha:previousSentinelPassword to the password it runs now and rerun, so that it learns the new one first"
+        fi
+        if [ "$(sentinel_password_count "$s")" = 1 ]; then echo "SAME sentinel $s single password"; continue; fi
+        if [ "$mode" = report ]; then echo "DRIFT sentinel $s still accepts a previous password"; drift=$((drift + 1)); continue; fi
+        retiring+=("$s")
+    done
+    if [ \${#retiring[@]} -gt 0 ]; then
+        # No Sentinel may still log in to a peer with the old password once one retires it: a step 1 cut
+        # short before its sentinel-pass step is finished here (every Sentinel accepts the new one).
+        for s in "\${sentinels[@]}"; do
+            current=$(sentinel_peer_pass "$s")
+            [ "$current" = "$stack_sentinel_pass" ] && continue
+            [ -z "$current" ] && [ "$(sentinel_password_count "$s")" = 1 ] && continue
+            set_sentinel_peer_pass "$s"
+        done
+    fi
+    for s in "\${retiring[@]}"; do
+        out=$(printf '>%s' "$stack_sentinel_pass" | scli "$s" -x ACL SETUSER default resetpass 2>&1)
+        [ "$out" = OK ] || fail "sentinel $s: ACL SETUSER default resetpass refused: $(oneline "$out")"
+        [ "$(sentinel_password_count "$s")" = 1 ] && sentinel_accepts "$s" "$stack_sentinel_pass" || fail "sentinel $s: after ACL SETUSER resetpass it does not accept exactly the new password"
+        out=$(scli "$s" SENTINEL FLUSHCONFIG 2>&1)
+        [ "$out" = OK ] || fail "sentinel $s: SENTINEL FLUSHCONFIG failed: $(oneline "$out")"
+        dropped_at=$(now_ms)
+        for id in $(scli "$s" CLIENT LIST 2>/dev/null | tr -d '\r' | awk '/ name=sentinel-/ { sub(/^id=/, "", $1); print $1 }'); do scli "$s" CLIENT KILL ID "$id" >/dev/null 2>&1; done
+        for peer in "\${sentinels[@]}"; do
+            [ "$peer" = "$s" ] && continue
+            until_at=$((SECONDS + 15))
+            while :; do
+                seen=$(scli "$peer" SENTINEL SENTINELS "$master_name" 2>/dev/null | awk -v want="$s" '
+                    function emit() { if (ip ":" port == want) print flags, age }
+                    previous == "name" { emit(); ip = ""; port = ""; flags = ""; age = "" }
+                    previous == "ip" { ip = $0 } previous == "port" { port = $0 } previous == "flags" { flags = $0 } previous == "last-ok-ping-reply" { age = $0 }
+                    { previous = $0 } END { emit() }')
+                read -r flags age <<<"$seen"
+                [[ -n "$age" && "$flags" != *disconnected* && "$flags" != *s_down* ]] && [ $(( $(now_ms) - age )) -gt "$dropped_at" ] && break
+                [ "$SECONDS" -ge "$until_at" ] && fail "sentinel $peer has not logged in to sentinel $s again within 15 s of the old password's retirement there: it may still use the old one. Set redis-ha:previousSentinelPassword back and rerun (the Sentinels after $s still accept it)"
+                sleep 0.3
+            done
+        done
+        echo "RETIRED sentinel $s the previous password; every other Sentinel logged in again with the new one"
         changed=$((changed + 1))
     done
 fi

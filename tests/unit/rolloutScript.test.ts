@@ -5,8 +5,10 @@
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { renderRolloutScript } from "../../cloud-init/rolloutScript";
+import { renderGuardPasswordScript } from "../../cloud-init/bootGuard";
 import { RuntimeConfig, memoryBytes, runtimeSettings, describeRuntimeSettings } from "../../components/core/runtimeSettings";
 import { waitFor } from "../../lab/drill";
 import { LocalCluster, LocalNode, redisAvailable } from "../support/localRedis";
@@ -317,4 +319,116 @@ maybe("a data node that replicates another replica", () => {
         expect(result.stdout).toContain(`REPOINTED ${at(second)} from ${at(first)} to the master ${at(master)}`);
         expect(cli(second, ["ROLE"]).split("\n").slice(0, 3)).toEqual(["slave", master.address, String(master.redisPort)]);
     }, 120000);
+});
+
+maybe("Sentinel password rotation in two steps, against real Sentinels", () => {
+    let cluster: LocalCluster;
+    const NEW_SENTINEL_PASSWORD = "rotated-Sentinel-Password-0123";
+    const at = (n: LocalNode) => `${n.address}:${n.redisPort}`;
+    const scli = (n: LocalNode, args: string[], password: string) =>
+        spawnSync("redis-cli", ["-h", n.address, "-p", String(n.sentinelPort), "--no-auth-warning", "--raw", ...args], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: password } }).stdout.trim();
+    const rotate = (sentinel: string, previousSentinel: string) => {
+        const script = renderRolloutScript({
+            hostName: "local-0", masterName: cluster.masterName, dataNodes: cluster.nodes.map(at), sentinels: cluster.sentinelEndpoints(),
+            settings: runtimeSettings(RENDERED), mode: "apply", timeoutSeconds: 30, sentinelConfPath: cluster.nodes[0].sentinelConf, intervalSeconds: 1,
+            passwords: { redis: REDIS_PASSWORD, previousRedis: "", sentinel, previousSentinel },
+        });
+        const result = spawnSync("bash", ["-s"], { input: script, encoding: "utf8", timeout: 120000 });
+        return { status: result.status, lines: result.stdout.trim().split("\n"), stdout: result.stdout, stderr: result.stderr };
+    };
+    /** How `n`'s peers see it: every one must have a PING answered by it, so every one is logged in. */
+    const peersLoggedIn = (n: LocalNode, password: string) => cluster.nodes.filter((p) => p !== n).every((p) => {
+        const lines = scli(p, ["SENTINEL", "SENTINELS", cluster.masterName], password).split("\n");
+        for (let i = 0; i + 1 < lines.length; i++) {
+            if (lines[i] !== "port" || lines[i + 1] !== String(n.sentinelPort)) continue;
+            const entry = lines.slice(Math.max(0, i - 8), i + 40);
+            const field = (key: string) => entry[entry.indexOf(key) + 1];
+            return !/disconnected|s_down/.test(field("flags")) && Number(field("last-ok-ping-reply")) < 2000;
+        }
+        return false;
+    });
+
+    beforeAll(async () => {
+        cluster = await LocalCluster.start();
+    }, 60000);
+    afterAll(async () => {
+        await cluster?.destroy();
+    });
+
+    test("a new sentinelPassword without previousSentinelPassword set to the running one is refused, changing nothing", () => {
+        const { status, lines } = rotate(NEW_SENTINEL_PASSWORD, "");
+        expect(status).toBe(1);
+        expect(lines.find((l) => l.startsWith("FAIL "))).toMatch(/^FAIL the Sentinels run a password that is neither redis-ha:sentinelPassword nor redis-ha:previousSentinelPassword\. To rotate, set redis-ha:previousSentinelPassword/);
+        for (const n of cluster.nodes) expect(scli(n, ["PING"], NEW_SENTINEL_PASSWORD)).toMatch(/WRONGPASS|NOAUTH/);
+    }, 60000);
+
+    test("step 1: every Sentinel accepts both passwords, then logs in to its peers with the new one; a restarted Sentinel keeps both", async () => {
+        const { status, lines, stdout, stderr } = rotate(NEW_SENTINEL_PASSWORD, SENTINEL_PASSWORD);
+        expect(stderr).toBe("");
+        expect(status).toBe(0);
+        expect(stdout).not.toContain(NEW_SENTINEL_PASSWORD);
+        expect(stdout).not.toContain(SENTINEL_PASSWORD);
+        const endpoints = cluster.sentinelEndpoints();
+        expect(lines.filter((l) => l.startsWith("ACCEPTS sentinel "))).toEqual(endpoints.map((s) => `ACCEPTS sentinel ${s} the new password`));
+        // Only once every Sentinel accepts the new one does any log in with it.
+        const lastAccepts = lines.map((l) => l.startsWith("ACCEPTS sentinel ")).lastIndexOf(true);
+        expect(lines.findIndex((l) => l.startsWith("PEERPASS "))).toBeGreaterThan(lastAccepts);
+        expect(lines.filter((l) => l.startsWith("PEERPASS sentinel ")).map((l) => l.split(" ")[2])).toEqual(endpoints);
+        for (const n of cluster.nodes) {
+            expect(scli(n, ["PING"], SENTINEL_PASSWORD)).toBe("PONG");
+            expect(scli(n, ["PING"], NEW_SENTINEL_PASSWORD)).toBe("PONG");
+        }
+        const restarted = cluster.nodes[1];
+        await cluster.stop(restarted.sentinel);
+        await cluster.startSentinel(restarted);
+        expect(scli(restarted, ["PING"], SENTINEL_PASSWORD)).toBe("PONG");
+        expect(scli(restarted, ["PING"], NEW_SENTINEL_PASSWORD)).toBe("PONG");
+        // Its peers log in to it, and it to them, with the new password.
+        await waitFor("the restarted Sentinel and its peers logged in to each other", () => cluster.nodes.every((n) => peersLoggedIn(n, NEW_SENTINEL_PASSWORD)), 30000);
+        expect(rotate(NEW_SENTINEL_PASSWORD, SENTINEL_PASSWORD).lines.filter((l) => /^(ACCEPTS|PEERPASS|RETIRED) /.test(l))).toEqual([]);
+    }, 120000);
+
+    test("step 2: each Sentinel in turn retires the previous password after every peer logged in again; a restart does not bring it back", async () => {
+        const { status, lines, stderr } = rotate(NEW_SENTINEL_PASSWORD, "");
+        expect(stderr).toBe("");
+        expect(status).toBe(0);
+        expect(lines.filter((l) => l.startsWith("RETIRED sentinel ")).map((l) => l.split(" ")[2])).toEqual(cluster.sentinelEndpoints());
+        for (const n of cluster.nodes) {
+            expect(scli(n, ["PING"], SENTINEL_PASSWORD)).toMatch(/WRONGPASS|NOAUTH/);
+            expect(scli(n, ["PING"], NEW_SENTINEL_PASSWORD)).toBe("PONG");
+        }
+        // sentinel.conf still holds the original requirepass line; the user line Sentinel saved wins.
+        const restarted = cluster.nodes[2];
+        await cluster.stop(restarted.sentinel);
+        await cluster.startSentinel(restarted);
+        expect(scli(restarted, ["PING"], SENTINEL_PASSWORD)).toMatch(/WRONGPASS|NOAUTH/);
+        expect(scli(restarted, ["PING"], NEW_SENTINEL_PASSWORD)).toBe("PONG");
+        await waitFor("every Sentinel and its peers logged in to each other", () => cluster.nodes.every((n) => peersLoggedIn(n, NEW_SENTINEL_PASSWORD)), 30000);
+        // The rollout reads the local password from sentinel.conf: it finds the new one and has nothing to do.
+        const again = rotate(NEW_SENTINEL_PASSWORD, "");
+        expect(again.stderr).toBe("");
+        expect(again.lines[again.lines.length - 1]).toBe("RESULT ok changed=0");
+    }, 120000);
+});
+
+describe("the boot guard's copy of the Sentinel password, rewritten after a rollout", () => {
+    test("is replaced whole, readable by root only, and left alone when it already matches", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "redis-ha-guard-"));
+        try {
+            const file = path.join(dir, "redis-ha", "sentinel-password");
+            fs.mkdirSync(path.dirname(file));
+            fs.writeFileSync(file, "old-Sentinel-Password-0123\n", { mode: 0o600 });
+            const run = (password: string) => spawnSync("bash", ["-s"], { input: renderGuardPasswordScript(password, file), encoding: "utf8", timeout: 10000 });
+            const first = run("it's-a-new-Sentinel-Password");
+            expect(first.stderr).toBe("");
+            expect(first.stdout.trim()).toBe("UPDATED boot guard password");
+            expect(fs.readFileSync(file, "utf8")).toBe("it's-a-new-Sentinel-Password\n");
+            expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+            // Nothing left behind beside it.
+            expect(fs.readdirSync(path.dirname(file))).toEqual(["sentinel-password"]);
+            expect(run("it's-a-new-Sentinel-Password").stdout.trim()).toBe("SAME boot guard password");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
 });
