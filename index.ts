@@ -55,6 +55,7 @@ const replicaSet = new RedisReplicaSet(name, {
         port: settings.sentinelPort,
         authentication: settings.sentinelAuth,
         password: settings.sentinelAuth ? sentinelPassword : undefined,
+        previousPassword: settings.previousSentinelPassword === undefined ? undefined : pulumi.secret(settings.previousSentinelPassword),
         downAfterMilliseconds: settings.downAfterMilliseconds,
         failoverTimeoutMilliseconds: settings.failoverTimeoutMilliseconds,
         parallelSyncs: settings.parallelSyncs,

@@ -29,6 +29,12 @@ export interface SentinelOptions {
     authentication?: boolean;
     /** Password of the Sentinels themselves (requirepass). Required unless `authentication` is false; kept secret. */
     password?: pulumi.Input<string>;
+    /**
+     * The Sentinel password being rotated out: while set, every Sentinel accepts it beside `password`
+     * (the settings rollout adds the new one and moves the Sentinels' logins to each other to it);
+     * once unset, the next rollout retires it. Default: none (only `password` is accepted).
+     */
+    previousPassword?: pulumi.Input<string>;
     /** Silence before a node is considered down. Default 1500 (chosen from the failover study, docs/failover.md). */
     downAfterMilliseconds?: number;
     /** Sentinel failover-timeout. Default 60000. */
@@ -116,6 +122,8 @@ export interface SentinelContext {
     /** "" when no rotation is under way. */
     previousRedisPassword: pulumi.Output<string>;
     sentinelPassword: pulumi.Output<string>;
+    /** "" when no Sentinel password rotation is under way. */
+    previousSentinelPassword: pulumi.Output<string>;
     masterAddress: pulumi.Output<string>;
 }
 
@@ -128,6 +136,7 @@ const IMMUTABLE_SETTING_NAMES: Record<string, string> = {
     sentinelPlacement: "redis-ha:sentinelPlacement (args.sentinel.placement)",
     image: "redis-ha:image (args.image)",
     instanceType: "redis-ha:instanceType (args.instanceType)",
+    hosts: "redis-ha:replicaCount (args.replicaCount)",
     sentinelCount: "redis-ha:sentinelCount (args.sentinel.count)",
 };
 
@@ -231,6 +240,13 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
                 if (previous === current) fail("args.previousRedisPassword is the same as args.redisPassword: there is nothing to rotate; leave it out");
                 return previous;
             }));
+        if (!sentinelAuth && sentinel.previousPassword !== undefined) fail("args.sentinel.previousPassword is set while args.sentinel.authentication is false: Sentinels without auth have no password to rotate; leave it out");
+        const previousSentinelPassword = sentinel.previousPassword === undefined ? pulumi.secret("") : pulumi.secret(
+            pulumi.all([checkedSecret("args.sentinel.previousPassword", sentinel.previousPassword), sentinelPassword, redisPassword, previousRedisPassword]).apply(([previous, current, redis, previousRedis]) => {
+                if (previous === current) fail("args.sentinel.previousPassword is the same as args.sentinel.password: there is nothing to rotate; leave it out");
+                if (previous === redis || previous === previousRedis) fail("args.sentinel.previousPassword is the same as a Redis password (args.redisPassword or args.previousRedisPassword): a leaked Sentinel password would open the data");
+                return previous;
+            }));
         const config: DeploymentConfig = {
             masterName,
             redisPort,
@@ -262,6 +278,10 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
                 instanceType: args.instanceType,
                 sentinelCount: sentinel.count ?? 3,
                 hosts: this.plan.hosts,
+                rotationsUnderWay: [
+                    ...(args.previousRedisPassword === undefined ? [] : ["redis-ha:previousRedisPassword (args.previousRedisPassword)"]),
+                    ...(sentinel.previousPassword === undefined ? [] : ["redis-ha:previousSentinelPassword (args.sentinel.previousPassword)"]),
+                ],
                 replacementRefusal: replacementRefusal({
                     fixedAddresses: args.platform.addressing === "static",
                     sshAccess: args.access !== undefined,
@@ -291,7 +311,7 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
             replicas = dataPlans.slice(1).map((h) => this.createHost(h, this.initialMasterAddress, config, redisPassword, sentinelPassword));
         }
         this.hosts = [master, ...replicas];
-        this.sentinelContext = { config, redisPassword, previousRedisPassword, sentinelPassword, masterAddress: this.initialMasterAddress };
+        this.sentinelContext = { config, redisPassword, previousRedisPassword, sentinelPassword, previousSentinelPassword, masterAddress: this.initialMasterAddress };
         this.nodes = nodeRows(dataPlans, this.hosts);
         this.registerOutputs({ nodes: this.nodes, initialMasterAddress: this.initialMasterAddress });
     }

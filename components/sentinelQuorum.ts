@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { HostAccessArgs, commandTimeouts, connectionTo, rootShell } from "./hostAccess";
 import { renderCheckScript } from "../cloud-init/checkScript";
 import { renderRolloutScript } from "../cloud-init/rolloutScript";
+import { renderGuardPasswordScript } from "../cloud-init/bootGuard";
 import { describeRuntimeSettings, runtimeSettings } from "./core/runtimeSettings";
 import { CheckReport, parseCheckOutput } from "./core/checkOutput";
 import type { PlatformHost } from "./platforms/platform";
@@ -54,6 +55,11 @@ export class SentinelQuorum extends pulumi.ComponentResource {
     readonly checkCommands: pulumi.Resource[];
     /** The remote.Command that rolls changed runtime settings out to the running nodes; undefined when checks are disabled. */
     readonly settingsRollout?: pulumi.Resource;
+    /**
+     * One remote.Command per data node, after the rollout: keeps the boot guard's copy of the
+     * Sentinel password the stack's, through a Sentinel password rotation. Empty when checks are disabled.
+     */
+    readonly guardPasswords: pulumi.Resource[];
 
     constructor(name: string, args: SentinelQuorumArgs, opts?: pulumi.ComponentResourceOptions) {
         super("redis-ha:index:SentinelQuorum", name, {}, opts);
@@ -79,6 +85,7 @@ export class SentinelQuorum extends pulumi.ComponentResource {
         this.nodes = pulumi.all([set.nodes, nodeRows(dedicatedPlans, this.dedicatedHosts)]).apply(([a, b]) => [...a, ...b]);
 
         this.checkCommands = [];
+        this.guardPasswords = [];
         const checkOutputs: pulumi.Output<string>[] = [];
         if (checks.enabled ?? true) {
             const timeoutSeconds = checks.timeoutSeconds ?? 600;
@@ -94,10 +101,14 @@ export class SentinelQuorum extends pulumi.ComponentResource {
             const settings = runtimeSettings(context.config);
             const settingsLines = describeRuntimeSettings(settings);
             // A changed password shows as a changed secret; whether a rotation is under way, in words.
+            const passwordHash = (which: string, p: string) => `${which} password ${createHash("sha256").update(`redis-ha:${p}`).digest("hex")}`;
+            const sentinelPasswordLine = pulumi.secret(context.sentinelPassword.apply((p) => passwordHash("sentinel", p)));
             const passwordLines = [
-                pulumi.secret(context.redisPassword.apply((p) => `redis password ${createHash("sha256").update(`redis-ha:${p}`).digest("hex")}`)),
+                pulumi.secret(context.redisPassword.apply((p) => passwordHash("redis", p))),
                 // Says nothing of the password itself, so it may be shown.
                 pulumi.unsecret(context.previousRedisPassword.apply((p) => (p ? "redis previous password still accepted (rotation under way)" : "redis previous password retired"))),
+                sentinelPasswordLine,
+                pulumi.unsecret(context.previousSentinelPassword.apply((p) => (p ? "sentinel previous password still accepted (rotation under way)" : "sentinel previous password retired"))),
             ];
             const dataNodes = pulumi.all(set.hosts.map((h) => h.privateAddress)).apply((addresses) => addresses.map((a) => `${a}:${context.config.redisPort}`));
             const rolloutHost = sentinelHosts[0];
@@ -108,8 +119,8 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                     create: runAs,
                     update: runAs,
                     // A secret: it carries the passwords, for a rotation (cloud-init/rolloutScript.ts never prints them).
-                    stdin: pulumi.secret(pulumi.all([dataNodes, this.endpoints, context.redisPassword, context.previousRedisPassword, context.sentinelPassword]).apply(([nodes, sentinels, redis, previousRedis, sentinel]) =>
-                        renderRolloutScript({ hostName: rolloutHost.name, masterName: context.config.masterName, dataNodes: nodes, sentinels, settings, mode: "apply", timeoutSeconds, passwords: { redis, previousRedis, sentinel } }))),
+                    stdin: pulumi.secret(pulumi.all([dataNodes, this.endpoints, context.redisPassword, context.previousRedisPassword, context.sentinelPassword, context.previousSentinelPassword]).apply(([nodes, sentinels, redis, previousRedis, sentinel, previousSentinel]) =>
+                        renderRolloutScript({ hostName: rolloutHost.name, masterName: context.config.masterName, dataNodes: nodes, sentinels, settings, mode: "apply", timeoutSeconds, passwords: { redis, previousRedis, sentinel, previousSentinel } }))),
                     // What `pulumi preview --diff` shows: one line per setting, old and new.
                     triggers: [...settingsLines, pulumi.interpolate`data nodes ${dataNodes.apply((n) => n.join(" "))}`, ...passwordLines],
                 },
@@ -117,6 +128,20 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                 { parent: this, dependsOn: [...allHosts.map((h) => h.resource), ...set.handoffs], customTimeouts },
             );
             this.settingsRollout = rollout;
+            // The boot guard asks the Sentinels with its own copy of their password; a host created with
+            // the stack has the one of that day. Rewritten once the rollout made every Sentinel accept
+            // the stack's (step 1), so it never holds a password that is refused before its retirement.
+            this.guardPasswords = set.hosts.map((host) => new command.remote.Command(
+                `${host.name}-sentinel-password`,
+                {
+                    connection: connection(host),
+                    create: runAs,
+                    update: runAs,
+                    stdin: pulumi.secret(context.sentinelPassword.apply((p) => renderGuardPasswordScript(p))),
+                    triggers: [sentinelPasswordLine, (host.resource as pulumi.CustomResource).id],
+                },
+                { parent: this, dependsOn: [rollout], customTimeouts },
+            ));
             // A replaced VM has a new id: the checks then run again, against the new node.
             const hostIds = allHosts.map((h) => (h.resource as pulumi.CustomResource).id);
 

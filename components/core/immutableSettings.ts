@@ -29,6 +29,13 @@ export interface DeploymentIdentityInput {
      * undefined when they can (see replacementRefusal()).
      */
     replacementRefusal?: string;
+    /**
+     * The settings of a password rotation under way (previousRedisPassword, previousSentinelPassword),
+     * by the names the user knows them by; empty or undefined when none is. A node created meanwhile
+     * (a new image or size, a higher replicaCount) boots knowing only the new password, so the
+     * Sentinels and replicas that still use the old one would be locked out of it.
+     */
+    rotationsUnderWay?: readonly string[];
     /** Every planned host: its zone, its fixed address (static addressing), and whether it carries a Sentinel. */
     hosts: ReadonlyArray<{ name: string; zone: string; privateAddress?: string; sentinel?: boolean }>;
 }
@@ -60,6 +67,10 @@ export function replacementRefusal(c: ReplacementConditions): string | undefined
 }
 
 export function deploymentIdentity(input: DeploymentIdentityInput): ImmutableSetting[] {
+    const rotations = input.rotationsUnderWay ?? [];
+    const rotationRefusal = rotations.length === 0 ? undefined
+        : `a password rotation is under way (${rotations.join(", ")} set), and a new VM boots knowing only the new password, while the Sentinels and replicas may still log in with the old one. Finish the rotation first (remove ${rotations.join(" and ")}, pulumi up), then make this change`;
+    const replacement = rotationRefusal ?? input.replacementRefusal;
     const settings: ImmutableSetting[] = [
         { key: "masterName", value: input.masterName, refusal: `every Sentinel and every client knows the group by this name, and Sentinel can only rename it by forgetting it (SENTINEL REMOVE loses its settings). Keep it, or ${NEW_STACK}` },
         { key: "redisPort", value: String(input.redisPort), refusal: `every client, replica and Sentinel reaches the nodes on this port, and a running Redis cannot move to another. Keep it, or ${NEW_STACK}` },
@@ -67,10 +78,12 @@ export function deploymentIdentity(input: DeploymentIdentityInput): ImmutableSet
         { key: "privateNetworkCidr", value: input.privateNetworkCidr, refusal: `every node's address lies in this network: a new one would replace every VM at once and lose the data. Keep it, or ${NEW_STACK}` },
         { key: "sentinelPlacement", value: input.sentinelPlacement, refusal: `it moves the Sentinels between VMs, which pulumi up cannot do under a running quorum. Keep it, or ${NEW_STACK}` },
         // A new image or size replaces the VMs, one at a time through their handoffs (cloud-init/handoffScript.ts).
-        { key: "image", value: input.image, refusal: input.replacementRefusal ? `a new image replaces the VMs: ${input.replacementRefusal}` : "" },
-        { key: "instanceType", value: input.instanceType, refusal: input.replacementRefusal ? `a new size replaces the VMs: ${input.replacementRefusal}` : "" },
+        { key: "image", value: input.image, refusal: replacement ? `a new image replaces the VMs: ${replacement}` : "" },
+        { key: "instanceType", value: input.instanceType, refusal: replacement ? `a new size replaces the VMs: ${replacement}` : "" },
     ];
     settings.push({ key: "sentinelCount", value: String(input.sentinelCount), refusal: "pulumi up adds and removes replicas, not Sentinels: a Sentinel added to a running quorum needs its peers to learn it and every other Sentinel reset in turn, which is not built yet. Keep the count, or deploy a second stack with the new count and move the data and the clients to it" });
+    // Recorded so that a rotation can refuse added (or removed) nodes; otherwise free to change.
+    settings.push({ key: "hosts", value: input.hosts.map((h) => h.name).join(" "), refusal: rotationRefusal ? `it adds or removes nodes: ${rotationRefusal}` : "" });
     for (const host of input.hosts) {
         settings.push({ key: `zone of ${host.name}`, value: host.zone, refusal: `moving ${host.name} to another zone replaces its VM, and the zones of existing nodes must stay as they are. Keep the zones list in the same order (add zones at the end), or ${NEW_STACK}` });
         if (host.privateAddress) {

@@ -66,6 +66,8 @@ export interface StackSettings {
     sentinelAuth: boolean;
     /** "" when sentinelAuth is false. */
     sentinelPassword: string;
+    /** The Sentinel password being rotated out, accepted beside sentinelPassword until unset. */
+    previousSentinelPassword?: string;
     sshPrivateKey?: string;
 }
 
@@ -139,6 +141,7 @@ export const SETTINGS_SCHEMA: readonly SettingSchema[] = [
     { key: "previousRedisPassword", type: "string", secret: true, description: "The Redis password being rotated out. To rotate, set this to the password the nodes run now and redisPassword to the new one: pulumi up makes every node accept both and moves replication and the Sentinels to the new one. Remove it once every app uses the new one: the next pulumi up retires the old one." },
     { key: "sentinelAuth", type: "boolean", default: true, description: "Sentinels require sentinelPassword. false only for clients that cannot authenticate to Sentinels (Predis 1.1); the firewall is then all that guards them." },
     { key: "sentinelPassword", type: "string", secret: true, defaultText: "required while sentinelAuth is true", description: "Password of the Sentinels themselves. Same rules as redisPassword; must differ from it. Leave unset with sentinelAuth false." },
+    { key: "previousSentinelPassword", type: "string", secret: true, description: "The Sentinel password being rotated out. To rotate, set this to the password the Sentinels run now and sentinelPassword to the new one: pulumi up makes every Sentinel accept both and moves the Sentinels' logins to each other to the new one. Remove it once every app uses the new one: the next pulumi up retires the old one." },
     { key: "sshPrivateKey", type: "string", secret: true, description: "Private key the checks use; without it they use the ssh-agent at SSH_AUTH_SOCK." },
 ];
 
@@ -459,6 +462,22 @@ export function validateStackConfig(given: Readonly<Record<string, string>>): Va
                 `set it to the password the Redis nodes run now, or pulumi config rm ${FULL("previousRedisPassword")}`);
         }
     }
+    const previousSentinelPassword = raw.previousSentinelPassword === "" ? undefined : raw.previousSentinelPassword;
+    if (previousSentinelPassword !== undefined) {
+        const why = passwordProblem(previousSentinelPassword);
+        if (sentinelAuth === false) {
+            problem("previousSentinelPassword", describeSecret(previousSentinelPassword), "is set while sentinelAuth is false: Sentinels without auth have no password to rotate",
+                `pulumi config rm ${FULL("previousSentinelPassword")}`);
+        } else if (why) {
+            problem("previousSentinelPassword", describeSecret(previousSentinelPassword), why, `set it to the password the Sentinels run now (the old sentinelPassword), or pulumi config rm ${FULL("previousSentinelPassword")}`);
+        } else if (previousSentinelPassword === passwords.sentinelPassword) {
+            problem("previousSentinelPassword", describeSecret(previousSentinelPassword), "is the same as sentinelPassword: there is nothing to rotate",
+                `pulumi config rm ${FULL("previousSentinelPassword")}, or set sentinelPassword to the new password`);
+        } else if (previousSentinelPassword === passwords.redisPassword || previousSentinelPassword === previousRedisPassword) {
+            problem("previousSentinelPassword", describeSecret(previousSentinelPassword), "is the same as a Redis password (redisPassword or previousRedisPassword): a leaked Sentinel password would open the data",
+                `set it to the password the Sentinels run now, or pulumi config rm ${FULL("previousSentinelPassword")}`);
+        }
+    }
     const sshPrivateKey = raw.sshPrivateKey;
     if (sshPrivateKey !== undefined && !/^-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(sshPrivateKey.trim())) {
         problem("sshPrivateKey", describeSecret(sshPrivateKey), "is not a PEM/OpenSSH private key", `pulumi config set --secret ${FULL("sshPrivateKey")} < ~/.ssh/id_ed25519`);
@@ -492,7 +511,7 @@ export function validateStackConfig(given: Readonly<Record<string, string>>): Va
             minReplicasToWrite: minReplicasToWrite!, minReplicasMaxLag: minReplicasMaxLag!, replDisklessSyncDelay: replDisklessSyncDelay!, masterName: masterName!,
             redisPort: redisPort!, sentinelPort: sentinelPort!, checks: checks!, checkTimeoutSeconds: checkTimeoutSeconds!,
             sshVia: sshVia!, ovhProjectId, ovhVlanId: ovhVlanId!, redisPassword: passwords.redisPassword!,
-            previousRedisPassword, sentinelAuth: sentinelAuth!, sentinelPassword: passwords.sentinelPassword!, sshPrivateKey,
+            previousRedisPassword, sentinelAuth: sentinelAuth!, sentinelPassword: passwords.sentinelPassword!, previousSentinelPassword, sshPrivateKey,
         },
         warnings,
     };

@@ -54,7 +54,7 @@ export interface StackConfig {
     placeholders: string[];
 }
 
-const SECRET_SETTINGS = ["redis-ha:redisPassword", "redis-ha:previousRedisPassword", "redis-ha:sentinelPassword"];
+const SECRET_SETTINGS = ["redis-ha:redisPassword", "redis-ha:previousRedisPassword", "redis-ha:sentinelPassword", "redis-ha:previousSentinelPassword"];
 
 /** A value that passes validation, is obviously not a real password, and is unique per key. */
 export function placeholderSecret(key: string): string {
@@ -91,7 +91,7 @@ export function readStackConfig(stack: string, dir = path.resolve(__dirname, "..
         // Sentinels without auth take no password: a placeholder would be reported as a contradiction.
         if (key === "redis-ha:sentinelPassword" && config["redis-ha:sentinelAuth"] === "false") continue;
         // Optional: set only during a rotation, which a placeholder would pretend is under way.
-        if (key === "redis-ha:previousRedisPassword") continue;
+        if (key === "redis-ha:previousRedisPassword" || key === "redis-ha:previousSentinelPassword") continue;
         if (!config[key]) {
             config[key] = placeholderSecret(key);
             placeholders.push(key);

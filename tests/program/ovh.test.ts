@@ -37,6 +37,7 @@ test("creates exactly the expected resources", () => {
             `openstack:networking/port:Port redis-ha-ovh-redis-${i}-public`,
             `command:remote:Command redis-ha-ovh-redis-${i}-check`,
             `command:remote:Command redis-ha-ovh-redis-${i}-handoff`,
+            `command:remote:Command redis-ha-ovh-redis-${i}-sentinel-password`,
         ]),
         "command:remote:Command redis-ha-ovh-settings",
         "pulumi-nodejs:dynamic:Resource redis-ha-ovh-guard",
@@ -138,15 +139,27 @@ test("the settings rollout goes through the running processes from the first Sen
         "data nodes 10.42.0.11:6379 10.42.0.12:6379 10.42.0.13:6379",
         expect.stringMatching(/^redis password [0-9a-f]{64}$/),
         "redis previous password retired",
+        expect.stringMatching(/^sentinel password [0-9a-f]{64}$/),
+        "sentinel previous password retired",
     ]);
     expect(JSON.stringify(rollout.inputs.triggers)).not.toContain(redisPassword);
+});
+
+test("each data node's boot guard gets the stack's Sentinel password after the rollout, only through a secret", () => {
+    const commands = ofType("command:remote:Command").filter((c) => c.name.endsWith("-sentinel-password"));
+    expect(commands.map((c) => c.name)).toEqual([0, 1, 2].map((i) => `redis-ha-ovh-redis-${i}-sentinel-password`));
+    for (const c of commands) {
+        expect(c.secretInputs).toContain("stdin");
+        expect(c.inputs.stdin).toContain(`printf '%s\\n' '${sentinelPassword}' > "$tmp"`);
+        expect(JSON.stringify(c.inputs.triggers)).not.toContain(sentinelPassword);
+    }
 });
 
 test("what a running deployment cannot change is recorded by a guard that every host and the network wait for", () => {
     const [guard] = ofType("pulumi-nodejs:dynamic:Resource").filter((r) => r.name === "redis-ha-ovh-guard");
     expect(JSON.parse(guard.inputs.settings).map((s: { key: string; value: string }) => `${s.key}=${s.value}`)).toEqual([
         "masterName=redis-ha", "redisPort=6379", "sentinelPort=26379", "privateNetworkCidr=10.42.0.0/24", "sentinelPlacement=colocated",
-        "image=Debian 12", "instanceType=b3-8", "sentinelCount=3",
+        "image=Debian 12", "instanceType=b3-8", "sentinelCount=3", "hosts=redis-ha-ovh-redis-0 redis-ha-ovh-redis-1 redis-ha-ovh-redis-2",
         ...[0, 1, 2].flatMap((i) => [`zone of redis-ha-ovh-redis-${i}=eu-west-par-${"abc"[i]}`, `address of redis-ha-ovh-redis-${i}=10.42.0.${11 + i}`, `Sentinel on redis-ha-ovh-redis-${i}=yes`]),
     ]);
 });

@@ -59,6 +59,16 @@ describe("what a running deployment cannot change", () => {
         expect(moved).toEqual([expect.stringMatching(/^the private address of n-redis-3 cannot change on a running deployment \("10\.42\.0\.14" -> "10\.42\.0\.15"\): n-redis-3 would move to another fixed address/)]);
     });
 
+    test("while a password rotation is under way, no node may be added, removed or replaced: a new one would know only the new password", () => {
+        const rotating = { rotationsUnderWay: ["redis-ha:previousSentinelPassword (args.sentinel.previousPassword)"] };
+        expect(refusals(rotating)).toEqual([]);
+        const added = refusals({ ...rotating, hosts: [...base.hosts, { name: "n-redis-4", zone: "b", privateAddress: "10.42.0.15", sentinel: false }] });
+        expect(added).toEqual([expect.stringMatching(/^hosts cannot change on a running deployment \("n-redis-0 n-redis-1 n-redis-2 n-redis-3" -> "n-redis-0 n-redis-1 n-redis-2 n-redis-3 n-redis-4"\): it adds or removes nodes: a password rotation is under way \(redis-ha:previousSentinelPassword \(args\.sentinel\.previousPassword\) set\)/)]);
+        expect(added[0]).toMatch(/Finish the rotation first \(remove redis-ha:previousSentinelPassword \(args\.sentinel\.previousPassword\), pulumi up\), then make this change\.$/);
+        expect(refusals({ ...rotating, hosts: base.hosts.slice(0, 3) })).toHaveLength(1);
+        expect(refusals({ ...rotating, image: "Debian 12 (2026-11)" })).toEqual([expect.stringMatching(/^image cannot change on a running deployment .*: a new image replaces the VMs: a password rotation is under way/)]);
+    });
+
     test("a replica without a Sentinel may be removed (the rollout retires it); a host with a Sentinel may not", () => {
         expect(refusals({ hosts: base.hosts.slice(0, 3) })).toEqual([]);
         expect(refusals({ hosts: base.hosts.slice(0, 2), sentinelCount: 3 })).toEqual([expect.stringMatching(/^n-redis-2 would be removed, and it carries a Sentinel: pulumi up removes replicas without a Sentinel only/)]);
