@@ -47,13 +47,15 @@ async function currentMaster(target: Reach): Promise<string> {
     return (await redisCli(target, 0, ["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "redis-ha"], 26379, target.secrets.sentinelPassword)).trim().split("\n").join(":");
 }
 let writerSessions = 0;
+type Passwords = Partial<Reach["secrets"]>;
 /**
- * Runs `up` (or `up ARGS`) with the three clients writing throughout; asserts no acknowledged write
- * lost and, unless a planned switchover is part of it, no client error.
+ * Runs `up` (or `up ARGS`) with the three clients writing throughout, with `passwords` instead of
+ * the generated ones; asserts no acknowledged write lost and, unless a planned switchover is part
+ * of it, no client error.
  */
-async function upWithWriters(redisPassword?: string, options: { switchover?: boolean; args?: string[] } = {}): Promise<string> {
+async function upWithWriters(passwords: Passwords = {}, options: { switchover?: boolean; args?: string[] } = {}): Promise<string> {
     const writerTarget = lab.writerTarget();
-    if (redisPassword) writerTarget.secrets = { ...writerTarget.secrets, redisPassword };
+    writerTarget.secrets = { ...writerTarget.secrets, ...passwords };
     const writers = await startWriters(writerTarget, ["ioredis", "phpredis", "predis"], { maxSeconds: 400, keyPrefix: `writes${++writerSessions}` });
     let up: { status: number | null; out: string };
     try {
@@ -63,7 +65,7 @@ async function upWithWriters(redisPassword?: string, options: { switchover?: boo
     }
     if (up.status !== 0) throw new Error(up.out);
     const target = lab.reach();
-    if (redisPassword) target.secrets = { ...target.secrets, redisPassword };
+    target.secrets = { ...target.secrets, ...passwords };
     const master = await currentMaster(target);
     const onMaster = target.network.hosts.findIndex((h) => `${h.address}:6379` === master);
     for (const w of writers) {
@@ -84,11 +86,12 @@ maybe("pulumi on the lab stack", () => {
         lab.cleanUp();
     }, 300000);
 
-    test("preview plans the lab network, three hosts with their handoffs, the settings rollout and three checks (remote.Command), and creates nothing", () => {
+    test("preview plans the lab network, three hosts with their handoffs and boot-guard passwords, the settings rollout and three checks (remote.Command), and creates nothing", () => {
         const { status, out } = pulumi("preview");
-        expect(out).toMatch(/\+ 16 to create/);
+        expect(out).toMatch(/\+ 19 to create/);
         expect(out.match(/\+ +command:remote:Command +redis-ha-\S+-handoff/g)).toHaveLength(3);
         expect(out.match(/\+ +command:remote:Command +redis-ha-\S+-check/g)).toHaveLength(3);
+        expect(out.match(/\+ +command:remote:Command +redis-ha-\S+-sentinel-password/g)).toHaveLength(3);
         expect(out).toMatch(/\+ +command:remote:Command +redis-ha-\S+-settings/);
         expect(status).toBe(0);
         expect(leftovers()).toEqual({ namespaces: [], link: false });
@@ -97,7 +100,7 @@ maybe("pulumi on the lab stack", () => {
     test("up creates the hosts, and the remote.Command checks over SSH prove the quorum", () => {
         const { status, out } = pulumi("up");
         if (status !== 0) throw new Error(out);
-        expect(out).toMatch(/\+ 16 created/);
+        expect(out).toMatch(/\+ 19 created/);
         expect(out).toMatch(/command:remote:Command redis-ha-\S+-redis-0-check created/);
         const shown = outputs();
         expect(shown.health).toEqual([0, 1, 2].map(() => healthy(`${net(11)}:6379`)));
@@ -255,12 +258,12 @@ maybe("pulumi on the lab stack", () => {
         expect((await pulumiAsync("pulumi", ["config", "set", "redis-ha:replicaCount", "3"])).status).toBe(0);
         const preview = await pulumiAsync("preview");
         expect(preview.status).toBe(0);
-        expect(preview.out).toMatch(/\+ 2 to create/);
+        expect(preview.out).toMatch(/\+ 3 to create/);
         expect(preview.out).not.toMatch(/to delete/);
         expect(leftovers().namespaces).not.toContain(hostName(3));
 
         const out = await upWithWriters();
-        expect(out).toMatch(/\+ 2 created/);
+        expect(out).toMatch(/\+ 3 created/);
         expect(out).not.toMatch(/- \d+ deleted/);
         const after = lab.reach();
         const role = (await redisCli(after, 3, ["ROLE"])).split("\n");
@@ -274,7 +277,7 @@ maybe("pulumi on the lab stack", () => {
         const master = await currentMaster(lab.reach());
         expect((await pulumiAsync("pulumi", ["config", "set", "redis-ha:replicaCount", "2"])).status).toBe(0);
         const out = await upWithWriters();
-        expect(out).toMatch(/- 2 deleted/);
+        expect(out).toMatch(/- 3 deleted/);
         expect(out).toContain(`DETACHED ${net(14)}:6379`);
         expect(out.match(/RESET sentinel \S+ forgot/g)).toHaveLength(3);
         expect(leftovers().namespaces).not.toContain(hostName(3));
@@ -284,38 +287,55 @@ maybe("pulumi on the lab stack", () => {
         expect(outputs().health).toEqual([0, 1, 2].map(() => healthy(master)));
     }, 600000);
 
-    test("a Redis password rotation in two steps: both accepted while the apps move, then the old one retired; no client error in either", async () => {
-        const old = lab.reach().secrets.redisPassword;
-        const rotated = `rotated-${old}`.slice(0, 64);
-        const answer = async (i: number, password: string) => (await appRedisCli({ ...lab.reach(), secrets: { ...lab.reach().secrets, redisPassword: password } }, i, ["PING"])).trim();
-        expect((await pulumiAsync("pulumi", ["config", "set", "--secret", "redis-ha:redisPassword", rotated])).status).toBe(0);
-        expect((await pulumiAsync("pulumi", ["config", "set", "--secret", "redis-ha:previousRedisPassword", old])).status).toBe(0);
+    test("a Redis and a Sentinel password rotation together, in two steps: both accepted while the apps move, then the old ones retired; no client error in either", async () => {
+        const old = lab.reach().secrets;
+        const rotated = { redisPassword: `rotated-${old.redisPassword}`.slice(0, 64), sentinelPassword: `rotated-${old.sentinelPassword}`.slice(0, 64) };
+        const answer = async (i: number, password: string, port = 6379) => (await appRedisCli(lab.reach(), i, ["PING"], port, password)).trim();
+        for (const [key, value] of [["redisPassword", rotated.redisPassword], ["previousRedisPassword", old.redisPassword], ["sentinelPassword", rotated.sentinelPassword], ["previousSentinelPassword", old.sentinelPassword]]) {
+            expect((await pulumiAsync("pulumi", ["config", "set", "--secret", `redis-ha:${key}`, value])).status).toBe(0);
+        }
         const preview = await pulumiAsync("preview", ["--diff"]);
         expect(preview.status).toBe(0);
         expect(preview.out).toContain("redis previous password still accepted (rotation under way)");
-        expect(preview.out).not.toContain(rotated);
-        // Step 1, with the apps still on the old password.
-        const first = await upWithWriters(old);
-        expect(first).not.toContain(rotated);
-        expect(first.match(/ACCEPTS \S+ the new password/g)).toHaveLength(3);
+        expect(preview.out).toContain("sentinel previous password still accepted (rotation under way)");
+        for (const secret of Object.values(rotated)) expect(preview.out).not.toContain(secret);
+        // Step 1, with the apps still on the old passwords.
+        const first = await upWithWriters({ redisPassword: old.redisPassword, sentinelPassword: old.sentinelPassword });
+        for (const secret of Object.values(rotated)) expect(first).not.toContain(secret);
+        expect(first.match(/ACCEPTS \d\S+ the new password/g)).toHaveLength(3);
+        expect(first.match(/ACCEPTS sentinel \S+ the new password/g)).toHaveLength(3);
+        expect(first.match(/PEERPASS sentinel \S+/g)).toHaveLength(3);
         for (const i of [0, 1, 2]) {
-            expect(await answer(i, old)).toBe("PONG");
-            expect(await answer(i, rotated)).toBe("PONG");
+            for (const which of ["redisPassword", "sentinelPassword"] as const) {
+                const port = which === "redisPassword" ? 6379 : 26379;
+                expect(await answer(i, old[which], port)).toBe("PONG");
+                expect(await answer(i, rotated[which], port)).toBe("PONG");
+            }
+            // A restart's boot guard asks the Sentinels with the password they will keep.
+            expect(fs.readFileSync(path.join(labDir, "hosts", hostName(i), "etc-redis-ha", "sentinel-password"), "utf8").trim()).toBe(rotated.sentinelPassword);
         }
-        // Step 2, once the apps use the new one.
-        expect((await pulumiAsync("pulumi", ["config", "rm", "redis-ha:previousRedisPassword"])).status).toBe(0);
+        // Step 2, once the apps use the new ones.
+        for (const key of ["previousRedisPassword", "previousSentinelPassword"]) expect((await pulumiAsync("pulumi", ["config", "rm", `redis-ha:${key}`])).status).toBe(0);
         const second = await upWithWriters(rotated);
-        expect(second.match(/RETIRED \S+ the previous password/g)).toHaveLength(3);
+        expect(second.match(/RETIRED \d\S+ the previous password/g)).toHaveLength(3);
+        expect(second.match(/RETIRED sentinel \S+ the previous password/g)).toHaveLength(3);
         for (const i of [0, 1, 2]) {
-            expect(await answer(i, old)).toMatch(/WRONGPASS|NOAUTH/);
-            expect(await answer(i, rotated)).toBe("PONG");
+            for (const which of ["redisPassword", "sentinelPassword"] as const) {
+                const port = which === "redisPassword" ? 6379 : 26379;
+                expect(await answer(i, old[which], port)).toMatch(/WRONGPASS|NOAUTH/);
+                expect(await answer(i, rotated[which], port)).toBe("PONG");
+            }
         }
         expect(outputs().health).toEqual([0, 1, 2].map(() => healthy(expect.any(String))));
-        expect(pulumi("pulumi", ["stack", "export"]).out).not.toContain(rotated);
+        const exported = pulumi("pulumi", ["stack", "export"]).out;
+        for (const secret of Object.values(rotated)) expect(exported).not.toContain(secret);
     }, 900000);
 
     test("a new image replaces the hosts one at a time: replicas first, the plan's master last, each after the one before rejoined in sync, the master's role handed over by a planned switchover; nothing acknowledged is lost", async () => {
-        const master = await currentMaster(lab.reach());
+        // The rotation above left the stack on its own passwords, not the generated ones.
+        const configured = async (key: string) => (await pulumiAsync("pulumi", ["config", "get", `redis-ha:${key}`])).out.split("\n")[0].trim();
+        const passwords = { redisPassword: await configured("redisPassword"), sentinelPassword: await configured("sentinelPassword") };
+        const master = await currentMaster({ ...lab.reach(), secrets: { ...lab.reach().secrets, ...passwords } });
         const before = [0, 1, 2].map((i) => processes(i)?.redis);
         expect((await pulumiAsync("pulumi", ["config", "set", "redis-ha:image", "this-machine-2"])).status).toBe(0);
         const preview = await pulumiAsync("preview");
@@ -323,9 +343,7 @@ maybe("pulumi on the lab stack", () => {
         for (const i of [0, 1, 2]) expect(preview.out).toMatch(new RegExp(`${hostName(i)}\\s+replace`));
         expect([0, 1, 2].map((i) => processes(i)?.redis)).toEqual(before);
 
-        // The rotation above left the stack on its own password, not the generated one.
-        const password = (await pulumiAsync("pulumi", ["config", "get", "redis-ha:redisPassword"])).out.split("\n")[0].trim();
-        const out = await upWithWriters(password, { switchover: true });
+        const out = await upWithWriters(passwords, { switchover: true });
         const chain = [1, 2, 0];
         expect(out.match(/JOINED \S+/g)).toEqual(chain.map((i) => `JOINED ${hostName(i)}`));
         // The master hands over when its turn comes, to a node already replaced when there is one:
@@ -334,7 +352,7 @@ maybe("pulumi on the lab stack", () => {
         expect(out.match(/HANDOVER \S+ is the master/g)).toHaveLength(position === 0 ? 2 : 1);
         expect(out).toContain(`HANDOVER ${master} is the master`);
         for (const i of [0, 1, 2]) expect(processes(i)?.redis).not.toBe(before[i]);
-        const target = { ...lab.reach(), secrets: { ...lab.reach().secrets, redisPassword: password } };
+        const target = { ...lab.reach(), secrets: { ...lab.reach().secrets, ...passwords } };
         const now = await currentMaster(target);
         const others = [11, 12, 13].map((i) => `${net(i)}:6379`).filter((a) => a !== now).sort();
         for (const i of [0, 1, 2]) {
@@ -346,7 +364,7 @@ maybe("pulumi on the lab stack", () => {
 
     test("destroy leaves nothing behind", () => {
         const { status, out } = pulumi("destroy");
-        expect(out).toMatch(/- 16 deleted/);
+        expect(out).toMatch(/- 19 deleted/);
         // Destroy never hands over between doomed nodes: the handoffs are deleted with the deployment.
         expect(out).not.toMatch(/HANDOVER|LEAVING/);
         expect(status).toBe(0);
