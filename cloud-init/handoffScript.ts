@@ -50,7 +50,7 @@ export interface HandoffScriptInput {
  * (if any) names that master; then every Sentinel that still lists the old VM (an address or a
  * Sentinel run id the stack no longer has) is reset, one at a time. A deployment being created has no
  * master yet (no Sentinel knows a replica): its nodes join as they are.
- * Output lines: LEAVING, HANDOVER, NEW, MASTER, REPOINTED, SYNCED, KNOWN, MET, RESET, PARTIAL, JOINED, FAIL, RESULT.
+ * Output lines: LEAVING, HANDOVER, PREFERENCE, NEW, MASTER, REPOINTED, SYNCED, KNOWN, MET, RESET, PARTIAL, JOINED, FAIL, RESULT.
  * The passwords are read from the host's own files (sentinel.conf, or redis.conf and the boot guard's
  * copy), so the command carries no secret and a rotation does not touch it.
  */
@@ -127,6 +127,15 @@ if [ "$action" = leave ]; then
     preferred=()
     for n in "\${replaced_before[@]}"; do
         [ "$(rcli "$n" CONFIG GET replica-priority 2>/dev/null | sed -n 2p)" = 100 ] && rcli "$n" CONFIG SET replica-priority 50 >/dev/null 2>&1 && preferred+=("$n")
+    done
+    # Sentinel chooses by the priority it last read in each replica's INFO, every 10 s: until the
+    # Sentinel that runs the failover has read the new one, it may promote a node the roll replaces next.
+    until_at=$((SECONDS + 15))
+    for n in "\${preferred[@]}"; do
+        until [ "$(scli "\${sentinels[0]}" SENTINEL REPLICAS "$master_name" 2>/dev/null | awk -v want="$n" 'previous == "name" { name = $0 } previous == "slave-priority" && name == want { print; exit } { previous = $0 }')" = 50 ]; do
+            if [ "$SECONDS" -ge "$until_at" ]; then echo "PREFERENCE sentinel \${sentinels[0]} has not read $n's replica-priority 50 within 15 s: the switchover may choose another replica"; break 2; fi
+            sleep 0.5
+        done
     done
     planned_switchover
     for n in "\${preferred[@]}"; do rcli "$n" CONFIG SET replica-priority 100 >/dev/null 2>&1; done
