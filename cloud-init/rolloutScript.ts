@@ -131,6 +131,31 @@ set_sentinel_peer_pass() {
     changed=$((changed + 1))
 }
 now_ms() { date +%s%3N; }
+# Step 1 of a rotation on one Redis (cli rcli_as) or Sentinel (scli_as): it accepts the new password
+# and the previous one ("" for none), saved by the given command so that a restart keeps both.
+accept_both() {
+    local cli=$1 label=$2 at=$3 setting=$4 new=$5 previous=$6 auth out which secret missing=()
+    shift 6
+    answers() { [ "$($cli "$1" "$at" PING 2>&1)" = PONG ]; }
+    answers "$new" || missing+=(new)
+    [ -n "$previous" ] && ! answers "$previous" && missing+=(previous)
+    if [ \${#missing[@]} -eq 0 ]; then echo "SAME $label passwords"; return 0; fi
+    if [ "$mode" = report ]; then echo "DRIFT $label does not accept the \${missing[*]} password"; drift=$((drift + 1)); return 0; fi
+    if answers "$new"; then auth=$new; elif [ -n "$previous" ] && answers "$previous"; then auth=$previous; else
+        fail "$label accepts neither redis-ha:$setting nor redis-ha:previous\${setting^}; nothing more was changed"
+    fi
+    for which in "\${missing[@]}"; do
+        secret=$new; [ "$which" = previous ] && secret=$previous
+        out=$(printf '>%s' "$secret" | $cli "$auth" "$at" -x ACL SETUSER default 2>&1)
+        [ "$out" = OK ] || fail "$label: ACL SETUSER default (adding the $which password) refused: $(oneline "$out")"
+    done
+    answers "$new" || fail "$label does not accept the new password after ACL SETUSER"
+    [ -z "$previous" ] || answers "$previous" || fail "$label does not accept the previous password after ACL SETUSER"
+    out=$($cli "$new" "$at" "$@" 2>&1)
+    [ "$out" = OK ] || fail "$label: $* failed: $(oneline "$out"); it accepts the new password only until a restart"
+    echo "ACCEPTS $label the \${missing[*]} password"
+    changed=$((changed + 1))
+}
 wait_for_settled_master
 echo "MASTER $master"
 
@@ -175,26 +200,7 @@ done
 # the new one (SENTINEL CONFIG SET sentinel-pass, which Sentinel saves itself). Without sentinel-pass
 # a Sentinel logs in to its peers with its default user's first password, the old one.
 if [ "$manage_passwords" = 1 ] && [ -n "$stack_sentinel_pass" ] && [ -n "$previous_sentinel_pass" ]; then
-    for s in "\${sentinels[@]}"; do
-        missing=()
-        sentinel_accepts "$s" "$stack_sentinel_pass" || missing+=(new)
-        sentinel_accepts "$s" "$previous_sentinel_pass" || missing+=(previous)
-        if [ \${#missing[@]} -eq 0 ]; then echo "SAME sentinel $s passwords"; continue; fi
-        if [ "$mode" = report ]; then echo "DRIFT sentinel $s does not accept the \${missing[*]} password"; drift=$((drift + 1)); continue; fi
-        if sentinel_accepts "$s" "$stack_sentinel_pass"; then auth=$stack_sentinel_pass; elif sentinel_accepts "$s" "$previous_sentinel_pass"; then auth=$previous_sentinel_pass; else
-            fail "sentinel $s accepts neither redis-ha:sentinelPassword nor redis-ha:previousSentinelPassword; nothing more was changed"
-        fi
-        for which in "\${missing[@]}"; do
-            secret=$stack_sentinel_pass; [ "$which" = previous ] && secret=$previous_sentinel_pass
-            out=$(printf '>%s' "$secret" | scli_as "$auth" "$s" -x ACL SETUSER default 2>&1)
-            [ "$out" = OK ] || fail "sentinel $s: ACL SETUSER default (adding the $which password) refused: $(oneline "$out")"
-        done
-        sentinel_accepts "$s" "$stack_sentinel_pass" && sentinel_accepts "$s" "$previous_sentinel_pass" || fail "sentinel $s does not accept both passwords after ACL SETUSER"
-        out=$(scli_as "$stack_sentinel_pass" "$s" SENTINEL FLUSHCONFIG 2>&1)
-        [ "$out" = OK ] || fail "sentinel $s: SENTINEL FLUSHCONFIG failed: $(oneline "$out"); it accepts the new password only until a restart"
-        echo "ACCEPTS sentinel $s the \${missing[*]} password"
-        changed=$((changed + 1))
-    done
+    for s in "\${sentinels[@]}"; do accept_both scli_as "sentinel $s" "$s" sentinelPassword "$stack_sentinel_pass" "$previous_sentinel_pass" SENTINEL FLUSHCONFIG; done
     if [ "$mode" = apply ]; then
         sentinel_pass=$stack_sentinel_pass
         for s in "\${sentinels[@]}"; do
@@ -209,27 +215,7 @@ fi
 # masterauth moves to it on every node, then auth-pass on every Sentinel. Nothing ever depends on
 # a password a node does not accept yet, so replication, Sentinel and clients never break.
 if [ "$manage_passwords" = 1 ]; then
-    for node in "\${order[@]}"; do
-        missing=()
-        accepts "$node" "$new_pass" || missing+=(new)
-        [ -n "$previous_pass" ] && ! accepts "$node" "$previous_pass" && missing+=(previous)
-        if [ \${#missing[@]} -eq 0 ]; then echo "SAME $node passwords"; continue; fi
-        if [ "$mode" = report ]; then echo "DRIFT $node does not accept the \${missing[*]} password"; drift=$((drift + 1)); continue; fi
-        if accepts "$node" "$new_pass"; then auth=$new_pass; elif [ -n "$previous_pass" ] && accepts "$node" "$previous_pass"; then auth=$previous_pass; else
-            fail "$node accepts neither redis-ha:redisPassword nor redis-ha:previousRedisPassword; nothing more was changed"
-        fi
-        for which in "\${missing[@]}"; do
-            secret=$new_pass; [ "$which" = previous ] && secret=$previous_pass
-            out=$(rcli_secret "$node" "$auth" ">$secret" ACL SETUSER default 2>&1)
-            [ "$out" = OK ] || fail "$node: ACL SETUSER default (adding the $which password) refused: $(oneline "$out")"
-        done
-        accepts "$node" "$new_pass" || fail "$node does not accept the new password after ACL SETUSER"
-        [ -z "$previous_pass" ] || accepts "$node" "$previous_pass" || fail "$node does not accept the previous password after ACL SETUSER"
-        out=$(rcli_as "$new_pass" "$node" CONFIG REWRITE 2>&1)
-        [ "$out" = OK ] || fail "$node: CONFIG REWRITE failed: $(oneline "$out"); it accepts the new password only until a restart"
-        echo "ACCEPTS $node the \${missing[*]} password"
-        changed=$((changed + 1))
-    done
+    for node in "\${order[@]}"; do accept_both rcli_as "$node" "$node" redisPassword "$new_pass" "$previous_pass" CONFIG REWRITE; done
     if [ "$mode" = apply ]; then
         redis_pass=$new_pass
         for node in "\${order[@]}"; do
