@@ -13,8 +13,9 @@
  *   switchover   `npm run ops -- switchover`: writes paused, replicas caught up, SENTINEL FAILOVER
  *   scale-up     `pulumi up` after replicaCount 2 -> 3: a new VM that joins the live master
  *   scale-down   `pulumi up` after replicaCount 3 -> 2: the node detached, every Sentinel reset in turn, the VM deleted
- *   rotation-1   `pulumi up` after a new redisPassword with previousRedisPassword the old one (writers on the old)
- *   rotation-2   `pulumi up` after previousRedisPassword is removed (writers restarted on the new one)
+ *   rotation-1   `pulumi up` after a new redisPassword and sentinelPassword, with previousRedisPassword and
+ *                previousSentinelPassword the old ones (writers on the old ones)
+ *   rotation-2   `pulumi up` after both previous passwords are removed (writers restarted on the new ones)
  *
  * Options: --runs N (default 3, each operation), --json FILE (default .state/bench/day2.json).
  * Takes the heavy-job lock, as the VM test and bench:failover do.
@@ -81,7 +82,8 @@ async function main(): Promise<number> {
     let writers: Writer[] = [];
     // Every writer ever started, for the final count of lost writes; rotation restarts them.
     const allWriters: Writer[] = [];
-    let password = "";
+    // The passwords the stack runs now; the rotation moves both.
+    let passwords = { redisPassword: "", sentinelPassword: "" };
     const upAfter = async (configCommands: string[][], expect: RegExp, upArgs: string[] = []) => {
         for (const command of configCommands) {
             const set = await lab.pulumiAsync("pulumi", ["config", ...command]);
@@ -101,11 +103,11 @@ async function main(): Promise<number> {
         if (!urn) throw new Error(`no lab host at ${address} in the stack's state`);
         return urn;
     };
-    // The master the Sentinels name now, "address:port" (the Sentinel password never rotates here).
-    const masterNow = async () => (await appRedisCli(lab.reach(), 0, ["SENTINEL", "get-master-addr-by-name", "redis-ha"], 26379, lab.reach().secrets.sentinelPassword)).trim().split("\n").join(":");
-    const startOn = async (redisPassword: string) => {
+    // The master the Sentinels name now, "address:port".
+    const masterNow = async () => (await appRedisCli(lab.reach(), 0, ["SENTINEL", "get-master-addr-by-name", "redis-ha"], 26379, passwords.sentinelPassword)).trim().split("\n").join(":");
+    const startOn = async () => {
         const target = lab.writerTarget();
-        target.secrets = { ...target.secrets, redisPassword };
+        target.secrets = { ...target.secrets, ...passwords };
         writers = await startWriters(target, CLIENTS, { maxSeconds: 3600, keyPrefix: `writes${allWriters.length / CLIENTS.length}` });
         allWriters.push(...writers);
     };
@@ -113,8 +115,8 @@ async function main(): Promise<number> {
         lab.writeStackFile(["  redis-ha:maxmemory: 64mb", '  redis-ha:checkTimeoutSeconds: "60"']);
         const up = await lab.pulumiAsync("up");
         if (up.status !== 0) throw new Error(`the lab stack did not come up:\n${up.out.slice(-3000)}`);
-        password = lab.reach().secrets.redisPassword;
-        await startOn(password);
+        passwords = { redisPassword: lab.reach().secrets.redisPassword, sentinelPassword: lab.reach().secrets.sentinelPassword };
+        await startOn();
         for (let run = 1; run <= runs; run++) {
             const settings = await observe(writers, "settings", run, async () => {
                 await lab.pulumiAsync("pulumi", ["config", "set", "redis-ha:maxmemory", run % 2 ? "80mb" : "64mb"]);
@@ -133,18 +135,21 @@ async function main(): Promise<number> {
             });
             samples.push(switchover);
             await sleep(12000);
-            const scaleUp = await observe(writers, "scale-up", run, () => upAfter([["set", "redis-ha:replicaCount", "3"]], /\+ 2 created/));
+            const scaleUp = await observe(writers, "scale-up", run, () => upAfter([["set", "redis-ha:replicaCount", "3"]], /\+ \d+ created/));
             samples.push(scaleUp);
-            const scaleDown = await observe(writers, "scale-down", run, () => upAfter([["set", "redis-ha:replicaCount", "2"]], /DETACHED [\s\S]*- 2 deleted/));
+            const scaleDown = await observe(writers, "scale-down", run, () => upAfter([["set", "redis-ha:replicaCount", "2"]], /DETACHED [\s\S]*- \d+ deleted/));
             samples.push(scaleDown);
-            const rotated = `r${run}-${password}`.slice(0, 64);
-            const rotation1 = await observe(writers, "rotation-1", run, () => upAfter([["set", "--secret", "redis-ha:redisPassword", rotated], ["set", "--secret", "redis-ha:previousRedisPassword", password]], /ACCEPTS /));
+            const rotated = { redisPassword: `r${run}-${passwords.redisPassword}`.slice(0, 64), sentinelPassword: `r${run}-${passwords.sentinelPassword}`.slice(0, 64) };
+            const rotation1 = await observe(writers, "rotation-1", run, () => upAfter([
+                ["set", "--secret", "redis-ha:redisPassword", rotated.redisPassword], ["set", "--secret", "redis-ha:previousRedisPassword", passwords.redisPassword],
+                ["set", "--secret", "redis-ha:sentinelPassword", rotated.sentinelPassword], ["set", "--secret", "redis-ha:previousSentinelPassword", passwords.sentinelPassword],
+            ], /ACCEPTS \d[\s\S]*ACCEPTS sentinel /));
             samples.push(rotation1);
-            // The apps move to the new password before the old one is retired.
+            // The apps move to the new passwords before the old ones are retired.
             for (const w of writers) await w.stop();
-            password = rotated;
-            await startOn(password);
-            const rotation2 = await observe(writers, "rotation-2", run, () => upAfter([["rm", "redis-ha:previousRedisPassword"]], /RETIRED /));
+            passwords = rotated;
+            await startOn();
+            const rotation2 = await observe(writers, "rotation-2", run, () => upAfter([["rm", "redis-ha:previousRedisPassword"], ["rm", "redis-ha:previousSentinelPassword"]], /RETIRED \d[\s\S]*RETIRED sentinel /));
             samples.push(rotation2);
             // pulumi up --replace of one host: a replica (no switchover), then the master's (one).
             const currentMaster = await masterNow();
@@ -161,7 +166,7 @@ async function main(): Promise<number> {
         for (const w of allWriters) await w.stop();
         // Every acknowledged write must be on the master the Sentinels name at the end.
         const reach = lab.reach();
-        reach.secrets = { ...reach.secrets, redisPassword: password };
+        reach.secrets = { ...reach.secrets, ...passwords };
         const named = (await masterNow()).split(":")[0];
         const masterIndex = reach.network.hosts.findIndex((h) => h.address === named);
         for (const w of allWriters) {
