@@ -143,13 +143,13 @@ async function main(): Promise<number> {
             const rotation1 = await observe(writers, "rotation-1", run, () => upAfter([
                 ["set", "--secret", "redis-ha:redisPassword", rotated.redisPassword], ["set", "--secret", "redis-ha:previousRedisPassword", passwords.redisPassword],
                 ["set", "--secret", "redis-ha:sentinelPassword", rotated.sentinelPassword], ["set", "--secret", "redis-ha:previousSentinelPassword", passwords.sentinelPassword],
-            ], /ACCEPTS \d[\s\S]*ACCEPTS sentinel /));
+            ], /^(?=[\s\S]*ACCEPTS \d)(?=[\s\S]*ACCEPTS sentinel )/));
             samples.push(rotation1);
             // The apps move to the new passwords before the old ones are retired.
             for (const w of writers) await w.stop();
             passwords = rotated;
             await startOn();
-            const rotation2 = await observe(writers, "rotation-2", run, () => upAfter([["rm", "redis-ha:previousRedisPassword"], ["rm", "redis-ha:previousSentinelPassword"]], /RETIRED \d[\s\S]*RETIRED sentinel /));
+            const rotation2 = await observe(writers, "rotation-2", run, () => upAfter([["rm", "redis-ha:previousRedisPassword"], ["rm", "redis-ha:previousSentinelPassword"]], /^(?=[\s\S]*RETIRED \d)(?=[\s\S]*RETIRED sentinel )/));
             samples.push(rotation2);
             // pulumi up --replace of one host: a replica (no switchover), then the master's (one).
             const currentMaster = await masterNow();
