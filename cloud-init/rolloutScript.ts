@@ -131,6 +131,32 @@ set_sentinel_peer_pass() {
     changed=$((changed + 1))
 }
 now_ms() { date +%s%3N; }
+# Closes every link a Sentinel holds to the given Redis (cli rcli) or Sentinel (scli), so that each
+# must log in again, with the password it has now.
+drop_sentinel_links() {
+    local cli=$1 at=$2 id
+    for id in $($cli "$at" CLIENT LIST 2>/dev/null | tr -d '\\r' | awk '/ name=sentinel-/ { sub(/^id=/, "", $1); print $1 }'); do $cli "$at" CLIENT KILL ID "$id" >/dev/null 2>&1; done
+}
+# Waits (at most 15 s) until Sentinel $1 has its links to $3 (a master, replica or sentinel: $2) up
+# and a PING answered after $4 (ms), when they were dropped: it logged in again. Fails with $5.
+wait_for_login() {
+    local observer=$1 kind=$2 target=$3 dropped=$4 seen flags age until_at=$((SECONDS + 15))
+    while :; do
+        case $kind in
+            master) seen=$(scli "$observer" SENTINEL MASTER "$master_name" 2>/dev/null | awk '{ v[previous] = $0; previous = $0 } END { print v["flags"], v["last-ok-ping-reply"] }') ;;
+            replica) seen=$(scli "$observer" SENTINEL REPLICAS "$master_name" 2>/dev/null | awk -v n="$target" 'previous == "name" { name = $0 } name == n { v[previous] = $0 } { previous = $0 } END { print v["flags"], v["last-ok-ping-reply"] }') ;;
+            sentinel) seen=$(scli "$observer" SENTINEL SENTINELS "$master_name" 2>/dev/null | awk -v want="$target" '
+                function emit() { if (ip ":" port == want) print flags, age }
+                previous == "name" { emit(); ip = ""; port = ""; flags = ""; age = "" }
+                previous == "ip" { ip = $0 } previous == "port" { port = $0 } previous == "flags" { flags = $0 } previous == "last-ok-ping-reply" { age = $0 }
+                { previous = $0 } END { emit() }') ;;
+        esac
+        read -r flags age <<<"$seen"
+        [[ -n "$age" && "$flags" != *disconnected* && "$flags" != *s_down* ]] && [ $(( $(now_ms) - age )) -gt "$dropped" ] && return 0
+        [ "$SECONDS" -ge "$until_at" ] && fail "$5"
+        sleep 0.3
+    done
+}
 # Step 1 of a rotation on one Redis (cli rcli_as) or Sentinel (scli_as): it accepts the new password
 # and the previous one ("" for none), saved by the given command so that a restart keeps both.
 accept_both() {
@@ -309,21 +335,10 @@ if [ "$manage_passwords" = 1 ] && [ -z "$previous_pass" ]; then
         out=$(rcli "$node" CONFIG REWRITE 2>&1)
         [ "$out" = OK ] || fail "$node: CONFIG REWRITE failed: $(oneline "$out")"
         dropped_at=$(now_ms)
-        for id in $(rcli "$node" CLIENT LIST 2>/dev/null | tr -d '\\r' | awk '/ name=sentinel-/ { sub(/^id=/, "", $1); print $1 }'); do rcli "$node" CLIENT KILL ID "$id" >/dev/null 2>&1; done
+        drop_sentinel_links rcli "$node"
+        kind=replica; [ "$node" = "$master" ] && kind=master
         for s in "\${sentinels[@]}"; do
-            until_at=$((SECONDS + 15))
-            while :; do
-                if [ "$node" = "$master" ]; then
-                    seen=$(scli "$s" SENTINEL MASTER "$master_name" 2>/dev/null | awk '{ v[previous] = $0; previous = $0 } END { print v["flags"], v["last-ok-ping-reply"] }')
-                else
-                    seen=$(scli "$s" SENTINEL REPLICAS "$master_name" 2>/dev/null | awk -v n="$node" 'previous == "name" { name = $0 } name == n { v[previous] = $0 } { previous = $0 } END { print v["flags"], v["last-ok-ping-reply"] }')
-                fi
-                read -r flags age <<<"$seen"
-                # Both links up again and a PING answered after they were dropped: that Sentinel logged in again.
-                [[ -n "$age" && "$flags" != *disconnected* && "$flags" != *s_down* ]] && [ $(( $(now_ms) - age )) -gt "$dropped_at" ] && break
-                [ "$SECONDS" -ge "$until_at" ] && fail "sentinel $s has not logged in to $node again within 15 s of the old password's retirement there: its auth-pass may still be the old one. Set redis-ha:previousRedisPassword back and rerun (the nodes after $node still accept it)"
-                sleep 0.3
-            done
+            wait_for_login "$s" "$kind" "$node" "$dropped_at" "sentinel $s has not logged in to $node again within 15 s of the old password's retirement there: its auth-pass may still be the old one. Set redis-ha:previousRedisPassword back and rerun (the nodes after $node still accept it)"
         done
         echo "RETIRED $node the previous password; every Sentinel logged in again with the new one"
         changed=$((changed + 1))
@@ -361,21 +376,10 @@ if [ "$manage_passwords" = 1 ] && [ -n "$stack_sentinel_pass" ] && [ -z "$previo
         out=$(scli "$s" SENTINEL FLUSHCONFIG 2>&1)
         [ "$out" = OK ] || fail "sentinel $s: SENTINEL FLUSHCONFIG failed: $(oneline "$out")"
         dropped_at=$(now_ms)
-        for id in $(scli "$s" CLIENT LIST 2>/dev/null | tr -d '\r' | awk '/ name=sentinel-/ { sub(/^id=/, "", $1); print $1 }'); do scli "$s" CLIENT KILL ID "$id" >/dev/null 2>&1; done
+        drop_sentinel_links scli "$s"
         for peer in "\${sentinels[@]}"; do
             [ "$peer" = "$s" ] && continue
-            until_at=$((SECONDS + 15))
-            while :; do
-                seen=$(scli "$peer" SENTINEL SENTINELS "$master_name" 2>/dev/null | awk -v want="$s" '
-                    function emit() { if (ip ":" port == want) print flags, age }
-                    previous == "name" { emit(); ip = ""; port = ""; flags = ""; age = "" }
-                    previous == "ip" { ip = $0 } previous == "port" { port = $0 } previous == "flags" { flags = $0 } previous == "last-ok-ping-reply" { age = $0 }
-                    { previous = $0 } END { emit() }')
-                read -r flags age <<<"$seen"
-                [[ -n "$age" && "$flags" != *disconnected* && "$flags" != *s_down* ]] && [ $(( $(now_ms) - age )) -gt "$dropped_at" ] && break
-                [ "$SECONDS" -ge "$until_at" ] && fail "sentinel $peer has not logged in to sentinel $s again within 15 s of the old password's retirement there: it may still use the old one. Set redis-ha:previousSentinelPassword back and rerun (the Sentinels after $s still accept it)"
-                sleep 0.3
-            done
+            wait_for_login "$peer" sentinel "$s" "$dropped_at" "sentinel $peer has not logged in to sentinel $s again within 15 s of the old password's retirement there: it may still use the old one. Set redis-ha:previousSentinelPassword back and rerun (the Sentinels after $s still accept it)"
         done
         echo "RETIRED sentinel $s the previous password; every other Sentinel logged in again with the new one"
         changed=$((changed + 1))
