@@ -118,8 +118,17 @@ function attach(spec: LabSpec, endpoint: LabEndpoint): void {
     const bridge = spec.network.bridgeNamespace;
     run(["ip", "-n", bridge, "link", "add", endpoint.bridgePort, "type", "veth", "peer", "name", "eth0", "netns", endpoint.namespace]);
     run(["ip", "-n", bridge, "link", "set", endpoint.bridgePort, "master", "br0", "up"]);
+    // A cloud keeps a fixed address's MAC with its port when the VM behind it is replaced. A fresh
+    // random one here would leave every peer's ARP entry pointing at the old VM until it expires (up
+    // to about 50 s), and an SSH dial to the new one times out meanwhile.
+    run(["ip", "-n", endpoint.namespace, "link", "set", "eth0", "address", macFor(endpoint.address)]);
     run(["ip", "-n", endpoint.namespace, "addr", "add", `${endpoint.address}/${spec.network.prefixLength}`, "dev", "eth0"]);
     run(["ip", "-n", endpoint.namespace, "link", "set", "eth0", "up"]);
+}
+
+/** A locally administered unicast MAC that follows from the IPv4 address alone. */
+export function macFor(address: string): string {
+    return ["02", "72", ...address.split(".").map((octet) => Number(octet).toString(16).padStart(2, "0"))].join(":");
 }
 
 /** Refuses to shadow a network this machine already routes: the lab's link must only reach the lab. */

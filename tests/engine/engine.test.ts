@@ -38,6 +38,7 @@ async function sentinelField(target: Reach, i: number, key: string): Promise<str
 }
 const processes = (i: number) => readHostState({ dir: labDir }, hostName(i))?.processes;
 const nftRuleset = (i: number) => spawnSync("ip", ["netns", "exec", hostName(i), "nft", "list", "ruleset"], { encoding: "utf8" }).stdout;
+const macOf = (i: number) => /link\/ether (\S+)/.exec(spawnSync("ip", ["-n", hostName(i), "-o", "link", "show", "eth0"], { encoding: "utf8" }).stdout)?.[1];
 const healthy = (master: string, replicasOnline = 2) => ({ ok: true, agreedMaster: master, replicasOnline, failures: [] });
 async function sentinelReplicas(target: Reach, i: number): Promise<string[]> {
     const lines = (await redisCli(target, i, ["SENTINEL", "REPLICAS", "redis-ha"], 26379, target.secrets.sentinelPassword)).split("\n");
@@ -337,6 +338,7 @@ maybe("pulumi on the lab stack", () => {
         const passwords = { redisPassword: await configured("redisPassword"), sentinelPassword: await configured("sentinelPassword") };
         const master = await currentMaster({ ...lab.reach(), secrets: { ...lab.reach().secrets, ...passwords } });
         const before = [0, 1, 2].map((i) => processes(i)?.redis);
+        const macs = [0, 1, 2].map(macOf);
         expect((await pulumiAsync("pulumi", ["config", "set", "redis-ha:image", "this-machine-2"])).status).toBe(0);
         const preview = await pulumiAsync("preview");
         expect(preview.status).toBe(0);
@@ -352,6 +354,9 @@ maybe("pulumi on the lab stack", () => {
         expect(out.match(/HANDOVER \S+ is the master/g)).toHaveLength(position === 0 ? 2 : 1);
         expect(out).toContain(`HANDOVER ${master} is the master`);
         for (const i of [0, 1, 2]) expect(processes(i)?.redis).not.toBe(before[i]);
+        // As a cloud port keeps its MAC with its fixed address: the peers' ARP entries stay right.
+        expect([0, 1, 2].map(macOf)).toEqual(macs);
+        expect(macs.every(Boolean)).toBe(true);
         const target = { ...lab.reach(), secrets: { ...lab.reach().secrets, ...passwords } };
         const now = await currentMaster(target);
         const others = [11, 12, 13].map((i) => `${net(i)}:6379`).filter((a) => a !== now).sort();
