@@ -80,13 +80,20 @@ export const SWITCHOVER_FUNCTION = `planned_switchover() {
         sleep 0.2
     done
     [ -n "$promoted" ] && rcli "$promoted" CLIENT UNPAUSE >/dev/null 2>&1
-    # The old master stays paused until Sentinel has made it a replica (which drops its clients, so
-    # they reconnect to the new one): unpaused before, it would answer their writes with NOREPLICAS,
-    # its replicas gone. Bounded by the pause itself.
+    # The old master stays paused until it is a replica, its clients dropped so they reconnect to the
+    # new one: unpaused before, it would answer their writes with NOREPLICAS, its replicas gone.
+    # Sentinel converts it only after it has reported master for 8 s, at its next INFO (every 10 s),
+    # so up to 18 s: longer than the pause, and longer than a leave waits before its VM goes. The
+    # Sentinels already name the new master, so do now what their +convert-to-slave would do later,
+    # in one transaction as they do (CLIENT KILL skips our own connection).
+    if [ "$(role_of "$old")" != slave ]; then
+        printf '%s\\n' MULTI "REPLICAOF \${master%:*} \${master##*:}" "CONFIG REWRITE" "CLIENT KILL TYPE normal" "CLIENT KILL TYPE pubsub" EXEC | rcli "$old" >/dev/null 2>&1
+    fi
     for _ in $(seq 1 $((pause_ms / 200))); do
-        [ "$(role_of "$old")" = slave ] && break
+        [ "$(upstream_of "$old")" = "$master" ] && break
         sleep 0.2
     done
+    [ "$(upstream_of "$old")" = "$master" ] || echo "NOTE $old is not yet a replica of $master; the Sentinels will convert it"
     for node in $paused; do rcli "$node" CLIENT UNPAUSE >/dev/null 2>&1; done
     paused=""
     echo "SWITCHED $old -> $master"
