@@ -33,6 +33,11 @@ export const CLUSTER_FUNCTIONS = `oneline() { printf '%s' "$*" | tr '\\r\\n' '  
 if [ -r "$conf" ]; then
     sentinel_pass=$(${LOCAL_SENTINEL_PASSWORD} "$conf")
     redis_pass=$(awk -v n="$master_name" '$1 == "sentinel" && $2 == "auth-pass" && $3 == n { v = $4; gsub(/"/, "", v); print v; exit }' "$conf")
+    # A Sentinel the rollout retired (a lower sentinelCount: SENTINEL REMOVE) has no auth-pass left;
+    # its host's Redis still replicates with the password (the detach changed it at runtime only).
+    if [ -z "$redis_pass" ] && [ -n "\${redis_conf:-}" ] && [ -r "$redis_conf" ]; then
+        redis_pass=$(awk '$1 == "masterauth" { v = $2; gsub(/"/, "", v); print v; exit }' "$redis_conf")
+    fi
 elif [ -n "\${redis_conf:-}" ] && [ -r "$redis_conf" ]; then
     # A data node without a Sentinel: the password it replicates with (a rotation rewrites it), and
     # the boot guard's copy of the Sentinels' password.

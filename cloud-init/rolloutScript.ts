@@ -57,9 +57,11 @@ export interface RolloutPasswords {
  * replicaCount) is detached (it can no longer authenticate to the master, so it drops out of the
  * master's INFO and no Sentinel rediscovers it), then each Sentinel that lists it is reset, one at a
  * time, each only after the one before has rediscovered every peer and exactly the stack's replicas.
+ * A Sentinel the stack no longer has (a lower sentinelCount) stops monitoring the group before the
+ * resets (SENTINEL REMOVE on it), so none of them rediscovers it.
  * Its VM is deleted by the engine after this command. A master the stack no longer has is first
  * handed over by a planned switchover (the removed nodes get replica-priority 0, so none is chosen).
- * Output lines: SAME/SET/DRIFT <node> <key> ..., DETACHED, RESET, STALE, FAIL ..., and last
+ * Output lines: SAME/SET/DRIFT <node> <key> ..., DETACHED, UNMONITORED, RESET, STALE, FAIL ..., and last
  * RESULT ok|fail|drift.
  */
 export function renderRolloutScript(input: RolloutScriptInput): string {
@@ -403,6 +405,23 @@ if [ "$mode" = apply ]; then
         echo "DETACHED $node"
     done
 fi
+
+# Every Sentinel a Sentinel of the stack knows that the stack no longer has: a lower sentinelCount,
+# its host deleted by the engine after this command. It stops monitoring the group first (SENTINEL
+# REMOVE: its settings go, but so does the Sentinel), so it sends no more hellos and the resets below
+# do not rediscover it. A replaced Sentinel's old run id has a stack address and is left to the resets.
+in_sentinels() { local s; for s in "\${sentinels[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
+peers_of() { scli "$1" SENTINEL SENTINELS "$master_name" 2>/dev/null | awk 'previous == "ip" { ip = $0 } previous == "port" { print ip ":" $0 } { previous = $0 }'; }
+while read -r s; do
+    [ -z "$s" ] || in_sentinels "$s" && continue
+    if [ "$mode" = report ]; then echo "STALE sentinel $s monitors $master_name but is not a Sentinel of this stack"; drift=$((drift + 1)); continue; fi
+    if [ "$(scli "$s" PING 2>/dev/null)" != PONG ]; then echo "GONE sentinel $s does not answer"; continue; fi
+    out=$(scli "$s" SENTINEL REMOVE "$master_name" 2>&1)
+    [ "$out" = OK ] || [ -z "$(named_by "$s")" ] || fail "sentinel $s (not a Sentinel of this stack): SENTINEL REMOVE $master_name answered $(oneline "\${out:-nothing}"); nothing was reset"
+    [ -z "$(named_by "$s")" ] || fail "sentinel $s (not a Sentinel of this stack) still monitors $master_name after SENTINEL REMOVE; nothing was reset"
+    echo "UNMONITORED sentinel $s no longer monitors $master_name (not a Sentinel of this stack; its host goes next)"
+    changed=$((changed + 1))
+done < <(for s in "\${sentinels[@]}"; do peers_of "$s"; done | sort -u)
 
 reconcile_sentinels
 

@@ -14,7 +14,11 @@ import { HostAccessArgs, commandTimeouts, connectionTo, rootShell } from "./host
 import type { Platform, PlatformHost, PlatformNetwork } from "./platforms/platform";
 
 export interface SentinelOptions {
-    /** Number of Sentinels; odd and at least 3. Default 3. */
+    /**
+     * Number of Sentinels; odd and at least 3. Default 3. On a running deployment with colocated
+     * Sentinels it changes only together with replicaCount, so each Sentinel comes or goes with its own
+     * data node (docs/operations.md, "More or fewer Sentinels"); with dedicated ones it is fixed.
+     */
     count?: number;
     /** colocated: one beside each Redis node; dedicated: VMs of their own (created by SentinelQuorum). Default "colocated". */
     placement?: SentinelPlacement;

@@ -81,7 +81,12 @@ export function deploymentIdentity(input: DeploymentIdentityInput): ImmutableSet
         { key: "image", value: input.image, refusal: replacement ? `a new image replaces the VMs: ${replacement}` : "" },
         { key: "instanceType", value: input.instanceType, refusal: replacement ? `a new size replaces the VMs: ${replacement}` : "" },
     ];
-    settings.push({ key: "sentinelCount", value: String(input.sentinelCount), refusal: "pulumi up adds and removes replicas, not Sentinels: a Sentinel added to a running quorum needs its peers to learn it and every other Sentinel reset in turn, which is not built yet. Keep the count, or deploy a second stack with the new count and move the data and the clients to it" });
+    // Colocated: free to change as long as each Sentinel comes and goes with its own host (checked
+    // per host in immutableChangeRefusals); the joins and the rollout do the rest.
+    settings.push({
+        key: "sentinelCount", value: String(input.sentinelCount),
+        refusal: input.sentinelPlacement === "colocated" ? "" : `pulumi up does not add or remove dedicated Sentinel VMs yet (only colocated Sentinels, with their data nodes, are proven in the lab). Keep the count, or ${NEW_STACK}`,
+    });
     // Recorded so that a rotation can refuse added (or removed) nodes; otherwise free to change.
     settings.push({ key: "hosts", value: input.hosts.map((h) => h.name).join(" "), refusal: rotationRefusal ? `it adds or removes nodes: ${rotationRefusal}` : "" });
     for (const host of input.hosts) {
@@ -111,13 +116,31 @@ export function immutableChangeRefusals(recorded: Readonly<Record<string, string
             messages.push(`${nameOf(setting.key)} cannot change on a running deployment (${JSON.stringify(before)} -> ${JSON.stringify(setting.value)}): ${setting.refusal}.`);
         }
     }
-    // A removed data node without a Sentinel is a lower replicaCount, which the settings rollout
-    // carries out (switchover if it is the master, detach, every Sentinel reset in turn). A removed
-    // Sentinel host would take a member of the quorum with it.
+    // A removed data node is a lower replicaCount, which the settings rollout carries out (switchover
+    // if it is the master, detach, every Sentinel reset in turn). Its Sentinel may go with it only
+    // when sentinelCount is lowered too (the rollout then stops it monitoring before the resets);
+    // otherwise it would take a member of the quorum with it.
+    const countBefore = Number(recorded.sentinelCount);
+    const countAfter = Number(nextByKey.get("sentinelCount")?.value);
+    const countLowered = countAfter < countBefore;
+    const count = settingName("sentinelCount");
     for (const key of Object.keys(recorded)) {
         const host = /^Sentinel on (.+)$/.exec(key)?.[1];
-        if (host && !nextByKey.has(`zone of ${host}`)) {
-            messages.push(`${host} would be removed, and it carries a Sentinel: pulumi up removes replicas without a Sentinel only (the highest-numbered data nodes). Keep it, or deploy a second stack with the new topology and move the data and the clients to it.`);
+        if (host && !nextByKey.has(`zone of ${host}`) && !countLowered) {
+            messages.push(`${host} would be removed, and it carries a Sentinel: pulumi up removes a Sentinel's host only when ${count} is lowered with it (the highest-numbered data nodes). Keep it, or lower ${count} too.`);
+        }
+    }
+    // A host that stays keeps what it runs: its Sentinel (or its lack of one) came with its first
+    // boot, and pulumi up neither starts nor stops one on a running host.
+    for (const setting of next) {
+        const host = /^zone of (.+)$/.exec(setting.key)?.[1];
+        if (!host || recorded[setting.key] === undefined) continue;
+        const before = recorded[`Sentinel on ${host}`] === "yes";
+        const after = nextByKey.get(`Sentinel on ${host}`)?.value === "yes";
+        if (!before && after) {
+            messages.push(`${host} runs without a Sentinel and would get one (${count} ${countBefore} -> ${countAfter}): pulumi up starts a Sentinel only on a host it creates. Colocated Sentinels sit on the first ${count} data nodes, so raise the count only while every data node carries one, together with redis-ha:replicaCount (args.replicaCount), so each new Sentinel comes with a new node; or keep the count.`);
+        } else if (before && !after) {
+            messages.push(`${host} carries a Sentinel and would keep running without it (${count} ${countBefore} -> ${countAfter}): pulumi up stops a Sentinel only with its host. Lower redis-ha:replicaCount (args.replicaCount) with it, to ${countAfter - 1}, so the hosts that lose their Sentinel are removed; or keep the count.`);
         }
     }
     return messages;

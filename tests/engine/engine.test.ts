@@ -251,40 +251,53 @@ maybe("pulumi on the lab stack", () => {
         expect(outputs().health).toEqual([0, 1, 2].map(() => healthy(promoted!)));
     }, 600000);
 
-    test("replicaCount 2 -> 3: the new node starts as a replica of the master the Sentinels name now (not the plan's), and every Sentinel knows it", async () => {
+    test("replicaCount 2 -> 5 with sentinelCount 3 -> 5: the new nodes start as replicas of the master the Sentinels name now (not the plan's), two with a Sentinel that joins the quorum; every Sentinel knows every node and every other Sentinel", async () => {
         const target = lab.reach();
         const master = await currentMaster(target);
         // The operator test above moved the master off the planned one, so following the plan would be wrong.
         expect(master).not.toBe(`${net(11)}:6379`);
-        expect((await pulumiAsync("pulumi", ["config", "set", "redis-ha:replicaCount", "3"])).status).toBe(0);
+        expect((await pulumiAsync("pulumi", ["config", "set", "redis-ha:replicaCount", "5"])).status).toBe(0);
+        expect((await pulumiAsync("pulumi", ["config", "set", "redis-ha:sentinelCount", "5"])).status).toBe(0);
         const preview = await pulumiAsync("preview");
         expect(preview.status).toBe(0);
-        expect(preview.out).toMatch(/\+ 3 to create/);
+        expect(preview.out).toMatch(/\+ \d+ to create/);
         expect(preview.out).not.toMatch(/to delete/);
+        expect(preview.out).not.toMatch(/Resource \S+-redis-\d+ replace/);
         expect(leftovers().namespaces).not.toContain(hostName(3));
 
         const out = await upWithWriters();
-        expect(out).toMatch(/\+ 3 created/);
         expect(out).not.toMatch(/- \d+ deleted/);
         const after = lab.reach();
-        const role = (await redisCli(after, 3, ["ROLE"])).split("\n");
-        expect(role.slice(0, 3)).toEqual(["slave", master.split(":")[0], "6379"]);
-        const others = [11, 12, 13, 14].map((i) => `${net(i)}:6379`).filter((a) => a !== master).sort();
-        for (const i of [0, 1, 2]) expect(await sentinelReplicas(after, i)).toEqual(others);
-        expect(outputs().health).toEqual([0, 1, 2].map(() => healthy(master, 3)));
+        for (const i of [3, 4, 5]) expect((await redisCli(after, i, ["ROLE"])).split("\n").slice(0, 3)).toEqual(["slave", master.split(":")[0], "6379"]);
+        const others = [11, 12, 13, 14, 15, 16].map((i) => `${net(i)}:6379`).filter((a) => a !== master).sort();
+        for (const i of [0, 1, 2, 3, 4]) {
+            expect(await sentinelReplicas(after, i)).toEqual(others);
+            expect(await sentinelField(after, i, "num-other-sentinels")).toBe("4");
+            // The default quorum follows the count: a majority of five.
+            expect(await sentinelField(after, i, "quorum")).toBe("3");
+        }
+        expect(processes(5)?.sentinel).toBeUndefined();
+        expect(processes(4)?.sentinel).toEqual(expect.any(Number));
+        expect(outputs().health).toEqual([0, 1, 2, 3, 4].map(() => healthy(master, 5)));
     }, 600000);
 
-    test("replicaCount 3 -> 2: the removed replica is detached, every Sentinel forgets it one at a time, then its host is deleted", async () => {
+    test("replicaCount 5 -> 2 with sentinelCount 5 -> 3: the removed replicas are detached, their Sentinels stop monitoring, every other Sentinel forgets them one at a time, then their hosts are deleted", async () => {
         const master = await currentMaster(lab.reach());
         expect((await pulumiAsync("pulumi", ["config", "set", "redis-ha:replicaCount", "2"])).status).toBe(0);
+        expect((await pulumiAsync("pulumi", ["config", "set", "redis-ha:sentinelCount", "3"])).status).toBe(0);
         const out = await upWithWriters();
-        expect(out).toMatch(/- 3 deleted/);
-        expect(out).toContain(`DETACHED ${net(14)}:6379`);
+        expect(out).toMatch(/- \d+ deleted/);
+        for (const i of [14, 15, 16]) expect(out).toContain(`DETACHED ${net(i)}:6379`);
+        for (const i of [14, 15]) expect(out).toContain(`UNMONITORED sentinel ${net(i)}:26379 no longer monitors redis-ha`);
         expect(out.match(/RESET sentinel \S+ forgot/g)).toHaveLength(3);
-        expect(leftovers().namespaces).not.toContain(hostName(3));
+        for (const i of [3, 4, 5]) expect(leftovers().namespaces).not.toContain(hostName(i));
         const target = lab.reach();
         const others = [11, 12, 13].map((i) => `${net(i)}:6379`).filter((a) => a !== master).sort();
-        for (const i of [0, 1, 2]) expect(await sentinelReplicas(target, i)).toEqual(others);
+        for (const i of [0, 1, 2]) {
+            expect(await sentinelReplicas(target, i)).toEqual(others);
+            expect(await sentinelField(target, i, "num-other-sentinels")).toBe("2");
+            expect(await sentinelField(target, i, "quorum")).toBe("2");
+        }
         expect(outputs().health).toEqual([0, 1, 2].map(() => healthy(master)));
     }, 600000);
 

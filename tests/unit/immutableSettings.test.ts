@@ -69,8 +69,39 @@ describe("what a running deployment cannot change", () => {
         expect(refusals({ ...rotating, image: "Debian 12 (2026-11)" })).toEqual([expect.stringMatching(/^image cannot change on a running deployment .*: a new image replaces the VMs: a password rotation is under way/)]);
     });
 
-    test("a replica without a Sentinel may be removed (the rollout retires it); a host with a Sentinel may not", () => {
+    test("a replica without a Sentinel may be removed (the rollout retires it); a host with a Sentinel only with a lower sentinelCount", () => {
         expect(refusals({ hosts: base.hosts.slice(0, 3) })).toEqual([]);
-        expect(refusals({ hosts: base.hosts.slice(0, 2), sentinelCount: 3 })).toEqual([expect.stringMatching(/^n-redis-2 would be removed, and it carries a Sentinel: pulumi up removes replicas without a Sentinel only/)]);
+        expect(refusals({ hosts: base.hosts.slice(0, 2), sentinelCount: 3 })).toEqual(["n-redis-2 would be removed, and it carries a Sentinel: pulumi up removes a Sentinel's host only when sentinelCount is lowered with it (the highest-numbered data nodes). Keep it, or lower sentinelCount too."]);
+    });
+
+    describe("a colocated Sentinel count changes with its hosts, never on a host that stays", () => {
+        const host = (i: number, sentinel: boolean) => ({ name: `n-redis-${i}`, zone: "abc"[i % 3], privateAddress: `10.42.0.${11 + i}`, sentinel });
+        const three = { ...base, hosts: [0, 1, 2].map((i) => host(i, true)) };
+        const five = { ...base, sentinelCount: 5, hosts: [0, 1, 2, 3, 4].map((i) => host(i, true)) };
+        const change = (from: typeof base, to: Partial<typeof base>) =>
+            immutableChangeRefusals(Object.fromEntries(deploymentIdentity(from).map((s) => [s.key, s.value])), deploymentIdentity({ ...from, ...to }));
+
+        test("3 -> 5 Sentinels with two new data nodes that carry them (and a third without one) passes", () => {
+            expect(change(three, { sentinelCount: 5, hosts: [...five.hosts, host(5, false)] })).toEqual([]);
+        });
+
+        test("5 -> 3 with the hosts of the two Sentinels removed passes: the rollout stops them monitoring, then resets the others", () => {
+            expect(change(five, { sentinelCount: 3, hosts: five.hosts.slice(0, 3) })).toEqual([]);
+        });
+
+        test("a Sentinel on a host that stays is neither started nor stopped: refused, naming the host and the way there", () => {
+            // replicaCount 3 -> 3, sentinelCount 3 -> 5: n-redis-3 runs without a Sentinel.
+            expect(change(base, { sentinelCount: 5, hosts: [...base.hosts.slice(0, 3), { ...base.hosts[3], sentinel: true }, host(4, true)] })).toEqual([
+                "n-redis-3 runs without a Sentinel and would get one (sentinelCount 3 -> 5): pulumi up starts a Sentinel only on a host it creates. Colocated Sentinels sit on the first sentinelCount data nodes, so raise the count only while every data node carries one, together with redis-ha:replicaCount (args.replicaCount), so each new Sentinel comes with a new node; or keep the count.",
+            ]);
+            const stays = change(five, { sentinelCount: 3, hosts: five.hosts.map((h, i) => ({ ...h, sentinel: i < 3 })) });
+            expect(stays).toHaveLength(2);
+            expect(stays[0]).toBe("n-redis-3 carries a Sentinel and would keep running without it (sentinelCount 5 -> 3): pulumi up stops a Sentinel only with its host. Lower redis-ha:replicaCount (args.replicaCount) with it, to 2, so the hosts that lose their Sentinel are removed; or keep the count.");
+        });
+
+        test("dedicated Sentinel VMs are not added or removed: refused with the reason", () => {
+            const dedicated = { ...base, sentinelPlacement: "dedicated" };
+            expect(change(dedicated, { sentinelCount: 5 })).toEqual([expect.stringMatching(/^sentinelCount cannot change on a running deployment \("3" -> "5"\): pulumi up does not add or remove dedicated Sentinel VMs yet/)]);
+        });
     });
 });

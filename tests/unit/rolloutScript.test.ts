@@ -164,9 +164,9 @@ maybe("a lower replicaCount: the rollout retires the nodes the stack no longer h
         return lines.flatMap((l, i) => (l === "name" ? [lines[i + 1]] : [])).sort();
     };
     const masterSees = (n: LocalNode) => (cli(n, ["INFO", "replication"]).match(/^slave\d+:ip=([^,]+),port=(\d+)/gm) ?? []).map((l) => l.replace(/^slave\d+:ip=([^,]+),port=(\d+)/, "$1:$2")).sort();
-    const retire = (c: LocalCluster, dataNodes: LocalNode[]) => {
+    const retire = (c: LocalCluster, dataNodes: LocalNode[], sentinels = c.sentinelEndpoints()) => {
         const script = renderRolloutScript({
-            hostName: "local-0", masterName: c.masterName, dataNodes: dataNodes.map(at), sentinels: c.sentinelEndpoints(),
+            hostName: "local-0", masterName: c.masterName, dataNodes: dataNodes.map(at), sentinels,
             settings: runtimeSettings(RENDERED), mode: "apply", timeoutSeconds: 30, sentinelConfPath: c.nodes[0].sentinelConf, intervalSeconds: 1,
         });
         const result = spawnSync("bash", ["-s"], { input: script, encoding: "utf8", timeout: 240000 });
@@ -176,6 +176,9 @@ maybe("a lower replicaCount: the rollout retires the nodes the stack no longer h
         const c = await LocalCluster.start();
         // Sentinels learn the replicas from the master's INFO (every 10 s at first).
         await waitFor("every Sentinel to know both replicas", () => c.nodes.every((n) => sentinelReplicas(c, n).length === 2), 30000, () => JSON.stringify(c.nodes.map((n) => sentinelReplicas(c, n))));
+        // And each other (hellos every 2 s): a Sentinel the others have not met is one the rollout cannot name.
+        const peers = (n: LocalNode) => (cli(n, ["SENTINEL", "SENTINELS", c.masterName], n.sentinelPort, SENTINEL_PASSWORD).match(/^runid$/gm) ?? []).length;
+        await waitFor("every Sentinel to know the other two", () => c.nodes.every((n) => peers(n) === 2), 30000, () => JSON.stringify(c.nodes.map(peers)));
         return c;
     }
     afterEach(async () => {
@@ -183,20 +186,28 @@ maybe("a lower replicaCount: the rollout retires the nodes the stack no longer h
         cluster = undefined;
     });
 
-    test("a removed replica is detached and forgotten by every Sentinel, one at a time; a rerun has nothing to do", async () => {
+    test("a removed replica is detached and forgotten by every Sentinel, one at a time, and the Sentinel beside it stops monitoring first; a rerun has nothing to do", async () => {
         cluster = await settledCluster();
         const [master, kept, removed] = cluster.nodes;
-        const { status, lines, stderr } = retire(cluster, [master, kept]);
+        // A colocated host removed with a lower sentinelCount: its data node and its Sentinel go.
+        const sentinelsLeft = cluster.sentinelEndpoints().slice(0, 2);
+        const removedSentinel = `${removed.address}:${removed.sentinelPort}`;
+        const { status, lines, stderr } = retire(cluster, [master, kept], sentinelsLeft);
         expect(stderr).toBe("");
         expect(status).toBe(0);
         expect(lines).toContain(`DETACHED ${at(removed)}`);
+        expect(lines).toContain(`UNMONITORED sentinel ${removedSentinel} no longer monitors ${cluster.masterName} (not a Sentinel of this stack; its host goes next)`);
         // Reset in the order of the list, each after the one before had rediscovered everything.
-        expect(lines.filter((l) => l.startsWith("RESET ")).map((l) => l.split(" ")[2])).toEqual(cluster.sentinelEndpoints());
-        for (const n of cluster.nodes) expect(sentinelReplicas(cluster, n)).toEqual([at(kept)]);
+        expect(lines.filter((l) => l.startsWith("RESET ")).map((l) => l.split(" ")[2])).toEqual(sentinelsLeft);
+        expect(cli(removed, ["SENTINEL", "MASTERS"], removed.sentinelPort, SENTINEL_PASSWORD)).toBe("");
+        for (const n of [master, kept]) {
+            expect(sentinelReplicas(cluster, n)).toEqual([at(kept)]);
+            expect(cli(n, ["SENTINEL", "SENTINELS", cluster.masterName], n.sentinelPort, SENTINEL_PASSWORD)).not.toContain(removedSentinel.split(":")[1]);
+        }
         expect(masterSees(master)).toEqual([at(kept)]);
         expect(cli(master, ["ROLE"]).split("\n")[0]).toBe("master");
-        const again = retire(cluster, [master, kept]);
-        expect(again.lines.filter((l) => /^(RESET|DETACHED) /.test(l))).toEqual([]);
+        const again = retire(cluster, [master, kept], sentinelsLeft);
+        expect(again.lines.filter((l) => /^(RESET|DETACHED|UNMONITORED) /.test(l))).toEqual([]);
         expect(again.lines[again.lines.length - 1]).toBe("RESULT ok changed=0");
     }, 240000);
 
