@@ -33,18 +33,17 @@ export const CLUSTER_FUNCTIONS = `oneline() { printf '%s' "$*" | tr '\\r\\n' '  
 if [ -r "$conf" ]; then
     sentinel_pass=$(${LOCAL_SENTINEL_PASSWORD} "$conf")
     redis_pass=$(awk -v n="$master_name" '$1 == "sentinel" && $2 == "auth-pass" && $3 == n { v = $4; gsub(/"/, "", v); print v; exit }' "$conf")
-    # A Sentinel the rollout retired (a lower sentinelCount: SENTINEL REMOVE) has no auth-pass left;
-    # its host's Redis still replicates with the password (the detach changed it at runtime only).
-    if [ -z "$redis_pass" ] && [ -n "\${redis_conf:-}" ] && [ -r "$redis_conf" ]; then
-        redis_pass=$(awk '$1 == "masterauth" { v = $2; gsub(/"/, "", v); print v; exit }' "$redis_conf")
-    fi
 elif [ -n "\${redis_conf:-}" ] && [ -r "$redis_conf" ]; then
-    # A data node without a Sentinel: the password it replicates with (a rotation rewrites it), and
-    # the boot guard's copy of the Sentinels' password.
-    redis_pass=$(awk '$1 == "masterauth" { v = $2; gsub(/"/, "", v); print v; exit }' "$redis_conf")
+    # A data node without a Sentinel: the boot guard's copy of the Sentinels' password.
     sentinel_pass=$(cat "$sentinel_password_file" 2>/dev/null || true)
 else
     fail "$host: $conf is missing or unreadable (first boot not finished, or not run as root)"
+fi
+# A data node without a Sentinel, or one whose Sentinel the rollout retired (a lower sentinelCount:
+# SENTINEL REMOVE leaves no auth-pass): the password it replicates with (a rotation rewrites it; a
+# detach changes it at runtime only).
+if [ -z "\${redis_pass:-}" ] && [ -n "\${redis_conf:-}" ] && [ -r "$redis_conf" ]; then
+    redis_pass=$(awk '$1 == "masterauth" { v = $2; gsub(/"/, "", v); print v; exit }' "$redis_conf")
 fi
 # redis-cli towards a Sentinel with the given password ("" for Sentinels without auth, where an
 # empty AUTH would be an error); the password goes through the environment, never argv.
@@ -103,7 +102,8 @@ wait_for_settled_master() {
  * Sentinel or replica is removed). Expects CLUSTER_FUNCTIONS, a settled $master, data_nodes, mode
  * (apply | report), drift, changed and reset_timeout. Prints RESET or STALE lines.
  */
-export const SENTINEL_RECONCILE_FUNCTION = `in_stack() { local n; for n in "\${data_nodes[@]}"; do [ "$n" = "$1" ] && return 0; done; return 1; }
+export const SENTINEL_RECONCILE_FUNCTION = `in_list() { local want=$1 item; shift; for item in "$@"; do [ "$item" = "$want" ] && return 0; done; return 1; }
+in_stack() { in_list "$1" "\${data_nodes[@]}"; }
 # Replicas a Sentinel lists, one "address:port flags" per line.
 replicas_of() { scli "$1" SENTINEL REPLICAS "$master_name" 2>/dev/null | awk 'previous == "name" { name = $0 } previous == "flags" { print name, $0 } { previous = $0 }'; }
 # One field of SENTINEL MASTER as a Sentinel reports it.

@@ -26,7 +26,7 @@ export interface SwitchoverScriptInput {
  * interval. Leaves the new master in $master; prints PAUSED, CAUGHT-UP, SWITCHED and RESUMED.
  */
 export const SWITCHOVER_FUNCTION = `planned_switchover() {
-    local old=$master s named stale online out info offset behind caught_up candidates candidate promoted needed attached node
+    local old=$master s named stale online out info offset behind caught_up candidates candidate promoted needed attached node following
     # Settled means every Sentinel agrees, not just a majority, and none would undo the promotion.
     for s in "\${sentinels[@]}"; do
         named=$(scli "$s" SENTINEL get-master-addr-by-name "$master_name" 2>&1 | paste -sd: -)
@@ -89,11 +89,12 @@ export const SWITCHOVER_FUNCTION = `planned_switchover() {
     if [ "$(role_of "$old")" != slave ]; then
         printf '%s\\n' MULTI "REPLICAOF \${master%:*} \${master##*:}" "CONFIG REWRITE" "CLIENT KILL TYPE normal" "CLIENT KILL TYPE pubsub" EXEC | rcli "$old" >/dev/null 2>&1
     fi
+    following=""
     for _ in $(seq 1 $((pause_ms / 200))); do
-        [ "$(upstream_of "$old")" = "$master" ] && break
+        [ "$(upstream_of "$old")" = "$master" ] && following=1 && break
         sleep 0.2
     done
-    [ "$(upstream_of "$old")" = "$master" ] || echo "NOTE $old is not yet a replica of $master; the Sentinels will convert it"
+    [ -n "$following" ] || echo "NOTE $old is not yet a replica of $master; the Sentinels will convert it"
     for node in $paused; do rcli "$node" CLIENT UNPAUSE >/dev/null 2>&1; done
     paused=""
     echo "SWITCHED $old -> $master"
