@@ -78,7 +78,7 @@ export const masterName = settings.masterName;
 export const sentinelEndpoints = quorum.endpoints;
 export const nodes = quorum.nodes;
 export const planWarnings = warnings;
-export const clients = quorum.endpoints.apply((sentinels) => renderClientSnippets({ masterName: settings.masterName, sentinels, sentinelAuth: settings.sentinelAuth }));
+export const clients = quorum.endpoints.apply((sentinels) => renderClientSnippets({ masterName: settings.masterName, sentinels, sentinelAuth: settings.sentinelAuth, minReplicasToWrite: settings.minReplicasToWrite }));
 export const ioredisOptions = IOREDIS_RECOMMENDED_OPTIONS;
 /** The environment the client snippets read their passwords from; a secret. */
 export const clientEnvironment = pulumi.secret(settings.sentinelAuth ? { REDIS_PASSWORD: redisPassword, REDIS_SENTINEL_PASSWORD: sentinelPassword } : { REDIS_PASSWORD: redisPassword });

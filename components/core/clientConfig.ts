@@ -5,6 +5,8 @@
  * Pure (no Pulumi), so tests can lint and type-check exactly what a user will paste.
  */
 
+import { WORDPRESS_OBJECT_CACHE } from "./wordpressObjectCache";
+
 export interface ClientConfigInput {
     /** Sentinel's name for the master, e.g. "redis-ha" (letters, digits, . _ -). */
     masterName: string;
@@ -15,6 +17,11 @@ export interface ClientConfigInput {
     sentinelPasswordEnv?: string;
     /** Whether the Sentinels require a password (the stack's sentinelAuth). Default true. */
     sentinelAuth?: boolean;
+    /**
+     * The stack's minReplicasToWrite: the WordPress drop-in waits (briefly) for a new master to have
+     * this many replicas, since until then Redis refuses its writes (NOREPLICAS). Default 0.
+     */
+    minReplicasToWrite?: number;
 }
 
 export interface ClientSnippets {
@@ -29,6 +36,11 @@ export interface ClientSnippets {
     predis1: string;
     /** wp-config.php lines for the Redis Object Cache plugin. */
     wordpress: string;
+    /**
+     * wp-content/object-cache.php: the plugin's drop-in behind redis-ha's start-up wait, master
+     * reads, short retries and flush after a failover. The same file for every stack.
+     */
+    wordpressObjectCache: string;
     /** TypeScript (also valid as an ES module): an ioredis client. */
     ioredis: string;
 }
@@ -99,6 +111,11 @@ function parseSentinel(address: string): Endpoint {
     return { host: address.slice(0, address.lastIndexOf(":")), port };
 }
 
+function checkedCount(what: string, value: number): number {
+    if (!Number.isInteger(value) || value < 0) throw new Error(`${what} ${JSON.stringify(value)} is not a count (an integer, 0 or more)`);
+    return value;
+}
+
 function checked(what: string, value: string, pattern: RegExp, rule: string): string {
     if (!pattern.test(value)) throw new Error(`${what} ${JSON.stringify(value)} ${rule}`);
     return value;
@@ -115,7 +132,8 @@ export function renderClientSnippets(input: ClientConfigInput): ClientSnippets {
         phpredis: phpredisSnippet(master, sentinels, redisEnv, sentinelEnv),
         predis: predisSnippet(master, sentinels, redisEnv, sentinelEnv),
         predis1: input.sentinelAuth === false ? predis1Snippet(master, sentinels, redisEnv) : PREDIS1_NEEDS_OPEN_SENTINELS,
-        wordpress: wordpressSnippet(master, sentinels, redisEnv, sentinelEnv),
+        wordpress: wordpressSnippet(master, sentinels, redisEnv, sentinelEnv, checkedCount("minReplicasToWrite", input.minReplicasToWrite ?? 0)),
+        wordpressObjectCache: WORDPRESS_OBJECT_CACHE,
         ioredis: ioredisSnippet(master, sentinels, redisEnv, sentinelEnv),
     };
 }
@@ -287,9 +305,13 @@ ${predisClient(uris, master, redisEnv, "Predis\\Connection\\Aggregate\\SentinelR
 `;
 }
 
-function wordpressSnippet(master: string, sentinels: Endpoint[], redisEnv: string, sentinelEnv: string): string {
+function wordpressSnippet(master: string, sentinels: Endpoint[], redisEnv: string, sentinelEnv: string, minReplicas: number): string {
     return `// wp-config.php, above "That's all, stop editing!". Redis Object Cache plugin (rhubarbgroup/redis-cache)
 // 2.x, whose Sentinel support goes through the Predis it bundles - hence WP_REDIS_CLIENT.
+// Save the stack output clients.wordpressObjectCache as wp-content/object-cache.php, in place of the
+// plugin's own drop-in. With the plugin's alone, a master failure shows every page started in the
+// seconds before the new master "Error establishing a Redis connection", and pages read from
+// replicas, so a shopper can read a cart back without their last change (docs/failover.md).
 // The plugin gives WP_REDIS_PASSWORD to the Redis nodes only, never to the Sentinels, so each Sentinel
 // URI carries the Sentinel password itself.
 // Under PHP-FPM, getenv() sees these variables only if the pool passes them (env[...] or clear_env = no).
@@ -299,6 +321,14 @@ define('WP_REDIS_SERVERS', [
 ${sentinelUris(sentinels, sentinelEnv, "    ")}
 ]);
 define('WP_REDIS_PASSWORD', (string) getenv('${redisEnv}')); // '' (unset) means no AUTH to the plugin
+define('WP_REDIS_HA_MIN_REPLICAS', ${minReplicas}); // the stack's minReplicasToWrite: Redis refuses writes to a master with fewer
+// redis-ha's drop-in, with its defaults:
+// define('WP_REDIS_HA_WAIT_MS', 10000);            // a page waits at most this long for a master
+// define('WP_REDIS_HA_REPLICA_WAIT_MS', 3000);     // and at most this long of it for a new master's replicas
+// define('WP_REDIS_HA_REPLICA_READS', false);      // true: reads from replicas, which may not have a page's last write yet
+// define('WP_REDIS_HA_FLUSH_AFTER_FAILOVER', true); // the first page under a new master flushes the object cache
+// Leave WP_REDIS_GRACEFUL off: with it the plugin acknowledges writes that never reach Redis, and
+// an invalidation lost that way leaves a stale entry behind (the plugin's README warns of it too).
 `;
 }
 

@@ -173,8 +173,11 @@ test("outputs: node table, Sentinel endpoints, client snippets; passwords only i
         { name: "redis-ha-ovh-redis-2", zone: "eu-west-par-c", initialRole: "replica", sentinel: true, privateAddress: "10.42.0.13" },
     ]);
     const clients = run.outputs.clients as Record<string, string>;
-    expect(Object.keys(clients).sort()).toEqual(["ioredis", "phpredis", "predis", "predis1", "wordpress"]);
+    expect(Object.keys(clients).sort()).toEqual(["ioredis", "phpredis", "predis", "predis1", "wordpress", "wordpressObjectCache"]);
     expect(clients.wordpress).toContain("WP_REDIS_SENTINEL");
+    // The drop-in waits for a new master's replicas because Redis refuses writes until the stack's minReplicasToWrite have attached.
+    expect(clients.wordpress).toContain("define('WP_REDIS_HA_MIN_REPLICAS', 1);");
+    expect(clients.wordpressObjectCache).toMatch(/^<\?php\n\/\*\*\n \* Plugin Name: redis-ha object cache\n/);
     expect(run.outputs.clientEnvironment).toEqual({ REDIS_PASSWORD: redisPassword, REDIS_SENTINEL_PASSWORD: sentinelPassword });
 });
 

@@ -176,6 +176,20 @@ describe("PHP snippets", () => {
         expect(lint.ok).toBe(true);
     });
 
+    phpTest("the WordPress object-cache drop-in passes php -l as the file it is (its own <?php, PHP 7.2 syntax)", () => {
+        expect(snippets.wordpressObjectCache.startsWith("<?php\n")).toBe(true);
+        const lint = phpLint(snippets.wordpressObjectCache);
+        expect(lint.output).toContain("No syntax errors detected");
+        // No stack data in it: one file serves every stack.
+        expect(renderClientSnippets({ masterName: "other", sentinels: ["192.0.2.1:26379"] }).wordpressObjectCache).toBe(snippets.wordpressObjectCache);
+    });
+
+    test("the WordPress constants carry the stack's minReplicasToWrite, and refuse a value that is not a count", () => {
+        expect(snippets.wordpress).toContain("define('WP_REDIS_HA_MIN_REPLICAS', 0);");
+        expect(renderClientSnippets({ masterName: "redis-ha", sentinels: SENTINELS, minReplicasToWrite: 2 }).wordpress).toContain("define('WP_REDIS_HA_MIN_REPLICAS', 2);");
+        expect(() => renderClientSnippets({ masterName: "redis-ha", sentinels: SENTINELS, minReplicasToWrite: 1.5 })).toThrow("minReplicasToWrite 1.5 is not a count");
+    });
+
     phpTest("predis1 (sentinelAuth false) passes php -l", () => {
         expect(phpLint(`<?php\n${openSentinelSnippets.predis1}`).ok).toBe(true);
     });
