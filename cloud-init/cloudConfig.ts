@@ -111,7 +111,8 @@ export function renderCloudConfig(input: CloudConfigInput): string {
         package_update: true,
         package_upgrade: false,
         packages: packagesFor(input),
-        ssh_authorized_keys: [...input.sshAuthorizedKeys],
+        // cloud-init's schema refuses an empty list; a stack without keys (the lab's plan) gets none.
+        ...(input.sshAuthorizedKeys.length > 0 ? { ssh_authorized_keys: [...input.sshAuthorizedKeys] } : {}),
         write_files: [
             { path: "/etc/sysctl.d/60-redis-ha.conf", owner: "root:root", permissions: "0644", content: SYSCTL_CONF },
             { path: "/etc/systemd/system/redis-ha-thp.service", owner: "root:root", permissions: "0644", content: THP_UNIT },

@@ -6,7 +6,7 @@ import { renderCheckScript } from "../cloud-init/checkScript";
 import { renderRolloutScript } from "../cloud-init/rolloutScript";
 import { renderGuardPasswordScript } from "../cloud-init/bootGuard";
 import { describeRuntimeSettings, runtimeSettings } from "./core/runtimeSettings";
-import { CheckReport, parseCheckOutput } from "./core/checkOutput";
+import { CheckReport, checkNotRun, parseCheckOutput } from "./core/checkOutput";
 import type { PlatformHost } from "./platforms/platform";
 import { NodeRow, RedisReplicaSet, nodeRows } from "./redisReplicaSet";
 
@@ -175,7 +175,8 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                 checkOutputs.push(remote.stdout);
             }
         }
-        this.checkReports = pulumi.all(checkOutputs).apply((outputs) => outputs.map(parseCheckOutput));
+        // A check that never ran (a plan under Pulumi's mocks, which SSH nowhere) has no stdout: say so, never "ok".
+        this.checkReports = pulumi.all(checkOutputs).apply((outputs) => outputs.map((stdout) => (stdout === undefined ? checkNotRun() : parseCheckOutput(stdout))));
         this.registerOutputs({ endpoints: this.endpoints, nodes: this.nodes, checkReports: this.checkReports });
     }
 }

@@ -23,6 +23,11 @@ export interface CheckReport {
 
 export class CheckOutputError extends Error {}
 
+/** The report of a check that has not run: not healthy, and saying why. */
+export function checkNotRun(): CheckReport {
+    return { ok: false, attempts: 0, sentinels: [], knownReplicas: [], quorum: [], replicas: [], failures: ["the check has not run (nothing was deployed: a plan or a test under mocks)"] };
+}
+
 export function parseCheckOutput(stdout: string): CheckReport {
     const report: CheckReport = { ok: false, attempts: 0, sentinels: [], knownReplicas: [], quorum: [], replicas: [], failures: [] };
     let sawResult = false;

@@ -133,9 +133,6 @@ class FakeCloud {
                 const address = [octets[0], octets[1], octets[2], octets[3] + 1 + this.next(`vpc:${inputs.vpcUuid}`)].join(".");
                 return { id: String(this.next("droplet-id") + 4000000), state: { ...inputs, ipv4AddressPrivate: address, ipv4Address: this.publicAddress() } };
             }
-            case "command:remote:Command":
-                // A mock cannot SSH anywhere; it reports what the real check prints for a healthy quorum's last line.
-                return { id, state: { ...inputs, stdout: "RESULT ok attempts=1\n", stderr: "" } };
             default:
                 return { id, state: { ...inputs } };
         }

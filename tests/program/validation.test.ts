@@ -50,21 +50,31 @@ describe("npm run plan", () => {
         expect(result.stdout).not.toMatch(/resources/);
     });
 
-    test.each(["ovh", "do"])("--stack %s --json lists the resources and writes files cloud-init accepts", (stack) => {
+    // Every stack file in the repository, so a new one (or a new platform) cannot ship a plan that crashes.
+    const stacks = fs.readdirSync(root).map((f) => /^Pulumi\.([\w-]+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => s !== undefined).sort();
+    test("covers every committed stack file", () => expect(stacks).toEqual(expect.arrayContaining(["do", "lab", "ovh"])));
+
+    test.each(stacks)("--stack %s --json lists the resources, writes files cloud-init accepts, and claims no health", (stack) => {
         const out = path.join(dir, `out-${stack}`);
         const result = plan("--stack", stack, "--json", "--out", out);
         expect(result.stderr).toBe("");
         expect(result.status).toBe(0);
         const report = JSON.parse(result.stdout);
         const hosts = report.resources.filter((r: { type: string }) => /Instance|Droplet/.test(r.type));
-        expect(new Set(hosts.map((h: { zone: string }) => h.zone)).size).toBe(3);
-        for (const host of hosts) {
-            for (const file of ["user-data", "redis.conf", "sentinel.conf"]) expect(fs.existsSync(path.join(out, host.name, file))).toBe(true);
+        if (stack !== "lab") expect(new Set(hosts.map((h: { zone: string }) => h.zone)).size).toBe(3);
+        const hostDirs = fs.readdirSync(out).filter((d) => fs.existsSync(path.join(out, d, "user-data")));
+        expect(hostDirs.length).toBe(report.outputs.nodes.length);
+        for (const host of hostDirs) {
+            for (const file of ["user-data", "redis.conf", "sentinel.conf"]) expect(fs.existsSync(path.join(out, host, file))).toBe(true);
             if (cloudInit) {
-                const schema = spawnSync("cloud-init", ["schema", "--config-file", path.join(out, host.name, "user-data")], { encoding: "utf8" });
+                const schema = spawnSync("cloud-init", ["schema", "--config-file", path.join(out, host, "user-data")], { encoding: "utf8" });
                 expect(schema.status).toBe(0);
             }
         }
         expect(JSON.stringify(report.outputs)).not.toContain("PLAN-ONLY");
+        // Nothing was deployed, so nothing was checked: the plan must not say the quorum is healthy.
+        expect(report.outputs.health.length).toBeGreaterThan(0);
+        for (const h of report.outputs.health) expect(h).toMatchObject({ ok: false, failures: [expect.stringMatching(/has not run/)] });
+        expect(Object.keys(report.outputs.clients)).toEqual(expect.arrayContaining(["wordpress", "wordpressObjectCache"]));
     });
 });
