@@ -8,6 +8,9 @@ export interface BootGuardInput {
     sentinels: readonly string[];
     /** Root-only file holding the Sentinel password. */
     passwordFile: string;
+    /** Where redis.conf and sentinel.conf are; Debian's paths unless a test says otherwise. */
+    redisConfPath?: string;
+    sentinelConfPath?: string;
 }
 
 export const BOOT_GUARD_PATH = "/usr/local/sbin/redis-ha-boot-guard";
@@ -18,18 +21,22 @@ export const BOOT_GUARD_DROPIN = ["[Service]", `ExecStartPre=+${BOOT_GUARD_PATH}
 
 /**
  * Runs before every start of redis-server (reboot, crash restart): asks the other Sentinels who
- * the master is and, when a majority of those that answer name another node, makes this node start
- * as that node's replica. A node that was master before a failover then never accepts writes that
- * the new master's history would throw away. It never blocks a start: with no majority (first boot,
- * a full outage), Redis starts with its configuration as it is.
+ * the master is and, when a majority of those that answer name another node and that node answers
+ * ROLE master, makes this node start as its replica. A node that was master before a failover then
+ * never accepts writes that the new master's history would throw away. It never blocks a start:
+ * with no majority (first boot, a full outage), or a named master that is not serving as one,
+ * Redis starts with its configuration as it is. The ROLE check matters most at first boot, when
+ * one Sentinel may be all that answers: a Sentinel with a wrong view (a VM test's replica booted
+ * with a wrong master address did it) would otherwise turn the real master into a replica of an
+ * address where nothing runs, and the quorum would never be healthy.
  */
 export function renderBootGuard(input: BootGuardInput): string {
     const q = shellQuote;
     return `#!/bin/bash
 # Boot guard of ${input.hostName}, rendered by redis-ha. Read the comment in cloud-init/bootGuard.ts.
 set -u
-conf=${q(DEBIAN_PATHS.redisConf)}
-sentinel_conf=${q(DEBIAN_PATHS.sentinelConf)}
+conf=${q(input.redisConfPath ?? DEBIAN_PATHS.redisConf)}
+sentinel_conf=${q(input.sentinelConfPath ?? DEBIAN_PATHS.sentinelConf)}
 master_name=${q(input.masterName)}
 candidates=(${input.sentinels.map(q).join(" ")})
 say() { echo "redis-ha boot guard: $*"; }
@@ -68,6 +75,13 @@ if [ "$master" = "$own:$port" ]; then
     updated=$(grep -vE '^(replicaof|slaveof) ' "$conf")
     printf '%s\\n' "$updated" > "$conf"
     say "the Sentinels name this node ($master) as master: starting as master"
+    exit 0
+fi
+# Only a node that is serving as master: what this one is about to replicate from.
+masterauth=$(awk '$1 == "masterauth" { v = $2; gsub(/"/, "", v); print v; exit }' "$conf")
+role=$(REDISCLI_AUTH="$masterauth" timeout 2 redis-cli --no-auth-warning -h "\${master%:*}" -p "\${master##*:}" --raw ROLE 2>&1 | head -n 1)
+if [ "$role" != "master" ]; then
+    say "the Sentinels name $master as master, but it does not answer as one (\${role:-no answer}): starting as configured"
     exit 0
 fi
 updated=$(grep -vE '^(replicaof|slaveof) ' "$conf"; echo "replicaof \${master%:*} \${master##*:}")
