@@ -17,7 +17,7 @@
 export const WORDPRESS_OBJECT_CACHE = String.raw`<?php
 /**
  * Plugin Name: redis-ha object cache
- * Plugin URI: redis-ha:wordpress-object-cache
+ * Plugin URI: https://www.npmjs.com/package/redis-ha
  * Description: The Redis Object Cache plugin's drop-in behind Redis Sentinel, made failover-safe by redis-ha: waits for a live master before the plugin connects, reads from the master, retries every 100 ms, flushes after a failover.
  * Version: 1.0.0
  * Author: redis-ha
@@ -237,9 +237,11 @@ if (is_readable($redis_ha_object_cache_plugin . '/includes/object-cache.php')) {
     }
     require_once $redis_ha_object_cache_plugin . '/includes/object-cache.php';
 
-    // This file, not the plugin's, is the drop-in: the plugin would otherwise call it foreign.
+    // This file, not the plugin's, is the drop-in: the plugin would otherwise call it invalid. (A
+    // Plugin URI of its own, an https one since WordPress blanks any other: with the plugin's URI and
+    // a lower version the plugin would overwrite this file with its own on the next admin page.)
     add_filter('redis_cache_validate_dropin', function ($valid, $dropin) {
-        return $valid || $dropin === 'redis-ha:wordpress-object-cache';
+        return $valid || $dropin === 'https://www.npmjs.com/package/redis-ha';
     }, 10, 2);
 
     if ($redis_ha_object_cache_on) {
@@ -268,13 +270,16 @@ if (is_readable($redis_ha_object_cache_plugin . '/includes/object-cache.php')) {
                     try {
                         // A promoted replica starts a new replication ID; the marker remembers the one the
                         // cache was last written under. SET ... GET swaps it atomically, so one page flushes.
-                        $redis_ha_object_cache_info = (string) $redis_ha_object_cache_client->executeRaw(['INFO', 'replication']);
+                        // Asked of the master's own connection: Predis refuses INFO through a replication link
+                        // that may read from replicas.
+                        $redis_ha_object_cache_master = $redis_ha_object_cache_link->getMaster();
+                        $redis_ha_object_cache_info = (string) $redis_ha_object_cache_master->executeCommand(Predis\Command\RawCommand::create('INFO', 'replication'));
                         if (preg_match('/^master_replid:(\w+)/m', $redis_ha_object_cache_info, $m)) {
                             $redis_ha_object_cache_marker = (defined('WP_REDIS_PREFIX') ? WP_REDIS_PREFIX : '') . 'redis-ha:object-cache:replid';
-                            $redis_ha_object_cache_was = $redis_ha_object_cache_client->executeRaw(['SET', $redis_ha_object_cache_marker, $m[1], 'GET']);
+                            $redis_ha_object_cache_was = $redis_ha_object_cache_master->executeCommand(Predis\Command\RawCommand::create('SET', $redis_ha_object_cache_marker, $m[1], 'GET'));
                             if (is_string($redis_ha_object_cache_was) && $redis_ha_object_cache_was !== $m[1]) {
                                 $GLOBALS['redis_ha_object_cache_flushed'] = wp_cache_flush();
-                                $redis_ha_object_cache_client->executeRaw(['SET', $redis_ha_object_cache_marker, $m[1]]);
+                                $redis_ha_object_cache_master->executeCommand(Predis\Command\RawCommand::create('SET', $redis_ha_object_cache_marker, $m[1]));
                                 error_log('redis-ha object cache: the master changed (replication ID ' . $redis_ha_object_cache_was . ' -> ' . $m[1] . '): flushed the object cache');
                             }
                         }
