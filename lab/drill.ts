@@ -8,6 +8,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { renderSwitchoverScript } from "../cloud-init/switchoverScript";
 import { parseReplicationInfo, replicasRememberedAsMasters } from "../components/core/checkOutput";
 import type { LabHost } from "./machine";
 import type { Lab } from "./runtime";
@@ -16,7 +17,7 @@ import { WriterClient, startWriters } from "./writers";
 
 export type Scenario =
     | "crash" | "host-loss" | "forced-failover" | "switchover" | "sentinel-lost"
-    | "two-sentinels-lost" | "replica-lost" | "power-loss" | "partition";
+    | "two-sentinels-lost" | "replica-lost" | "power-loss" | "partition" | "planned-switchover";
 
 export const SCENARIOS: Readonly<Record<Scenario, { failover: boolean; what: string }>> = {
     "crash": { failover: true, what: "SIGKILL of the master's redis-server; restarted afterwards (the boot guard decides its role)" },
@@ -27,6 +28,7 @@ export const SCENARIOS: Readonly<Record<Scenario, { failover: boolean; what: str
     "two-sentinels-lost": { failover: false, what: "two of three Sentinels killed, then the master crashed: no majority, so no failover, and the check says so" },
     "replica-lost": { failover: false, what: "SIGKILL of one replica: writes go on (minReplicasToWrite 1 of 2), no failover, the check names the replica" },
     "power-loss": { failover: false, what: "every redis-server and Sentinel killed at once, all restarted: data back from the AOF" },
+    "planned-switchover": { failover: true, what: "day 2: the switchover script that pulumi up runs before it replaces the master host (and npm run ops -- switchover), over SSH from a Sentinel host" },
     "partition": { failover: true, what: "the master cut off from the other nodes but not from the clients, then healed: what it acknowledged alone is lost (minReplicasMaxLag bounds it)" },
 };
 
@@ -58,6 +60,8 @@ export interface DrillResult {
     /** Switches beyond the one the scenario calls for (or any, where it calls for none). */
     falseFailovers: number;
     writers: WriterFigures[];
+    /** Fault to the live Sentinels agreeing on a new master, where the scenario fails over. */
+    failoverAfterMs?: number;
     /** Fault to the checks passing again with every node back. */
     healthyAfterMs: number;
     /** What a node said in its first INFO after a restart (crash, host loss, power loss). */
@@ -67,8 +71,18 @@ export interface DrillResult {
     checkFailuresDuringFault?: string[];
 }
 
+/** Application traffic that is not a writer (the WordPress shop): started before the fault, stopped once it has resumed. */
+export interface DrillTraffic {
+    start(): Promise<void>;
+    /** It has recovered: its work since `t` went through. */
+    resumedSince(t: number): boolean;
+    progress(): string;
+    stop(): Promise<void>;
+}
+
 export interface DrillOptions {
     clients?: readonly WriterClient[];
+    traffic?: DrillTraffic;
     /** How long to wait for the Sentinels to agree on a new master. Default 60 s. */
     failoverWithinMs?: number;
     /** How long after the new master to wait for every writer to resume. Default 60 s. */
@@ -145,10 +159,12 @@ export async function runDrill(lab: Lab, scenario: Scenario, options: DrillOptio
     }, 30000);
 
     const writers = await startWriters(lab, options.clients ?? ["ioredis"]);
+    const traffic = options.traffic;
     const result: Partial<DrillResult> = { scenario, oldMaster };
     const restarted: LabHost[] = [];
     let faultAt = 0;
     try {
+        await traffic?.start();
         await sleep(300); // a little history before the fault, so "last write before" is real
         faultAt = Date.now();
         log(`${scenario}: fault at ${new Date(faultAt).toISOString()} on ${oldHost.namespace}`);
@@ -172,6 +188,17 @@ export async function runDrill(lab: Lab, scenario: Scenario, options: DrillOptio
                     return info.replicas.length === replicaHosts.length && info.replicas.every((r) => r.offset === info.offset);
                 }, pauseMs / 2);
                 await lab.redisCli(app, otherSentinels[0].address, settings.sentinelPort, ["SENTINEL", "FAILOVER", settings.masterName], sentinelPassword);
+                break;
+            }
+            case "planned-switchover": {
+                const script = renderSwitchoverScript({
+                    hostName: otherSentinels[0].namespace,
+                    masterName: settings.masterName,
+                    sentinels: sentinelHosts.map((h) => `${h.address}:${settings.sentinelPort}`),
+                    expectedReplicas: replicaHosts.length,
+                });
+                const ran = await lab.ssh(otherSentinels[0].namespace, "bash -s", script, 120000);
+                if (!/^RESULT ok$/m.test(ran.stdout)) throw new Error(`the switchover script failed:\n${ran.stdout}${ran.stderr}`);
                 break;
             }
             case "sentinel-lost":
@@ -204,6 +231,7 @@ export async function runDrill(lab: Lab, scenario: Scenario, options: DrillOptio
         if (expectFailover) {
             await waitFor("the live Sentinels to agree on a new master", () => newMasterAgreed(asked),
                 options.failoverWithinMs ?? 60000, sentinelLogTails);
+            result.failoverAfterMs = Date.now() - faultAt;
         } else if (scenario === "two-sentinels-lost") {
             // Long enough for a failover to have happened if a lone Sentinel could start one.
             await sleep(settings.downAfterMilliseconds + 5000);
@@ -240,11 +268,12 @@ export async function runDrill(lab: Lab, scenario: Scenario, options: DrillOptio
             for (const s of otherSentinels.slice(0, 2)) await lab.start(s.namespace, "sentinel");
         }
         const resumeFrom = Date.now();
-        await waitFor("every writer to write again", () => writers.every((w) => w.acksAfter(resumeFrom) >= 10),
+        await waitFor("every writer to write again", () => writers.every((w) => w.acksAfter(resumeFrom) >= 10) && (traffic?.resumedSince(resumeFrom) ?? true),
             options.resumeWithinMs ?? 60000,
-            () => writers.map((w) => `${w.client}: ${w.acksAfter(resumeFrom)} writes since; last errors: ${w.errors.slice(-4).join(" | ") || "none"}`).join("\n"));
+            () => [...writers.map((w) => `${w.client}: ${w.acksAfter(resumeFrom)} writes since; last errors: ${w.errors.slice(-4).join(" | ") || "none"}`), ...(traffic ? [`traffic: ${traffic.progress()}`] : [])].join("\n"));
         const gaps = new Map(writers.map((w) => [w.client, w.outageSince(faultAt)]));
         for (const w of writers) await w.stop();
+        await traffic?.stop();
 
         // Repairs.
         if (scenario === "crash" || scenario === "sentinel-lost") {
@@ -298,6 +327,7 @@ export async function runDrill(lab: Lab, scenario: Scenario, options: DrillOptio
         throw e;
     } finally {
         for (const w of writers) w.kill();
+        await traffic?.stop();
     }
 }
 

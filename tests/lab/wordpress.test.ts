@@ -1,0 +1,135 @@
+/**
+ * A WordPress shop through the failovers a shop lives through, with what redis-ha ships:
+ * `clients.wordpress` in wp-config.php and `clients.wordpressObjectCache` as the drop-in, Debian's
+ * WordPress and MariaDB, the Redis Object Cache plugin 2.6.3 from ../shared/vendor. Three shoppers
+ * view a page a second each, every view a fresh PHP process in the app namespace. The assertions
+ * are what a shopper or a shop owner would notice: an error page, a cart read back without the last
+ * change, a cache entry that disagrees with the database after recovery. Never a timing: the page
+ * times are printed, and compared in `npm run bench:wordpress`.
+ */
+import * as fs from "fs";
+import { runDrill } from "../../lab/drill";
+import { Lab, labUnavailableReason } from "../../lab/runtime";
+import { run } from "../../lab/shell";
+import { ShopFigures, ShopTraffic, WordPressSite, wordpressUnavailableReason } from "../../lab/wordpress";
+
+const why = labUnavailableReason() ?? wordpressUnavailableReason();
+if (why) console.warn(`\n!!! SKIPPED: the WordPress drills did NOT run: ${why} !!!\n`);
+const maybe = why ? describe.skip : describe;
+
+jest.setTimeout(240000);
+
+maybe("WordPress with redis-ha's clients.wordpress and its object-cache drop-in", () => {
+    const id = `w${process.pid.toString(36)}`;
+    let lab: Lab;
+    let site: WordPressSite;
+
+    beforeAll(async () => {
+        lab = await Lab.up({ stack: "lab", id, overrides: { checkTimeoutSeconds: "60" } });
+        site = await WordPressSite.create(lab, "redis-ha");
+    }, 180000);
+
+    afterAll(async () => {
+        site?.close();
+        await lab?.down();
+        expect(run(["ip", "netns", "list"]).stdout).not.toContain(`rha-${id}-`);
+        if (lab) expect(fs.existsSync(lab.dir)).toBe(false);
+    }, 60000);
+
+    async function masterAddress(): Promise<string | undefined> {
+        const check = await lab.check(30);
+        return check.reports.find((r) => r.report)?.report?.agreedMaster;
+    }
+
+    /** How many reads (GET, MGET) each replica has served. */
+    async function replicaReads(): Promise<number[]> {
+        const master = await masterAddress();
+        const replicas = lab.network.hosts.filter((h) => h.plan.redisRole && `${h.address}:${lab.settings.redisPort}` !== master);
+        return Promise.all(replicas.map(async (h) => {
+            const stats = (await lab.redisCli(lab.network.app.namespace, h.address, lab.settings.redisPort, ["INFO", "commandstats"], lab.secrets.redisPassword)).stdout;
+            return [...stats.matchAll(/^cmdstat_(?:get|mget):calls=(\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+        }));
+    }
+
+    function report(what: string, f: ShopFigures, failoverAfterMs?: number) {
+        console.log(`${what}: ${f.errorPages} error pages of ${f.views}, slowest page ${f.slowestMs} ms (new master agreed after ${failoverAfterMs ?? "-"} ms), stale reads ${f.staleReads}, acknowledged cache writes missing ${f.ackedMissing}, stale entries ${f.staleEntries}, flushes ${f.flushes}${f.problems.length ? `; ${f.problems.join(" | ")}` : ""}`);
+    }
+
+    const shopperSees = (f: ShopFigures) => ({ errorPages: f.errorPages, staleReads: f.staleReads, ackedMissing: f.ackedMissing, staleEntries: f.staleEntries, problems: f.problems });
+    const nothingWrong = { errorPages: 0, staleReads: 0, ackedMissing: 0, staleEntries: 0, problems: [] };
+
+    test("pages use Redis through the Sentinels, and the Sentinel password is what lets them in", async () => {
+        const page = await site.view(0, 1);
+        expect(page).toMatchObject({ ok: true, ack: true, wrote: true });
+        // Without it in the Sentinel URIs, the plugin's own error page, naming Sentinel's refusal.
+        const refused = await site.view(0, 2, undefined, { REDIS_SENTINEL_PASSWORD: "" });
+        expect(refused.ok).toBe(false);
+        expect(refused.problem).toMatch(/^Error establishing a Redis connection: .*NOAUTH Authentication required/);
+    });
+
+    test("the plugin's Diagnostics tab shows admins the Sentinel URIs and redis-ha's drop-in, never a password", () => {
+        const shown = site.diagnostics();
+        expect(shown).toMatch(/^Status: Connected/m);
+        expect(shown).toMatch(/^Drop-in: Valid/m);
+        expect(shown).toContain("redis-ha object cache v1.0.0 by redis-ha");
+        // 2.6.3 masks from the first "password=" on (its pattern is greedy): the other URIs are hidden too.
+        expect(shown).toMatch(/^WP_REDIS_SERVERS: \[\s+&quot;tcp:\/\/[\d.]+:\d+\?password=\*\*\*\*\*/m);
+        const { redisPassword, sentinelPassword } = lab.secrets;
+        for (const secret of [redisPassword, sentinelPassword, encodeURIComponent(sentinelPassword)]) expect(shown).not.toContain(secret);
+    });
+
+    /** One page under a replication ID the cache was not written under flushes it; the next does not. */
+    async function expectOneFlushAfterAMasterChange(n: number) {
+        const [host, port] = (await masterAddress())!.split(":");
+        const marker = await lab.redisCli(lab.network.app.namespace, host, Number(port), ["SET", "redis-ha:object-cache:replid", "a-master-before-this-one"], lab.secrets.redisPassword);
+        expect(marker.stdout.trim()).toBe("OK");
+        expect(await site.view(1, n)).toMatchObject({ ok: true, flushed: true });
+        expect(await site.view(1, n + 1)).toMatchObject({ ok: true, flushed: false });
+    }
+
+    test("reads go to the master; WP_REDIS_HA_REPLICA_READS sends them to the replicas; both flush after a master change", async () => {
+        const before = await replicaReads();
+        for (let n = 10; n < 16; n++) expect((await site.view(n % 3, n)).ok).toBe(true);
+        expect(await replicaReads()).toEqual(before);
+        await expectOneFlushAfterAMasterChange(16);
+        // The same pages with the opt-in: the replicas serve them, which is why it is off by default.
+        site.use("redis-ha-replica-reads");
+        try {
+            for (let n = 20; n < 26; n++) expect((await site.view(n % 3, n)).ok).toBe(true);
+            const after = await replicaReads();
+            expect(after.reduce((a, b) => a + b, 0)).toBeGreaterThan(before.reduce((a, b) => a + b, 0));
+            await expectOneFlushAfterAMasterChange(26);
+        } finally {
+            site.use("redis-ha");
+        }
+    });
+
+    test("master crash at 3 page views a second: no error page, no stale cart, one flush of the cache", async () => {
+        const traffic = new ShopTraffic(site);
+        const drill = await runDrill(lab, "crash", { clients: [], traffic });
+        const figures = traffic.figures();
+        report("crash", figures, drill.failoverAfterMs);
+        expect(drill.newMaster).not.toBe(drill.oldMaster);
+        expect(shopperSees(figures)).toEqual(nothingWrong);
+        // The first page under the new master flushed what the old one may have acknowledged and lost; only that page.
+        expect(figures.flushes).toBe(1);
+    });
+
+    test("host loss of the master: no error page, no stale cart", async () => {
+        const traffic = new ShopTraffic(site);
+        const drill = await runDrill(lab, "host-loss", { clients: [], traffic });
+        const figures = traffic.figures();
+        report("host-loss", figures, drill.failoverAfterMs);
+        expect(drill.newMaster).not.toBe(drill.oldMaster);
+        expect(shopperSees(figures)).toEqual(nothingWrong);
+    });
+
+    test("day 2: the planned switchover pulumi up runs before replacing the master host, with the shop open", async () => {
+        const traffic = new ShopTraffic(site);
+        const drill = await runDrill(lab, "planned-switchover", { clients: [], traffic });
+        const figures = traffic.figures();
+        report("planned-switchover", figures, drill.failoverAfterMs);
+        expect(drill.newMaster).not.toBe(drill.oldMaster);
+        expect(shopperSees(figures)).toEqual(nothingWrong);
+    });
+});
