@@ -59,7 +59,8 @@ export class EngineLabStack {
 
     /** scripts/pulumi-lab.sh ACTION ARGS, blocking. */
     pulumi(action: string, args: string[] = [], timeoutMs = 600000): PulumiResult {
-        const result = spawnSync("bash", [path.join(ROOT, "scripts/pulumi-lab.sh"), action, ...args], { cwd: ROOT, encoding: "utf8", timeout: timeoutMs, env: this.env() });
+        // A stack export of a 5-node lab is over 1 MiB, spawnSync's default: cut there, it is no JSON.
+        const result = spawnSync("bash", [path.join(ROOT, "scripts/pulumi-lab.sh"), action, ...args], { cwd: ROOT, encoding: "utf8", timeout: timeoutMs, env: this.env(), maxBuffer: 256 * 1024 * 1024 });
         return { status: result.status, out: `${result.stdout}\n${result.stderr}` };
     }
 
