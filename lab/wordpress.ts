@@ -27,6 +27,7 @@ export const VENDOR_DIR = process.env.REDIS_HA_VENDOR_DIR ?? path.resolve(REPO_R
 export const WORDPRESS_SETUPS = {
     "plugin": { dropIn: "plugin", defines: {}, what: "the plugin's own drop-in and clients.wordpress" },
     "plugin-graceful": { dropIn: "plugin", defines: { WP_REDIS_GRACEFUL: true }, what: "the same with WP_REDIS_GRACEFUL" },
+    "plugin-timeouts": { dropIn: "plugin", defines: { WP_REDIS_TIMEOUT: 0.3, WP_REDIS_READ_TIMEOUT: 0.5 }, what: "the plugin's own drop-in with short timeouts (0.3 s connect, 0.5 s read; default 1 s each)" },
     "redis-ha": { dropIn: "redis-ha", defines: {}, what: "redis-ha's drop-in (clients.wordpressObjectCache), as shipped" },
     "redis-ha-replica-reads": { dropIn: "redis-ha", defines: { WP_REDIS_HA_REPLICA_READS: true }, what: "redis-ha's drop-in with WP_REDIS_HA_REPLICA_READS" },
 } as const;
