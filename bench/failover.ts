@@ -27,7 +27,7 @@ import { Lab, labUnavailableReason } from "../lab/runtime";
 import { sleep } from "../lab/shell";
 import { WRITER_CLIENTS, WriterClient, startWriters } from "../lab/writers";
 import { formatTable } from "../scripts/lib/table";
-import { runMain } from "../scripts/lib/cli";
+import { listOf, runMain } from "../scripts/lib/cli";
 import { HeavyLock } from "../vm/runtime";
 
 interface Config { name: string; overrides: Record<string, string>; from: string }
@@ -48,13 +48,6 @@ interface Options {
     set: Record<string, string>;
     soakSeconds: number;
     json: string;
-}
-
-function listOf<T extends string>(what: string, text: string, allowed: readonly T[]): T[] {
-    const items = text.split(",").map((s) => s.trim()).filter(Boolean);
-    const bad = items.filter((i) => !allowed.includes(i as T));
-    if (bad.length > 0) throw new Error(`unknown ${what} ${bad.join(", ")}; choose from ${allowed.join(", ")}`);
-    return items as T[];
 }
 
 function parseArgs(argv: string[]): Options {

@@ -17,17 +17,10 @@ import { SCENARIOS, Scenario, runDrill } from "../lab/drill";
 import { Lab, labUnavailableReason } from "../lab/runtime";
 import { ShopFigures, ShopTraffic, WORDPRESS_SETUPS, WordPressSetup, WordPressSite, wordpressUnavailableReason } from "../lab/wordpress";
 import { formatTable } from "../scripts/lib/table";
-import { runMain } from "../scripts/lib/cli";
+import { listOf, runMain } from "../scripts/lib/cli";
 import { HeavyLock } from "../vm/runtime";
 
 interface Options { setups: WordPressSetup[]; scenarios: Scenario[]; drills: number; json: string }
-
-function listOf<T extends string>(what: string, text: string, allowed: readonly T[]): T[] {
-    const items = text.split(",").map((s) => s.trim()).filter(Boolean);
-    const bad = items.filter((i) => !allowed.includes(i as T));
-    if (bad.length > 0) throw new Error(`unknown ${what} ${bad.join(", ")}; choose from ${allowed.join(", ")}`);
-    return items as T[];
-}
 
 function parseArgs(argv: string[]): Options {
     const options: Options = {

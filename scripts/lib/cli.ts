@@ -8,3 +8,11 @@ export function runMain(main: () => Promise<number>, failureCode = 1): void {
         },
     );
 }
+
+/** A comma-separated option value, each item one of `allowed`; an unknown one is an error naming the choices. */
+export function listOf<T extends string>(what: string, text: string, allowed: readonly T[]): T[] {
+    const items = text.split(",").map((s) => s.trim()).filter(Boolean);
+    const bad = items.filter((i) => !allowed.includes(i as T));
+    if (bad.length > 0) throw new Error(`unknown ${what} ${bad.join(", ")}; choose from ${allowed.join(", ")}`);
+    return items as T[];
+}

@@ -8,7 +8,7 @@
  * times are printed, and compared in `npm run bench:wordpress`.
  */
 import * as fs from "fs";
-import { runDrill } from "../../lab/drill";
+import { Scenario, runDrill } from "../../lab/drill";
 import { Lab, labUnavailableReason } from "../../lab/runtime";
 import { run } from "../../lab/shell";
 import { ShopFigures, ShopTraffic, WordPressSite, wordpressUnavailableReason } from "../../lab/wordpress";
@@ -104,32 +104,28 @@ maybe("WordPress with redis-ha's clients.wordpress and its object-cache drop-in"
         }
     });
 
-    test("master crash at 3 page views a second: no error page, no stale cart, one flush of the cache", async () => {
+    /** The shop through `scenario`: the drill's new master, and what the shoppers saw, printed. */
+    async function shopThrough(scenario: Scenario): Promise<ShopFigures> {
         const traffic = new ShopTraffic(site);
-        const drill = await runDrill(lab, "crash", { clients: [], traffic });
+        const drill = await runDrill(lab, scenario, { clients: [], traffic });
         const figures = traffic.figures();
-        report("crash", figures, drill.failoverAfterMs);
+        report(scenario, figures, drill.failoverAfterMs);
         expect(drill.newMaster).not.toBe(drill.oldMaster);
+        return figures;
+    }
+
+    test("master crash at 3 page views a second: no error page, no stale cart, one flush of the cache", async () => {
+        const figures = await shopThrough("crash");
         expect(shopperSees(figures)).toEqual(nothingWrong);
         // The first page under the new master flushed what the old one may have acknowledged and lost; only that page.
         expect(figures.flushes).toBe(1);
     });
 
     test("host loss of the master: no error page, no stale cart", async () => {
-        const traffic = new ShopTraffic(site);
-        const drill = await runDrill(lab, "host-loss", { clients: [], traffic });
-        const figures = traffic.figures();
-        report("host-loss", figures, drill.failoverAfterMs);
-        expect(drill.newMaster).not.toBe(drill.oldMaster);
-        expect(shopperSees(figures)).toEqual(nothingWrong);
+        expect(shopperSees(await shopThrough("host-loss"))).toEqual(nothingWrong);
     });
 
     test("day 2: the planned switchover pulumi up runs before replacing the master host, with the shop open", async () => {
-        const traffic = new ShopTraffic(site);
-        const drill = await runDrill(lab, "planned-switchover", { clients: [], traffic });
-        const figures = traffic.figures();
-        report("planned-switchover", figures, drill.failoverAfterMs);
-        expect(drill.newMaster).not.toBe(drill.oldMaster);
-        expect(shopperSees(figures)).toEqual(nothingWrong);
+        expect(shopperSees(await shopThrough("planned-switchover"))).toEqual(nothingWrong);
     });
 });
