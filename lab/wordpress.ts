@@ -121,19 +121,9 @@ export class WordPressSite {
         fs.copyFileSync(path.join(__dirname, "wordpress", "redis-ha-drill.php"), path.join(this.site, "wp-content", "mu-plugins", "redis-ha-drill.php"));
         this.writeConfig(setup);
         // Installed without the object cache, as a new site is; the drop-in comes after.
-        fs.writeFileSync(path.join(this.dir, "install.php"), `<?php
-define('WP_INSTALLING', true);
-$_SERVER['HTTP_HOST'] = 'shop.test';
-require $argv[1] . '/wp-load.php';
-function wp_new_blog_notification() {} // no sendmail here
-require_once ABSPATH . 'wp-admin/includes/upgrade.php';
-wp_install('redis-ha drill shop', 'admin', 'admin@shop.test', false, '', wp_generate_password(24));
-update_option('active_plugins', ['redis-cache/redis-cache.php']);
-echo "installed\\n";
-`);
-        const installed = this.php([path.join(this.dir, "install.php"), this.site]);
+        const installed = this.php([path.join(__dirname, "wordpress", "install.php"), this.site]);
         if (!installed.stdout.includes("installed")) throw new Error(`WordPress did not install: ${installed.stdout}\n${installed.stderr}`);
-        this.use(setup);
+        this.installDropIn(setup);
     }
 
     /** wp-config.php: the database, then `clients.wordpress` verbatim, then the setup's own defines. */
@@ -167,6 +157,10 @@ require_once ABSPATH . 'wp-settings.php';
     /** Puts `setup` in place: its wp-config.php defines and its object-cache.php drop-in. */
     use(setup: WordPressSetup): void {
         this.writeConfig(setup);
+        this.installDropIn(setup);
+    }
+
+    private installDropIn(setup: WordPressSetup): void {
         const dropIn = path.join(this.site, "wp-content", "object-cache.php");
         if (WORDPRESS_SETUPS[setup].dropIn === "plugin") fs.copyFileSync(path.join(this.site, "wp-content", "plugins", "redis-cache", "includes", "object-cache.php"), dropIn);
         else fs.writeFileSync(dropIn, WORDPRESS_OBJECT_CACHE);
@@ -246,16 +240,8 @@ require_once ABSPATH . 'wp-settings.php';
     }
 
     close(): void {
-        if (this.mariadb && this.mariadb.exitCode === null && this.mariadb.signalCode === null) this.mariadb.kill("SIGTERM");
-        const pidFile = path.join(this.dir, "mariadb.pid");
-        const pid = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, "utf8").trim()) : NaN;
-        if (pid > 0) {
-            try {
-                process.kill(pid, "SIGKILL"); // the mariadbd this site started, by its own PID file
-            } catch {
-                // already gone
-            }
-        }
+        // `ip netns exec` execs mariadbd, so the child is the server itself: no PID file to trust.
+        if (this.mariadb && this.mariadb.exitCode === null && this.mariadb.signalCode === null) this.mariadb.kill("SIGKILL");
     }
 }
 

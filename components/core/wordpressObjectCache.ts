@@ -223,6 +223,49 @@ if (!function_exists('redis_ha_object_cache_resp')) {
         } while (microtime(true) < $deadline);
         return $why;
     }
+    /** Tunes the plugin's Predis link behind the Sentinels, once the plugin has connected. */
+    function redis_ha_object_cache_tune(Predis\Connection\Replication\SentinelReplication $link)
+    {
+        // A page running when the master dies waits for the new one in 100 ms steps, up to 10 s,
+        // instead of Predis's default of 1 s steps.
+        $link->setRetryWait(100);
+        $link->setRetryLimit(100);
+        if (!defined('WP_REDIS_HA_REPLICA_READS') || !WP_REDIS_HA_REPLICA_READS) {
+            $link->getReplicationStrategy()->disableLoadBalancing();
+            try {
+                $link->switchToMaster();
+            } catch (Exception $e) {
+                // The master went away just now; the next command finds the new one through Predis's retries.
+            }
+        }
+        if (!defined('WP_REDIS_HA_FLUSH_AFTER_FAILOVER') || WP_REDIS_HA_FLUSH_AFTER_FAILOVER) {
+            try {
+                redis_ha_object_cache_flush_after_failover($link->getMaster());
+            } catch (Exception $e) {
+                error_log('redis-ha object cache: could not check for a failover: ' . $e->getMessage());
+            }
+        }
+    }
+
+    /**
+     * A promoted replica starts a new replication ID; the marker remembers the one the cache was
+     * last written under. SET ... GET swaps it atomically, so one page flushes. Asked of the master's
+     * own connection: Predis refuses INFO through a replication link that may read from replicas.
+     */
+    function redis_ha_object_cache_flush_after_failover(Predis\Connection\NodeConnectionInterface $master)
+    {
+        $info = (string) $master->executeCommand(Predis\Command\RawCommand::create('INFO', 'replication'));
+        if (!preg_match('/^master_replid:(\w+)/m', $info, $m)) {
+            return;
+        }
+        $marker = (defined('WP_REDIS_PREFIX') ? WP_REDIS_PREFIX : '') . 'redis-ha:object-cache:replid';
+        $was = $master->executeCommand(Predis\Command\RawCommand::create('SET', $marker, $m[1], 'GET'));
+        if (is_string($was) && $was !== $m[1]) {
+            $GLOBALS['redis_ha_object_cache_flushed'] = wp_cache_flush();
+            $master->executeCommand(Predis\Command\RawCommand::create('SET', $marker, $m[1]));
+            error_log("redis-ha object cache: the master changed (replication ID $was -> {$m[1]}): flushed the object cache");
+        }
+    }
 }
 
 $redis_ha_object_cache_plugin = defined('WP_REDIS_PLUGIN_PATH') ? WP_REDIS_PLUGIN_PATH : WP_CONTENT_DIR . '/plugins/redis-cache';
@@ -250,44 +293,9 @@ if (is_readable($redis_ha_object_cache_plugin . '/includes/object-cache.php')) {
         wp_cache_init();
         $redis_ha_object_cache = $GLOBALS['wp_object_cache'];
         if (method_exists($redis_ha_object_cache, 'redis_status') && $redis_ha_object_cache->redis_status()
-            && $redis_ha_object_cache->redis_instance() instanceof Predis\Client) {
-            $redis_ha_object_cache_client = $redis_ha_object_cache->redis_instance();
-            $redis_ha_object_cache_link = $redis_ha_object_cache_client->getConnection();
-            if ($redis_ha_object_cache_link instanceof Predis\Connection\Replication\SentinelReplication) {
-                // A page running when the master dies waits for the new one in 100 ms steps, up to 10 s,
-                // instead of Predis's default of 1 s steps.
-                $redis_ha_object_cache_link->setRetryWait(100);
-                $redis_ha_object_cache_link->setRetryLimit(100);
-                if (!defined('WP_REDIS_HA_REPLICA_READS') || !WP_REDIS_HA_REPLICA_READS) {
-                    $redis_ha_object_cache_link->getReplicationStrategy()->disableLoadBalancing();
-                    try {
-                        $redis_ha_object_cache_link->switchToMaster();
-                    } catch (Exception $e) {
-                        // The master went away just now; the next command finds the new one through Predis's retries.
-                    }
-                }
-                if (!defined('WP_REDIS_HA_FLUSH_AFTER_FAILOVER') || WP_REDIS_HA_FLUSH_AFTER_FAILOVER) {
-                    try {
-                        // A promoted replica starts a new replication ID; the marker remembers the one the
-                        // cache was last written under. SET ... GET swaps it atomically, so one page flushes.
-                        // Asked of the master's own connection: Predis refuses INFO through a replication link
-                        // that may read from replicas.
-                        $redis_ha_object_cache_master = $redis_ha_object_cache_link->getMaster();
-                        $redis_ha_object_cache_info = (string) $redis_ha_object_cache_master->executeCommand(Predis\Command\RawCommand::create('INFO', 'replication'));
-                        if (preg_match('/^master_replid:(\w+)/m', $redis_ha_object_cache_info, $m)) {
-                            $redis_ha_object_cache_marker = (defined('WP_REDIS_PREFIX') ? WP_REDIS_PREFIX : '') . 'redis-ha:object-cache:replid';
-                            $redis_ha_object_cache_was = $redis_ha_object_cache_master->executeCommand(Predis\Command\RawCommand::create('SET', $redis_ha_object_cache_marker, $m[1], 'GET'));
-                            if (is_string($redis_ha_object_cache_was) && $redis_ha_object_cache_was !== $m[1]) {
-                                $GLOBALS['redis_ha_object_cache_flushed'] = wp_cache_flush();
-                                $redis_ha_object_cache_master->executeCommand(Predis\Command\RawCommand::create('SET', $redis_ha_object_cache_marker, $m[1]));
-                                error_log('redis-ha object cache: the master changed (replication ID ' . $redis_ha_object_cache_was . ' -> ' . $m[1] . '): flushed the object cache');
-                            }
-                        }
-                    } catch (Exception $e) {
-                        error_log('redis-ha object cache: could not check for a failover: ' . $e->getMessage());
-                    }
-                }
-            }
+            && $redis_ha_object_cache->redis_instance() instanceof Predis\Client
+            && $redis_ha_object_cache->redis_instance()->getConnection() instanceof Predis\Connection\Replication\SentinelReplication) {
+            redis_ha_object_cache_tune($redis_ha_object_cache->redis_instance()->getConnection());
         }
     }
 }
