@@ -76,6 +76,8 @@ export interface DrillTraffic {
     start(): Promise<void>;
     /** It has recovered: its work since `t` went through. */
     resumedSince(t: number): boolean;
+    /** The fault is in place: work held open across it goes on now. */
+    faulted?(): void;
     progress(): string;
     stop(): Promise<void>;
 }
@@ -223,6 +225,7 @@ export async function runDrill(lab: Lab, scenario: Scenario, options: DrillOptio
                 }
                 break;
         }
+        traffic?.faulted?.();
 
         // The outcome the design promises.
         const expectFailover = SCENARIOS[scenario].failover;

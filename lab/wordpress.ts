@@ -264,6 +264,21 @@ export interface ShopFigures {
     problems: string[];
 }
 
+export interface ShopTrafficOptions {
+    /** Shoppers, each viewing a page a second. Default 3. */
+    shoppers?: number;
+    /** Default 1000 ms. */
+    intervalMs?: number;
+    /** No page starts after this. Default 600 s. */
+    maxSeconds?: number;
+    /**
+     * One more page that reads its cart and then holds, its Redis connection open, until the drill's
+     * fault is in place, so that one page is surely in flight across the fault (at 3 views a second
+     * a page in flight is otherwise a matter of luck). Default false.
+     */
+    holdOnePageAcrossTheFault?: boolean;
+}
+
 /**
  * Shoppers, each viewing a page a second (the next only once the last one ended), so `shoppers`
  * views a second in all. Each page reads the shopper's cart, records an order and writes the cart.
@@ -274,8 +289,16 @@ export class ShopTraffic {
     private loops: Promise<void>[] = [];
     private readonly expected = new Map<number, string>();
     private readonly last = new Map<number, number>();
+    private readonly shoppers: number;
+    private readonly intervalMs: number;
+    private readonly maxSeconds: number;
+    private hold?: string;
 
-    constructor(private readonly site: WordPressSite, private readonly shoppers = 3, private readonly intervalMs = 1000, private readonly maxSeconds = 600) {}
+    constructor(private readonly site: WordPressSite, private readonly options: ShopTrafficOptions = {}) {
+        this.shoppers = options.shoppers ?? 3;
+        this.intervalMs = options.intervalMs ?? 1000;
+        this.maxSeconds = options.maxSeconds ?? 600;
+    }
 
     async start(): Promise<void> {
         this.running = true;
@@ -296,6 +319,20 @@ export class ShopTraffic {
         const until = Date.now() + 30000;
         while (Date.now() < until && !this.allOkSince(0)) await sleep(100);
         if (!this.allOkSince(0)) throw new Error(`the shop served no page before the drill: ${this.progress()}`);
+        if (this.options.holdOnePageAcrossTheFault) {
+            const hold = (this.hold = path.join(this.site.dir, `hold-${Date.now()}`));
+            const heldShopper = this.shoppers; // a shopper of its own, outside the loops' carts
+            this.loops.push((async () => {
+                this.views.push({ ...(await this.site.view(heldShopper, this.site.nextOrder(), undefined, { REDIS_HA_DRILL_HOLD: hold })), expected: undefined });
+            })());
+            const holdUntil = Date.now() + 30000;
+            while (Date.now() < holdUntil && !fs.existsSync(`${hold}.holding`) && this.views.every((v) => v.shopper !== heldShopper)) await sleep(50);
+            if (!fs.existsSync(`${hold}.holding`)) throw new Error(`the held page did not reach its hold: ${this.progress()}`);
+        }
+    }
+
+    faulted(): void {
+        if (this.hold) fs.writeFileSync(`${this.hold}.go`, "");
     }
 
     private allOkSince(t: number): boolean {
@@ -322,7 +359,7 @@ export class ShopTraffic {
         const flushing = views.filter((v) => v.flushed);
         const lastFlushEnded = Math.max(0, ...flushing.map((v) => v.endedAt));
         const acked = views.filter((v) => v.ack === true && v.startedAt > lastFlushEnded).map((v) => [v.shopper, v.n] as [number, number]);
-        const options = new Set<string>([...Array(this.shoppers).keys()].map((s) => `redis_ha_drill_cart_${s}`));
+        const options = new Set<string>([...new Set(views.map((v) => v.shopper))].map((s) => `redis_ha_drill_cart_${s}`));
         for (const v of views) options.add(`redis_ha_drill_order_${v.shopper}_${v.n}`);
         const audit = this.site.audit([...options], acked);
         if (!audit.external || !audit.redis) throw new Error(`after the drill WordPress is not using Redis (external object cache ${audit.external}, connected ${audit.redis})`);

@@ -9,9 +9,11 @@
  * "Error establishing a Redis connection" page, because the plugin's start-up asks the master
  * directly (`switchToMaster()` in `fetch_info()`), outside Predis's retry loop. Pages that were
  * already running block for Predis's retry wait, 1 s a step, since the plugin passes no retry
- * options. And the plugin reads from replicas, so a shopper's next page can miss what the last
- * one wrote. This file waits (bounded) for a master before the plugin starts, then tunes the
- * plugin's Predis connection. It loads the plugin's real drop-in, so every plugin feature and
+ * options, and in Sentinel mode it passes no timeouts for the nodes the Sentinels name either: a
+ * page that has a command on the wire when the master's host vanishes waits for PHP's
+ * default_socket_timeout (60 s). And the plugin reads from replicas, so a shopper's next page can miss what the last
+ * one wrote. This file waits (bounded) for a master before the plugin starts, then replaces the
+ * plugin's Predis link with a tuned one. It loads the plugin's real drop-in, so every plugin feature and
  * setting still applies.
  */
 export const WORDPRESS_OBJECT_CACHE = String.raw`<?php
@@ -29,13 +31,20 @@ export const WORDPRESS_OBJECT_CACHE = String.raw`<?php
  *   WP_REDIS_HA_WAIT_MS (default 10000): how long a page waits for a majority of the Sentinels to
  *     name a master that answers ROLE master, before the plugin connects. A failover takes the
  *     Sentinels' down-after-milliseconds plus about a second; pages wait only while there is no
- *     master. A refused password stops the wait at once.
+ *     master. A refused password stops the wait at once. A command in flight that a master refuses
+ *     in its first moments (READONLY, LOADING) is asked again within the same bound.
+ *   WP_REDIS_HA_MIN_REPLICAS (clients.wordpress sets it: the stack's minReplicasToWrite) and
+ *   WP_REDIS_HA_REPLICA_WAIT_MS (default 3000): how long, of the above, a page waits for a new
+ *     master to have that many good replicas, and a command in flight waits out NOREPLICAS.
  *   WP_REDIS_HA_REPLICA_READS (default false): true lets the plugin read from replicas, as it does
  *     by itself, at the price of reading a write back before it has replicated.
  *   WP_REDIS_HA_FLUSH_AFTER_FAILOVER (default true): the first page after the master changed
  *     flushes the object cache (the plugin's flush: all of it, or only this site's keys with
  *     WP_REDIS_SELECTIVE_FLUSH). Replication is asynchronous: an invalidation that the old master
  *     acknowledged but had not passed on is gone, and WordPress keeps most entries without expiry.
+ * The plugin's WP_REDIS_TIMEOUT and WP_REDIS_READ_TIMEOUT (default 1 s each) apply, as in the plugin's
+ * other modes, to the masters and replicas the Sentinels name (the plugin alone leaves those without,
+ * so a command to a vanished host waits 60 s); a timed-out command is retried on the new master.
  * The plugin's "Flush cache" and "Disable" buttons work as usual; "Enable" would put the plugin's
  * own drop-in back, without the above.
  */
@@ -223,9 +232,33 @@ if (!function_exists('redis_ha_object_cache_resp')) {
         } while (microtime(true) < $deadline);
         return $why;
     }
-    /** Tunes the plugin's Predis link behind the Sentinels, once the plugin has connected. */
-    function redis_ha_object_cache_tune(Predis\Connection\Replication\SentinelReplication $link)
+    /** Tunes the plugin's Predis client behind the Sentinels, once the plugin has connected. */
+    function redis_ha_object_cache_tune(Predis\Client $client)
     {
+        // The plugin's own timeouts (default 1 s each), for the nodes the Sentinels name and the
+        // Sentinels: without a read timeout a command sent to a host that vanished waits for PHP's
+        // default_socket_timeout, 60 s. They reach connections made from here on.
+        $connectTimeout = defined('WP_REDIS_TIMEOUT') && WP_REDIS_TIMEOUT ? (float) WP_REDIS_TIMEOUT : 1.0;
+        $readTimeout = defined('WP_REDIS_READ_TIMEOUT') && WP_REDIS_READ_TIMEOUT ? (float) WP_REDIS_READ_TIMEOUT : 1.0;
+        $factory = $client->getOptions()->connections;
+        if ($factory instanceof Predis\Connection\Factory) {
+            $factory->setDefaultParameters(array_merge($factory->getDefaultParameters(), ['timeout' => $connectTimeout, 'read_write_timeout' => $readTimeout]));
+        }
+        // The plugin's link, replaced by one made afresh (its node connections keep the parameters they
+        // were made with, so they have no timeouts) that also waits out a new master's first moments.
+        $plugins = $client->getConnection();
+        $link = $plugins;
+        try {
+            $slot = new ReflectionProperty(Predis\Client::class, 'connection');
+            $slot->setAccessible(true);
+            $link = RedisHaSentinelReplication::replacing($plugins, $readTimeout,
+                (defined('WP_REDIS_HA_WAIT_MS') ? (int) WP_REDIS_HA_WAIT_MS : 10000) / 1000,
+                (defined('WP_REDIS_HA_REPLICA_WAIT_MS') ? (int) WP_REDIS_HA_REPLICA_WAIT_MS : 3000) / 1000);
+            $slot->setValue($client, $link);
+            $plugins->disconnect();
+        } catch (ReflectionException $e) {
+            error_log('redis-ha object cache: this Predis has no Client::$connection; pages in flight across a failover may wait 60 s: ' . $e->getMessage());
+        }
         // A page running when the master dies waits for the new one in 100 ms steps, up to 10 s,
         // instead of Predis's default of 1 s steps.
         $link->setRetryWait(100);
@@ -295,7 +328,60 @@ if (is_readable($redis_ha_object_cache_plugin . '/includes/object-cache.php')) {
         if (method_exists($redis_ha_object_cache, 'redis_status') && $redis_ha_object_cache->redis_status()
             && $redis_ha_object_cache->redis_instance() instanceof Predis\Client
             && $redis_ha_object_cache->redis_instance()->getConnection() instanceof Predis\Connection\Replication\SentinelReplication) {
-            redis_ha_object_cache_tune($redis_ha_object_cache->redis_instance()->getConnection());
+            if (!class_exists('RedisHaSentinelReplication', false)) {
+                /**
+                 * Predis's Sentinel link, which also waits, bounded, while the master the Sentinels name
+                 * cannot take a command yet: a promoted replica before its replicas are back
+                 * (NOREPLICAS, with min-replicas-to-write), a demoted master (READONLY: ask the Sentinels
+                 * again), a node loading its data (LOADING). Without it a page in flight across a failover
+                 * gets the plugin's error page for an answer it would have had a second later. Only single
+                 * commands: a pipeline (the plugin's *_multiple) cannot be replayed a command at a time.
+                 */
+                class RedisHaSentinelReplication extends Predis\Connection\Replication\SentinelReplication
+                {
+                    private $masterWait;
+                    private $replicaWait;
+
+                    public static function replacing(Predis\Connection\Replication\SentinelReplication $plugins, $readTimeout, $masterWait, $replicaWait)
+                    {
+                        $link = new self($plugins->service, $plugins->sentinels, $plugins->connectionFactory, $plugins->strategy);
+                        $link->setSentinelTimeout($plugins->sentinelTimeout);
+                        $link->setUpdateSentinels($plugins->updateSentinels);
+                        $link->sentinelIndex = $plugins->sentinelIndex;
+                        // The Sentinel connection the plugin asked is kept, with the read timeout it lacked.
+                        $sentinel = $plugins->sentinelConnection;
+                        if ($sentinel instanceof Predis\Connection\StreamConnection && $sentinel->isConnected()) {
+                            stream_set_timeout($sentinel->getResource(), (int) floor($readTimeout), (int) (fmod($readTimeout, 1.0) * 1000000));
+                            $link->sentinelConnection = $sentinel;
+                        }
+                        $link->masterWait = $masterWait;
+                        $link->replicaWait = $replicaWait;
+                        return $link;
+                    }
+
+                    public function executeCommand(Predis\Command\CommandInterface $command)
+                    {
+                        $since = microtime(true);
+                        while (true) {
+                            $response = parent::executeCommand($command);
+                            $error = $response instanceof Predis\Response\ErrorResponseInterface ? $response->getErrorType() : null;
+                            if (!in_array($error, ['NOREPLICAS', 'READONLY', 'LOADING'], true)
+                                || microtime(true) - $since >= ($error === 'NOREPLICAS' ? $this->replicaWait : $this->masterWait)) {
+                                return $response;
+                            }
+                            if ($error === 'READONLY') {
+                                try {
+                                    $this->querySentinel();
+                                } catch (Exception $e) {
+                                    // No Sentinel answered this time; the next step asks again.
+                                }
+                            }
+                            usleep(100000);
+                        }
+                    }
+                }
+            }
+            redis_ha_object_cache_tune($redis_ha_object_cache->redis_instance());
         }
     }
 }

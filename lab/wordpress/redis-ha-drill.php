@@ -11,6 +11,15 @@ if (isset($_GET['redis_ha_drill'])) {
         $cart = 'redis_ha_drill_cart_' . $shopper;
         // A fresh PHP process has no runtime cache: this is what Redis (or, on a miss, the database) holds.
         $seen = get_option($cart, null);
+        // A page in flight across the fault: its Redis connection stays open until the drill says the
+        // fault is in place (bounded), so its next command meets the fault on the wire.
+        $hold = getenv('REDIS_HA_DRILL_HOLD');
+        if ($hold) {
+            touch("$hold.holding");
+            for ($i = 0; $i < 200 && !file_exists("$hold.go"); $i++) {
+                usleep(100000);
+            }
+        }
         // An update of an entry that is in the cache: if its invalidation is lost, the cache keeps "placed".
         if (!empty($_GET['previous'])) {
             update_option('redis_ha_drill_order_' . $shopper . '_' . (int) $_GET['previous'], 'paid', false);

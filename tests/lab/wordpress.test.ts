@@ -106,7 +106,7 @@ maybe("WordPress with redis-ha's clients.wordpress and its object-cache drop-in"
 
     /** The shop through `scenario`: the drill's new master, and what the shoppers saw, printed. */
     async function shopThrough(scenario: Scenario): Promise<ShopFigures> {
-        const traffic = new ShopTraffic(site);
+        const traffic = new ShopTraffic(site, { holdOnePageAcrossTheFault: true });
         const drill = await runDrill(lab, scenario, { clients: [], traffic });
         const figures = traffic.figures();
         report(scenario, figures, drill.failoverAfterMs);
