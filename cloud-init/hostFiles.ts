@@ -1,25 +1,9 @@
-import type { RuntimeConfig } from "../components/core/runtimeSettings";
+import type { DeploymentConfig, DeploymentSecrets } from "../components/core/model";
 import type { HostPlan } from "../components/core/topology";
 import { BOOT_GUARD_PASSWORD_FILE, renderBootGuard } from "./bootGuard";
 import { AddressDiscovery, PRIVATE_ADDRESS_PLACEHOLDER, renderCloudConfig } from "./cloudConfig";
 import { renderRedisConf } from "./redisConf";
 import { renderSentinelConf } from "./sentinelConf";
-
-/** Everything a host's files depend on apart from the plan: one deployment's Redis and Sentinel settings. */
-export interface DeploymentConfig extends RuntimeConfig {
-    masterName: string;
-    redisPort: number;
-    sentinelPort: number;
-    sshPublicKeys: readonly string[];
-    /** Sentinels whose addresses are known when rendering ("address:port"), for the boot guard; [] where the cloud assigns addresses. */
-    knownSentinels: readonly string[];
-}
-
-export interface DeploymentSecrets {
-    redisPassword: string;
-    /** "" when the Sentinels run without auth (sentinelAuth false). */
-    sentinelPassword: string;
-}
 
 export interface HostFiles {
     redisConf?: string;

@@ -1,6 +1,6 @@
 import { appendOnly, savePoints } from "../components/core/runtimeSettings";
 import { configToken } from "../components/core/tokens";
-import type { MaxmemoryPolicy, Persistence } from "../components/core/settings";
+import type { MaxmemoryPolicy, Persistence } from "../components/core/model";
 import type { RedisRole } from "../components/core/topology";
 import { DEBIAN_PATHS, RedisPaths } from "./paths";
 

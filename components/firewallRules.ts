@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigValidationError } from "./core/errors";
 import { FirewallPolicy, buildFirewallPolicy } from "./core/firewallPolicy";
 import type { Platform, PlatformFirewall } from "./platforms/platform";
+import { defaultOf } from "./core/settingsSchema";
 
 export interface FirewallRulesArgs {
     /** The cloud adapter that turns the policy into security groups or Cloud Firewalls. */
@@ -34,8 +35,8 @@ export class FirewallRules extends pulumi.ComponentResource {
         if (!args.adminCidrs?.length) throw new pulumi.ResourceError(`FirewallRules ${name}: args.adminCidrs is empty; list the operators' CIDRs (e.g. ["203.0.113.10/32"])`, this);
         try {
             this.policy = buildFirewallPolicy({
-                redisPort: args.redisPort ?? 6379,
-                sentinelPort: args.sentinelPort ?? 26379,
+                redisPort: args.redisPort ?? defaultOf("redisPort"),
+                sentinelPort: args.sentinelPort ?? defaultOf("sentinelPort"),
                 appCidrs: args.appCidrs,
                 adminCidrs: args.adminCidrs,
                 allowWorldAccess: args.allowWorldAccess ?? false,

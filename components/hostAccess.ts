@@ -1,6 +1,7 @@
 import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformHost } from "./platforms/platform";
+import { defaultOf } from "./core/settingsSchema";
 
 /** How the components' remote commands (checks, settings rollout, handoffs) reach the hosts over SSH. */
 export interface HostAccessArgs {
@@ -20,7 +21,7 @@ const PER_DIAL_TIMEOUT = 15;
 /** The remote.Command connection to one host: keeps dialing for the whole budget. */
 export function connectionTo(host: PlatformHost, access: HostAccessArgs, platformKey: pulumi.Output<string> | undefined): command.types.input.remote.ConnectionArgs {
     const privateKey = access.privateKey ? pulumi.secret(access.privateKey) : platformKey;
-    const timeoutSeconds = access.timeoutSeconds ?? 600;
+    const timeoutSeconds = access.timeoutSeconds ?? defaultOf("checkTimeoutSeconds");
     return {
         host: access.via === "private" ? host.privateAddress : host.publicAddress,
         user: access.user,
@@ -39,6 +40,6 @@ export function rootShell(access: HostAccessArgs, args = ""): string {
 
 /** Engine timeouts for a command that waits up to the access budget. */
 export function commandTimeouts(access: HostAccessArgs): pulumi.CustomTimeouts {
-    const seconds = (access.timeoutSeconds ?? 600) + 300;
+    const seconds = (access.timeoutSeconds ?? defaultOf("checkTimeoutSeconds")) + 300;
     return { create: `${seconds}s`, update: `${seconds}s`, delete: `${seconds}s` };
 }

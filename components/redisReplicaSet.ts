@@ -1,17 +1,22 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderHandoffScript } from "../cloud-init/handoffScript";
-import { DeploymentConfig, renderHostFiles } from "../cloud-init/hostFiles";
-import { ConfigValidationError, formatProblem } from "./core/errors";
+import { renderHostFiles } from "../cloud-init/hostFiles";
+import type { DeploymentConfig } from "./core/model";
+import { ConfigValidationError, SettingProblem, formatProblem } from "./core/errors";
 import { targetsFor } from "./core/firewallPolicy";
 import { deploymentIdentity, replacementRefusal } from "./core/immutableSettings";
 import { DeploymentGuard } from "./guard";
 import type { ZoneKind } from "./core/regions";
-import { MaxmemoryPolicy, Persistence, SentinelPlacement, passwordProblem } from "./core/settings";
+import type { MaxmemoryPolicy, Persistence, SentinelPlacement } from "./core/model";
+import { passwordProblems } from "./core/passwordPolicy";
+import { resolveReplicaSetSettings } from "./core/replicaSetSettings";
+import { componentNames } from "./core/settingNames";
 import { HostPlan, TopologyPlan, planTopology } from "./core/topology";
 import type { FirewallRules } from "./firewallRules";
 import { HostAccessArgs, commandTimeouts, connectionTo, rootShell } from "./hostAccess";
 import type { Platform, PlatformHost, PlatformNetwork } from "./platforms/platform";
+import { defaultOf } from "./core/settingsSchema";
 
 export interface SentinelOptions {
     /**
@@ -144,24 +149,6 @@ const IMMUTABLE_SETTING_NAMES: Record<string, string> = {
     sentinelCount: "redis-ha:sentinelCount (args.sentinel.count)",
 };
 
-const MASTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
-/** The planner speaks in stack settings; a library user set component args, so name those instead. */
-const SETTING_TO_ARG: Record<string, string> = {
-    "redis-ha:zones": "args.zones",
-    "redis-ha:sentinelCount": "args.sentinel.count",
-    "redis-ha:sentinelPlacement": "args.sentinel.placement",
-    "redis-ha:quorum": "args.sentinel.quorum",
-    "redis-ha:replicaCount": "args.replicaCount",
-    "redis-ha:privateNetworkCidr": "args.privateNetworkCidr",
-};
-
-function asArgs(message: string): string {
-    return message
-        .replace(/pulumi config set (redis-ha:\w+) (\S+)/g, (_m, key: string, value: string) => `set ${SETTING_TO_ARG[key] ?? key} to ${value}`)
-        .replace(/redis-ha:\w+/g, (key) => SETTING_TO_ARG[key] ?? key);
-}
-
 /**
  * The Redis data nodes: one master and its replicas, spread over zones, each with persistence,
  * auth and (in colocated placement) a Sentinel beside it. The VMs are created from a plan and a
@@ -194,31 +181,33 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
         const fail = (message: string): never => {
             throw new pulumi.ResourceError(`RedisReplicaSet ${name}: ${message}`, this);
         };
-        if (!args.zones?.length) fail("args.zones is empty; list at least one zone");
-        if (!args.sshPublicKeys?.length && !args.platform.providesLoginKey) fail("args.sshPublicKeys is empty; give at least one OpenSSH public key");
-        if (!args.instanceType) fail("args.instanceType is required (a flavor such as b3-8, or a droplet size such as s-2vcpu-4gb)");
-        if (!args.image) fail("args.image is required (a Debian 12 image)");
-        const masterName = args.masterName ?? "redis-ha";
-        if (!MASTER_NAME.test(masterName)) fail(`args.masterName ${JSON.stringify(masterName)} has characters Sentinel rejects; use letters, digits, '.', '_' or '-'`);
+        const refuse = (problems: SettingProblem[]): void => {
+            if (problems.length === 1) fail(formatProblem(problems[0]));
+            if (problems.length > 1) fail(`${problems.length} invalid args; nothing was created.\n${problems.map((p) => `  - ${formatProblem(p)}`).join("\n")}`);
+        };
+        // The same schema, defaults and rules as the stack config, in the args' names.
+        const names = componentNames("RedisReplicaSet");
+        const resolved = resolveReplicaSetSettings(args, args.platform.providesLoginKey, names);
+        refuse(resolved.problems);
+        const settings = resolved.settings;
+        for (const warning of resolved.warnings) pulumi.log.warn(warning, this);
         const sentinel = args.sentinel;
-        const redisPort = args.redis?.port ?? 6379;
-        const sentinelPort = sentinel.port ?? 26379;
-        if (redisPort === sentinelPort) fail(`args.redis.port and args.sentinel.port are both ${redisPort}; give Sentinel its own port (26379)`);
+        const { masterName, redisPort, sentinelPort } = settings;
 
         try {
             this.plan = planTopology({
                 namePrefix: name,
-                zones: args.zones,
+                zones: settings.zones,
                 zoneKind: args.zoneKind ?? "availability-zone",
-                replicaCount: args.replicaCount ?? 2,
-                sentinelCount: sentinel.count ?? 3,
-                sentinelPlacement: sentinel.placement ?? "colocated",
-                quorum: sentinel.quorum,
+                replicaCount: settings.replicaCount,
+                sentinelCount: settings.sentinelCount,
+                sentinelPlacement: settings.sentinelPlacement,
+                quorum: settings.quorum,
                 addressing: args.platform.addressing,
-                privateNetworkCidr: args.privateNetworkCidr ?? "10.42.0.0/24",
-            });
+                privateNetworkCidr: settings.privateNetworkCidr,
+            }, names);
         } catch (e) {
-            if (e instanceof ConfigValidationError) fail(e.problems.map((p) => asArgs(formatProblem(p))).join("; "));
+            if (e instanceof ConfigValidationError) refuse(e.problems);
             throw e;
         }
         for (const warning of this.plan.warnings) pulumi.log.warn(warning, this);
@@ -227,45 +216,36 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
         this.firewall = args.firewall;
         this.image = args.image;
         this.instanceType = args.instanceType;
-        const checkedSecret = (what: string, value: pulumi.Input<string>) =>
-            pulumi.secret(pulumi.output(value).apply((v) => {
-                const why = v === undefined || v === "" ? "is empty" : passwordProblem(v);
-                if (why) fail(`${what} ${why}`);
-                return v;
-            }));
-        const redisPassword = checkedSecret("args.redisPassword", args.redisPassword);
-        const sentinelAuth = sentinel.authentication ?? true;
-        if (!sentinelAuth && sentinel.password !== undefined) fail("args.sentinel.password is set while args.sentinel.authentication is false: leave the password out, or set authentication true");
-        if (sentinelAuth && sentinel.password === undefined) fail("args.sentinel.password is required while args.sentinel.authentication is true (the default)");
-        // "" all the way down means Sentinels without requirepass.
-        const sentinelPassword = sentinelAuth ? checkedSecret("args.sentinel.password", sentinel.password!) : pulumi.secret("");
-        const previousRedisPassword = args.previousRedisPassword === undefined ? pulumi.secret("") : pulumi.secret(
-            pulumi.all([checkedSecret("args.previousRedisPassword", args.previousRedisPassword), redisPassword]).apply(([previous, current]) => {
-                if (previous === current) fail("args.previousRedisPassword is the same as args.redisPassword: there is nothing to rotate; leave it out");
-                return previous;
-            }));
-        if (!sentinelAuth && sentinel.previousPassword !== undefined) fail("args.sentinel.previousPassword is set while args.sentinel.authentication is false: Sentinels without auth have no password to rotate; leave it out");
-        const previousSentinelPassword = sentinel.previousPassword === undefined ? pulumi.secret("") : pulumi.secret(
-            pulumi.all([checkedSecret("args.sentinel.previousPassword", sentinel.previousPassword), sentinelPassword, redisPassword, previousRedisPassword]).apply(([previous, current, redis, previousRedis]) => {
-                if (previous === current) fail("args.sentinel.previousPassword is the same as args.sentinel.password: there is nothing to rotate; leave it out");
-                if (previous === redis || previous === previousRedis) fail("args.sentinel.previousPassword is the same as a Redis password (args.redisPassword or args.previousRedisPassword): a leaked Sentinel password would open the data");
-                return previous;
-            }));
+        // Secrets are checked once they resolve (at preview, for config secrets), by the stack's password rules.
+        const sentinelAuth = settings.sentinelAuth;
+        const checkedPasswords = pulumi.secret(pulumi.all([
+            args.redisPassword, args.previousRedisPassword, sentinel.password, sentinel.previousPassword,
+        ]).apply(([redis, previousRedis, sentinelPw, previousSentinel]) => {
+            refuse(passwordProblems({
+                redisPassword: redis, previousRedisPassword: previousRedis, sentinelAuth, sentinelPassword: sentinelPw, previousSentinelPassword: previousSentinel,
+            }, names));
+            return { redis: redis!, previousRedis: previousRedis ?? "", sentinel: sentinelAuth ? sentinelPw! : "", previousSentinel: previousSentinel ?? "" };
+        }));
+        const redisPassword = pulumi.secret(checkedPasswords.apply((p) => p.redis));
+        // "" all the way down means Sentinels without requirepass, or no rotation under way.
+        const sentinelPassword = pulumi.secret(checkedPasswords.apply((p) => p.sentinel));
+        const previousRedisPassword = pulumi.secret(checkedPasswords.apply((p) => p.previousRedis));
+        const previousSentinelPassword = pulumi.secret(checkedPasswords.apply((p) => p.previousSentinel));
         const config: DeploymentConfig = {
             masterName,
             redisPort,
             sentinelPort,
             quorum: this.plan.quorum,
-            persistence: args.redis?.persistence ?? "aof+rdb",
-            maxmemory: args.redis?.maxmemory ?? "0",
-            maxmemoryPolicy: args.redis?.maxmemoryPolicy ?? "noeviction",
-            minReplicasToWrite: args.redis?.minReplicasToWrite ?? 1,
-            minReplicasMaxLag: args.redis?.minReplicasMaxLag ?? 3,
-            replDisklessSyncDelay: args.redis?.replDisklessSyncDelay ?? 0,
-            downAfterMilliseconds: sentinel.downAfterMilliseconds ?? 1500,
-            failoverTimeoutMilliseconds: sentinel.failoverTimeoutMilliseconds ?? 60000,
-            parallelSyncs: sentinel.parallelSyncs ?? 1,
-            sshPublicKeys: args.sshPublicKeys,
+            persistence: settings.persistence,
+            maxmemory: settings.maxmemory.toLowerCase(),
+            maxmemoryPolicy: settings.maxmemoryPolicy,
+            minReplicasToWrite: settings.minReplicasToWrite,
+            minReplicasMaxLag: settings.minReplicasMaxLag,
+            replDisklessSyncDelay: settings.replDisklessSyncDelay,
+            downAfterMilliseconds: settings.downAfterMilliseconds,
+            failoverTimeoutMilliseconds: settings.failoverTimeoutMilliseconds,
+            parallelSyncs: settings.parallelSyncs,
+            sshPublicKeys: args.sshPublicKeys ?? [],
             knownSentinels: this.plan.sentinels.filter((h) => h.privateAddress).map((h) => `${h.privateAddress}:${sentinelPort}`),
         };
 
@@ -276,11 +256,11 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
                 masterName,
                 redisPort,
                 sentinelPort,
-                privateNetworkCidr: args.privateNetworkCidr ?? "10.42.0.0/24",
-                sentinelPlacement: sentinel.placement ?? "colocated",
+                privateNetworkCidr: settings.privateNetworkCidr,
+                sentinelPlacement: settings.sentinelPlacement,
                 image: args.image,
                 instanceType: args.instanceType,
-                sentinelCount: sentinel.count ?? 3,
+                sentinelCount: settings.sentinelCount,
                 hosts: this.plan.hosts,
                 rotationsUnderWay: [
                     ...(args.previousRedisPassword === undefined ? [] : ["redis-ha:previousRedisPassword (args.previousRedisPassword)"]),
@@ -289,7 +269,7 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
                 replacementRefusal: replacementRefusal({
                     fixedAddresses: args.platform.addressing === "static",
                     sshAccess: args.access !== undefined,
-                    replicaCount: args.replicaCount ?? 2,
+                    replicaCount: settings.replicaCount,
                     minReplicasToWrite: config.minReplicasToWrite,
                 }),
             }),
@@ -381,7 +361,7 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
                 dataNodes,
                 sentinels,
                 replacedBefore,
-                timeoutSeconds: access.timeoutSeconds ?? 600,
+                timeoutSeconds: access.timeoutSeconds ?? defaultOf("checkTimeoutSeconds"),
                 waitForCloudInit: this.platform.bootsWithCloudInit,
             }),
             triggers: [(created.resource as pulumi.CustomResource).id],

@@ -9,6 +9,7 @@ import { describeRuntimeSettings, runtimeSettings } from "./core/runtimeSettings
 import { CheckReport, checkNotRun, parseCheckOutput } from "./core/checkOutput";
 import type { PlatformHost } from "./platforms/platform";
 import { NodeRow, RedisReplicaSet, nodeRows } from "./redisReplicaSet";
+import { defaultOf } from "./core/settingsSchema";
 
 export interface SentinelChecksArgs {
     /**
@@ -88,7 +89,7 @@ export class SentinelQuorum extends pulumi.ComponentResource {
         this.guardPasswords = [];
         const checkOutputs: pulumi.Output<string>[] = [];
         if (checks.enabled ?? true) {
-            const timeoutSeconds = checks.timeoutSeconds ?? 600;
+            const timeoutSeconds = checks.timeoutSeconds ?? defaultOf("checkTimeoutSeconds");
             const platform = set.platform;
             const access: HostAccessArgs = { user: checks.user, via: checks.via, privateKey: checks.privateKey, timeoutSeconds };
             const runAs = rootShell(access);
@@ -153,7 +154,7 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                         sentinels: endpoints,
                         expectedReplicas: plan.replicas.length,
                         dataNodes: nodes,
-                        maxLagSeconds: checks.maxLagSeconds ?? 3,
+                        maxLagSeconds: checks.maxLagSeconds ?? defaultOf("minReplicasMaxLag"),
                         timeoutSeconds,
                         waitForCloudInit: platform.bootsWithCloudInit,
                     }),

@@ -10,7 +10,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { renderCheckScript } from "../cloud-init/checkScript";
-import { DeploymentConfig, renderHostFiles } from "../cloud-init/hostFiles";
+import { renderHostFiles } from "../cloud-init/hostFiles";
+import type { DeploymentConfig } from "../components/core/model";
 import { renderNftables } from "../cloud-init/nftables";
 import { CheckOutputError, CheckReport, parseCheckOutput } from "../components/core/checkOutput";
 import { FirewallPolicy, buildFirewallPolicy, rulesFor } from "../components/core/firewallPolicy";

@@ -5,7 +5,7 @@
  * so the guests boot byte-for-byte what `pulumi up` would send to the cloud.
  */
 import type { RecordedResource, StackConfig } from "../scripts/lib/mockCloud";
-import type { DeploymentConfig, DeploymentSecrets } from "../cloud-init/hostFiles";
+import type { DeploymentConfig, DeploymentSecrets } from "../components/core/model";
 import { renderHostFiles } from "../cloud-init/hostFiles";
 import { CONFIG_NAMESPACE } from "../components/core/settings";
 import type { HostPlan } from "../components/core/topology";

@@ -4,20 +4,7 @@
  * / `SENTINEL MASTER` must read back afterwards. redis.conf and sentinel.conf render the same values
  * at first boot, from the same functions, so a new node and a rolled-out node agree.
  */
-import type { MaxmemoryPolicy, Persistence } from "./settings";
-
-export interface RuntimeConfig {
-    persistence: Persistence;
-    maxmemory: string;
-    maxmemoryPolicy: MaxmemoryPolicy;
-    minReplicasToWrite: number;
-    minReplicasMaxLag: number;
-    replDisklessSyncDelay: number;
-    downAfterMilliseconds: number;
-    failoverTimeoutMilliseconds: number;
-    parallelSyncs: number;
-    quorum: number;
-}
+import type { Persistence, RuntimeConfig } from "./model";
 
 export interface RuntimeSetting {
     /** redis: CONFIG SET on every data node; sentinel: SENTINEL SET <master> on every Sentinel. */

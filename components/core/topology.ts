@@ -3,14 +3,14 @@
  * Sentinel, and which private address it gets. Pure and deterministic, so the same settings give
  * the same plan on every preview, and the plan can be printed and tested without a cloud.
  */
-import { ConfigValidationError, SettingProblem, showValue } from "./errors";
+import { ConfigValidationError, SettingProblem } from "./errors";
 import { Ipv4Cidr, addressAt, cidrSize, parseCidr, subnetAt } from "./cidr";
 import type { ZoneKind } from "./regions";
-import type { SentinelPlacement } from "./settings";
+import type { SentinelPlacement } from "./model";
+import { STACK_NAMES, SettingNames } from "./settingNames";
+import { majorityOf, topologyRules } from "./settingRules";
 
-export function majorityOf(count: number): number {
-    return Math.floor(count / 2) + 1;
-}
+export { majorityOf } from "./settingRules";
 
 export interface TopologyInput {
     zones: readonly string[];
@@ -90,7 +90,7 @@ export interface SpreadCheck {
  * One zone outage must never take the master and a majority of Sentinels together: then nothing
  * is left that may elect a new master, and the outage is total although replicas survive.
  */
-export function checkZoneSpread(input: TopologyInput): SpreadCheck {
+export function checkZoneSpread(input: TopologyInput, names: SettingNames = STACK_NAMES): SpreadCheck {
     const problems: SettingProblem[] = [];
     const warnings: string[] = [];
     const distinct = new Set(input.zones);
@@ -98,13 +98,13 @@ export function checkZoneSpread(input: TopologyInput): SpreadCheck {
         const zone = input.zones[0];
         if (input.zoneKind === "availability-zone") {
             problems.push({
-                setting: "redis-ha:zones",
-                value: showValue(input.zones),
+                setting: names.name("zones"),
+                value: names.show(input.zones),
                 problem: "puts the master and every Sentinel in one availability zone: losing that zone stops Redis and leaves nobody to fail over",
-                fix: "list every zone of the region, or remove redis-ha:zones to use them all",
+                fix: names.surface === "stack" ? "list every zone of the region, or remove redis-ha:zones to use them all" : `list every zone of the region in ${names.name("zones")}`,
             });
         } else if (input.zoneKind === "datacenter") {
-            warnings.push(`Every node sits in the DigitalOcean datacenter ${zone}: DigitalOcean has no availability zones, so a datacenter outage stops Redis. Add datacenters to redis-ha:zones (joined by VPC peering) to survive one.`);
+            warnings.push(`Every node sits in the DigitalOcean datacenter ${zone}: DigitalOcean has no availability zones, so a datacenter outage stops Redis. Add datacenters to ${names.name("zones")} (joined by VPC peering) to survive one.`);
         } else {
             warnings.push(`The region has a single availability zone (${zone}): an anti-affinity group keeps nodes on different hypervisors, but a zone outage stops Redis. Choose a 3-AZ region such as EU-WEST-PAR to survive one.`);
         }
@@ -114,10 +114,10 @@ export function checkZoneSpread(input: TopologyInput): SpreadCheck {
     const sentinelsInMasterZone = Array.from({ length: input.sentinelCount }, (_, j) => input.zones[sentinelZone(input, j)]).filter((z) => z === masterZone).length;
     if (sentinelsInMasterZone >= majorityOf(input.sentinelCount)) {
         problems.push({
-            setting: "redis-ha:zones",
-            value: showValue(input.zones),
+            setting: names.name("zones"),
+            value: names.show(input.zones),
             problem: `zone ${masterZone} would hold the master and ${sentinelsInMasterZone} of ${input.sentinelCount} Sentinels: losing that zone leaves no majority to fail over`,
-            fix: `spread over ${input.sentinelCount} zones, or set redis-ha:sentinelPlacement dedicated so the Sentinels' majority sits outside the master's zone`,
+            fix: `spread over ${input.sentinelCount} zones, or ${names.set("sentinelPlacement", "dedicated")} so the Sentinels' majority sits outside the master's zone`,
         });
     }
     return { problems, warnings };
@@ -129,47 +129,40 @@ export interface AddressPlan {
 }
 
 /** Checks the private network can hold the hosts, and splits it per zone where the cloud needs that. */
-export function planAddresses(addressing: Addressing, cidrText: string, hostCount: number, zoneCount: number): AddressPlan {
-    const setting = "redis-ha:privateNetworkCidr";
+export function planAddresses(addressing: Addressing, cidrText: string, hostCount: number, zoneCount: number, names: SettingNames = STACK_NAMES): AddressPlan {
+    const setting = names.name("privateNetworkCidr");
+    const value = names.show(cidrText);
     const parsed = parseCidr(cidrText);
     if (!parsed.ok) {
-        return { subnets: [], problem: { setting, value: showValue(cidrText), problem: `is not a valid IPv4 CIDR: it ${parsed.reason}`, fix: "pulumi config set redis-ha:privateNetworkCidr 10.42.0.0/24" } };
+        return { subnets: [], problem: { setting, value, problem: `is not a valid IPv4 CIDR: it ${parsed.reason}`, fix: names.set("privateNetworkCidr", "10.42.0.0/24") } };
     }
     const cidr = parsed.cidr;
     if (cidr.prefix < 16 || cidr.prefix > 28) {
-        return { subnets: [], problem: { setting, value: showValue(cidrText), problem: "must be between /16 and /28", fix: "pulumi config set redis-ha:privateNetworkCidr 10.42.0.0/24" } };
+        return { subnets: [], problem: { setting, value, problem: "must be between /16 and /28", fix: names.set("privateNetworkCidr", "10.42.0.0/24") } };
     }
     if (addressing === "static") {
         // Fixed addresses live in the lower half; DHCP gets the upper half, so the two never collide.
         const room = cidrSize(cidr) / 2 - FIRST_HOST_OFFSET;
         if (hostCount > room) {
-            return { subnets: [], problem: { setting, value: showValue(cidrText), problem: `has room for ${Math.max(0, room)} fixed addresses but the plan needs ${hostCount}`, fix: "use a larger block such as 10.42.0.0/24" } };
+            return { subnets: [], problem: { setting, value, problem: `has room for ${Math.max(0, room)} fixed addresses but the plan needs ${hostCount}`, fix: "use a larger block such as 10.42.0.0/24" } };
         }
         return { subnets: [cidr] };
     }
     if (zoneCount === 1) return { subnets: [cidr] };
     const prefix = cidr.prefix + 2;
     if (prefix > 28) {
-        return { subnets: [], problem: { setting, value: showValue(cidrText), problem: `is too small to split into one /${prefix} VPC per datacenter (DigitalOcean's smallest VPC is /28)`, fix: "use a /24 or larger, e.g. 10.42.0.0/24" } };
+        return { subnets: [], problem: { setting, value, problem: `is too small to split into one /${prefix} VPC per datacenter (DigitalOcean's smallest VPC is /28)`, fix: "use a /24 or larger, e.g. 10.42.0.0/24" } };
     }
     return { subnets: Array.from({ length: zoneCount }, (_, i) => subnetAt(cidr, prefix, i)) };
 }
 
-export function planTopology(input: TopologyPlanInput): TopologyPlan {
-    const spread = checkZoneSpread(input);
+/** The plan for validated settings; `names` are the words a problem is reported in (the component's args). */
+export function planTopology(input: TopologyPlanInput, names: SettingNames = STACK_NAMES): TopologyPlan {
+    const spread = checkZoneSpread(input, names);
     const hostCount = input.replicaCount + 1 + (input.sentinelPlacement === "dedicated" ? input.sentinelCount : 0);
-    const addresses = planAddresses(input.addressing, input.privateNetworkCidr, hostCount, input.zones.length);
-    const problems = [...spread.problems, ...(addresses.problem ? [addresses.problem] : [])];
-    if (input.sentinelCount < 3 || input.sentinelCount % 2 === 0) {
-        problems.push({ setting: "redis-ha:sentinelCount", value: String(input.sentinelCount), problem: "must be odd and at least 3", fix: "use 3 or 5" });
-    }
-    if (input.sentinelPlacement === "colocated" && input.sentinelCount > input.replicaCount + 1) {
-        problems.push({ setting: "redis-ha:sentinelCount", value: String(input.sentinelCount), problem: `is more than the ${input.replicaCount + 1} Redis nodes colocated Sentinels can sit beside`, fix: "use sentinelPlacement dedicated" });
-    }
+    const addresses = planAddresses(input.addressing, input.privateNetworkCidr, hostCount, input.zones.length, names);
+    const problems = [...topologyRules(input, names), ...spread.problems, ...(addresses.problem ? [addresses.problem] : [])];
     const quorum = input.quorum ?? majorityOf(input.sentinelCount);
-    if (quorum < majorityOf(input.sentinelCount) || quorum > input.sentinelCount) {
-        problems.push({ setting: "redis-ha:quorum", value: String(quorum), problem: `must be between ${majorityOf(input.sentinelCount)} and ${input.sentinelCount}`, fix: `use ${majorityOf(input.sentinelCount)}` });
-    }
     if (problems.length > 0) throw new ConfigValidationError(problems);
 
     const subnetOf = (zoneIndex: number) => addresses.subnets[input.addressing === "static" ? 0 : zoneIndex % addresses.subnets.length];

@@ -6,6 +6,7 @@ import type { TopologyPlan } from "../core/topology";
 import type { LabSpec } from "../../lab/machine";
 import { planLabNetwork } from "../../lab/network";
 import { HostRequest, IGNORE_ON_UPDATE, Platform, PlatformFirewall, PlatformHost, PlatformNetwork } from "./platform";
+import { defaultOf } from "../core/settingsSchema";
 
 export interface LabPlatformArgs {
     /** Lab id: names its state directory and its link into this machine's namespace. Required. */
@@ -155,8 +156,8 @@ export class LabPlatform implements Platform {
             dir: path.join(this.args.stateRoot ?? path.join(REPO_ROOT, ".state", "lab"), this.args.id),
             namePrefix: name,
             network: planLabNetwork(plan, name, { appCidrs: this.args.appCidrs, adminCidrs: this.args.adminCidrs }),
-            redisPort: this.args.redisPort ?? 6379,
-            sentinelPort: this.args.sentinelPort ?? 26379,
+            redisPort: this.args.redisPort ?? defaultOf("redisPort"),
+            sentinelPort: this.args.sentinelPort ?? defaultOf("sentinelPort"),
             rootLink: { address: "", device: `rl-${this.args.id}` },
         };
         spec.rootLink!.address = spec.network.operatorAddress;

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { FirewallPolicy, FirewallSource, FirewallTarget } from "../core/firewallPolicy";
 import type { TopologyPlan } from "../core/topology";
 import { HostRequest, IGNORE_ON_UPDATE, Platform, PlatformFirewall, PlatformHost, PlatformNetwork } from "./platform";
+import { defaultOf } from "../core/settingsSchema";
 
 export interface OvhPlatformArgs {
     /** OVHcloud Public Cloud project id (the API's serviceName). Required. */
@@ -47,7 +48,7 @@ export class OvhPlatform implements Platform {
             serviceName: projectId,
             name: `${name}-net`,
             regions: [region],
-            vlanId: this.args.vlanId ?? 0,
+            vlanId: this.args.vlanId ?? defaultOf("ovhVlanId"),
         }, opts);
         const subnet = new ovh.cloudproject.NetworkPrivateSubnet(`${name}-subnet`, {
             serviceName: projectId,

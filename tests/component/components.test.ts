@@ -117,20 +117,20 @@ describe("bad component args fail naming the arg", () => {
         expect(() => new RedisReplicaSet("even", {
             platform, firewall, zones: ["ams3", "fra1", "lon1"], zoneKind: "datacenter", instanceType: "s-2vcpu-4gb", image: "debian-12-x64",
             sshPublicKeys: [SSH_KEY], redisPassword: REDIS_PASSWORD, sentinel: { password: SENTINEL_PASSWORD, count: 4 },
-        })).toThrow(/RedisReplicaSet even: args\.sentinel\.count = 4: must be odd and at least 3/);
+        })).toThrow(/RedisReplicaSet even: args\.sentinel\.count = 4: must be odd: .*Fix: set args\.sentinel\.count to 5/);
     });
     test("a zone holding the master and a Sentinel majority names the arg and the fix", () => {
         const firewall = new FirewallRules("spread", { platform, appCidrs: ["10.0.0.0/24"], adminCidrs: ["203.0.113.10/32"] });
         expect(() => new RedisReplicaSet("spread", {
             platform, firewall, zones: ["ams3", "fra1"], zoneKind: "datacenter", instanceType: "s-2vcpu-4gb", image: "debian-12-x64",
             sshPublicKeys: [SSH_KEY], redisPassword: REDIS_PASSWORD, sentinel: { password: SENTINEL_PASSWORD },
-        })).toThrow(/args\.zones = \["ams3","fra1"\]: zone ams3 would hold the master and 2 of 3 Sentinels.*set args\.sentinel\.placement dedicated/);
+        })).toThrow(/args\.zones = \["ams3","fra1"\]: zone ams3 would hold the master and 2 of 3 Sentinels.*set args\.sentinel\.placement to "dedicated"/);
     });
     test("a master name with a space", () => {
         const firewall = new FirewallRules("named", { platform, appCidrs: ["10.0.0.0/24"], adminCidrs: ["203.0.113.10/32"] });
         expect(() => new RedisReplicaSet("named", {
             platform, firewall, zones: ["ams3"], zoneKind: "datacenter", instanceType: "s-2vcpu-4gb", image: "debian-12-x64", masterName: "my master",
             sshPublicKeys: [SSH_KEY], redisPassword: REDIS_PASSWORD, sentinel: { password: SENTINEL_PASSWORD },
-        })).toThrow(/args.masterName "my master" has characters Sentinel rejects/);
+        })).toThrow(/args\.masterName = "my master": is not a Sentinel master name .*Fix: set args\.masterName to "redis-ha"/);
     });
 });

@@ -1,4 +1,5 @@
-import { DeploymentConfig, renderHostFiles } from "../../cloud-init/hostFiles";
+import { renderHostFiles } from "../../cloud-init/hostFiles";
+import type { DeploymentConfig } from "../../components/core/model";
 import { DIGITALOCEAN_ADDRESS_DISCOVERY } from "../../components/platforms/digitalocean";
 import { TopologyPlanInput, planTopology } from "../../components/core/topology";
 import { REDIS_PASSWORD, SENTINEL_PASSWORD, SSH_KEY } from "./fixtures";

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { SETTINGS_SCHEMA, validateStackConfig } from "../../components/core/settings";
-import { pulumiYaml } from "../../scripts/gen-pulumi-yaml";
+import { pulumiYaml, readmeWithConfigTable } from "../../scripts/gen-pulumi-yaml";
 
 const root = path.resolve(__dirname, "../..");
 const read = (file: string) => fs.readFileSync(path.join(root, file), "utf8");
@@ -26,6 +26,11 @@ test("Pulumi.yaml defaults pass validation on their own", () => {
         sentinelPassword: "Sp.0123456789-abcdefXYZ",
     });
     expect(settings.sentinelCount).toBe(3);
+});
+
+test("the README's config table is the settings model's (regenerate with scripts/gen-pulumi-yaml.ts --readme)", () => {
+    const readme = read("README.md");
+    expect(readme).toBe(readmeWithConfigTable(readme));
 });
 
 test("the README's config reference lists every setting", () => {

@@ -1,0 +1,49 @@
+/**
+ * The deployment model: what the renderers (redis.conf, sentinel.conf, cloud-config, the scripts)
+ * take, whoever produced it. The stack config and the component args are both validated into it by
+ * the settings model (settingsSchema.ts, settingRules.ts); nothing here knows where a value came from.
+ */
+
+export type SentinelPlacement = "colocated" | "dedicated";
+export const SENTINEL_PLACEMENTS: readonly SentinelPlacement[] = ["colocated", "dedicated"];
+export type Persistence = "aof+rdb" | "aof" | "rdb" | "none";
+export const PERSISTENCE_MODES: readonly Persistence[] = ["aof+rdb", "aof", "rdb", "none"];
+export type MaxmemoryPolicy =
+    | "noeviction" | "allkeys-lru" | "allkeys-lfu" | "allkeys-random"
+    | "volatile-lru" | "volatile-lfu" | "volatile-random" | "volatile-ttl";
+export const MAXMEMORY_POLICIES: readonly MaxmemoryPolicy[] = [
+    "noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random",
+    "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
+];
+export type SshVia = "public" | "private";
+export const SSH_VIA: readonly SshVia[] = ["public", "private"];
+
+/** The settings a running deployment takes without a restart (CONFIG SET, SENTINEL SET). */
+export interface RuntimeConfig {
+    persistence: Persistence;
+    maxmemory: string;
+    maxmemoryPolicy: MaxmemoryPolicy;
+    minReplicasToWrite: number;
+    minReplicasMaxLag: number;
+    replDisklessSyncDelay: number;
+    downAfterMilliseconds: number;
+    failoverTimeoutMilliseconds: number;
+    parallelSyncs: number;
+    quorum: number;
+}
+
+/** Everything a host's files depend on apart from the plan: one deployment's Redis and Sentinel settings. */
+export interface DeploymentConfig extends RuntimeConfig {
+    masterName: string;
+    redisPort: number;
+    sentinelPort: number;
+    sshPublicKeys: readonly string[];
+    /** Sentinels whose addresses are known when rendering ("address:port"), for the boot guard; [] where the cloud assigns addresses. */
+    knownSentinels: readonly string[];
+}
+
+export interface DeploymentSecrets {
+    redisPassword: string;
+    /** "" when the Sentinels run without auth (sentinelAuth false). */
+    sentinelPassword: string;
+}
