@@ -2,7 +2,7 @@
  * The settings model: one entry per setting, with its type, default, bounds, what each component
  * calls it, and the words users read. Pulumi.yaml's `config:` block and the README's config table
  * are generated from it (scripts/gen-pulumi-yaml.ts; tests/unit/projectFiles.test.ts fails on drift);
- * the stack config parser (settings.ts) and the component args (replicaSetPlan.ts) are both checked
+ * the stack config parser (settings.ts) and the component args (replicaSetSettings.ts) are both checked
  * by it and by the same rules (settingRules.ts, passwordPolicy.ts).
  */
 import { CLOUDS, Cloud } from "./regions";
