@@ -1,9 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigValidationError, formatProblem } from "./core/errors";
+import { ConfigValidationError } from "./core/errors";
 import { FirewallPolicy, buildFirewallPolicy } from "./core/firewallPolicy";
 import type { Platform, PlatformFirewall } from "./platforms/platform";
-import { componentNames } from "./core/settingNames";
-import { argValues, crossSettingRules } from "./core/settingRules";
+import { defaultOf } from "./core/settingsSchema";
 
 export interface FirewallRulesArgs {
     /** The cloud adapter that turns the policy into security groups or Cloud Firewalls. */
@@ -32,27 +31,18 @@ export class FirewallRules extends pulumi.ComponentResource {
 
     constructor(name: string, args: FirewallRulesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("redis-ha:index:FirewallRules", name, {}, opts);
-        const fail = (problems: readonly { setting: string; value: string; problem: string; fix: string }[]): never => {
-            throw new pulumi.ResourceError(`FirewallRules ${name}: ${problems.length === 1 ? formatProblem(problems[0]) : `${problems.length} invalid args; nothing was created.\n${problems.map((p) => `  - ${formatProblem(p)}`).join("\n")}`}`, this);
-        };
-        // The stack's settings model and rules, in the args' names.
-        const names = componentNames("FirewallRules");
-        const { values, problems } = argValues("FirewallRules", args, names);
-        for (const key of ["appCidrs", "adminCidrs"] as const) {
-            if (args[key] === undefined) problems.push({ setting: names.name(key), value: "(unset)", problem: "is required", fix: names.add(key, key === "appCidrs" ? "10.42.0.0/24" : "203.0.113.10/32") });
-        }
-        problems.push(...crossSettingRules({ redisPort: values.redisPort, sentinelPort: values.sentinelPort }, names).problems);
-        if (problems.length > 0) fail(problems);
+        if (!args.appCidrs?.length) throw new pulumi.ResourceError(`FirewallRules ${name}: args.appCidrs is empty; list the application servers' CIDRs (e.g. ["10.42.0.0/24"])`, this);
+        if (!args.adminCidrs?.length) throw new pulumi.ResourceError(`FirewallRules ${name}: args.adminCidrs is empty; list the operators' CIDRs (e.g. ["203.0.113.10/32"])`, this);
         try {
             this.policy = buildFirewallPolicy({
-                redisPort: values.redisPort!,
-                sentinelPort: values.sentinelPort!,
+                redisPort: args.redisPort ?? defaultOf("redisPort"),
+                sentinelPort: args.sentinelPort ?? defaultOf("sentinelPort"),
                 appCidrs: args.appCidrs,
                 adminCidrs: args.adminCidrs,
-                allowWorldAccess: values.allowWorldAccess,
-            }, names);
+                allowWorldAccess: args.allowWorldAccess ?? false,
+            });
         } catch (e) {
-            if (e instanceof ConfigValidationError) fail(e.problems);
+            if (e instanceof ConfigValidationError) throw new pulumi.ResourceError(`FirewallRules ${name}: ${e.message}`, this);
             throw e;
         }
         this.attachment = args.platform.createFirewall(name, this.policy, { parent: this });
