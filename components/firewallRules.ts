@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigValidationError } from "./core/errors";
+import { ConfigValidationError, formatProblem } from "./core/errors";
 import { FirewallPolicy, buildFirewallPolicy } from "./core/firewallPolicy";
 import type { Platform, PlatformFirewall } from "./platforms/platform";
-import { defaultOf } from "./core/settingsSchema";
+import { componentNames } from "./core/settingNames";
+import { argValues, crossSettingRules } from "./core/settingRules";
 
 export interface FirewallRulesArgs {
     /** The cloud adapter that turns the policy into security groups or Cloud Firewalls. */
@@ -31,18 +32,27 @@ export class FirewallRules extends pulumi.ComponentResource {
 
     constructor(name: string, args: FirewallRulesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("redis-ha:index:FirewallRules", name, {}, opts);
-        if (!args.appCidrs?.length) throw new pulumi.ResourceError(`FirewallRules ${name}: args.appCidrs is empty; list the application servers' CIDRs (e.g. ["10.42.0.0/24"])`, this);
-        if (!args.adminCidrs?.length) throw new pulumi.ResourceError(`FirewallRules ${name}: args.adminCidrs is empty; list the operators' CIDRs (e.g. ["203.0.113.10/32"])`, this);
+        const fail = (problems: readonly { setting: string; value: string; problem: string; fix: string }[]): never => {
+            throw new pulumi.ResourceError(`FirewallRules ${name}: ${problems.length === 1 ? formatProblem(problems[0]) : `${problems.length} invalid args; nothing was created.\n${problems.map((p) => `  - ${formatProblem(p)}`).join("\n")}`}`, this);
+        };
+        // The stack's settings model and rules, in the args' names.
+        const names = componentNames("FirewallRules");
+        const { values, problems } = argValues("FirewallRules", args, names);
+        for (const key of ["appCidrs", "adminCidrs"] as const) {
+            if (args[key] === undefined) problems.push({ setting: names.name(key), value: "(unset)", problem: "is required", fix: names.add(key, key === "appCidrs" ? "10.42.0.0/24" : "203.0.113.10/32") });
+        }
+        problems.push(...crossSettingRules({ redisPort: values.redisPort, sentinelPort: values.sentinelPort }, names).problems);
+        if (problems.length > 0) fail(problems);
         try {
             this.policy = buildFirewallPolicy({
-                redisPort: args.redisPort ?? defaultOf("redisPort"),
-                sentinelPort: args.sentinelPort ?? defaultOf("sentinelPort"),
+                redisPort: values.redisPort!,
+                sentinelPort: values.sentinelPort!,
                 appCidrs: args.appCidrs,
                 adminCidrs: args.adminCidrs,
-                allowWorldAccess: args.allowWorldAccess ?? false,
-            });
+                allowWorldAccess: values.allowWorldAccess,
+            }, names);
         } catch (e) {
-            if (e instanceof ConfigValidationError) throw new pulumi.ResourceError(`FirewallRules ${name}: ${e.message}`, this);
+            if (e instanceof ConfigValidationError) fail(e.problems);
             throw e;
         }
         this.attachment = args.platform.createFirewall(name, this.policy, { parent: this });

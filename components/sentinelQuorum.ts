@@ -9,7 +9,9 @@ import { describeRuntimeSettings, runtimeSettings } from "./core/runtimeSettings
 import { CheckReport, checkNotRun, parseCheckOutput } from "./core/checkOutput";
 import type { PlatformHost } from "./platforms/platform";
 import { NodeRow, RedisReplicaSet, nodeRows } from "./redisReplicaSet";
-import { defaultOf } from "./core/settingsSchema";
+import { formatProblem } from "./core/errors";
+import { componentNames } from "./core/settingNames";
+import { argValues } from "./core/settingRules";
 
 export interface SentinelChecksArgs {
     /**
@@ -68,9 +70,11 @@ export class SentinelQuorum extends pulumi.ComponentResource {
         const plan = set.plan;
         const context = set.sentinelContext;
         const checks = args.checks;
-        if ((checks.enabled ?? true) && !checks.user) {
-            throw new pulumi.ResourceError(`SentinelQuorum ${name}: args.checks.user is required when checks are enabled (debian on OVH, root on DigitalOcean)`, this);
-        }
+        // The stack's settings model, in the args' names.
+        const names = componentNames("SentinelQuorum");
+        const { values, problems } = argValues("SentinelQuorum", args, names);
+        if (values.checks && !checks.user) problems.push({ setting: names.name("sshUser"), value: "(unset)", problem: "is required when checks are enabled", fix: names.set("sshUser", "debian") + " (root on DigitalOcean)" });
+        if (problems.length > 0) throw new pulumi.ResourceError(`SentinelQuorum ${name}: ${problems.map(formatProblem).join("\n  - ")}`, this);
 
         const dedicatedPlans = plan.hosts.filter((h) => h.kind === "sentinel");
         this.dedicatedHosts = dedicatedPlans.map((h) =>
@@ -88,8 +92,8 @@ export class SentinelQuorum extends pulumi.ComponentResource {
         this.checkCommands = [];
         this.guardPasswords = [];
         const checkOutputs: pulumi.Output<string>[] = [];
-        if (checks.enabled ?? true) {
-            const timeoutSeconds = checks.timeoutSeconds ?? defaultOf("checkTimeoutSeconds");
+        if (values.checks) {
+            const timeoutSeconds = values.checkTimeoutSeconds!;
             const platform = set.platform;
             const access: HostAccessArgs = { user: checks.user, via: checks.via, privateKey: checks.privateKey, timeoutSeconds };
             const runAs = rootShell(access);
@@ -154,7 +158,7 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                         sentinels: endpoints,
                         expectedReplicas: plan.replicas.length,
                         dataNodes: nodes,
-                        maxLagSeconds: checks.maxLagSeconds ?? defaultOf("minReplicasMaxLag"),
+                        maxLagSeconds: values.minReplicasMaxLag!,
                         timeoutSeconds,
                         waitForCloudInit: platform.bootsWithCloudInit,
                     }),

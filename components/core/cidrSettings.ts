@@ -1,4 +1,5 @@
-import { SettingProblem, showValue } from "./errors";
+import type { SettingProblem } from "./errors";
+import { STACK_NAMES, SettingNames } from "./settingNames";
 import { Ipv4Cidr, WORLD_CIDR, cidrsOverlap, parseCidr } from "./cidr";
 
 export const CIDR_SETTINGS_MESSAGES = {
@@ -6,21 +7,23 @@ export const CIDR_SETTINGS_MESSAGES = {
     appCidrs: "10.42.0.0/24",
 } as const;
 
-/** Problems in one list of allowed source CIDRs. Settings are named without the config namespace. */
-export function checkCidrList(key: string, cidrs: readonly string[], allowWorldAccess: boolean): SettingProblem[] {
+/** Problems in one list of allowed source CIDRs, in the words of the surface it came from. */
+export function checkCidrList(key: "adminCidrs" | "appCidrs", cidrs: readonly string[], allowWorldAccess: boolean, names: SettingNames = STACK_NAMES): SettingProblem[] {
+    const at = (index: number) => `${names.mention(key)}[${index}]`;
+    const showValue = (v: unknown) => JSON.stringify(v);
     const problems: SettingProblem[] = [];
     if (cidrs.length === 0) {
-        problems.push({ setting: key, value: "[]", problem: "is empty, so nobody could connect", fix: `add at least one CIDR, e.g. pulumi config set --path 'redis-ha:${key}[0]' ${CIDR_SETTINGS_MESSAGES[key as keyof typeof CIDR_SETTINGS_MESSAGES] ?? "10.0.0.0/24"}` });
+        problems.push({ setting: names.name(key), value: "[]", problem: "is empty, so nobody could connect", fix: `add at least one CIDR: ${names.add(key, CIDR_SETTINGS_MESSAGES[key])}` });
     }
     const parsed: Array<{ index: number; cidr: Ipv4Cidr }> = [];
     cidrs.forEach((text, index) => {
         const result = parseCidr(text);
         if (!result.ok) {
-            problems.push({ setting: `${key}[${index}]`, value: showValue(text), problem: `is not a valid IPv4 CIDR: it ${result.reason}`, fix: "write it as a.b.c.d/prefix, e.g. 10.42.0.0/24 or 203.0.113.10/32" });
+            problems.push({ setting: names.name(`${key}[${index}]`), value: showValue(text), problem: `is not a valid IPv4 CIDR: it ${result.reason}`, fix: "write it as a.b.c.d/prefix, e.g. 10.42.0.0/24 or 203.0.113.10/32" });
             return;
         }
         if (result.cidr.text === WORLD_CIDR && !allowWorldAccess) {
-            problems.push({ setting: `${key}[${index}]`, value: showValue(text), problem: "opens the port to the whole Internet, where Redis is scanned and attacked within minutes", fix: "list the addresses that need access, or, if you really mean it, pulumi config set redis-ha:allowWorldAccess true" });
+            problems.push({ setting: names.name(`${key}[${index}]`), value: showValue(text), problem: "opens the port to the whole Internet, where Redis is scanned and attacked within minutes", fix: `list the addresses that need access, or, if you really mean it, ${names.set("allowWorldAccess", true)}` });
         }
         parsed.push({ index, cidr: result.cidr });
     });
@@ -29,9 +32,9 @@ export function checkCidrList(key: string, cidrs: readonly string[], allowWorldA
             const [a, b] = [parsed[i], parsed[j]];
             if (cidrsOverlap(a.cidr, b.cidr)) {
                 problems.push({
-                    setting: `${key}[${b.index}]`,
+                    setting: names.name(`${key}[${b.index}]`),
                     value: showValue(cidrs[b.index]),
-                    problem: `overlaps ${key}[${a.index}] (${cidrs[a.index]}), so one of them is redundant or a typo`,
+                    problem: `overlaps ${at(a.index)} (${cidrs[a.index]}), so one of them is redundant or a typo`,
                     fix: "remove the narrower one, or correct the typo",
                 });
             }

@@ -2,8 +2,10 @@
  * The firewall policy as data: who may reach which port on which kind of host. Platforms turn it
  * into security groups, Cloud Firewalls or nftables; tests read it without any cloud.
  */
-import { ConfigValidationError, SettingProblem, showValue } from "./errors";
-import { WORLD_CIDR, parseCidr } from "./cidr";
+import { checkCidrList } from "./cidrSettings";
+import { ConfigValidationError, SettingProblem } from "./errors";
+import { STACK_NAMES, SettingNames } from "./settingNames";
+import { WORLD_CIDR } from "./cidr";
 
 /** Which hosts a rule applies to: Redis data nodes, hosts running a Sentinel, or every host. */
 export type FirewallTarget = "redis" | "sentinel" | "all";
@@ -42,18 +44,12 @@ export interface FirewallPolicyInput {
 
 export const SSH_PORT = 22;
 
-export function buildFirewallPolicy(input: FirewallPolicyInput): FirewallPolicy {
-    const problems: SettingProblem[] = [];
-    for (const [setting, cidrs] of [["appCidrs", input.appCidrs], ["adminCidrs", input.adminCidrs]] as const) {
-        for (const cidr of cidrs) {
-            const parsed = parseCidr(cidr);
-            if (!parsed.ok) {
-                problems.push({ setting, value: showValue(cidr), problem: `is not a valid IPv4 CIDR: it ${parsed.reason}`, fix: "write it as a.b.c.d/prefix" });
-            } else if (parsed.cidr.text === WORLD_CIDR && !input.allowWorldAccess) {
-                problems.push({ setting, value: showValue(cidr), problem: "would open the port to the whole Internet", fix: "list the addresses that need access, or set allowWorldAccess: true if you really mean it" });
-            }
-        }
-    }
+/** The policy for `input`; `names` word its problems (the stack's by default, a component's args). */
+export function buildFirewallPolicy(input: FirewallPolicyInput, names: SettingNames = STACK_NAMES): FirewallPolicy {
+    const problems: SettingProblem[] = [
+        ...checkCidrList("appCidrs", input.appCidrs, input.allowWorldAccess === true, names),
+        ...checkCidrList("adminCidrs", input.adminCidrs, input.allowWorldAccess === true, names),
+    ];
     if (problems.length > 0) throw new ConfigValidationError(problems);
     const ssh = input.sshPort ?? SSH_PORT;
     const fromCidrs = (cidrs: readonly string[], target: FirewallTarget, port: number, purpose: string): FirewallRule[] =>

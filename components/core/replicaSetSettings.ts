@@ -6,8 +6,8 @@
 import type { SettingProblem } from "./errors";
 import { DeploymentPasswords, passwordProblems } from "./passwordPolicy";
 import { SettingNames, componentNames } from "./settingNames";
-import { crossSettingRules, valueProblem } from "./settingRules";
-import { SETTINGS_SCHEMA, SettingKey, StackSettings } from "./settingsSchema";
+import { argValues, crossSettingRules } from "./settingRules";
+import type { StackSettings } from "./settingsSchema";
 import { sshKeyProblems } from "./settings";
 
 /** The settings-shaped part of RedisReplicaSetArgs (secrets may be Outputs: those are checked once they resolve). */
@@ -42,32 +42,12 @@ export interface ReplicaSetSettingsResult {
     warnings: string[];
 }
 
-const SECRETS = new Set<SettingKey>(["redisPassword", "previousRedisPassword", "sentinelPassword", "previousSentinelPassword", "sshPrivateKey"]);
-
-function at(args: unknown, path: string): unknown {
-    return path.split(".").reduce<unknown>((v, part) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[part] : undefined), args);
-}
-
 /**
  * Checks `args` against the settings model. `providesLoginKey`: the platform authorises a key of its
  * own (the lab), so sshPublicKeys may be empty.
  */
 export function resolveReplicaSetSettings(args: ReplicaSetSettingsArgs, providesLoginKey = false, names: SettingNames = componentNames("RedisReplicaSet")): ReplicaSetSettingsResult {
-    const problems: SettingProblem[] = [];
-    const values: Partial<Record<SettingKey, unknown>> = {};
-    for (const schema of SETTINGS_SCHEMA) {
-        const path = schema.args?.RedisReplicaSet;
-        if (!path || SECRETS.has(schema.key)) continue;
-        const given = at(args, path);
-        if (given === undefined) {
-            values[schema.key] = schema.default;
-            continue;
-        }
-        const found = valueProblem(schema.key, given, names);
-        if (found) problems.push(found);
-        else values[schema.key] = given;
-    }
-    const v = values as Partial<StackSettings>;
+    const { values: v, problems } = argValues("RedisReplicaSet", args, names);
     if (!args.zones?.length) problems.push({ setting: names.name("zones"), value: names.show(args.zones), problem: "is empty", fix: names.add("zones", "GRA9") });
     for (const key of ["instanceType", "image"] as const) {
         if (args[key] === undefined || args[key] === "") problems.push({ setting: names.name(key), value: "(unset)", problem: "is required", fix: names.set(key, key === "image" ? "Debian 12" : "b3-8") });

@@ -5,7 +5,7 @@
  */
 import type { SettingProblem } from "./errors";
 import type { SettingNames } from "./settingNames";
-import { SETTINGS_BY_KEY, SettingKey, StackSettings } from "./settingsSchema";
+import { ComponentName, SETTINGS_BY_KEY, SETTINGS_SCHEMA, SettingKey, StackSettings } from "./settingsSchema";
 
 /** The smallest number of Sentinels that is more than half. */
 export function majorityOf(count: number): number {
@@ -37,6 +37,35 @@ export function valueProblem(key: SettingKey, value: unknown, names: SettingName
             if (schema.pattern && !schema.pattern.test(value)) return problem(`is not ${schema.what}`, names.set(key, example));
             return undefined;
     }
+}
+
+const SECRETS = new Set<SettingKey>(["redisPassword", "previousRedisPassword", "sentinelPassword", "previousSentinelPassword", "sshPrivateKey"]);
+
+function at(args: unknown, path: string): unknown {
+    return path.split(".").reduce<unknown>((v, part) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[part] : undefined), args);
+}
+
+/**
+ * The settings one component's args carry, each checked against its schema entry and defaulted by
+ * it (a setting without a static default stays undefined when not given). Secrets are left to
+ * passwordProblems: they may be Outputs.
+ */
+export function argValues(component: ComponentName, args: object, names: SettingNames): { values: Partial<StackSettings>; problems: SettingProblem[] } {
+    const problems: SettingProblem[] = [];
+    const values: Partial<Record<SettingKey, unknown>> = {};
+    for (const schema of SETTINGS_SCHEMA) {
+        const path = schema.args?.[component];
+        if (!path || SECRETS.has(schema.key)) continue;
+        const given = at(args, path);
+        if (given === undefined) {
+            values[schema.key] = schema.default;
+            continue;
+        }
+        const found = valueProblem(schema.key, given, names);
+        if (found) problems.push(found);
+        else values[schema.key] = given;
+    }
+    return { values: values as Partial<StackSettings>, problems };
 }
 
 /** The Sentinel topology: count, quorum and where colocated Sentinels can sit. `quorum` only when the user chose one. */

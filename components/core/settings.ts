@@ -114,7 +114,7 @@ export function validateStackConfig(given: Readonly<Record<string, string>>): Va
             continue;
         }
         if (cidrs === undefined) continue;
-        for (const p of checkCidrList(key, cidrs, allowWorldAccess === true)) problems.push({ ...p, setting: FULL(p.setting) });
+        problems.push(...checkCidrList(key, cidrs, allowWorldAccess === true, names));
     }
 
     const privateNetworkCidr = raw.privateNetworkCidr ?? (SETTINGS_BY_KEY.get("privateNetworkCidr")!.default as string);

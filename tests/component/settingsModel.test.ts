@@ -12,7 +12,7 @@ import { REDIS_PASSWORD, SENTINEL_PASSWORD, SSH_KEY } from "../support/fixtures"
 
 installMocks(pulumi, "redis-ha", "settings-model-test");
 // eslint-disable-next-line @typescript-eslint/no-var-requires
-const { FirewallRules, RedisReplicaSet, DigitalOceanPlatform } = require("../../components") as typeof import("../../components");
+const { FirewallRules, RedisReplicaSet, SentinelQuorum, DigitalOceanPlatform } = require("../../components") as typeof import("../../components");
 
 type Values = Partial<Record<SettingKey, unknown>>;
 
@@ -107,6 +107,53 @@ describe.each(CASES)("%s", (_what, values, key, rule) => {
         expect(stackLine).toMatch(rule);
         expect(componentLine).toMatch(rule);
         // Each in its own words: the component's message names no stack setting, and its fix is no CLI command.
+        expect(componentLine).not.toMatch(/redis-ha:|pulumi config/);
+    });
+});
+
+/** The other two components' args, the same way: [what, the bad values, the setting, the rule]. */
+const OTHER_CASES: Array<["FirewallRules" | "SentinelQuorum", string, Values, SettingKey, RegExp]> = [
+    ["FirewallRules", "an app CIDR open to the world", { appCidrs: ["0.0.0.0/0"] }, "appCidrs", /opens the port to the whole Internet/],
+    ["FirewallRules", "an admin CIDR that is no CIDR", { adminCidrs: ["203.0.113.300/32"] }, "adminCidrs", /is not a valid IPv4 CIDR/],
+    ["FirewallRules", "overlapping app CIDRs", { appCidrs: ["10.42.0.0/24", "10.42.0.128/25"] }, "appCidrs", /overlaps \S+\[0\] \(10\.42\.0\.0\/24\)/],
+    ["FirewallRules", "Redis on the SSH port", { redisPort: 22 }, "redisPort", /clashes with SSH \(22\)/],
+    ["SentinelQuorum", "a check budget under 30 s", { checkTimeoutSeconds: 5 }, "checkTimeoutSeconds", /must be between 30 and 3600/],
+    ["SentinelQuorum", "an unknown way to SSH", { sshVia: "vpn" }, "sshVia", /must be one of public, private/],
+    ["SentinelQuorum", "a login user with a space", { sshUser: "my user" }, "sshUser", /is not a Unix user name/],
+];
+
+function otherProblems(component: "FirewallRules" | "SentinelQuorum", values: Values): string {
+    const args: Record<string, unknown> = component === "FirewallRules"
+        ? { platform, appCidrs: BASE.appCidrs, adminCidrs: BASE.adminCidrs }
+        : { checks: { user: "root" } };
+    for (const [key, value] of Object.entries(values)) {
+        const parts = SETTINGS_BY_KEY.get(key)!.args![component]!.split(".");
+        let into = args;
+        for (const part of parts.slice(0, -1)) into = (into[part] ??= {}) as Record<string, unknown>;
+        into[parts[parts.length - 1]] = value;
+    }
+    try {
+        if (component === "FirewallRules") new FirewallRules(`fw-${Math.random().toString(36).slice(2, 8)}`, args as never);
+        else {
+            const replicaSet = new RedisReplicaSet(`rs-${Math.random().toString(36).slice(2, 8)}`, {
+                platform, firewall, zones: BASE.zones as string[], zoneKind: "datacenter", instanceType: "s-2vcpu-4gb", image: "debian-12-x64",
+                sshPublicKeys: [SSH_KEY], redisPassword: REDIS_PASSWORD, sentinel: { password: SENTINEL_PASSWORD },
+            });
+            new SentinelQuorum(`sq-${Math.random().toString(36).slice(2, 8)}`, { replicaSet, ...args } as never);
+        }
+        return "";
+    } catch (e) {
+        return (e as Error).message;
+    }
+}
+
+describe.each(OTHER_CASES)("%s: %s", (component, _what, values, key, rule) => {
+    test(`the stack refuses it as redis-ha:${key}, ${component} as its arg, with the same rule`, () => {
+        const stackLine = new RegExp(`redis-ha:${escape(key)}(\\[\\d+\\])? = [^\\n]*`).exec(stackProblems(values))?.[0];
+        const path = `args.${SETTINGS_BY_KEY.get(key)!.args![component]}`;
+        const componentLine = new RegExp(`${escape(path)}(\\[\\d+\\])? = [^\\n]*`).exec(otherProblems(component, values))?.[0];
+        expect(stackLine).toMatch(rule);
+        expect(componentLine).toMatch(rule);
         expect(componentLine).not.toMatch(/redis-ha:|pulumi config/);
     });
 });

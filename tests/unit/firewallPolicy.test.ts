@@ -25,7 +25,7 @@ describe("firewall policy", () => {
     });
 
     test("0.0.0.0/0 is refused without the opt-in and visible with it", () => {
-        expect(() => buildFirewallPolicy({ redisPort: 6379, sentinelPort: 26379, appCidrs: ["0.0.0.0/0"], adminCidrs: ["203.0.113.10/32"] })).toThrow(/appCidrs = "0.0.0.0\/0": would open the port to the whole Internet/);
+        expect(() => buildFirewallPolicy({ redisPort: 6379, sentinelPort: 26379, appCidrs: ["0.0.0.0/0"], adminCidrs: ["203.0.113.10/32"] })).toThrow(/redis-ha:appCidrs\[0\] = "0.0.0.0\/0": opens the port to the whole Internet/);
         const open = buildFirewallPolicy({ redisPort: 6379, sentinelPort: 26379, appCidrs: ["0.0.0.0/0"], adminCidrs: ["203.0.113.10/32"], allowWorldAccess: true });
         expect(worldOpenRules(open).map((r) => r.port).sort()).toEqual([26379, 6379]);
         expect(worldOpenRules(policy)).toEqual([]);
