@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderHandoffScript } from "../cloud-init/handoffScript";
 import { renderHostFiles } from "../cloud-init/hostFiles";
-import type { DeploymentConfig } from "./core/model";
+import { DeploymentConfig, deploymentConfigOf } from "./core/model";
 import { ConfigValidationError, SettingProblem, formatProblem } from "./core/errors";
 import { targetsFor } from "./core/firewallPolicy";
 import { deploymentIdentity, replacementRefusal } from "./core/immutableSettings";
@@ -231,23 +231,7 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
         const sentinelPassword = pulumi.secret(checkedPasswords.apply((p) => p.sentinel));
         const previousRedisPassword = pulumi.secret(checkedPasswords.apply((p) => p.previousRedis));
         const previousSentinelPassword = pulumi.secret(checkedPasswords.apply((p) => p.previousSentinel));
-        const config: DeploymentConfig = {
-            masterName,
-            redisPort,
-            sentinelPort,
-            quorum: this.plan.quorum,
-            persistence: settings.persistence,
-            maxmemory: settings.maxmemory.toLowerCase(),
-            maxmemoryPolicy: settings.maxmemoryPolicy,
-            minReplicasToWrite: settings.minReplicasToWrite,
-            minReplicasMaxLag: settings.minReplicasMaxLag,
-            replDisklessSyncDelay: settings.replDisklessSyncDelay,
-            downAfterMilliseconds: settings.downAfterMilliseconds,
-            failoverTimeoutMilliseconds: settings.failoverTimeoutMilliseconds,
-            parallelSyncs: settings.parallelSyncs,
-            sshPublicKeys: args.sshPublicKeys ?? [],
-            knownSentinels: this.plan.sentinels.filter((h) => h.privateAddress).map((h) => `${h.privateAddress}:${sentinelPort}`),
-        };
+        const config = deploymentConfigOf(settings, this.plan);
 
         // Before anything else: what a running deployment cannot change is refused here, at preview.
         this.guard = new DeploymentGuard(`${name}-guard`, {

@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { renderCheckScript } from "../cloud-init/checkScript";
 import { renderHostFiles } from "../cloud-init/hostFiles";
-import type { DeploymentConfig } from "../components/core/model";
+import { deploymentConfigOf } from "../components/core/model";
 import { renderNftables } from "../cloud-init/nftables";
 import { CheckOutputError, CheckReport, parseCheckOutput } from "../components/core/checkOutput";
 import { FirewallPolicy, buildFirewallPolicy, rulesFor } from "../components/core/firewallPolicy";
@@ -170,23 +170,7 @@ export class Lab {
 
     private async build(secrets: LabSecrets): Promise<void> {
         const { plan, settings, spec } = this.state;
-        const config: DeploymentConfig = {
-            masterName: settings.masterName,
-            redisPort: settings.redisPort,
-            sentinelPort: settings.sentinelPort,
-            quorum: plan.quorum,
-            persistence: settings.persistence,
-            maxmemory: settings.maxmemory,
-            maxmemoryPolicy: settings.maxmemoryPolicy,
-            minReplicasToWrite: settings.minReplicasToWrite,
-            minReplicasMaxLag: settings.minReplicasMaxLag,
-            replDisklessSyncDelay: settings.replDisklessSyncDelay,
-            downAfterMilliseconds: settings.downAfterMilliseconds,
-            failoverTimeoutMilliseconds: settings.failoverTimeoutMilliseconds,
-            parallelSyncs: settings.parallelSyncs,
-            sshPublicKeys: settings.sshPublicKeys,
-            knownSentinels: plan.sentinels.map((h) => `${h.privateAddress}:${settings.sentinelPort}`),
-        };
+        const config = deploymentConfigOf(settings, plan);
         const policy = buildFirewallPolicy({
             redisPort: settings.redisPort,
             sentinelPort: settings.sentinelPort,

@@ -47,3 +47,37 @@ export interface DeploymentSecrets {
     /** "" when the Sentinels run without auth (sentinelAuth false). */
     sentinelPassword: string;
 }
+
+/** What deploymentConfigOf needs from validated settings: the stack's and the component's resolved settings both have it. */
+export type DeploymentSettings = Omit<RuntimeConfig, "quorum"> & Pick<DeploymentConfig, "masterName" | "redisPort" | "sentinelPort"> & {
+    sshPublicKeys?: readonly string[];
+};
+
+/**
+ * The one way validated settings and a plan become the renderers' model, so the lab and the
+ * component cannot render the same settings two ways. maxmemory is lowercased because Redis reads
+ * it back lowercased (CONFIG GET), and the day-2 rollout compares the two.
+ */
+export function deploymentConfigOf(
+    settings: DeploymentSettings,
+    plan: { quorum: number; sentinels: ReadonlyArray<{ privateAddress?: string }> },
+): DeploymentConfig {
+    return {
+        masterName: settings.masterName,
+        redisPort: settings.redisPort,
+        sentinelPort: settings.sentinelPort,
+        quorum: plan.quorum,
+        persistence: settings.persistence,
+        maxmemory: settings.maxmemory.toLowerCase(),
+        maxmemoryPolicy: settings.maxmemoryPolicy,
+        minReplicasToWrite: settings.minReplicasToWrite,
+        minReplicasMaxLag: settings.minReplicasMaxLag,
+        replDisklessSyncDelay: settings.replDisklessSyncDelay,
+        downAfterMilliseconds: settings.downAfterMilliseconds,
+        failoverTimeoutMilliseconds: settings.failoverTimeoutMilliseconds,
+        parallelSyncs: settings.parallelSyncs,
+        sshPublicKeys: settings.sshPublicKeys ?? [],
+        // Only where addresses are planned: a cloud that assigns them leaves the boot guard to discover Sentinels.
+        knownSentinels: plan.sentinels.filter((h) => h.privateAddress).map((h) => `${h.privateAddress}:${settings.sentinelPort}`),
+    };
+}
