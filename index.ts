@@ -3,8 +3,9 @@
  * set and the Sentinel quorum, and export what clients and operators need.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { FirewallRules, HostAccessArgs, RedisReplicaSet, SentinelQuorum, platformFor, renderClientSnippets, IOREDIS_RECOMMENDED_OPTIONS } from "./components";
-import { stackSettingsFromConfig } from "./components/stackConfig";
+import { FirewallRules, HostAccessArgs, RedisReplicaSet, SentinelQuorum, renderClientSnippets, IOREDIS_RECOMMENDED_OPTIONS } from "./components";
+import { platformFor } from "./stack/platform";
+import { stackSettingsFromConfig } from "./stack/config";
 import { regionZones } from "./components/core/regions";
 
 const { settings, warnings } = stackSettingsFromConfig();

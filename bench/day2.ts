@@ -25,7 +25,7 @@ import * as os from "os";
 import * as path from "path";
 import { EngineLabStack, appRedisCli } from "../lab/engineStack";
 import { labUnavailableReason } from "../lab/runtime";
-import { sleep } from "../lab/shell";
+import { sleep } from "../components/platforms/lab/shell";
 import { Writer, WriterClient, startWriters } from "../lab/writers";
 import { runMain } from "../scripts/lib/cli";
 import { formatTable } from "../scripts/lib/table";

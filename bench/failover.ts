@@ -24,7 +24,7 @@ import * as os from "os";
 import * as path from "path";
 import { DrillResult, SCENARIOS, Scenario, runDrill, sentinelLogOffsets, sentinelLogsSince, switchesSince } from "../lab/drill";
 import { Lab, labUnavailableReason } from "../lab/runtime";
-import { sleep } from "../lab/shell";
+import { sleep } from "../components/platforms/lab/shell";
 import { WRITER_CLIENTS, WriterClient, startWriters } from "../lab/writers";
 import { formatTable } from "../scripts/lib/table";
 import { listOf, runMain } from "../scripts/lib/cli";

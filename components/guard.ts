@@ -8,6 +8,13 @@ import { ImmutableSetting, immutableChangeRefusals } from "./core/immutableSetti
  * never reached. A dynamic resource, because only a provider's diff sees the recorded value beside
  * the new one before anything is changed.
  */
+// Pulumi keeps a dynamic provider's code in the state, serialised with what it uses: a function by
+// value, but a module of an installed package as `require("<its path in the package>")`, which the
+// package's `exports` map forbids, and which Pulumi 3.248 derives wrongly when the project's path
+// also holds the package's name (it looks for the first "redis-ha" in the path). Referring to the
+// function itself, which uses no module, keeps the provider self-contained.
+const refusalsOf = immutableChangeRefusals;
+
 const guardProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs) {
         return { id: "deployment-guard", outs: inputs };
@@ -15,7 +22,7 @@ const guardProvider: pulumi.dynamic.ResourceProvider = {
     async diff(_id, olds, news) {
         const recorded = Object.fromEntries((JSON.parse(olds.settings) as ImmutableSetting[]).map((s) => [s.key, s.value]));
         const names: Record<string, string> = news.settingNames ? JSON.parse(news.settingNames) : {};
-        const refusals = immutableChangeRefusals(recorded, JSON.parse(news.settings), (key) => names[key] ?? key);
+        const refusals = refusalsOf(recorded, JSON.parse(news.settings), (key) => names[key] ?? key);
         if (refusals.length > 0) throw new Error(`${news.component}: refused, nothing was changed:\n  - ${refusals.join("\n  - ")}`);
         return { changes: olds.settings !== news.settings };
     },

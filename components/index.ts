@@ -1,4 +1,8 @@
-/** The public surface: `import { RedisReplicaSet, SentinelQuorum, FirewallRules } from "redis-ha"`. */
+/**
+ * The public surface: `import { RedisReplicaSet, SentinelQuorum, FirewallRules } from "redis-ha"`.
+ * No platform adapter is loaded here: each is a subpath (`redis-ha/ovh`, `redis-ha/digitalocean`,
+ * `redis-ha/lab`), so a program loads only the provider SDK of the cloud it uses.
+ */
 export { FirewallRules } from "./firewallRules";
 export type { FirewallRulesArgs } from "./firewallRules";
 export { RedisReplicaSet } from "./redisReplicaSet";
@@ -6,7 +10,7 @@ export type { RedisReplicaSetArgs, RedisOptions, SentinelOptions, NodeRow } from
 export { SentinelQuorum } from "./sentinelQuorum";
 export type { SentinelQuorumArgs, SentinelChecksArgs } from "./sentinelQuorum";
 export type { HostAccessArgs } from "./hostAccess";
-export * from "./platforms";
+export * from "./platforms/platform";
 export { IOREDIS_RECOMMENDED_OPTIONS, renderClientSnippets } from "./core/clientConfig";
 export type { ClientSnippets } from "./core/clientConfig";
 export { parseCheckOutput, parseReplicationInfo } from "./core/checkOutput";

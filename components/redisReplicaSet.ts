@@ -101,8 +101,8 @@ export interface RedisReplicaSetArgs {
     instanceType: string;
     /** Debian 12 image name or slug. Required. */
     image: string;
-    /** OpenSSH public keys for the login user. Required (at least one) unless the platform provides a login key (the lab). */
-    sshPublicKeys: string[];
+    /** OpenSSH public keys for the login user. Required (at least one) unless the platform provides a login key (the lab); refused at preview when missing. */
+    sshPublicKeys?: string[];
     /** Private network block. Default "10.42.0.0/24". */
     privateNetworkCidr?: string;
     /**

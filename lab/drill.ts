@@ -10,9 +10,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { renderSwitchoverScript } from "../cloud-init/switchoverScript";
 import { parseReplicationInfo, replicasRememberedAsMasters } from "../components/core/checkOutput";
-import type { LabHost } from "./machine";
+import type { LabHost } from "../components/platforms/lab/machine";
 import type { Lab } from "./runtime";
-import { sleep } from "./shell";
+import { sleep } from "../components/platforms/lab/shell";
 import { WriterClient, startWriters } from "./writers";
 
 export type Scenario =

@@ -7,8 +7,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { LabHost, LabSpec } from "./machine";
-import { runAsync } from "./shell";
+import type { LabHost, LabSpec } from "../components/platforms/lab/machine";
+import { DEFAULT_LAB_STATE_ROOT } from "../components/platforms/lab";
+import { runAsync } from "../components/platforms/lab/shell";
 import type { WriterTarget } from "./writers";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -16,28 +17,53 @@ const ROOT = path.resolve(__dirname, "..");
 export interface PulumiResult { status: number | null; out: string }
 export type Reach = Pick<WriterTarget, "network" | "secrets">;
 
+export interface EngineLabOptions {
+    /** The Pulumi project to run (an example program). Default: this checkout's stack program. */
+    projectDir?: string;
+    /** What the program's lab hosts are named after. Default redis-ha-<stack> (this checkout's program). */
+    namePrefix?: string;
+    /** The program's LabPlatform id. Default pl-<stack> (this checkout's program). */
+    labId?: string;
+    /** The environment pulumi runs in (a PATH with another Node first). Default this process's. */
+    env?: NodeJS.ProcessEnv;
+}
+
 export class EngineLabStack {
-    readonly stackFile: string;
     readonly backend = fs.mkdtempSync(path.join(os.tmpdir(), "redis-ha-engine-"));
     readonly labDir: string;
     readonly secretsFile: string;
     /** Second octet of the stack's 10.x.0.0/24. */
     readonly octet: number;
+    private projectDir: string;
+    private readonly namePrefix: string;
+    private readonly labId: string;
+    private readonly baseEnv: NodeJS.ProcessEnv;
 
     /** `stack`: at most 9 characters (lab names derive from it). */
-    constructor(readonly stack: string) {
-        this.stackFile = path.join(ROOT, `Pulumi.${stack}.yaml`);
-        this.labDir = path.join(ROOT, ".state", "lab", `pl-${stack}`.slice(0, 12));
+    constructor(readonly stack: string, options: EngineLabOptions = {}) {
+        this.projectDir = options.projectDir ?? ROOT;
+        this.namePrefix = options.namePrefix ?? `redis-ha-${stack}`;
+        this.labId = (options.labId ?? `pl-${stack}`).slice(0, 12);
+        this.baseEnv = options.env ?? process.env;
+        this.labDir = path.join(DEFAULT_LAB_STATE_ROOT, this.labId);
         this.secretsFile = path.join(ROOT, ".state", "lab", `secrets-${stack}.json`);
         this.octet = reserveNetwork();
+    }
+
+    get stackFile(): string { return path.join(this.projectDir, `Pulumi.${this.stack}.yaml`); }
+
+    /** Moves the project directory, as a user moves a checkout; the stack's state stays where it is. */
+    moveProject(to: string): void {
+        fs.renameSync(this.projectDir, to);
+        this.projectDir = to;
     }
 
     /** An address of the stack's network, by its last octet. */
     address(last: number): string { return `10.${this.octet}.0.${last}`; }
 
-    hostName(i: number): string { return `redis-ha-${this.stack}-redis-${i}`; }
+    hostName(i: number): string { return `${this.namePrefix}-redis-${i}`; }
 
-    /** Writes the stack file: the lab stack's settings on this stack's network, plus `extra` lines. */
+    /** Writes the stack file: this checkout's lab stack settings on this stack's network, plus `extra` lines. */
     writeStackFile(extra: string[] = []): void {
         fs.writeFileSync(this.stackFile, [
             "config:",
@@ -54,7 +80,7 @@ export class EngineLabStack {
     }
 
     private env(): NodeJS.ProcessEnv {
-        return { ...process.env, LAB_STACK: this.stack, PULUMI_BACKEND_URL: `file://${this.backend}` };
+        return { ...this.baseEnv, LAB_STACK: this.stack, LAB_PROJECT_DIR: this.projectDir, PULUMI_BACKEND_URL: `file://${this.backend}` };
     }
 
     /** scripts/pulumi-lab.sh ACTION ARGS, blocking. */
@@ -103,8 +129,8 @@ export class EngineLabStack {
 
     leftovers(): { namespaces: string[]; link: boolean } {
         return {
-            namespaces: spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout.split("\n").map((l) => l.split(" ")[0]).filter((n) => n.startsWith(`redis-ha-${this.stack}-`)),
-            link: spawnSync("ip", ["link", "show", `rl-pl-${this.stack}`.slice(0, 15)], { encoding: "utf8" }).status === 0,
+            namespaces: spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout.split("\n").map((l) => l.split(" ")[0]).filter((n) => n.startsWith(`${this.namePrefix}-`)),
+            link: spawnSync("ip", ["link", "show", `rl-${this.labId}`.slice(0, 15)], { encoding: "utf8" }).status === 0,
         };
     }
 

@@ -21,12 +21,12 @@ import { generatePassword } from "../components/core/tokens";
 import { TopologyPlan, planTopology } from "../components/core/topology";
 import { readStackConfig } from "../scripts/lib/mockCloud";
 import { formatTable } from "../scripts/lib/table";
-import { LabHost, LabSpec, ProcessKind, hostUp, networkDown, networkUp, processAlive, readHostState, sshArgv, startService, stopService, writeFileAs } from "./machine";
-import { LabNetwork, planLabNetwork } from "./network";
-import { commandExists, runAsync } from "./shell";
+import { LabHost, LabSpec, ProcessKind, hostUp, networkDown, networkUp, processAlive, readHostState, sshArgv, startService, stopService, writeFileAs } from "../components/platforms/lab/machine";
+import { LabNetwork, planLabNetwork } from "../components/platforms/lab/network";
+import { commandExists, runAsync } from "../components/platforms/lab/shell";
 
-export { labNamespaces, removeNamespaces } from "./machine";
-export type { ProcessKind } from "./machine";
+export { labNamespaces, removeNamespaces } from "../components/platforms/lab/machine";
+export type { ProcessKind } from "../components/platforms/lab/machine";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
 export const DEFAULT_STATE_ROOT = path.join(REPO_ROOT, ".state", "lab");

@@ -13,7 +13,7 @@ import { renderClientSnippets } from "../components/core/clientConfig";
 import { WORDPRESS_OBJECT_CACHE } from "../components/core/wordpressObjectCache";
 import type { Lab } from "./runtime";
 import { REPO_ROOT } from "./runtime";
-import { sleep } from "./shell";
+import { sleep } from "../components/platforms/lab/shell";
 
 const WORDPRESS_DIR = "/usr/share/wordpress";
 const PLUGIN_ARCHIVE = "redis-cache-2.6.3.tar.gz";

@@ -8,8 +8,8 @@ import { ChildProcessWithoutNullStreams, spawn, spawnSync } from "child_process"
 import * as fs from "fs";
 import * as path from "path";
 import { renderClientSnippets } from "../components/core/clientConfig";
-import type { LabNetwork } from "./network";
-import { sleep } from "./shell";
+import type { LabNetwork } from "../components/platforms/lab/network";
+import { sleep } from "../components/platforms/lab/shell";
 
 /** ioredis 6 (npm), phpredis 5.3 (Debian php-redis), Predis 2.4 (fetched by setup), Predis 1.1 (Debian php-nrk-predis). */
 export type WriterClient = "ioredis" | "phpredis" | "predis" | "predis1";
@@ -113,7 +113,7 @@ export class Writer {
 export interface WriterTarget {
     settings: { masterName: string; sentinelPort: number; sentinelAuth?: boolean; replicaCount: number };
     network: Pick<LabNetwork, "hosts" | "app">;
-    /** The lab's state directory (the writers' snippets go under it). */
+    /** The lab's state directory (its name names the writers' snippet directory). */
     dir: string;
     secrets: { redisPassword: string; sentinelPassword: string };
 }
@@ -123,8 +123,9 @@ export async function startWriters(lab: WriterTarget, clients: readonly WriterCl
     const settings = lab.settings;
     const sentinels = lab.network.hosts.filter((h) => h.plan.sentinel).map((h) => `${h.address}:${settings.sentinelPort}`);
     const snippets = renderClientSnippets({ masterName: settings.masterName, sentinels, sentinelAuth: settings.sentinelAuth !== false });
-    // Under the repo, so the ioredis snippet's `import Redis from "ioredis"` resolves to our node_modules.
-    const dir = path.join(lab.dir, "clients");
+    // Under the repo (an engine lab's own directory is not), so the ioredis snippet's
+    // `import Redis from "ioredis"` resolves to our node_modules; one directory per lab.
+    const dir = path.join(__dirname, "..", ".state", "clients", path.basename(lab.dir));
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const { redisPassword, sentinelPassword } = lab.secrets;
     const env: NodeJS.ProcessEnv = { ...process.env, REDIS_PASSWORD: redisPassword };

@@ -2,9 +2,11 @@
 # npm run lab:preview | lab:up | lab:destroy | lab:pulumi -- ARGS: the lab stack on the real Pulumi engine, offline.
 # Uses the Pulumi toolchain on PATH, or builds what is missing (scripts/build-pulumi.sh); keeps the engine's state
 # in the project's git-ignored .state/ with a local file backend and a passphrase secrets provider.
-# LAB_STACK picks another stack (default lab); PULUMI_BACKEND_URL another backend.
+# LAB_STACK picks another stack (default lab); PULUMI_BACKEND_URL another backend; LAB_PROJECT_DIR
+# another Pulumi project (an example program) run with this checkout's toolchain.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
 action=${1:?usage: pulumi-lab.sh preview|up|destroy [pulumi args...]}
 shift
 
@@ -21,6 +23,7 @@ export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-redis-ha-lab}"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 mkdir -p "${PULUMI_BACKEND_URL#file://}" "$PULUMI_HOME"
+cd "${LAB_PROJECT_DIR:-$root}"
 
 pulumi stack select "$stack" >/dev/null 2>&1 || pulumi stack init "$stack" >/dev/null
 case "$action" in

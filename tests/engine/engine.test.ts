@@ -9,7 +9,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { EngineLabStack, Reach, appRedisCli } from "../../lab/engineStack";
-import { readHostState, startService, stopService } from "../../lab/machine";
+import { readHostState, startService, stopService } from "../../components/platforms/lab/machine";
 import { labUnavailableReason } from "../../lab/runtime";
 import { startWriters } from "../../lab/writers";
 

@@ -10,7 +10,7 @@ import * as path from "path";
 import { renderClientSnippets } from "../../components/core/clientConfig";
 import { DrillResult, runDrill } from "../../lab/drill";
 import { Lab, labUnavailableReason } from "../../lab/runtime";
-import { run } from "../../lab/shell";
+import { run } from "../../components/platforms/lab/shell";
 import { PREDIS1_AUTOLOAD, WriterClient, writerUnavailableReason } from "../../lab/writers";
 
 const unavailable = labUnavailableReason();

@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { Lab, labUnavailableReason } from "../../lab/runtime";
-import { run } from "../../lab/shell";
+import { run } from "../../components/platforms/lab/shell";
 
 const unavailable = labUnavailableReason();
 if (unavailable) {

@@ -10,7 +10,7 @@
 import * as fs from "fs";
 import { Scenario, runDrill } from "../../lab/drill";
 import { Lab, labUnavailableReason } from "../../lab/runtime";
-import { run } from "../../lab/shell";
+import { run } from "../../components/platforms/lab/shell";
 import { ShopFigures, ShopTraffic, WordPressSite, wordpressUnavailableReason } from "../../lab/wordpress";
 
 const why = labUnavailableReason() ?? wordpressUnavailableReason();

@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { renderBootGuard } from "../../cloud-init/bootGuard";
-import { runAsync } from "../../lab/shell";
+import { runAsync } from "../../components/platforms/lab/shell";
 import { FakeSentinel } from "../support/fakeSentinel";
 import { LocalCluster, redisAvailable } from "../support/localRedis";
 import { SENTINEL_PASSWORD } from "../support/fixtures";

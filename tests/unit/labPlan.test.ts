@@ -1,7 +1,7 @@
 import { renderNftables } from "../../cloud-init/nftables";
 import { ConfigValidationError } from "../../components/core/errors";
 import { buildFirewallPolicy, rulesFor } from "../../components/core/firewallPolicy";
-import { planLabNetwork } from "../../lab/network";
+import { planLabNetwork } from "../../components/platforms/lab/network";
 import { plan } from "../support/render";
 
 const settings = { appCidrs: ["10.42.0.192/27"], adminCidrs: ["10.42.0.224/28"] };

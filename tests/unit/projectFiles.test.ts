@@ -1,4 +1,5 @@
 /** The files a user reads must agree with the code that runs. */
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
@@ -46,4 +47,21 @@ test(".ci/run runs the README's set-up and test commands", () => {
         expect(ci).toContain(command);
         expect(readme).toContain(command);
     }
+});
+
+test("the README names every peer dependency of the package with the range package.json declares", () => {
+    const readme = read("README.md");
+    const manifest = JSON.parse(read("package.json")) as { peerDependencies: Record<string, string> };
+    const missing = Object.entries(manifest.peerDependencies).filter(([name, range]) => !readme.includes(`\`${name}\` ${range}`)).map(([name, range]) => `${name} ${range}`);
+    expect(missing).toEqual([]);
+});
+
+test("every Node the README and engines claim is one CI runs (tools/node-versions and the machine's)", () => {
+    const manifest = JSON.parse(read("package.json")) as { engines: { node: string } };
+    const claimed = manifest.engines.node.split("||").map((r) => Number(/\^(\d+)\./.exec(r.trim())![1]));
+    // The machine's own Node, whichever Node runs this test (scripts/test-node.sh puts another first on PATH).
+    const machinePath = (process.env.PATH ?? "").split(":").filter((dir) => !dir.includes(path.join(".tools", "node"))).join(":");
+    const machineNode = spawnSync("node", ["--version"], { encoding: "utf8", env: { ...process.env, PATH: machinePath } }).stdout.trim();
+    const proven = [Number(machineNode.slice(1).split(".")[0]), ...read("tools/node-versions").split("\n").filter(Boolean).map((v) => Number(v.split(".")[0]))];
+    expect([...new Set(proven)].sort()).toEqual(claimed.sort());
 });

@@ -11,7 +11,7 @@ import { CheckReport, parseCheckOutput } from "../../components/core/checkOutput
 import { generatePassword } from "../../components/core/tokens";
 import { DEBIAN_PATHS } from "../../cloud-init/paths";
 import { STAGING_DIR } from "../../cloud-init/cloudConfig";
-import { commandExists, sleep } from "../../lab/shell";
+import { commandExists, sleep } from "../../components/platforms/lab/shell";
 import { userDataWithMasterAddress, VmDeployment, vmStackConfig } from "../../vm/deployment";
 import { renderVmDeployment as render } from "../support/vmDeployment";
 import { ensureImage, VM_STATE_DIR } from "../../vm/image";

@@ -2,17 +2,17 @@
  * The lab's machinery, one resource at a time: the network (a bridge in a namespace of its own,
  * plus the app, admin and outsider namespaces), and hosts (a namespace per planned VM, booted from
  * its user-data). `npm run lab` drives it all at once; the Pulumi engine drives it per resource
- * through `lab/engine.ts`. Every host keeps its own state file, so hosts can be created in parallel.
+ * through `engine.ts`. Every host keeps its own state file, so hosts can be created in parallel.
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { BOOT_GUARD_DROPIN_PATH, BOOT_GUARD_PASSWORD_FILE, BOOT_GUARD_PATH } from "../cloud-init/bootGuard";
-import { NFT_TABLE } from "../cloud-init/nftables";
-import { DEBIAN_PATHS } from "../cloud-init/paths";
-import { cidrsOverlap, parseCidr } from "../components/core/cidr";
-import type { HostPlan } from "../components/core/topology";
+import { BOOT_GUARD_DROPIN_PATH, BOOT_GUARD_PASSWORD_FILE, BOOT_GUARD_PATH } from "../../../cloud-init/bootGuard";
+import { NFT_TABLE } from "../../../cloud-init/nftables";
+import { DEBIAN_PATHS } from "../../../cloud-init/paths";
+import { cidrsOverlap, parseCidr } from "../../core/cidr";
+import type { HostPlan } from "../../core/topology";
 import type { LabEndpoint, LabNetwork } from "./network";
 import { run, sleep } from "./shell";
 

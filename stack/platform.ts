@@ -1,16 +1,8 @@
-import type { StackSettings } from "../core/settings";
-import { DigitalOceanPlatform } from "./digitalocean";
-import { LabPlatform } from "./lab";
-import { OvhPlatform } from "./ovh";
-import type { Platform } from "./platform";
-
-export { DigitalOceanPlatform, DIGITALOCEAN_ADDRESS_DISCOVERY } from "./digitalocean";
-export type { DigitalOceanPlatformArgs } from "./digitalocean";
-export { OvhPlatform } from "./ovh";
-export { LabPlatform } from "./lab";
-export type { LabPlatformArgs } from "./lab";
-export type { OvhPlatformArgs } from "./ovh";
-export * from "./platform";
+import type { StackSettings } from "../components/core/settings";
+import { DigitalOceanPlatform } from "../components/platforms/digitalocean";
+import { LabPlatform } from "../components/platforms/lab";
+import { OvhPlatform } from "../components/platforms/ovh";
+import type { Platform } from "../components/platforms/platform";
 
 /** The only place that maps the `cloud` setting to an adapter. */
 export function platformFor(

@@ -1,12 +1,12 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { renderNftables } from "../../cloud-init/nftables";
-import type { FirewallPolicy, FirewallRule, FirewallTarget } from "../core/firewallPolicy";
-import type { TopologyPlan } from "../core/topology";
-import type { LabSpec } from "../../lab/machine";
-import { planLabNetwork } from "../../lab/network";
-import { HostRequest, IGNORE_ON_UPDATE, Platform, PlatformFirewall, PlatformHost, PlatformNetwork } from "./platform";
-import { defaultOf } from "../core/settingsSchema";
+import { renderNftables } from "../../../cloud-init/nftables";
+import type { FirewallPolicy, FirewallRule, FirewallTarget } from "../../core/firewallPolicy";
+import type { TopologyPlan } from "../../core/topology";
+import type { LabSpec } from "./machine";
+import { planLabNetwork } from "./network";
+import { HostRequest, IGNORE_ON_UPDATE, Platform, PlatformFirewall, PlatformHost, PlatformNetwork } from "../platform";
+import { defaultOf } from "../../core/settingsSchema";
 
 export interface LabPlatformArgs {
     /** Lab id: names its state directory and its link into this machine's namespace. Required. */
@@ -19,24 +19,39 @@ export interface LabPlatformArgs {
     redisPort?: number;
     /** Sentinel port. Default 26379. */
     sentinelPort?: number;
-    /** Where lab state lives. Default <repo>/.state/lab. */
+    /** Where lab state lives (a directory per lab id; the lab runs as root). Default /var/lib/redis-ha-lab. */
     stateRoot?: string;
 }
 
-const REPO_ROOT = path.resolve(__dirname, "../..");
+/** Where the lab keeps each lab's files (pid files, data, keys), by lab id: the lab runs as root, and not under a checkout that may move. */
+export const DEFAULT_LAB_STATE_ROOT = "/var/lib/redis-ha-lab";
 
 /**
  * The Pulumi engine's view of a lab object. The dynamic provider below is serialised by Pulumi and
  * run by its own provider host, so it carries only strings and calls the lab's real code
- * (lab/engine.ts) in a child process, the way a cloud provider calls its API.
+ * (engine.ts) in a child process, the way a cloud provider calls its API.
+ *
+ * The engine is found when it is called, never recorded: Pulumi keeps a dynamic provider's code in
+ * the stack's state and runs that copy for `pulumi destroy`, so a path captured here would break as
+ * soon as the project or the package moved. Providers run in the project's directory, where an
+ * installed redis-ha resolves by name; redis-ha's own checkout runs the TypeScript source.
  */
-function callLabEngine(repoRoot: string, action: string, request: string, timeoutMs: number): Record<string, string> {
+function callLabEngine(action: string, request: string, timeoutMs: number): Record<string, string> {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const { spawnSync } = require("child_process");
-    const result = spawnSync(process.execPath, [`${repoRoot}/node_modules/ts-node/dist/bin.js`, "--transpile-only", `${repoRoot}/lab/engine.ts`, action], {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { join } = require("path");
+    const project = process.cwd();
+    let engine: string[];
+    try {
+        engine = [require.resolve("redis-ha/lab/engine", { paths: [project] })];
+    } catch {
+        engine = [join(project, "node_modules/ts-node/dist/bin.js"), "--transpile-only", join(project, "components/platforms/lab/engine.ts")];
+    }
+    const result = spawnSync(process.execPath, [...engine, action], {
         input: request,
         encoding: "utf8",
-        cwd: repoRoot,
+        cwd: project,
         timeout: timeoutMs,
         maxBuffer: 64 * 1024 * 1024,
     });
@@ -75,7 +90,7 @@ const labProvider: pulumi.dynamic.ResourceProvider = {
         const action = { network: "network-up", host: "host-up" }[inputs.kind as string]!;
         const request = JSON.parse(inputs.request);
         if (inputs.userData !== undefined) request.userData = inputs.userData;
-        const answer = callLabEngine(inputs.repoRoot, action, JSON.stringify(request), 180000);
+        const answer = callLabEngine(action, JSON.stringify(request), 180000);
         // A new id for every creation, as a cloud gives a new VM: what depends on the host (its
         // handoff, the checks) sees a replaced host as a new one.
         return { id: `${inputs.kind}:${inputs.name}:${Date.now().toString(36)}`, outs: { ...inputs, ...answer } };
@@ -88,13 +103,14 @@ const labProvider: pulumi.dynamic.ResourceProvider = {
         if (replaces.length > 0) return { changes: true, replaces, deleteBeforeReplace: true };
         const refusal = labChangeRefusal(news.kind, olds, news);
         if (refusal) throw new Error(refusal);
-        const changed = ["request", "repoRoot"].filter((k) => olds[k] !== news[k]);
+        // Stacks made before the engine was found at call time recorded the checkout's path (repoRoot); it is not compared.
+        const changed = ["request"].filter((k) => olds[k] !== news[k]);
         return { changes: changed.length > 0, replaces: [] };
     },
     async update(_id, olds, news) {
         // diff has refused everything but what can change in place: a host's firewall rules.
         if (news.kind === "host" && JSON.parse(olds.request).nftables !== JSON.parse(news.request).nftables) {
-            callLabEngine(news.repoRoot, "host-firewall", news.request, 60000);
+            callLabEngine("host-firewall", news.request, 60000);
         }
         // Outputs that only creation produces (the login key) are kept, not lost in the update.
         const created = Object.fromEntries(["loginPrivateKey", "loginPublicKey"].filter((k) => olds[k] !== undefined).map((k) => [k, olds[k]]));
@@ -102,7 +118,7 @@ const labProvider: pulumi.dynamic.ResourceProvider = {
     },
     async delete(_id, props) {
         const action = { network: "network-down", host: "host-down" }[props.kind as string];
-        if (action) callLabEngine(props.repoRoot, action, props.request, 120000);
+        if (action) callLabEngine(action, props.request, 120000);
     },
 };
 
@@ -121,7 +137,7 @@ class LabResource extends pulumi.dynamic.Resource {
     declare readonly loginPrivateKey: pulumi.Output<string>;
 
     constructor(name: string, args: LabResourceArgs, opts: pulumi.CustomResourceOptions) {
-        super(labProvider, name, { ...args, repoRoot: REPO_ROOT, loginPrivateKey: undefined }, {
+        super(labProvider, name, { ...args, loginPrivateKey: undefined }, {
             ...opts,
             additionalSecretOutputs: ["loginPrivateKey", "userData"],
             // A lab object cannot exist twice under one name (namespaces, links).
@@ -153,7 +169,7 @@ export class LabPlatform implements Platform {
     createNetwork(name: string, plan: TopologyPlan, opts: pulumi.CustomResourceOptions): LabPulumiNetwork {
         const spec: LabSpec = {
             id: this.args.id,
-            dir: path.join(this.args.stateRoot ?? path.join(REPO_ROOT, ".state", "lab"), this.args.id),
+            dir: path.join(this.args.stateRoot ?? DEFAULT_LAB_STATE_ROOT, this.args.id),
             namePrefix: name,
             network: planLabNetwork(plan, name, { appCidrs: this.args.appCidrs, adminCidrs: this.args.adminCidrs }),
             redisPort: this.args.redisPort ?? defaultOf("redisPort"),

@@ -4,9 +4,9 @@
  * `app` (inside appCidrs), `admin` (inside adminCidrs; the checks SSH from there) and `outsider`
  * (inside the private network but outside every allowed CIDR). Pure.
  */
-import { ConfigValidationError, SettingProblem, showValue } from "../components/core/errors";
-import { Ipv4Cidr, addressAt, cidrContains, cidrSize, parseCidr } from "../components/core/cidr";
-import type { HostPlan, TopologyPlan } from "../components/core/topology";
+import { ConfigValidationError, SettingProblem, showValue } from "../../core/errors";
+import { Ipv4Cidr, addressAt, cidrContains, cidrSize, parseCidr } from "../../core/cidr";
+import type { HostPlan, TopologyPlan } from "../../core/topology";
 
 export interface LabEndpoint {
     /** Network namespace name (also the host name for planned VMs). */

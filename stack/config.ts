@@ -1,9 +1,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigValidationError } from "./core/errors";
-import { CONFIG_NAMESPACE, ValidatedSettings, validateStackConfig } from "./core/settings";
-import { generatePassword } from "./core/tokens";
+import { ConfigValidationError } from "../components/core/errors";
+import { CONFIG_NAMESPACE, ValidatedSettings, validateStackConfig } from "../components/core/settings";
+import { generatePassword } from "../components/core/tokens";
 
 /**
  * Reads every `redis-ha:*` key of the stack config (so typos are seen, not silently ignored) and
