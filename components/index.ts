@@ -23,6 +23,8 @@ export { validateStackConfig } from "./core/settings";
 export type { StackSettings } from "./core/settings";
 export type { DeploymentConfig, MaxmemoryPolicy, Persistence, SentinelPlacement } from "./core/model";
 export { resolveReplicaSetSettings } from "./core/replicaSetSettings";
+export { planReplicaSet } from "./core/replicaSetPlan";
+export type { ReplicaSetPlan, ReplicaSetPlanArgs } from "./core/replicaSetPlan";
 export { SETTINGS_SCHEMA } from "./core/settingsSchema";
 export { planTopology } from "./core/topology";
 export type { HostPlan, TopologyPlan } from "./core/topology";

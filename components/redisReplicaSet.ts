@@ -2,17 +2,16 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderHandoffScript } from "../cloud-init/handoffScript";
 import { renderHostFiles } from "../cloud-init/hostFiles";
-import { DeploymentConfig, deploymentConfigOf } from "./core/model";
+import type { DeploymentConfig } from "./core/model";
 import { ConfigValidationError, SettingProblem, formatProblem } from "./core/errors";
 import { targetsFor } from "./core/firewallPolicy";
-import { deploymentIdentity, replacementRefusal } from "./core/immutableSettings";
 import { DeploymentGuard } from "./guard";
 import type { ZoneKind } from "./core/regions";
 import type { MaxmemoryPolicy, Persistence, SentinelPlacement } from "./core/model";
 import { passwordProblems } from "./core/passwordPolicy";
-import { resolveReplicaSetSettings } from "./core/replicaSetSettings";
+import { GUARD_SETTING_NAMES, ReplicaSetPlan, planReplicaSet } from "./core/replicaSetPlan";
 import { componentNames } from "./core/settingNames";
-import { HostPlan, TopologyPlan, planTopology } from "./core/topology";
+import type { HostPlan, TopologyPlan } from "./core/topology";
 import type { FirewallRules } from "./firewallRules";
 import { HostAccessArgs, commandTimeouts, connectionTo, rootShell } from "./hostAccess";
 import type { Platform, PlatformHost, PlatformNetwork } from "./platforms/platform";
@@ -136,19 +135,6 @@ export interface SentinelContext {
     masterAddress: pulumi.Output<string>;
 }
 
-/** What a refusal calls each recorded value: the stack setting and the component arg. */
-const IMMUTABLE_SETTING_NAMES: Record<string, string> = {
-    masterName: "redis-ha:masterName (args.masterName)",
-    redisPort: "redis-ha:redisPort (args.redis.port)",
-    sentinelPort: "redis-ha:sentinelPort (args.sentinel.port)",
-    privateNetworkCidr: "redis-ha:privateNetworkCidr (args.privateNetworkCidr)",
-    sentinelPlacement: "redis-ha:sentinelPlacement (args.sentinel.placement)",
-    image: "redis-ha:image (args.image)",
-    instanceType: "redis-ha:instanceType (args.instanceType)",
-    hosts: "redis-ha:replicaCount (args.replicaCount)",
-    sentinelCount: "redis-ha:sentinelCount (args.sentinel.count)",
-};
-
 /**
  * The Redis data nodes: one master and its replicas, spread over zones, each with persistence,
  * auth and (in colocated placement) a Sentinel beside it. The VMs are created from a plan and a
@@ -186,31 +172,19 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
             if (problems.length > 1) fail(`${problems.length} invalid args; nothing was created.\n${problems.map((p) => `  - ${formatProblem(p)}`).join("\n")}`);
         };
         // The same schema, defaults and rules as the stack config, in the args' names.
+        const planned = ((): ReplicaSetPlan => {
+            try {
+                return planReplicaSet(name, args);
+            } catch (e) {
+                if (e instanceof ConfigValidationError) refuse(e.problems);
+                throw e;
+            }
+        })();
+        for (const warning of planned.warnings) pulumi.log.warn(warning, this);
+        const { settings, config } = planned;
+        this.plan = planned.topology;
         const names = componentNames("RedisReplicaSet");
-        const resolved = resolveReplicaSetSettings(args, args.platform.providesLoginKey, names);
-        refuse(resolved.problems);
-        const settings = resolved.settings;
-        for (const warning of resolved.warnings) pulumi.log.warn(warning, this);
         const sentinel = args.sentinel;
-        const { masterName, redisPort, sentinelPort } = settings;
-
-        try {
-            this.plan = planTopology({
-                namePrefix: name,
-                zones: settings.zones,
-                zoneKind: args.zoneKind ?? "availability-zone",
-                replicaCount: settings.replicaCount,
-                sentinelCount: settings.sentinelCount,
-                sentinelPlacement: settings.sentinelPlacement,
-                quorum: settings.quorum,
-                addressing: args.platform.addressing,
-                privateNetworkCidr: settings.privateNetworkCidr,
-            }, names);
-        } catch (e) {
-            if (e instanceof ConfigValidationError) refuse(e.problems);
-            throw e;
-        }
-        for (const warning of this.plan.warnings) pulumi.log.warn(warning, this);
 
         this.platform = args.platform;
         this.firewall = args.firewall;
@@ -231,33 +205,12 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
         const sentinelPassword = pulumi.secret(checkedPasswords.apply((p) => p.sentinel));
         const previousRedisPassword = pulumi.secret(checkedPasswords.apply((p) => p.previousRedis));
         const previousSentinelPassword = pulumi.secret(checkedPasswords.apply((p) => p.previousSentinel));
-        const config = deploymentConfigOf(settings, this.plan);
 
         // Before anything else: what a running deployment cannot change is refused here, at preview.
         this.guard = new DeploymentGuard(`${name}-guard`, {
             component: `RedisReplicaSet ${name}`,
-            settings: deploymentIdentity({
-                masterName,
-                redisPort,
-                sentinelPort,
-                privateNetworkCidr: settings.privateNetworkCidr,
-                sentinelPlacement: settings.sentinelPlacement,
-                image: args.image,
-                instanceType: args.instanceType,
-                sentinelCount: settings.sentinelCount,
-                hosts: this.plan.hosts,
-                rotationsUnderWay: [
-                    ...(args.previousRedisPassword === undefined ? [] : ["redis-ha:previousRedisPassword (args.previousRedisPassword)"]),
-                    ...(sentinel.previousPassword === undefined ? [] : ["redis-ha:previousSentinelPassword (args.sentinel.previousPassword)"]),
-                ],
-                replacementRefusal: replacementRefusal({
-                    fixedAddresses: args.platform.addressing === "static",
-                    sshAccess: args.access !== undefined,
-                    replicaCount: settings.replicaCount,
-                    minReplicasToWrite: config.minReplicasToWrite,
-                }),
-            }),
-            settingNames: IMMUTABLE_SETTING_NAMES,
+            settings: planned.identity,
+            settingNames: GUARD_SETTING_NAMES,
         }, { parent: this });
 
         this.network = args.platform.createNetwork(name, this.plan, { parent: this, dependsOn: [this.guard] });
