@@ -5,6 +5,7 @@
  */
 import type { SettingProblem } from "./errors";
 import type { SettingNames } from "./settingNames";
+import { CLOUD_DEFAULTS, Cloud, knownRegions, regionZones } from "./regions";
 import { ComponentName, SETTINGS_BY_KEY, SETTINGS_SCHEMA, SettingKey, StackSettings } from "./settingsSchema";
 
 /** The smallest number of Sentinels that is more than half. */
@@ -19,7 +20,7 @@ export function majorityOf(count: number): number {
 export function valueProblem(key: SettingKey, value: unknown, names: SettingNames, shown = names.show(value)): SettingProblem | undefined {
     const schema = SETTINGS_BY_KEY.get(key)!;
     const problem = (text: string, fix: string): SettingProblem => ({ setting: names.name(key), value: shown, problem: text, fix });
-    const example = schema.default ?? schema.min ?? schema.allowed?.[0] ?? "VALUE";
+    const example = schema.default ?? schema.min ?? schema.allowed?.[0] ?? schema.example ?? "VALUE";
     switch (schema.type) {
         case "integer":
             if (typeof value !== "number" || !Number.isInteger(value)) return problem("is not a whole number", names.set(key, example));
@@ -137,4 +138,10 @@ export function crossSettingRules(v: Partial<StackSettings>, names: SettingNames
     if (v.persistence === "none") warnings.push(`${names.mention("persistence")} is none: a node that restarts comes back empty; use it only for a pure cache.`);
     if (v.sentinelAuth === false) warnings.push(`${names.mention("sentinelAuth")} is false: anyone who can reach a Sentinel port can reconfigure the quorum; keep ${names.mention("appCidrs")} to the application servers.`);
     return { problems, warnings };
+}
+
+/** A region redis-ha has no zones for: refused on the stack (redis-ha:region) and by OvhPlatform (args.region) alike. */
+export function regionProblem(cloud: Cloud, region: string, names: SettingNames, shown = names.show(region)): SettingProblem | undefined {
+    if (regionZones(cloud, region).known) return undefined;
+    return { setting: names.name("region"), value: shown, problem: `is not a ${cloud} region redis-ha knows`, fix: `use one of ${knownRegions(cloud).join(", ")}: ${names.set("region", CLOUD_DEFAULTS[cloud].region)}` };
 }

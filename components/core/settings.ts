@@ -9,9 +9,9 @@ import { CIDR_SETTINGS_MESSAGES, checkCidrList } from "./cidrSettings";
 import { ConfigValidationError, SettingProblem, describeSecret, showValue } from "./errors";
 import { SentinelPlacement } from "./model";
 import { passwordProblems } from "./passwordPolicy";
-import { CLOUD_DEFAULTS, Cloud, knownRegions, regionZones } from "./regions";
+import { CLOUD_DEFAULTS, Cloud, regionZones } from "./regions";
 import { STACK_NAMES } from "./settingNames";
-import { crossSettingRules, majorityOf, valueProblem } from "./settingRules";
+import { crossSettingRules, majorityOf, regionProblem, valueProblem } from "./settingRules";
 import { CONFIG_NAMESPACE, SETTINGS_BY_KEY, SSH_KEY, SettingKey, StackSettings, closestSetting, isUnset } from "./settingsSchema";
 import { TopologyInput, checkZoneSpread, planAddresses } from "./topology";
 
@@ -131,9 +131,11 @@ export function validateStackConfig(given: Readonly<Record<string, string>>): Va
     const checkTimeoutSeconds = typed("checkTimeoutSeconds");
     const sshVia = typed("sshVia");
     const ovhProjectId = raw.ovhProjectId;
-    if (cloud === "ovh" && (ovhProjectId === undefined || !/^[0-9a-f]{32}$/.test(ovhProjectId))) {
-        problem("ovhProjectId", showValue(ovhProjectId), ovhProjectId === undefined ? "is required for cloud ovh" : "is not an OVHcloud project id (32 hexadecimal characters)",
-            `pulumi config set ${FULL("ovhProjectId")} <the id shown in the OVHcloud Control Panel under Public Cloud>`);
+    if (cloud === "ovh") {
+        const found = ovhProjectId === undefined
+            ? { setting: FULL("ovhProjectId"), value: showValue(ovhProjectId), problem: "is required for cloud ovh", fix: names.set("ovhProjectId", SETTINGS_BY_KEY.get("ovhProjectId")!.example!) }
+            : valueProblem("ovhProjectId", ovhProjectId, names, showValue(ovhProjectId));
+        if (found) problems.push(found);
     }
     const ovhVlanId = typed("ovhVlanId");
     const sentinelAuth = typed("sentinelAuth");
@@ -203,10 +205,9 @@ export function sshKeyProblems(keys: readonly string[], names: typeof STACK_NAME
 /** The zones of a stack: every zone of the region by default; a list the user gave, checked against the region. */
 function checkZones(cloud: Cloud, region: string, zones: string[] | undefined, rawZones: string | undefined, problem: (key: string, value: string, text: string, fix: string) => void): string[] | undefined {
     const rz = regionZones(cloud, region);
-    const defaults = CLOUD_DEFAULTS[cloud];
-    if (!rz.known) {
-        problem("region", showValue(region), `is not a ${cloud} region redis-ha knows`,
-            `use one of ${knownRegions(cloud).join(", ")}: pulumi config set ${FULL("region")} ${defaults.region}`);
+    const unknownRegion = regionProblem(cloud, region, STACK_NAMES, showValue(region));
+    if (unknownRegion) {
+        problem("region", unknownRegion.value, unknownRegion.problem, unknownRegion.fix);
         return zones;
     }
     if (zones === undefined) return rawZones === undefined ? (cloud === "digitalocean" ? [region] : [...rz.zones]) : undefined;

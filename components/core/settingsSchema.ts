@@ -80,6 +80,8 @@ export interface SettingSchema {
     /** Free strings: what they must look like, and how a problem describes that. */
     pattern?: RegExp;
     what?: string;
+    /** The value a fix suggests when there is no default (a placeholder the user replaces). */
+    example?: string;
     /** The arg that carries this setting, per component ("redis.minReplicasToWrite" is args.redis.minReplicasToWrite). */
     args?: Partial<Record<ComponentName, string>>;
     secret?: boolean;
@@ -107,6 +109,7 @@ export const MASTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const MAXMEMORY = /^(0|[1-9]\d*)(b|k|kb|m|mb|g|gb)?$/i;
 export const RESOURCE_TEXT = /^[A-Za-z0-9][A-Za-z0-9 ._\-/]{0,63}$/;
 export const UNIX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
+export const OVH_PROJECT_ID = /^[0-9a-f]{32}$/;
 export const SSH_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?$/;
 
 export const SETTINGS_SCHEMA: readonly SettingSchema[] = [
@@ -141,7 +144,7 @@ export const SETTINGS_SCHEMA: readonly SettingSchema[] = [
     { key: "checks", type: "boolean", default: true, description: "Run the post-deploy health checks over SSH; pulumi up fails if they fail.", args: { SentinelQuorum: "checks.enabled" } },
     { key: "checkTimeoutSeconds", type: "integer", default: 600, description: "How long the checks wait for a healthy quorum (first boot installs packages).", min: 30, max: 3600, args: { RedisReplicaSet: "access.timeoutSeconds", SentinelQuorum: "checks.timeoutSeconds" } },
     { key: "sshVia", type: "string", default: "public", description: "Address the checks SSH to: public, or private (when pulumi runs inside the private network).", allowed: SSH_VIA, args: { RedisReplicaSet: "access.via", SentinelQuorum: "checks.via" } },
-    { key: "ovhProjectId", type: "string", description: "OVHcloud Public Cloud project id (service name). Required for cloud ovh.", args: { OvhPlatform: "projectId" } },
+    { key: "ovhProjectId", type: "string", description: "OVHcloud Public Cloud project id (service name). Required for cloud ovh.", pattern: OVH_PROJECT_ID, what: "an OVHcloud project id (32 hexadecimal characters)", example: "<the id shown in the OVHcloud Control Panel under Public Cloud>", args: { OvhPlatform: "projectId" } },
     { key: "ovhVlanId", type: "integer", default: 0, description: "vRack VLAN id of the private network (ovh).", min: 0, max: 4000, args: { OvhPlatform: "vlanId" } },
     { key: "redisPassword", type: "string", secret: true, required: true, description: "Password of Redis (requirepass and masterauth). 16-128 characters, no whitespace, quotes, backslash or #.", args: { RedisReplicaSet: "redisPassword" } },
     { key: "previousRedisPassword", type: "string", secret: true, description: "The Redis password being rotated out. To rotate, set this to the password the nodes run now and redisPassword to the new one: pulumi up makes every node accept both and moves replication and the Sentinels to the new one. Remove it once every app uses the new one: the next pulumi up retires the old one.", args: { RedisReplicaSet: "previousRedisPassword" } },

@@ -4,7 +4,10 @@ import * as pulumi from "@pulumi/pulumi";
 import type { FirewallPolicy, FirewallSource, FirewallTarget } from "../core/firewallPolicy";
 import type { TopologyPlan } from "../core/topology";
 import { HostRequest, IGNORE_ON_UPDATE, Platform, PlatformFirewall, PlatformHost, PlatformNetwork } from "./platform";
-import { defaultOf } from "../core/settingsSchema";
+import { formatProblem } from "../core/errors";
+import { componentNames } from "../core/settingNames";
+import { argValues, regionProblem } from "../core/settingRules";
+import { SETTINGS_BY_KEY, defaultOf } from "../core/settingsSchema";
 
 export interface OvhPlatformArgs {
     /** OVHcloud Public Cloud project id (the API's serviceName). Required. */
@@ -39,7 +42,18 @@ export class OvhPlatform implements Platform {
     readonly bootsWithCloudInit = true;
     readonly providesLoginKey = false;
 
-    constructor(private readonly args: OvhPlatformArgs) {}
+    /** Checks the args by the stack's own rules (redis-ha:ovhProjectId, region, ovhVlanId), in the args' names, before any resource exists. */
+    constructor(private readonly args: OvhPlatformArgs) {
+        const names = componentNames("OvhPlatform");
+        const { problems } = argValues("OvhPlatform", args, names);
+        if (args.projectId === undefined) {
+            problems.push({ setting: names.name("ovhProjectId"), value: names.show(undefined), problem: "is required", fix: names.set("ovhProjectId", SETTINGS_BY_KEY.get("ovhProjectId")!.example!) });
+        }
+        const region = typeof args.region === "string" ? regionProblem("ovh", args.region, names) : undefined;
+        if (region) problems.push(region);
+        if (problems.length === 1) throw new Error(`OvhPlatform: ${formatProblem(problems[0])}`);
+        if (problems.length > 1) throw new Error(`OvhPlatform: ${problems.length} invalid args; nothing was created.\n${problems.map((p) => `  - ${formatProblem(p)}`).join("\n")}`);
+    }
 
     createNetwork(name: string, plan: TopologyPlan, opts: pulumi.CustomResourceOptions): OvhNetwork {
         const { projectId, region } = this.args;

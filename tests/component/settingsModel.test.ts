@@ -15,6 +15,8 @@ installMocks(pulumi, "redis-ha", "settings-model-test");
 const { FirewallRules, RedisReplicaSet, SentinelQuorum } = require("../../components") as typeof import("../../components");
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { DigitalOceanPlatform } = require("../../components/platforms/digitalocean") as typeof import("../../components/platforms/digitalocean");
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { OvhPlatform } = require("../../components/platforms/ovh") as typeof import("../../components/platforms/ovh");
 
 type Values = Partial<Record<SettingKey, unknown>>;
 
@@ -113,8 +115,12 @@ describe.each(CASES)("%s", (_what, values, key, rule) => {
     });
 });
 
-/** The other two components' args, the same way: [what, the bad values, the setting, the rule]. */
-const OTHER_CASES: Array<["FirewallRules" | "SentinelQuorum", string, Values, SettingKey, RegExp]> = [
+/** The other components' args, the same way: [what, the bad values, the setting, the rule]. */
+const ON_OVH: Values = { cloud: "ovh", region: "EU-WEST-PAR", zones: undefined, instanceType: "b3-8", image: "Debian 12", ovhProjectId: "5f0e1d2c3b4a59687766554433221100" };
+const OTHER_CASES: Array<["FirewallRules" | "SentinelQuorum" | "OvhPlatform", string, Values, SettingKey, RegExp]> = [
+    ["OvhPlatform", "a project id that is not one", { ...ON_OVH, ovhProjectId: "my-project" }, "ovhProjectId", /is not an OVHcloud project id \(32 hexadecimal characters\)/],
+    ["OvhPlatform", "a region redis-ha has no zones for", { ...ON_OVH, region: "EU-NOWHERE" }, "region", /is not a ovh region redis-ha knows.*use one of EU-WEST-PAR/],
+    ["OvhPlatform", "a VLAN id above 4000", { ...ON_OVH, ovhVlanId: 4001 }, "ovhVlanId", /must be between 0 and 4000/],
     ["FirewallRules", "an app CIDR open to the world", { appCidrs: ["0.0.0.0/0"] }, "appCidrs", /opens the port to the whole Internet/],
     ["FirewallRules", "an admin CIDR that is no CIDR", { adminCidrs: ["203.0.113.300/32"] }, "adminCidrs", /is not a valid IPv4 CIDR/],
     ["FirewallRules", "overlapping app CIDRs", { appCidrs: ["10.42.0.0/24", "10.42.0.128/25"] }, "appCidrs", /overlaps \S+\[0\] \(10\.42\.0\.0\/24\)/],
@@ -124,18 +130,22 @@ const OTHER_CASES: Array<["FirewallRules" | "SentinelQuorum", string, Values, Se
     ["SentinelQuorum", "a login user with a space", { sshUser: "my user" }, "sshUser", /is not a Unix user name/],
 ];
 
-function otherProblems(component: "FirewallRules" | "SentinelQuorum", values: Values): string {
+function otherProblems(component: "FirewallRules" | "SentinelQuorum" | "OvhPlatform", values: Values): string {
     const args: Record<string, unknown> = component === "FirewallRules"
         ? { platform, appCidrs: BASE.appCidrs, adminCidrs: BASE.adminCidrs }
-        : { checks: { user: "root" } };
+        : component === "OvhPlatform" ? {} : { checks: { user: "root" } };
     for (const [key, value] of Object.entries(values)) {
-        const parts = SETTINGS_BY_KEY.get(key)!.args![component]!.split(".");
+        // Settings this component has no arg for (the cloud, for OvhPlatform) are the stack's alone.
+        const path = SETTINGS_BY_KEY.get(key)!.args?.[component];
+        if (!path) continue;
+        const parts = path.split(".");
         let into = args;
         for (const part of parts.slice(0, -1)) into = (into[part] ??= {}) as Record<string, unknown>;
         into[parts[parts.length - 1]] = value;
     }
     try {
         if (component === "FirewallRules") new FirewallRules(`fw-${Math.random().toString(36).slice(2, 8)}`, args as never);
+        else if (component === "OvhPlatform") new OvhPlatform(args as never);
         else {
             const replicaSet = new RedisReplicaSet(`rs-${Math.random().toString(36).slice(2, 8)}`, {
                 platform, firewall, zones: BASE.zones as string[], zoneKind: "datacenter", instanceType: "s-2vcpu-4gb", image: "debian-12-x64",
