@@ -68,7 +68,7 @@ failures=()
 ${input.waitForCloudInit ? `if command -v cloud-init >/dev/null 2>&1; then
     timeout "$((deadline - SECONDS))" cloud-init status --wait >/dev/null 2>&1
     ci=$(cloud-init status 2>/dev/null | awk '$1 == "status:" { print $2 }')
-    if [ "$ci" != done ]; then
+    if [ "$ci" != "done" ]; then
         failures=("$host: cloud-init status is \${ci:-unknown}, not done (see /var/log/cloud-init-output.log)")
         finish fail
     fi

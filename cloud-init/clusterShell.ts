@@ -35,7 +35,7 @@ if [ -r "$conf" ]; then
     redis_pass=$(awk -v n="$master_name" '$1 == "sentinel" && $2 == "auth-pass" && $3 == n { v = $4; gsub(/"/, "", v); print v; exit }' "$conf")
 elif [ -n "\${redis_conf:-}" ] && [ -r "$redis_conf" ]; then
     # A data node without a Sentinel: the boot guard's copy of the Sentinels' password.
-    sentinel_pass=$(cat "$sentinel_password_file" 2>/dev/null || true)
+    sentinel_pass=$(cat "\${sentinel_password_file:?a script that sets redis_conf sets sentinel_password_file too}" 2>/dev/null || true)
 else
     fail "$host: $conf is missing or unreadable (first boot not finished, or not run as root)"
 fi

@@ -86,7 +86,7 @@ if [ "$action" = join ]; then
 ${input.waitForCloudInit ? `    if command -v cloud-init >/dev/null 2>&1; then
         timeout "$timeout_seconds" cloud-init status --wait >/dev/null 2>&1
         ci=$(cloud-init status 2>/dev/null | awk '$1 == "status:" { print $2 }')
-        [ "$ci" = done ] || fail "cloud-init status is \${ci:-unknown}, not done (see /var/log/cloud-init-output.log)"
+        [ "$ci" = "done" ] || fail "cloud-init status is \${ci:-unknown}, not done (see /var/log/cloud-init-output.log)"
     fi
 ` : ""}    until [ -r "$conf" ] || [ -r "$redis_conf" ]; do
         [ "$SECONDS" -ge "$deadline" ] && fail "neither $conf nor $redis_conf exists after $timeout_seconds s: first boot did not finish"

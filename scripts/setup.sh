@@ -7,13 +7,14 @@ cd "$(dirname "$0")/.."
 # redis-server/redis-sentinel/redis-tools: the lab and the check-script tests run the real daemons.
 # openssh-server/openssh-client, nftables, iproute2: the lab's hosts (sshd, firewall, namespaces).
 # cloud-init: `cloud-init schema` validates every rendered user-data. php-cli: `php -l` on the PHP snippets.
+# shellcheck: every rendered shell script is checked (tests/unit/shellcheck.test.ts).
 # php-redis (phpredis 5.3) and php-nrk-predis (Predis 1.1): the PHP writers of the failover drills.
 # curl, unzip: Predis 2.x for the drills (scripts/fetch-predis.sh).
 # wordpress, mariadb-server, php-cgi, php-mysql: the WordPress drills (tests/lab/wordpress.test.ts) run Debian's
 # WordPress on MariaDB, a fresh php-cgi process per page view (Debian's wordpress pulls in apache2, never started).
 # qemu-system-x86, qemu-utils, debootstrap, vde2, dosfstools, mtools, apt-utils: the VM test (tests/vm, docs/vm.md)
 # builds a Debian image, a local apt repository and boots three guests.
-APT_PACKAGES=(redis-server redis-sentinel redis-tools openssh-server openssh-client nftables iproute2 util-linux cloud-init php-cli
+APT_PACKAGES=(redis-server redis-sentinel redis-tools openssh-server openssh-client nftables iproute2 util-linux cloud-init php-cli shellcheck
     php-redis php-nrk-predis curl unzip
     wordpress mariadb-server php-cgi php-mysql
     qemu-system-x86 qemu-utils debootstrap vde2 dosfstools mtools apt-utils)
