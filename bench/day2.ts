@@ -27,7 +27,7 @@ import { EngineLabStack, appRedisCli } from "../lab/engineStack";
 import { labUnavailableReason } from "../lab/runtime";
 import { sleep } from "../components/platforms/lab/shell";
 import { Writer, WriterClient, startWriters } from "../lab/writers";
-import { runMain } from "../scripts/lib/cli";
+import { countOption, parseCommandLine, runMain } from "../scripts/lib/cli";
 import { formatTable } from "../scripts/lib/table";
 import { HeavyLock } from "../vm/runtime";
 
@@ -64,16 +64,20 @@ async function observe(writers: Writer[], operation: string, run: number, act: (
     };
 }
 
+export function parseDay2Args(argv: string[]): { runs: number; json: string } {
+    const { values } = parseCommandLine({ args: argv, options: { runs: { type: "string" }, json: { type: "string" } } }, "npm run bench:day2 -- [--runs N] [--json FILE]");
+    const runs = countOption("runs", values.runs, 3, 20);
+    if (runs < 1) throw new Error("--runs must be at least 1");
+    return { runs, json: path.resolve(values.json ?? path.join(__dirname, "..", ".state", "bench", "day2.json")) };
+}
+
 async function main(): Promise<number> {
     const unavailable = labUnavailableReason();
     if (unavailable) {
         console.error(`bench:day2 needs the lab: ${unavailable}`);
         return 2;
     }
-    const args = process.argv.slice(2);
-    const option = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
-    const runs = Number(option("--runs", "3"));
-    const json = option("--json", path.resolve(__dirname, "..", ".state", "bench", "day2.json"));
+    const { runs, json } = parseDay2Args(process.argv.slice(2));
     const log = (line: string) => console.log(line);
     const lock = await HeavyLock.acquire(process.env.REDIS_HA_HEAVY_LOCK ?? "/tmp/redis-ha-heavy.lock", 60 * 60 * 1000, log);
     const lab = new EngineLabStack(`bd${process.pid.toString(36)}`.slice(0, 9));
@@ -202,4 +206,4 @@ async function main(): Promise<number> {
     return samples.some((s) => !s.ok) || Object.values(lost).some((n) => n > 0) ? 1 : 0;
 }
 
-runMain(main);
+if (require.main === module) runMain(main);

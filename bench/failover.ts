@@ -27,7 +27,7 @@ import { Lab, labUnavailableReason } from "../lab/runtime";
 import { sleep } from "../components/platforms/lab/shell";
 import { WRITER_CLIENTS, WriterClient, startWriters } from "../lab/writers";
 import { formatTable } from "../scripts/lib/table";
-import { listOf, runMain } from "../scripts/lib/cli";
+import { countOption, listOf, parseCommandLine, runMain } from "../scripts/lib/cli";
 import { HeavyLock } from "../vm/runtime";
 
 interface Config { name: string; overrides: Record<string, string>; from: string }
@@ -50,32 +50,30 @@ interface Options {
     json: string;
 }
 
-function parseArgs(argv: string[]): Options {
-    const options: Options = {
-        drills: 3, otherDrills: 1, scenarios: ALL_SCENARIOS, configs: CONFIGS.map((c) => c.name),
-        clients: ["ioredis", "phpredis", "predis"], set: {}, soakSeconds: 0,
-        json: path.resolve(__dirname, "..", ".state", "bench", "failover.json"),
-    };
-    const count = (text: string, max: number) => Math.max(0, Math.min(max, Number(text) || 0));
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        const value = () => {
-            if (argv[i + 1] === undefined) throw new Error(`${arg} needs a value`);
-            return argv[++i];
-        };
-        if (arg === "--drills") options.drills = count(value(), 200);
-        else if (arg === "--other-drills") options.otherDrills = count(value(), 50);
-        else if (arg === "--scenarios") options.scenarios = listOf("scenario", value(), ALL_SCENARIOS);
-        else if (arg === "--configs") options.configs = listOf("config", value(), CONFIGS.map((c) => c.name));
-        else if (arg === "--clients") options.clients = listOf("client", value(), WRITER_CLIENTS);
-        else if (arg === "--set") {
-            const [key, ...rest] = value().split("=");
-            options.set[key] = rest.join("=");
-        } else if (arg === "--soak") options.soakSeconds = count(value(), 3600);
-        else if (arg === "--json") options.json = path.resolve(value());
-        else throw new Error(`unknown argument ${arg}; see the comment at the top of bench/failover.ts`);
+export function parseFailoverArgs(argv: string[]): Options {
+    const { values } = parseCommandLine({
+        args: argv,
+        options: {
+            drills: { type: "string" }, "other-drills": { type: "string" }, scenarios: { type: "string" }, configs: { type: "string" },
+            clients: { type: "string" }, set: { type: "string", multiple: true }, soak: { type: "string" }, json: { type: "string" },
+        },
+    }, "npm run bench:failover -- [options] (see the comment at the top of bench/failover.ts)");
+    const set: Record<string, string> = {};
+    for (const pair of values.set ?? []) {
+        const [key, ...rest] = pair.split("=");
+        if (!key || rest.length === 0) throw new Error(`--set ${JSON.stringify(pair)}: must be key=value`);
+        set[key] = rest.join("=");
     }
-    return options;
+    return {
+        drills: countOption("drills", values.drills, 3, 200),
+        otherDrills: countOption("other-drills", values["other-drills"], 1, 50),
+        scenarios: values.scenarios === undefined ? ALL_SCENARIOS : listOf("scenario", values.scenarios, ALL_SCENARIOS),
+        configs: values.configs === undefined ? CONFIGS.map((c) => c.name) : listOf("config", values.configs, CONFIGS.map((c) => c.name)),
+        clients: values.clients === undefined ? ["ioredis", "phpredis", "predis"] : listOf("client", values.clients, WRITER_CLIENTS),
+        set,
+        soakSeconds: countOption("soak", values.soak, 0, 3600),
+        json: path.resolve(values.json ?? path.join(__dirname, "..", ".state", "bench", "failover.json")),
+    };
 }
 
 export const median = (values: number[]) => {
@@ -123,7 +121,7 @@ async function main(): Promise<number> {
         console.error(`bench:failover needs the lab: ${unavailable}`);
         return 2;
     }
-    const options = parseArgs(process.argv.slice(2));
+    const options = parseFailoverArgs(process.argv.slice(2));
     const log = (line: string) => console.log(line);
     // Timing figures mean little beside three emulated VMs: take turns with the VM test (docs/vm.md).
     const lock = await HeavyLock.acquire(process.env.REDIS_HA_HEAVY_LOCK ?? "/tmp/redis-ha-heavy.lock", 60 * 60 * 1000, log);
@@ -206,4 +204,4 @@ async function measure(options: Options, log: (line: string) => void): Promise<n
     return failed.length > 0 ? 1 : 0;
 }
 
-runMain(main);
+if (require.main === module) runMain(main);

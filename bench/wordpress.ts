@@ -17,39 +17,30 @@ import { SCENARIOS, Scenario, runDrill } from "../lab/drill";
 import { Lab, labUnavailableReason } from "../lab/runtime";
 import { ShopFigures, ShopTraffic, WORDPRESS_SETUPS, WordPressSetup, WordPressSite, wordpressUnavailableReason } from "../lab/wordpress";
 import { formatTable } from "../scripts/lib/table";
-import { listOf, runMain } from "../scripts/lib/cli";
+import { countOption, listOf, parseCommandLine, runMain } from "../scripts/lib/cli";
 import { HeavyLock } from "../vm/runtime";
 
 interface Options { setups: WordPressSetup[]; scenarios: Scenario[]; drills: number; json: string }
 
-function parseArgs(argv: string[]): Options {
-    const options: Options = {
-        setups: Object.keys(WORDPRESS_SETUPS) as WordPressSetup[],
-        scenarios: ["crash", "host-loss", "planned-switchover"],
-        drills: 2,
-        json: path.resolve(__dirname, "..", ".state", "bench", "wordpress.json"),
+export function parseWordPressArgs(argv: string[]): Options {
+    const { values } = parseCommandLine({
+        args: argv,
+        options: { setups: { type: "string" }, scenarios: { type: "string" }, drills: { type: "string" }, json: { type: "string" } },
+    }, "npm run bench:wordpress -- [options] (see the top of bench/wordpress.ts)");
+    const drills = countOption("drills", values.drills, 2, 50);
+    if (drills < 1) throw new Error("--drills must be at least 1");
+    return {
+        setups: values.setups === undefined ? (Object.keys(WORDPRESS_SETUPS) as WordPressSetup[]) : listOf("setup", values.setups, Object.keys(WORDPRESS_SETUPS) as WordPressSetup[]),
+        scenarios: values.scenarios === undefined ? ["crash", "host-loss", "planned-switchover"] : listOf("scenario", values.scenarios, Object.keys(SCENARIOS) as Scenario[]),
+        drills,
+        json: path.resolve(values.json ?? path.join(__dirname, "..", ".state", "bench", "wordpress.json")),
     };
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        const value = () => {
-            const v = argv[++i];
-            if (v === undefined) throw new Error(`${arg} needs a value`);
-            return v;
-        };
-        if (arg === "--setups") options.setups = listOf("setup", value(), Object.keys(WORDPRESS_SETUPS) as WordPressSetup[]);
-        else if (arg === "--scenarios") options.scenarios = listOf("scenario", value(), Object.keys(SCENARIOS) as Scenario[]);
-        else if (arg === "--drills") options.drills = Number(value());
-        else if (arg === "--json") options.json = path.resolve(value());
-        else throw new Error(`unknown option ${arg}; see the top of bench/wordpress.ts`);
-    }
-    if (!Number.isInteger(options.drills) || options.drills < 1) throw new Error("--drills must be a positive integer");
-    return options;
 }
 
 interface Row extends ShopFigures { scenario: Scenario; failoverAfterMs?: number }
 
 async function main(): Promise<number> {
-    const options = parseArgs(process.argv.slice(2));
+    const options = parseWordPressArgs(process.argv.slice(2));
     const why = labUnavailableReason() ?? wordpressUnavailableReason();
     if (why) throw new Error(`the WordPress bench cannot run here: ${why}`);
     const log = (line: string) => console.error(`[bench:wordpress] ${line}`);
@@ -113,4 +104,4 @@ async function main(): Promise<number> {
     return 0;
 }
 
-runMain(main);
+if (require.main === module) runMain(main);

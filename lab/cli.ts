@@ -3,7 +3,13 @@
  * Brings the stack's topology up on this machine, reruns its checks, or removes everything it made.
  */
 import { Lab, labNamespaces, labUnavailableReason, removeNamespaces } from "./runtime";
-import { runMain } from "../scripts/lib/cli";
+import { parseCommandLine, runMain } from "../scripts/lib/cli";
+
+export function parseLabArgs(argv: string[]): { command: string | undefined; stack: string; positional: string[] } {
+    const { values, positionals } = parseCommandLine({ args: argv, options: { stack: { type: "string", short: "s", default: "lab" } }, allowPositionals: true }, "npm run lab -- COMMAND [--stack NAME]");
+    const [command, ...positional] = positionals;
+    return { command, stack: values.stack ?? "lab", positional };
+}
 
 function usage(): never {
     console.error("usage: npm run lab -- up|status|down [--stack NAME]\n       npm run lab -- crash|start HOST redis|sentinel [--stack NAME]");
@@ -11,14 +17,13 @@ function usage(): never {
 }
 
 async function main(): Promise<number> {
-    const [command, ...rest] = process.argv.slice(2);
-    let stack = "lab";
-    const positional: string[] = [];
-    for (let i = 0; i < rest.length; i++) {
-        if (rest[i] === "--stack" || rest[i] === "-s") stack = rest[++i] ?? usage();
-        else if (rest[i].startsWith("-")) usage();
-        else positional.push(rest[i]);
+    let parsed: ReturnType<typeof parseLabArgs>;
+    try {
+        parsed = parseLabArgs(process.argv.slice(2));
+    } catch {
+        usage();
     }
+    const { command, stack, positional } = parsed;
     const log = (line: string) => console.log(line);
     switch (command) {
         case "up": {
@@ -84,4 +89,4 @@ async function main(): Promise<number> {
     }
 }
 
-runMain(main);
+if (require.main === module) runMain(main);

@@ -16,13 +16,17 @@ import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { renderSwitchoverScript } from "../cloud-init/switchoverScript";
-import { runMain } from "./lib/cli";
+import { parseCommandLine, runMain } from "./lib/cli";
 
 const ROOT = path.resolve(__dirname, "..");
 
-function usage(): never {
-    console.error("usage: npm run ops -- drift|switchover --stack NAME");
-    process.exit(64);
+const OPS_USAGE = "npm run ops -- drift|switchover --stack NAME";
+
+export function parseOpsArgs(argv: string[]): { command: "drift" | "switchover"; stack: string } {
+    const { values, positionals } = parseCommandLine({ args: argv, options: { stack: { type: "string", short: "s" } }, allowPositionals: true }, OPS_USAGE);
+    const [command, ...extra] = positionals;
+    if ((command !== "drift" && command !== "switchover") || extra.length > 0 || !values.stack) throw new Error(`usage: ${OPS_USAGE}`);
+    return { command, stack: values.stack };
 }
 
 /** `pulumi stack export --show-secrets` wraps each secret; this returns the plain values. */
@@ -69,13 +73,7 @@ function runOnRolloutHost(rollout: Resource, script: string): { status: number; 
 }
 
 async function main(): Promise<number> {
-    const [command, ...rest] = process.argv.slice(2);
-    let stack: string | undefined;
-    for (let i = 0; i < rest.length; i++) {
-        if (rest[i] === "--stack" || rest[i] === "-s") stack = rest[++i];
-        else usage();
-    }
-    if (!stack || (command !== "drift" && command !== "switchover")) usage();
+    const { command, stack } = parseOpsArgs(process.argv.slice(2));
     const resources = exportStack(stack);
     const rollout = resources.find((r) => r.type === "command:remote:Command" && r.urn.endsWith("-settings"));
     if (!rollout?.inputs) throw new Error(`stack ${stack} has no settings rollout in its state (deployed with checks disabled, or by a redis-ha before it existed): run pulumi up first`);
@@ -106,4 +104,4 @@ async function main(): Promise<number> {
     return status;
 }
 
-runMain(main);
+if (require.main === module) runMain(main, 64);

@@ -8,22 +8,19 @@ import * as path from "path";
 import { parse } from "yaml";
 import { RecordedResource, readStackConfig, runProgram } from "./lib/mockCloud";
 import { formatTable } from "./lib/table";
-import { runMain } from "./lib/cli";
+import { parseCommandLine, runMain } from "./lib/cli";
 
 interface Options { stack: string; json: boolean; out?: string; dir?: string }
 
-function parseArgs(argv: string[]): Options {
-    const options: Partial<Options> = { json: false };
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        if (arg === "--stack" || arg === "-s") options.stack = argv[++i];
-        else if (arg === "--json") options.json = true;
-        else if (arg === "--out") options.out = argv[++i];
-        else if (arg === "--dir") options.dir = argv[++i];
-        else throw new Error(`unknown argument ${arg}; usage: npm run plan -- --stack <name> [--json] [--out DIR] [--dir PROJECT_DIR]`);
-    }
-    if (!options.stack) throw new Error("usage: npm run plan -- --stack <name> [--json] [--out DIR]");
-    return options as Options;
+const PLAN_USAGE = "npm run plan -- --stack <name> [--json] [--out DIR] [--dir PROJECT_DIR]";
+
+export function parsePlanArgs(argv: string[]): Options {
+    const { values } = parseCommandLine({
+        args: argv,
+        options: { stack: { type: "string", short: "s" }, json: { type: "boolean", default: false }, out: { type: "string" }, dir: { type: "string" } },
+    }, PLAN_USAGE);
+    if (!values.stack) throw new Error(`--stack is required; usage: ${PLAN_USAGE}`);
+    return { stack: values.stack, json: values.json ?? false, out: values.out, dir: values.dir };
 }
 
 const SHORT_TYPE: Record<string, string> = {
@@ -101,7 +98,7 @@ function writeFiles(out: string, resources: RecordedResource[]): string[] {
 
 
 async function main(): Promise<number> {
-    const options = parseArgs(process.argv.slice(2));
+    const options = parsePlanArgs(process.argv.slice(2));
     const stackConfig = readStackConfig(options.stack, options.dir);
     const run = await runProgram(stackConfig, () => require("../index"));
     if (run.error !== undefined) {
@@ -128,4 +125,4 @@ async function main(): Promise<number> {
     return 0;
 }
 
-runMain(main, 2);
+if (require.main === module) runMain(main, 2);
