@@ -1,20 +1,11 @@
 import type { StackSettings } from "../components/core/settings";
-import { DigitalOceanPlatform } from "../components/platforms/digitalocean";
-import { LabPlatform } from "../components/platforms/lab";
-import { OvhPlatform } from "../components/platforms/ovh";
+import { platformForCloud } from "../components/platforms/forCloud";
 import type { Platform } from "../components/platforms/platform";
 
-/** The only place that maps the `cloud` setting to an adapter. */
+/** The stack's platform: its lab, if any, is named after the stack. */
 export function platformFor(
     settings: Pick<StackSettings, "cloud" | "region" | "ovhProjectId" | "ovhVlanId" | "appCidrs" | "adminCidrs" | "redisPort" | "sentinelPort">,
     stack: string,
 ): Platform {
-    switch (settings.cloud) {
-        case "ovh":
-            return new OvhPlatform({ projectId: settings.ovhProjectId!, region: settings.region, vlanId: settings.ovhVlanId });
-        case "digitalocean":
-            return new DigitalOceanPlatform();
-        case "lab":
-            return new LabPlatform({ id: `pl-${stack}`.slice(0, 12), appCidrs: settings.appCidrs, adminCidrs: settings.adminCidrs, redisPort: settings.redisPort, sentinelPort: settings.sentinelPort });
-    }
+    return platformForCloud(settings, `pl-${stack}`.slice(0, 12));
 }

@@ -10,7 +10,7 @@ import { ConfigValidationError, SettingProblem, describeSecret, showValue } from
 import { SentinelPlacement } from "./model";
 import { passwordProblems } from "./passwordPolicy";
 import { CLOUD_DEFAULTS, Cloud, regionZones } from "./regions";
-import { STACK_NAMES } from "./settingNames";
+import { STACK_NAMES, SettingNames } from "./settingNames";
 import { crossSettingRules, majorityOf, regionProblem, valueProblem } from "./settingRules";
 import { CONFIG_NAMESPACE, SETTINGS_BY_KEY, SSH_KEY, SettingKey, StackSettings, closestSetting, isUnset } from "./settingsSchema";
 import { TopologyInput, checkZoneSpread, planAddresses } from "./topology";
@@ -31,24 +31,33 @@ export interface ValidatedSettings {
  * Parses and validates raw stack config: keys without the `redis-ha:` namespace, values as Pulumi
  * hands them to programs (strings; arrays as JSON). Throws ConfigValidationError listing every problem.
  */
-export function validateStackConfig(given: Readonly<Record<string, string>>): ValidatedSettings {
+export interface ValidationOptions {
+    /** Whose words the problems are in. Default the stack's (redis-ha:key, pulumi config commands). */
+    names?: SettingNames;
+    /** Passwords are checked later, once they resolve (a component's Input<string> args). Default false. */
+    deferPasswords?: boolean;
+}
+
+export function validateStackConfig(given: Readonly<Record<string, string>>, options: ValidationOptions = {}): ValidatedSettings {
     const raw: Record<string, string> = {};
     for (const [key, value] of Object.entries(given)) {
         const schema = SETTINGS_BY_KEY.get(key);
         if (value === undefined) continue;
         if (!schema || !isUnset(schema, value)) raw[key] = value;
     }
-    const names = STACK_NAMES;
+    const names = options.names ?? STACK_NAMES;
+    const onStack = names.surface === "stack";
     const problems: SettingProblem[] = [];
     const warnings: string[] = [];
     const problem = (key: string, value: string, text: string, fix: string) =>
-        problems.push({ setting: FULL(key), value, problem: text, fix });
+        problems.push({ setting: names.name(key), value, problem: text, fix });
 
     for (const key of Object.keys(raw)) {
         if (!SETTINGS_BY_KEY.has(key)) {
             const guess = closestSetting(key);
             problem(key, showValue(raw[key]), "is not a redis-ha setting",
-                guess ? `did you mean ${FULL(guess)}? Run: pulumi config rm ${FULL(key)} && pulumi config set ${FULL(guess)} ...`
+                !onStack ? (guess ? `did you mean ${names.name(guess)}?` : "leave it out (settings are listed in the README)")
+                    : guess ? `did you mean ${FULL(guess)}? Run: pulumi config rm ${FULL(key)} && pulumi config set ${FULL(guess)} ...`
                     : `remove it with: pulumi config rm ${FULL(key)} (settings are listed in the README)`);
         }
     }
@@ -65,7 +74,7 @@ export function validateStackConfig(given: Readonly<Record<string, string>>): Va
             try {
                 value = JSON.parse(text);
             } catch {
-                problem(key, showValue(text), "is not a list", `set it as a list: pulumi config set --path '${FULL(key)}[0]' VALUE`);
+                problem(key, showValue(text), "is not a list", `set it as a list: ${names.add(key, "VALUE")}`);
                 return undefined;
             }
         }
@@ -83,7 +92,7 @@ export function validateStackConfig(given: Readonly<Record<string, string>>): Va
 
     const region = raw.region ?? defaults.region;
     let zones = typed("zones");
-    if (cloud) zones = checkZones(cloud, region, zones, raw.zones, problem);
+    if (cloud) zones = checkZones(cloud, region, zones, raw.zones, problem, names);
 
     const replicaCount = typed("replicaCount");
     const sentinelCount = typed("sentinelCount");
@@ -100,7 +109,7 @@ export function validateStackConfig(given: Readonly<Record<string, string>>): Va
     const sshPublicKeys = typed("sshPublicKeys");
     if (raw.sshPublicKeys === undefined && cloud !== "lab") {
         problem("sshPublicKeys", "(unset)", "is required: the checks and operators log in with these keys",
-            `pulumi config set --path '${FULL("sshPublicKeys")}[0]' "$(cat ~/.ssh/id_ed25519.pub)"`);
+            names.add("sshPublicKeys", onStack ? '"$(cat ~/.ssh/id_ed25519.pub)"' : "ssh-ed25519 AAAA... you@laptop"));
     } else if (sshPublicKeys) {
         problems.push(...sshKeyProblems(sshPublicKeys, names));
     }
@@ -110,7 +119,7 @@ export function validateStackConfig(given: Readonly<Record<string, string>>): Va
     const appCidrs = typed("appCidrs");
     for (const [key, cidrs, ports] of [["adminCidrs", adminCidrs, "SSH (22)"], ["appCidrs", appCidrs, "Redis and Sentinel"]] as const) {
         if (raw[key] === undefined) {
-            problem(key, "(unset)", `is required: it decides who may reach ${ports}`, `pulumi config set --path '${FULL(key)}[0]' ${CIDR_SETTINGS_MESSAGES[key]}`);
+            problem(key, "(unset)", `is required: it decides who may reach ${ports}`, names.add(key, CIDR_SETTINGS_MESSAGES[key]));
             continue;
         }
         if (cidrs === undefined) continue;
@@ -133,7 +142,7 @@ export function validateStackConfig(given: Readonly<Record<string, string>>): Va
     const ovhProjectId = raw.ovhProjectId;
     if (cloud === "ovh") {
         const found = ovhProjectId === undefined
-            ? { setting: FULL("ovhProjectId"), value: showValue(ovhProjectId), problem: "is required for cloud ovh", fix: names.set("ovhProjectId", SETTINGS_BY_KEY.get("ovhProjectId")!.example!) }
+            ? { setting: names.name("ovhProjectId"), value: showValue(ovhProjectId), problem: "is required for cloud ovh", fix: names.set("ovhProjectId", SETTINGS_BY_KEY.get("ovhProjectId")!.example!) }
             : valueProblem("ovhProjectId", ovhProjectId, names, showValue(ovhProjectId));
         if (found) problems.push(found);
     }
@@ -150,12 +159,15 @@ export function validateStackConfig(given: Readonly<Record<string, string>>): Va
 
     const previousRedisPassword = raw.previousRedisPassword === "" ? undefined : raw.previousRedisPassword;
     const previousSentinelPassword = raw.previousSentinelPassword === "" ? undefined : raw.previousSentinelPassword;
-    problems.push(...passwordProblems({
-        redisPassword: raw.redisPassword, previousRedisPassword, sentinelAuth: sentinelAuth ?? true, sentinelPassword: raw.sentinelPassword, previousSentinelPassword,
-    }, names));
+    if (!options.deferPasswords) {
+        problems.push(...passwordProblems({
+            redisPassword: raw.redisPassword, previousRedisPassword, sentinelAuth: sentinelAuth ?? true, sentinelPassword: raw.sentinelPassword, previousSentinelPassword,
+        }, names));
+    }
     const sshPrivateKey = raw.sshPrivateKey;
     if (sshPrivateKey !== undefined && !/^-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(sshPrivateKey.trim())) {
-        problem("sshPrivateKey", describeSecret(sshPrivateKey), "is not a PEM/OpenSSH private key", `pulumi config set --secret ${FULL("sshPrivateKey")} < ~/.ssh/id_ed25519`);
+        problem("sshPrivateKey", describeSecret(sshPrivateKey), "is not a PEM/OpenSSH private key",
+            onStack ? `pulumi config set --secret ${FULL("sshPrivateKey")} < ~/.ssh/id_ed25519` : `set ${names.name("sshPrivateKey")} to the contents of a private key file`);
     }
 
     // Cross-setting facts that need the topology: only meaningful once the parts parsed.
@@ -203,15 +215,15 @@ export function sshKeyProblems(keys: readonly string[], names: typeof STACK_NAME
 }
 
 /** The zones of a stack: every zone of the region by default; a list the user gave, checked against the region. */
-function checkZones(cloud: Cloud, region: string, zones: string[] | undefined, rawZones: string | undefined, problem: (key: string, value: string, text: string, fix: string) => void): string[] | undefined {
+function checkZones(cloud: Cloud, region: string, zones: string[] | undefined, rawZones: string | undefined, problem: (key: string, value: string, text: string, fix: string) => void, names: SettingNames): string[] | undefined {
     const rz = regionZones(cloud, region);
-    const unknownRegion = regionProblem(cloud, region, STACK_NAMES, showValue(region));
+    const unknownRegion = regionProblem(cloud, region, names, showValue(region));
     if (unknownRegion) {
         problem("region", unknownRegion.value, unknownRegion.problem, unknownRegion.fix);
         return zones;
     }
     if (zones === undefined) return rawZones === undefined ? (cloud === "digitalocean" ? [region] : [...rz.zones]) : undefined;
-    if (zones.length === 0) problem("zones", showValue(rawZones), "is empty", `remove it to use every zone: pulumi config rm ${FULL("zones")}`);
+    if (zones.length === 0) problem("zones", showValue(rawZones), "is empty", `remove it to use every zone: ${names.unset("zones")}`);
     const duplicates = zones.filter((z, i) => zones.indexOf(z) !== i);
     if (duplicates.length > 0) problem("zones", showValue(rawZones), `lists ${duplicates.join(", ")} more than once`, "list each zone once");
     const unknown = zones.filter((z) => !rz.zones.includes(z));
@@ -223,7 +235,7 @@ function checkZones(cloud: Cloud, region: string, zones: string[] | undefined, r
             `use ${cloud === "digitalocean" ? `datacenters from ${rz.zones.join(", ")}` : rz.zones.join(", ")}`);
     } else if (cloud === "digitalocean" && zones.length > 0 && zones[0] !== region) {
         problem("zones", showValue(rawZones), `must start with the region ${region} (the master's datacenter)`,
-            `pulumi config set --path '${FULL("zones")}[0]' ${region}`);
+            names.add("zones", region));
     } else if (cloud === "digitalocean" && zones.length > 4) {
         problem("zones", showValue(rawZones), "lists more than 4 datacenters", "spread over at most 4 datacenters");
     }
