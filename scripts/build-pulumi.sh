@@ -2,6 +2,9 @@
 # Provides the Pulumi toolchain the project runs on, in the git-ignored .tools/pulumi/bin/:
 #   pulumi                    CLI v3.248.0, built from the wrapper module tools/pulumi/cli (Go module proxy)
 #   pulumi-language-nodejs    Node language host v3.248.0, built from its source archive
+#   pulumi-language-yaml      YAML language host of pulumi-yaml v1.25.0 (Go module proxy), loading schemas
+#                             through the engine (tools/pulumi/language-yaml/main.go says why); it runs
+#                             examples/lab-yaml
 #   pulumi-resource-command   the @pulumi/command 1.2.1 provider, built from its source archives into
 #                             .tools/pulumi/plugins/ and installed into the engine's plugin cache
 #                             ($PULUMI_HOME, default .state/pulumi-home, the one scripts/pulumi-lab.sh uses)
@@ -31,6 +34,9 @@ bin_dir=$tools_dir/bin
 vendor_dir=${REDIS_HA_VENDOR_DIR:-$root/../shared/vendor}
 PULUMI_VERSION=v3.248.0
 COMMAND_VERSION=1.2.1
+# The newest pulumi-yaml the proxy serves with `packages:` support; it builds against its own
+# pulumi v3.206.0 (its plugin context API changed by v3.248) and talks to the v3.248 CLI over gRPC.
+YAML_VERSION=v1.25.0
 
 force=0
 rebuild=0
@@ -64,6 +70,11 @@ if [ "$force" -eq 0 ] && [ -n "$other_cli" ] && { [ -x "$(dirname "$other_cli")/
 else
     wanted+=(pulumi-language-nodejs)
 fi
+if [ "$force" -eq 0 ] && [ -n "$other_cli" ] && { [ -x "$(dirname "$other_cli")/pulumi-language-yaml" ] || foreign pulumi-language-yaml >/dev/null; }; then
+    say "pulumi-language-yaml found beside that CLI or on PATH (not built)"
+else
+    wanted+=(pulumi-language-yaml)
+fi
 if [ "$force" -eq 0 ] && { foreign pulumi-resource-command >/dev/null || { [ -n "$other_cli" ] && "$other_cli" plugin ls 2>/dev/null | grep -Eq "^command +resource +$COMMAND_VERSION "; }; }; then
     say "the command provider $COMMAND_VERSION is already installed (not built)"
 else
@@ -91,6 +102,7 @@ inputs_hash() {
         case "$1" in
             pulumi) sha256sum "$root/tools/pulumi/cli/go.mod" "$root/tools/pulumi/cli/go.sum" ;;
             pulumi-language-nodejs) sha256sum "$root/tools/pulumi/language-nodejs/go.mod" "$root/tools/pulumi/language-nodejs/go.sum" "$root/tools/pulumi/vendor.sha256" ;;
+            pulumi-language-yaml) sha256sum "$root/tools/pulumi/language-yaml/go.mod" "$root/tools/pulumi/language-yaml/go.sum" "$root/tools/pulumi/language-yaml/main.go" ;;
             pulumi-resource-command) sha256sum "$root/tools/pulumi/vendor.sha256" ;;
         esac
         go env GOVERSION GOOS GOARCH
@@ -137,6 +149,8 @@ build() { # name -> $tmp_dir/name
     case "$1" in
         pulumi)
             go_build "$root/tools/pulumi/cli" github.com/pulumi/pulumi/sdk/v3/go/common/version.Version "$PULUMI_VERSION" "$out" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi ;;
+        pulumi-language-yaml)
+            go_build "$root/tools/pulumi/language-yaml" github.com/pulumi/pulumi-yaml/pkg/version.Version "$YAML_VERSION" "$out" . ;;
         pulumi-language-nodejs)
             extract_verified "pulumi-language-nodejs-${PULUMI_VERSION#v}.tar.gz"
             local dir=$src/pulumi-${PULUMI_VERSION#v}/sdk/nodejs/cmd/pulumi-language-nodejs
@@ -164,7 +178,7 @@ install_ordinary_way() { # name
 }
 
 for name in "${wanted[@]}"; do
-    if [ "$name" != pulumi ] && ! have_archives; then
+    if [ "$name" != pulumi ] && [ "$name" != pulumi-language-yaml ] && ! have_archives; then
         say "$name: no source archives in $vendor_dir (set REDIS_HA_VENDOR_DIR); installing it with 'pulumi plugin install'"
         install_ordinary_way "$name"
         continue

@@ -2,11 +2,14 @@
  * Prints Pulumi.yaml, or (with --readme) writes the README's config table, from the settings model,
  * so the files users read and the validation that runs can never disagree
  * (tests/unit/projectFiles.test.ts fails if either committed file drifts).
+ * Also writes (with --redis-ha-args) components/redisHaArgs.ts, the RedisHa component's args: one
+ * per setting, typed the way a Pulumi schema can carry them, for other languages.
  * Usage: npx ts-node --transpile-only scripts/gen-pulumi-yaml.ts > Pulumi.yaml
  *        npx ts-node --transpile-only scripts/gen-pulumi-yaml.ts --readme
+ *        npx ts-node --transpile-only scripts/gen-pulumi-yaml.ts --redis-ha-args
  */
 import { stringify } from "yaml";
-import { SETTINGS_SCHEMA, unsetValue } from "../components/core/settingsSchema";
+import { SETTINGS_SCHEMA, SettingSchema, unsetValue } from "../components/core/settingsSchema";
 
 export function pulumiYaml(): string {
     const config: Record<string, Record<string, unknown>> = {};
@@ -56,8 +59,77 @@ export function readmeWithConfigTable(readme: string): string {
     return readme.slice(0, start) + readmeConfigTable() + readme.slice(end + README_TABLE_END.length);
 }
 
+
+/** The settings the cloud's own sub-object carries instead of a top-level arg. */
+const REDIS_HA_CLOUD_ARGS: Record<string, { group: "ovh"; arg: string }> = { ovhProjectId: { group: "ovh", arg: "projectId" }, ovhVlanId: { group: "ovh", arg: "vlanId" } };
+/** The enums' names in the schema (redis-ha:index:<name>). */
+const REDIS_HA_ENUMS: Record<string, string> = { cloud: "Cloud", sentinelPlacement: "SentinelPlacement", maxmemoryPolicy: "MaxmemoryPolicy", persistence: "Persistence", sshVia: "SshVia" };
+
+const pascal = (value: string) => value.split(/[^A-Za-z0-9]+/).filter(Boolean).map((w) => w[0].toUpperCase() + w.slice(1)).join("");
+
+function docOf(s: SettingSchema, indent: string): string {
+    const notes = [s.description];
+    if (s.default !== undefined) notes.push(`Default ${JSON.stringify(s.default)}.`);
+    else if (s.defaultText) notes.push(`Default: ${s.defaultText}.`);
+    if (s.secret) notes.push("A secret.");
+    return `${indent}/** ${notes.join(" ").replace(/\*\//g, "* /")} */`;
+}
+
+function argType(s: SettingSchema): string {
+    if (REDIS_HA_ENUMS[s.key]) return REDIS_HA_ENUMS[s.key];
+    if (s.secret) return "pulumi.Input<string>";
+    return { string: "string", integer: "number", boolean: "boolean", array: "string[]" }[s.type];
+}
+
+/** components/redisHaArgs.ts: RedisHa's args from the settings model (no unions, no callbacks: what a schema carries). */
+export function redisHaArgsSource(): string {
+    const enums = SETTINGS_SCHEMA.filter((s) => REDIS_HA_ENUMS[s.key]).map((s) => {
+        const name = REDIS_HA_ENUMS[s.key];
+        // A TypeScript enum, not a union of literals: the schema analyzer reads an optional union as a union it cannot carry.
+        const members = s.allowed!.map((v) => `${pascal(v)} = ${JSON.stringify(v)}`).join(", ");
+        return `${docOf(s, "")}\nexport enum ${name} { ${members} }\n`;
+    });
+    const cloudArgs = SETTINGS_SCHEMA.filter((s) => REDIS_HA_CLOUD_ARGS[s.key]).map((s) => {
+        const required = s.key === "ovhProjectId";
+        return `${docOf(s, "    ")}\n    ${REDIS_HA_CLOUD_ARGS[s.key].arg}${required ? "" : "?"}: ${argType(s)};`;
+    });
+    const args = SETTINGS_SCHEMA.filter((s) => !REDIS_HA_CLOUD_ARGS[s.key]).map((s) => {
+        const required = s.key === "redisPassword" || (s.required && !s.secret);
+        return `${docOf(s, "    ")}\n    ${s.key}${required ? "" : "?"}: ${argType(s)};`;
+    });
+    return [
+        "// Generated from components/core/settingsSchema.ts by scripts/gen-pulumi-yaml.ts --redis-ha-args; edit the schema, not this file.",
+        "import type * as pulumi from \"@pulumi/pulumi\";",
+        "",
+        ...enums,
+        "/** OVHcloud's own settings (cloud ovh). */",
+        "export interface RedisHaOvhArgs {",
+        ...cloudArgs,
+        "}",
+        "",
+        "/** The lab's own settings (cloud lab). */",
+        "export interface RedisHaLabArgs {",
+        "    /** Lab id: names the lab's link into this machine's network namespace and its state directory (1-12 lowercase letters, digits or '-'). Default: the component's name, made to fit. */",
+        "    id?: string;",
+        "}",
+        "",
+        "/** A whole redis-ha deployment: every stack setting as an arg of the same name, checked by the same rules. */",
+        "export interface RedisHaArgs {",
+        "    /** OVHcloud's own settings: required for cloud ovh. */",
+        "    ovh?: RedisHaOvhArgs;",
+        "    /** The lab's own settings (cloud lab). */",
+        "    lab?: RedisHaLabArgs;",
+        ...args,
+        "}",
+        "",
+    ].join("\n");
+}
+
 if (require.main === module) {
-    if (process.argv.includes("--readme")) {
+    if (process.argv.includes("--redis-ha-args")) {
+        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        require("fs").writeFileSync(require("path").resolve(__dirname, "..", "components", "redisHaArgs.ts"), redisHaArgsSource());
+    } else if (process.argv.includes("--readme")) {
         // eslint-disable-next-line @typescript-eslint/no-var-requires
         const fs = require("fs") as typeof import("fs");
         const file = require("path").resolve(__dirname, "..", "README.md");

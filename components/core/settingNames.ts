@@ -8,7 +8,7 @@ import { CONFIG_NAMESPACE, ComponentName, SETTINGS_BY_KEY, SettingKey } from "./
 
 export interface SettingNames {
     /** Which surface: problem texts that must differ (rare) ask this. */
-    readonly surface: "stack" | ComponentName;
+    readonly surface: "stack" | ComponentName | "RedisHa";
     /** The setting as this surface spells it. */
     name(key: SettingKey | string): string;
     /** The setting inside a sentence ("is more than replicaCount (2)"): bare on the stack, where every setting is one. */
@@ -51,8 +51,25 @@ export function componentNames(component: ComponentName): SettingNames {
         const other = (Object.entries(args) as Array<[ComponentName, string]>)[0];
         return other ? `${other[0]} args.${other[1]}${index ?? ""}` : `${CONFIG_NAMESPACE}:${key}`;
     };
+    return namesOf(component, arg);
+}
+
+/**
+ * RedisHa, the whole deployment as one component (for Pulumi YAML and other languages), takes
+ * every setting as an arg of the same name, except the cloud's own, in its sub-object.
+ */
+const REDIS_HA_ARG_PATHS: Partial<Record<string, string>> = { ovhProjectId: "ovh.projectId", ovhVlanId: "ovh.vlanId" };
+
+export function redisHaNames(): SettingNames {
+    return namesOf("RedisHa", (key) => {
+        const [base, index] = /^(\w+)(\[\d+\])?$/.exec(key)?.slice(1) ?? [key];
+        return `args.${REDIS_HA_ARG_PATHS[base] ?? base}${index ?? ""}`;
+    });
+}
+
+function namesOf(surface: ComponentName | "RedisHa", arg: (key: string) => string): SettingNames {
     return {
-        surface: component,
+        surface,
         name: arg,
         mention: arg,
         show: (value) => (value === undefined ? "(unset)" : JSON.stringify(value)),

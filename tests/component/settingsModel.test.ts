@@ -1,7 +1,8 @@
 /**
- * One settings model, two surfaces: every bad value below is refused by `pulumi preview` of the
- * stack (validateStackConfig, the stack's words) and by the RedisReplicaSet constructor (the
- * component's arg names), from the same rule, with the same explanation.
+ * One settings model, every surface: every bad value below is refused by `pulumi preview` of the
+ * stack (validateStackConfig, the stack's words), by the component that carries it (RedisReplicaSet,
+ * FirewallRules, SentinelQuorum, OvhPlatform: their arg names) and by RedisHa (the whole deployment
+ * as one component, for other languages), from the same rule, with the same explanation.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks } from "../../scripts/lib/mockCloud";
@@ -167,5 +168,43 @@ describe.each(OTHER_CASES)("%s: %s", (component, _what, values, key, rule) => {
         expect(stackLine).toMatch(rule);
         expect(componentLine).toMatch(rule);
         expect(componentLine).not.toMatch(/redis-ha:|pulumi config/);
+    });
+});
+
+/**
+ * RedisHa, the whole deployment as one component for other languages, takes every setting as an arg
+ * of its own name and refuses it by the same rule. Secrets are Inputs there, checked once they
+ * resolve (by RedisReplicaSet), so the password cases are not in this table.
+ */
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { RedisHa } = require("../../components/redisHa") as typeof import("../../components/redisHa");
+const SECRET_KEYS = new Set(["redisPassword", "previousRedisPassword", "sentinelPassword", "previousSentinelPassword", "sshPrivateKey"]);
+
+function redisHaProblems(values: Values): string {
+    const args: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries({ ...BASE, ...values })) {
+        if (value === undefined) continue;
+        if (key === "ovhProjectId" || key === "ovhVlanId") (args.ovh ??= {} as Record<string, unknown>) && ((args.ovh as Record<string, unknown>)[key === "ovhProjectId" ? "projectId" : "vlanId"] = value);
+        else args[key] = value;
+    }
+    try {
+        new RedisHa(`ha-${Math.random().toString(36).slice(2, 8)}`, args as never);
+        return "";
+    } catch (e) {
+        return (e as Error).message;
+    }
+}
+
+test("RedisHa: the valid base passes", () => {
+    expect(redisHaProblems({})).toBe("");
+});
+
+describe.each([...CASES, ...OTHER_CASES.map(([, what, values, key, rule]) => [what, values, key, rule] as [string, Values, SettingKey, RegExp])]
+    .filter(([, values, key]) => !SECRET_KEYS.has(key) && !Object.keys(values).some((k) => SECRET_KEYS.has(k))))("RedisHa: %s", (_what, values, key, rule) => {
+    test(`refused as args.${key} by the same rule as redis-ha:${key}`, () => {
+        const path = key === "ovhProjectId" ? "ovh.projectId" : key === "ovhVlanId" ? "ovh.vlanId" : key;
+        const line = new RegExp(`args\\.${escape(path)}(\\[\\d+\\])? = [^\\n]*`).exec(redisHaProblems(values))?.[0];
+        expect(line).toMatch(rule);
+        expect(line).not.toMatch(/redis-ha:|pulumi config/);
     });
 });

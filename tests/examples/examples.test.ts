@@ -2,7 +2,9 @@
  * The package as a consumer gets it: `npm pack`, then every program under examples/ is copied to a
  * directory of its own, installs the tarball (never a path into this tree), type-checks against the
  * declarations the package ships and runs: each cloud under Pulumi's mocks, the lab on the real
- * engine through the post-deploy checks, destroyed after its project directory has moved.
+ * engine through the post-deploy checks (destroyed after its project directory has moved), and a
+ * Pulumi YAML program that declares the RedisHa component through the package's plugin, on the
+ * real engine too.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -11,6 +13,7 @@ import * as path from "path";
 import { EngineLabStack } from "../../lab/engineStack";
 import { labUnavailableReason } from "../../lab/runtime";
 import { runAsync } from "../../components/platforms/lab/shell";
+import { HeavyLock } from "../../vm/runtime";
 
 const root = path.resolve(__dirname, "../..");
 // The package's name in the path on purpose: Pulumi's serialisation of a dynamic provider that uses
@@ -59,7 +62,9 @@ describe("the packed package", () => {
         expect(listing).toContain("package/dist/components/index.js");
         expect(listing).toContain("package/dist/components/index.d.ts");
         expect(listing).toContain("package/dist/components/platforms/lab/engine.js");
-        expect(listing.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))).toEqual([]);
+        expect(listing).toContain("package/plugin/PulumiPlugin.yaml");
+        // plugin/index.ts is what the schema analyzer reads (it re-exports a declaration); no other source ships.
+        expect(listing.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))).toEqual(["package/plugin/index.ts"]);
         expect(listing.filter((f) => /^package\/(tests|lab|bench|vm|scripts|stack|examples)\//.test(f) || f.includes("/dist/lab/"))).toEqual([]);
         const manifest = JSON.parse(spawnSync("tar", ["-xzOf", tarball, "package/package.json"], { encoding: "utf8" }).stdout);
         expect(manifest.private).toBeUndefined();
@@ -127,5 +132,50 @@ if (unavailable) console.warn(`\n!!! SKIPPED: the lab example did NOT run on the
         expect(destroy.status === 0 ? "" : destroy.out.split("\n").slice(-40).join("\n")).toBe("");
         expect(lab.leftovers()).toEqual({ namespaces: [], link: false });
         expect(fs.existsSync(lab.labDir)).toBe(false);
+    }, 1800000);
+});
+
+(unavailable ? describe.skip : describe)(`another language: a Pulumi YAML program on the real engine, on Node ${EXTRA_NODES[0]}`, () => {
+    const stack = `ey${process.pid.toString(36)}`.slice(0, 9);
+    let lab: EngineLabStack | undefined;
+    let lock: HeavyLock | undefined;
+
+    afterAll(async () => {
+        lab?.cleanUp();
+        await lock?.release();
+    }, 600000);
+
+    test("the plugin's schema is the one pinned in plugin/schema.json (npm run plugin:schema regenerates it)", async () => {
+        const env = { PATH: `${path.join(root, ".tools/pulumi/bin")}:${process.env.PATH}`, PULUMI_HOME: path.join(root, ".state/pulumi-home"), PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true" };
+        // dist/ is fresh: npm pack built it.
+        const result = await runAsync(["bash", "-c", `cd "${root}" && pulumi package get-schema ./plugin; status=$?; rm -f plugin/package-lock.json; exit $status`], { timeoutMs: 180000, env: { ...process.env, ...env } });
+        expect(result.status === 0 ? "" : result.stderr).toBe("");
+        expect(JSON.parse(result.stdout)).toEqual(JSON.parse(fs.readFileSync(path.join(root, "plugin/schema.json"), "utf8")));
+    }, 200000);
+
+    test("declares RedisHa, passes the checks through the plugin of the installed package, and is destroyed", async () => {
+        const dir = path.join(work, "lab-yaml");
+        fs.cpSync(path.join(root, "examples", "lab-yaml"), dir, { recursive: true });
+        await inWork(["npm", "install", "--no-audit", "--no-fund", "--prefer-offline", tarball], dir, 300000);
+        // The example's hosts are named after its one resource, "cache": another run on this machine waits its turn.
+        lock = await HeavyLock.acquire("/tmp/redis-ha-yaml-example.lock", 20 * 60 * 1000, (line) => console.log(line));
+        lab = new EngineLabStack(stack, { projectDir: dir, namePrefix: "cache", labId: `ey-${stack}`, env: envWithNode(EXTRA_NODES[0]) });
+        const net = (last: number) => lab!.address(last);
+        for (const [key, value] of [["privateNetworkCidr", `${net(0)}/24`], ["appCidr", `${net(192)}/27`], ["adminCidr", `${net(224)}/28`], ["labId", `ey-${stack}`]]) {
+            expect(lab.pulumi("pulumi", ["config", "set", key, value]).status).toBe(0);
+        }
+        for (const key of ["redisPassword", "sentinelPassword"]) {
+            expect(lab.pulumi("pulumi", ["config", "set", "--secret", key, `yaml-${key}-${process.pid}-0123456789`]).status).toBe(0);
+        }
+        const up = await lab.pulumiAsync("up", [], 900000);
+        expect(up.status === 0 ? "" : up.out.split("\n").slice(-40).join("\n")).toBe("");
+        const outputs = lab.outputs() as { health: Array<{ ok: boolean; agreedMaster: string }>; sentinelEndpoints: string[]; masterName: string };
+        expect(outputs.masterName).toBe("cache");
+        expect(outputs.sentinelEndpoints).toHaveLength(3);
+        expect(outputs.health).toHaveLength(3);
+        expect(outputs.health.every((h) => h.ok && h.agreedMaster === outputs.health[0].agreedMaster)).toBe(true);
+        const destroy = await lab.pulumiAsync("destroy", [], 600000);
+        expect(destroy.status === 0 ? "" : destroy.out.split("\n").slice(-40).join("\n")).toBe("");
+        expect(lab.leftovers()).toEqual({ namespaces: [], link: false });
     }, 1800000);
 });

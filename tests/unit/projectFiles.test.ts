@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { SETTINGS_SCHEMA, validateStackConfig } from "../../components/core/settings";
-import { pulumiYaml, readmeWithConfigTable } from "../../scripts/gen-pulumi-yaml";
+import { pulumiYaml, readmeWithConfigTable, redisHaArgsSource } from "../../scripts/gen-pulumi-yaml";
 
 const root = path.resolve(__dirname, "../..");
 const read = (file: string) => fs.readFileSync(path.join(root, file), "utf8");
@@ -64,4 +64,15 @@ test("every Node the README and engines claim is one CI runs (tools/node-version
     const machineNode = spawnSync("node", ["--version"], { encoding: "utf8", env: { ...process.env, PATH: machinePath } }).stdout.trim();
     const proven = [Number(machineNode.slice(1).split(".")[0]), ...read("tools/node-versions").split("\n").filter(Boolean).map((v) => Number(v.split(".")[0]))];
     expect([...new Set(proven)].sort()).toEqual(claimed.sort());
+});
+
+test("RedisHa's args are the settings model's (regenerate with scripts/gen-pulumi-yaml.ts --redis-ha-args)", () => {
+    expect(read("components/redisHaArgs.ts")).toBe(redisHaArgsSource());
+});
+
+test("the plugin is the package, at the package's version", () => {
+    const manifest = JSON.parse(read("package.json")) as { name: string; version: string };
+    const plugin = JSON.parse(read("plugin/package.json")) as { name: string; version: string };
+    expect({ name: plugin.name, version: plugin.version }).toEqual({ name: manifest.name, version: manifest.version });
+    expect(JSON.parse(read("plugin/schema.json")).version).toBe(manifest.version);
 });
