@@ -46,11 +46,7 @@ function componentProblems(values: Values): string {
     const args: Record<string, unknown> = { platform, firewall, zoneKind: "datacenter", sentinel: {} };
     for (const [key, value] of Object.entries({ ...BASE, ...values })) {
         const path = SETTINGS_BY_KEY.get(key)?.args?.RedisReplicaSet;
-        if (!path) continue;
-        const parts = path.split(".");
-        let into = args;
-        for (const part of parts.slice(0, -1)) into = (into[part] ??= {}) as Record<string, unknown>;
-        into[parts[parts.length - 1]] = value;
+        if (path) setAt(args, path, value);
     }
     try {
         new RedisReplicaSet(`model-${Math.random().toString(36).slice(2, 8)}`, args as never);
@@ -61,6 +57,16 @@ function componentProblems(values: Values): string {
 }
 
 const arg = (key: SettingKey) => `args.${SETTINGS_BY_KEY.get(key)!.args!.RedisReplicaSet}`;
+/** RedisHa's arg for a setting: its own name, but the cloud's own settings in their sub-object. */
+const redisHaPath = (key: SettingKey) => ({ ovhProjectId: "ovh.projectId", ovhVlanId: "ovh.vlanId" } as Record<string, string>)[key] ?? key;
+
+/** Sets args.<path> ("redis.maxmemory"), making the objects on the way. */
+function setAt(args: Record<string, unknown>, path: string, value: unknown): void {
+    const parts = path.split(".");
+    let into = args;
+    for (const part of parts.slice(0, -1)) into = (into[part] ??= {}) as Record<string, unknown>;
+    into[parts[parts.length - 1]] = value;
+}
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** [what, the bad values, the setting reported, what the rule says] */
@@ -138,11 +144,7 @@ function otherProblems(component: "FirewallRules" | "SentinelQuorum" | "OvhPlatf
     for (const [key, value] of Object.entries(values)) {
         // Settings this component has no arg for (the cloud, for OvhPlatform) are the stack's alone.
         const path = SETTINGS_BY_KEY.get(key)!.args?.[component];
-        if (!path) continue;
-        const parts = path.split(".");
-        let into = args;
-        for (const part of parts.slice(0, -1)) into = (into[part] ??= {}) as Record<string, unknown>;
-        into[parts[parts.length - 1]] = value;
+        if (path) setAt(args, path, value);
     }
     try {
         if (component === "FirewallRules") new FirewallRules(`fw-${Math.random().toString(36).slice(2, 8)}`, args as never);
@@ -183,9 +185,7 @@ const SECRET_KEYS = new Set(["redisPassword", "previousRedisPassword", "sentinel
 function redisHaProblems(values: Values): string {
     const args: Record<string, unknown> = {};
     for (const [key, value] of Object.entries({ ...BASE, ...values })) {
-        if (value === undefined) continue;
-        if (key === "ovhProjectId" || key === "ovhVlanId") (args.ovh ??= {} as Record<string, unknown>) && ((args.ovh as Record<string, unknown>)[key === "ovhProjectId" ? "projectId" : "vlanId"] = value);
-        else args[key] = value;
+        if (value !== undefined) setAt(args, redisHaPath(key as SettingKey), value);
     }
     try {
         new RedisHa(`ha-${Math.random().toString(36).slice(2, 8)}`, args as never);
@@ -202,8 +202,7 @@ test("RedisHa: the valid base passes", () => {
 describe.each([...CASES, ...OTHER_CASES.map(([, what, values, key, rule]) => [what, values, key, rule] as [string, Values, SettingKey, RegExp])]
     .filter(([, values, key]) => !SECRET_KEYS.has(key) && !Object.keys(values).some((k) => SECRET_KEYS.has(k))))("RedisHa: %s", (_what, values, key, rule) => {
     test(`refused as args.${key} by the same rule as redis-ha:${key}`, () => {
-        const path = key === "ovhProjectId" ? "ovh.projectId" : key === "ovhVlanId" ? "ovh.vlanId" : key;
-        const line = new RegExp(`args\\.${escape(path)}(\\[\\d+\\])? = [^\\n]*`).exec(redisHaProblems(values))?.[0];
+        const line = new RegExp(`args\\.${escape(redisHaPath(key))}(\\[\\d+\\])? = [^\\n]*`).exec(redisHaProblems(values))?.[0];
         expect(line).toMatch(rule);
         expect(line).not.toMatch(/redis-ha:|pulumi config/);
     });
