@@ -12,7 +12,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ClientSnippets } from "./core/clientConfig";
 import { ConfigValidationError, formatProblem } from "./core/errors";
 import { SETTINGS_SCHEMA } from "./core/settingsSchema";
-import { redisHaNames } from "./core/settingNames";
+import { redisHaArgPath, redisHaNames } from "./core/settingNames";
+import { valueAt } from "./core/settingRules";
 import { validateStackConfig } from "./core/settings";
 import { buildDeployment } from "./deployment";
 import { platformForCloud } from "./platforms/forCloud";
@@ -77,7 +78,7 @@ export class RedisHa extends pulumi.ComponentResource {
         }, this);
         this.sentinelEndpoints = deployment.sentinelEndpoints;
         this.masterName = pulumi.output(settings.masterName);
-        this.nodes = deployment.quorum.nodes.apply((rows) => rows.map((r) => ({ ...r })));
+        this.nodes = deployment.quorum.nodes;
         this.health = deployment.health.apply((rows) => rows.map(({ agreedMaster, ...rest }) => (agreedMaster === null ? rest : { ...rest, agreedMaster })));
         this.clients = deployment.clients;
         this.clientEnvironment = deployment.clientEnvironment;
@@ -90,10 +91,9 @@ export class RedisHa extends pulumi.ComponentResource {
 
 /** The args as the stack config would hold them (strings; lists as JSON), secrets left out: they are Inputs, checked once resolved. */
 function rawSettingsOf(args: RedisHaArgs): Record<string, string> {
-    const given: Record<string, unknown> = { ...args, ovhProjectId: args.ovh?.projectId, ovhVlanId: args.ovh?.vlanId };
     const raw: Record<string, string> = {};
     for (const schema of SETTINGS_SCHEMA) {
-        const value = given[schema.key];
+        const value = valueAt(args, redisHaArgPath(schema.key));
         if (schema.secret || value === undefined) continue;
         raw[schema.key] = typeof value === "string" ? value : JSON.stringify(value);
     }

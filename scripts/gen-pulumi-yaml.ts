@@ -9,6 +9,7 @@
  *        npx ts-node --transpile-only scripts/gen-pulumi-yaml.ts --redis-ha-args
  */
 import { stringify } from "yaml";
+import { redisHaArgPath } from "../components/core/settingNames";
 import { SETTINGS_SCHEMA, SettingSchema, unsetValue } from "../components/core/settingsSchema";
 
 export function pulumiYaml(): string {
@@ -60,8 +61,8 @@ export function readmeWithConfigTable(readme: string): string {
 }
 
 
-/** The settings the cloud's own sub-object carries instead of a top-level arg. */
-const REDIS_HA_CLOUD_ARGS: Record<string, { group: "ovh"; arg: string }> = { ovhProjectId: { group: "ovh", arg: "projectId" }, ovhVlanId: { group: "ovh", arg: "vlanId" } };
+/** The settings the cloud's own sub-object carries instead of a top-level arg ("ovh.projectId"). */
+const inOvhArgs = (s: SettingSchema) => redisHaArgPath(s.key).startsWith("ovh.");
 /** The enums' names in the schema (redis-ha:index:<name>). */
 const REDIS_HA_ENUMS: Record<string, string> = { cloud: "Cloud", sentinelPlacement: "SentinelPlacement", maxmemoryPolicy: "MaxmemoryPolicy", persistence: "Persistence", sshVia: "SshVia" };
 
@@ -89,11 +90,11 @@ export function redisHaArgsSource(): string {
         const members = s.allowed!.map((v) => `${pascal(v)} = ${JSON.stringify(v)}`).join(", ");
         return `${docOf(s, "")}\nexport enum ${name} { ${members} }\n`;
     });
-    const cloudArgs = SETTINGS_SCHEMA.filter((s) => REDIS_HA_CLOUD_ARGS[s.key]).map((s) => {
+    const cloudArgs = SETTINGS_SCHEMA.filter(inOvhArgs).map((s) => {
         const required = s.key === "ovhProjectId";
-        return `${docOf(s, "    ")}\n    ${REDIS_HA_CLOUD_ARGS[s.key].arg}${required ? "" : "?"}: ${argType(s)};`;
+        return `${docOf(s, "    ")}\n    ${redisHaArgPath(s.key).slice("ovh.".length)}${required ? "" : "?"}: ${argType(s)};`;
     });
-    const args = SETTINGS_SCHEMA.filter((s) => !REDIS_HA_CLOUD_ARGS[s.key]).map((s) => {
+    const args = SETTINGS_SCHEMA.filter((s) => !inOvhArgs(s)).map((s) => {
         const required = s.key === "redisPassword" || (s.required && !s.secret);
         return `${docOf(s, "    ")}\n    ${s.key}${required ? "" : "?"}: ${argType(s)};`;
     });

@@ -60,10 +60,15 @@ export function componentNames(component: ComponentName): SettingNames {
  */
 const REDIS_HA_ARG_PATHS: Partial<Record<string, string>> = { ovhProjectId: "ovh.projectId", ovhVlanId: "ovh.vlanId" };
 
+/** RedisHa's arg path for a setting ("ovh.projectId" for ovhProjectId, the key itself for the rest). */
+export function redisHaArgPath(key: string): string {
+    return REDIS_HA_ARG_PATHS[key] ?? key;
+}
+
 export function redisHaNames(): SettingNames {
     return namesOf("RedisHa", (key) => {
         const [base, index] = /^(\w+)(\[\d+\])?$/.exec(key)?.slice(1) ?? [key];
-        return `args.${REDIS_HA_ARG_PATHS[base] ?? base}${index ?? ""}`;
+        return `args.${redisHaArgPath(base)}${index ?? ""}`;
     });
 }
 

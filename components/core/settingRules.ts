@@ -42,7 +42,8 @@ export function valueProblem(key: SettingKey, value: unknown, names: SettingName
 
 const SECRETS = new Set<SettingKey>(["redisPassword", "previousRedisPassword", "sentinelPassword", "previousSentinelPassword", "sshPrivateKey"]);
 
-function at(args: unknown, path: string): unknown {
+/** The value at a dotted arg path ("redis.maxmemory"), or undefined. */
+export function valueAt(args: unknown, path: string): unknown {
     return path.split(".").reduce<unknown>((v, part) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[part] : undefined), args);
 }
 
@@ -57,7 +58,7 @@ export function argValues(component: ComponentName, args: object, names: Setting
     for (const schema of SETTINGS_SCHEMA) {
         const path = schema.args?.[component];
         if (!path || SECRETS.has(schema.key)) continue;
-        const given = at(args, path);
+        const given = valueAt(args, path);
         if (given === undefined) {
             values[schema.key] = schema.default;
             continue;

@@ -9,6 +9,7 @@ import { installMocks } from "../../scripts/lib/mockCloud";
 import { ConfigValidationError } from "../../components/core/errors";
 import { SETTINGS_BY_KEY, SettingKey } from "../../components/core/settingsSchema";
 import { validateStackConfig } from "../../components/core/settings";
+import { redisHaArgPath } from "../../components/core/settingNames";
 import { REDIS_PASSWORD, SENTINEL_PASSWORD, SSH_KEY } from "../support/fixtures";
 
 installMocks(pulumi, "redis-ha", "settings-model-test");
@@ -57,8 +58,6 @@ function componentProblems(values: Values): string {
 }
 
 const arg = (key: SettingKey) => `args.${SETTINGS_BY_KEY.get(key)!.args!.RedisReplicaSet}`;
-/** RedisHa's arg for a setting: its own name, but the cloud's own settings in their sub-object. */
-const redisHaPath = (key: SettingKey) => ({ ovhProjectId: "ovh.projectId", ovhVlanId: "ovh.vlanId" } as Record<string, string>)[key] ?? key;
 
 /** Sets args.<path> ("redis.maxmemory"), making the objects on the way. */
 function setAt(args: Record<string, unknown>, path: string, value: unknown): void {
@@ -185,7 +184,7 @@ const SECRET_KEYS = new Set(["redisPassword", "previousRedisPassword", "sentinel
 function redisHaProblems(values: Values): string {
     const args: Record<string, unknown> = {};
     for (const [key, value] of Object.entries({ ...BASE, ...values })) {
-        if (value !== undefined) setAt(args, redisHaPath(key as SettingKey), value);
+        if (value !== undefined) setAt(args, redisHaArgPath(key), value);
     }
     try {
         new RedisHa(`ha-${Math.random().toString(36).slice(2, 8)}`, args as never);
@@ -202,7 +201,7 @@ test("RedisHa: the valid base passes", () => {
 describe.each([...CASES, ...OTHER_CASES.map(([, what, values, key, rule]) => [what, values, key, rule] as [string, Values, SettingKey, RegExp])]
     .filter(([, values, key]) => !SECRET_KEYS.has(key) && !Object.keys(values).some((k) => SECRET_KEYS.has(k))))("RedisHa: %s", (_what, values, key, rule) => {
     test(`refused as args.${key} by the same rule as redis-ha:${key}`, () => {
-        const line = new RegExp(`args\\.${escape(redisHaPath(key))}(\\[\\d+\\])? = [^\\n]*`).exec(redisHaProblems(values))?.[0];
+        const line = new RegExp(`args\\.${escape(redisHaArgPath(key))}(\\[\\d+\\])? = [^\\n]*`).exec(redisHaProblems(values))?.[0];
         expect(line).toMatch(rule);
         expect(line).not.toMatch(/redis-ha:|pulumi config/);
     });
