@@ -361,12 +361,18 @@ if (is_readable($redis_ha_object_cache_plugin . '/includes/object-cache.php')) {
 
                     public function executeCommand(Predis\Command\CommandInterface $command)
                     {
-                        $since = microtime(true);
+                        // Each wait is timed from the first answer of its kind, not from the command's
+                        // start: Predis's own retries while the old master was gone (seconds, in a
+                        // crash) must not use up the new master's time to get its replicas back.
+                        $since = [];
                         while (true) {
                             $response = parent::executeCommand($command);
                             $error = $response instanceof Predis\Response\ErrorResponseInterface ? $response->getErrorType() : null;
-                            if (!in_array($error, ['NOREPLICAS', 'READONLY', 'LOADING'], true)
-                                || microtime(true) - $since >= ($error === 'NOREPLICAS' ? $this->replicaWait : $this->masterWait)) {
+                            if (!in_array($error, ['NOREPLICAS', 'READONLY', 'LOADING'], true)) {
+                                return $response;
+                            }
+                            $since[$error] = isset($since[$error]) ? $since[$error] : microtime(true);
+                            if (microtime(true) - $since[$error] >= ($error === 'NOREPLICAS' ? $this->replicaWait : $this->masterWait)) {
                                 return $response;
                             }
                             if ($error === 'READONLY') {
