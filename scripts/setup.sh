@@ -14,9 +14,12 @@ cd "$(dirname "$0")/.."
 # WordPress on MariaDB, a fresh php-cgi process per page view (Debian's wordpress pulls in apache2, never started).
 # qemu-system-x86, qemu-utils, debootstrap, vde2, dosfstools, mtools, apt-utils: the VM test (tests/vm, docs/vm.md)
 # builds a Debian image, a local apt repository and boots three guests.
+# prometheus (with promtool), prometheus-redis-exporter: the alert rules are tested with promtool, and the lab
+# runs the exporters every node runs and a Prometheus that watches them (docs/monitoring.md).
 APT_PACKAGES=(redis-server redis-sentinel redis-tools openssh-server openssh-client nftables iproute2 util-linux cloud-init php-cli shellcheck
     php-redis php-nrk-predis curl unzip
     wordpress mariadb-server php-cgi php-mysql
+    prometheus prometheus-redis-exporter
     qemu-system-x86 qemu-utils debootstrap vde2 dosfstools mtools apt-utils)
 
 missing=()
