@@ -56,6 +56,7 @@ export function buildDeployment(name: string, settings: StackSettings, platform:
         platform,
         appCidrs: settings.appCidrs,
         adminCidrs: settings.adminCidrs,
+        monitoringCidrs: settings.monitoringCidrs,
         redisPort: settings.redisPort,
         sentinelPort: settings.sentinelPort,
         allowWorldAccess: settings.allowWorldAccess,

@@ -12,17 +12,23 @@ export interface FirewallRulesArgs {
     appCidrs: string[];
     /** IPv4 CIDRs allowed to reach SSH (operators, and the machine running the checks). Required. */
     adminCidrs: string[];
+    /**
+     * IPv4 CIDRs of the Prometheus servers allowed to scrape the exporters (Redis 9121, Sentinel 9122).
+     * Default: adminCidrs.
+     */
+    monitoringCidrs?: string[];
     /** Redis port. Default 6379. */
     redisPort?: number;
     /** Sentinel port. Default 26379. */
     sentinelPort?: number;
-    /** Explicit opt-in to 0.0.0.0/0 in either list. Default false. */
+    /** Explicit opt-in to 0.0.0.0/0 in any of the lists. Default false. */
     allowWorldAccess?: boolean;
 }
 
 /**
  * Lets in only what must come in: Redis and Sentinel from the app CIDRs and from the cluster
- * itself, SSH from the admin CIDRs. Everything else inbound is dropped.
+ * itself, SSH from the admin CIDRs, the exporters from the monitoring CIDRs. Everything else inbound
+ * is dropped.
  */
 export class FirewallRules extends pulumi.ComponentResource {
     /** The abstract policy (also what the lab turns into nftables). */
@@ -49,6 +55,7 @@ export class FirewallRules extends pulumi.ComponentResource {
                 sentinelPort: values.sentinelPort!,
                 appCidrs: args.appCidrs,
                 adminCidrs: args.adminCidrs,
+                monitoringCidrs: args.monitoringCidrs,
                 allowWorldAccess: values.allowWorldAccess,
             }, names);
         } catch (e) {

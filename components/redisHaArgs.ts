@@ -70,7 +70,9 @@ export interface RedisHaArgs {
     adminCidrs: string[];
     /** IPv4 CIDRs of the application servers allowed to reach Redis and Sentinel. */
     appCidrs: string[];
-    /** Explicit opt-in to 0.0.0.0/0 in adminCidrs or appCidrs. Leave false. Default false. */
+    /** IPv4 CIDRs of the Prometheus servers allowed to scrape the exporters (9121 for Redis, 9122 for Sentinel; docs/monitoring.md). Default: adminCidrs. */
+    monitoringCidrs?: string[];
+    /** Explicit opt-in to 0.0.0.0/0 in adminCidrs, appCidrs or monitoringCidrs. Leave false. Default false. */
     allowWorldAccess?: boolean;
     /** Private network for the nodes; fixed addresses start at .11 (ovh). Split per datacenter on digitalocean. Default "10.42.0.0/24". */
     privateNetworkCidr?: string;

@@ -176,6 +176,7 @@ export class Lab {
             sentinelPort: settings.sentinelPort,
             appCidrs: settings.appCidrs,
             adminCidrs: settings.adminCidrs,
+            monitoringCidrs: settings.monitoringCidrs,
             allowWorldAccess: settings.allowWorldAccess,
         });
         networkUp(spec);

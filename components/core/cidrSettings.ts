@@ -5,10 +5,13 @@ import { Ipv4Cidr, WORLD_CIDR, cidrsOverlap, parseCidr } from "./cidr";
 export const CIDR_SETTINGS_MESSAGES = {
     adminCidrs: "203.0.113.10/32",
     appCidrs: "10.42.0.0/24",
+    monitoringCidrs: "10.42.1.5/32",
 } as const;
 
+export type CidrSetting = keyof typeof CIDR_SETTINGS_MESSAGES;
+
 /** Problems in one list of allowed source CIDRs, in the words of the surface it came from. */
-export function checkCidrList(key: "adminCidrs" | "appCidrs", cidrs: readonly string[], allowWorldAccess: boolean, names: SettingNames = STACK_NAMES): SettingProblem[] {
+export function checkCidrList(key: CidrSetting, cidrs: readonly string[], allowWorldAccess: boolean, names: SettingNames = STACK_NAMES): SettingProblem[] {
     const at = (index: number) => `${names.mention(key)}[${index}]`;
     const showValue = (v: unknown) => JSON.stringify(v);
     const problems: SettingProblem[] = [];

@@ -6,6 +6,7 @@ import { checkCidrList } from "./cidrSettings";
 import { ConfigValidationError, SettingProblem } from "./errors";
 import { STACK_NAMES, SettingNames } from "./settingNames";
 import { WORLD_CIDR } from "./cidr";
+import { REDIS_EXPORTER_PORT, SENTINEL_EXPORTER_PORT } from "./monitoring";
 
 /** Which hosts a rule applies to: Redis data nodes, hosts running a Sentinel, or every host. */
 export type FirewallTarget = "redis" | "sentinel" | "all";
@@ -38,6 +39,8 @@ export interface FirewallPolicyInput {
     sshPort?: number;
     appCidrs: readonly string[];
     adminCidrs: readonly string[];
+    /** Where Prometheus scrapes the exporters from. Default: adminCidrs. */
+    monitoringCidrs?: readonly string[];
     /** Explicit opt-in to 0.0.0.0/0. Default false. */
     allowWorldAccess?: boolean;
 }
@@ -49,7 +52,9 @@ export function buildFirewallPolicy(input: FirewallPolicyInput, names: SettingNa
     const problems: SettingProblem[] = [
         ...checkCidrList("appCidrs", input.appCidrs, input.allowWorldAccess === true, names),
         ...checkCidrList("adminCidrs", input.adminCidrs, input.allowWorldAccess === true, names),
+        ...(input.monitoringCidrs ? checkCidrList("monitoringCidrs", input.monitoringCidrs, input.allowWorldAccess === true, names) : []),
     ];
+    const monitoring = input.monitoringCidrs ?? input.adminCidrs;
     if (problems.length > 0) throw new ConfigValidationError(problems);
     const ssh = input.sshPort ?? SSH_PORT;
     const fromCidrs = (cidrs: readonly string[], target: FirewallTarget, port: number, purpose: string): FirewallRule[] =>
@@ -61,6 +66,8 @@ export function buildFirewallPolicy(input: FirewallPolicyInput, names: SettingNa
             { target: "sentinel", protocol: "tcp", port: input.sentinelPort, source: { kind: "cluster" }, purpose: "Sentinels talking to each other" },
             ...fromCidrs(input.appCidrs, "sentinel", input.sentinelPort, "application clients asking for the master"),
             ...fromCidrs(input.adminCidrs, "all", ssh, "operators and the post-deploy checks"),
+            ...fromCidrs(monitoring, "redis", REDIS_EXPORTER_PORT, "Prometheus scraping the Redis exporter"),
+            ...fromCidrs(monitoring, "sentinel", SENTINEL_EXPORTER_PORT, "Prometheus scraping the Sentinel exporter"),
         ],
         egress: "any",
     };

@@ -117,6 +117,8 @@ export function validateStackConfig(given: Readonly<Record<string, string>>, opt
     const allowWorldAccess = typed("allowWorldAccess");
     const adminCidrs = typed("adminCidrs");
     const appCidrs = typed("appCidrs");
+    const monitoringCidrs = typed("monitoringCidrs");
+    if (monitoringCidrs) problems.push(...checkCidrList("monitoringCidrs", monitoringCidrs, allowWorldAccess === true, names));
     for (const [key, cidrs, ports] of [["adminCidrs", adminCidrs, "SSH (22)"], ["appCidrs", appCidrs, "Redis and Sentinel"]] as const) {
         if (raw[key] === undefined) {
             problem(key, "(unset)", `is required: it decides who may reach ${ports}`, names.add(key, CIDR_SETTINGS_MESSAGES[key]));
@@ -194,7 +196,7 @@ export function validateStackConfig(given: Readonly<Record<string, string>>, opt
             sentinelPlacement: sentinelPlacement!, quorum: quorum!, downAfterMilliseconds: downAfterMilliseconds!,
             failoverTimeoutMilliseconds: failoverTimeoutMilliseconds!, parallelSyncs: parallelSyncs!,
             instanceType: instanceType!, sentinelInstanceType: sentinelInstanceType!, image: image!, sshUser: sshUser!,
-            sshPublicKeys: sshPublicKeys ?? [], adminCidrs: adminCidrs!, appCidrs: appCidrs!, allowWorldAccess: allowWorldAccess!,
+            sshPublicKeys: sshPublicKeys ?? [], adminCidrs: adminCidrs!, appCidrs: appCidrs!, monitoringCidrs: monitoringCidrs ?? adminCidrs!, allowWorldAccess: allowWorldAccess!,
             privateNetworkCidr, maxmemory: maxmemory!.toLowerCase(), maxmemoryPolicy: maxmemoryPolicy!, persistence: persistence!,
             minReplicasToWrite: minReplicasToWrite!, minReplicasMaxLag: minReplicasMaxLag!, replDisklessSyncDelay: replDisklessSyncDelay!, masterName: masterName!,
             redisPort: redisPort!, sentinelPort: sentinelPort!, checks: checks!, checkTimeoutSeconds: checkTimeoutSeconds!,

@@ -34,6 +34,8 @@ export interface StackSettings {
     sshPublicKeys: string[];
     adminCidrs: string[];
     appCidrs: string[];
+    /** Where Prometheus scrapes the exporters from; adminCidrs when unset. */
+    monitoringCidrs: string[];
     allowWorldAccess: boolean;
     privateNetworkCidr: string;
     maxmemory: string;
@@ -130,7 +132,8 @@ export const SETTINGS_SCHEMA: readonly SettingSchema[] = [
     { key: "sshPublicKeys", type: "array", description: "OpenSSH public keys allowed to log in (ssh-ed25519, ssh-rsa or ecdsa-sha2-*). Required on ovh and digitalocean; the lab adds a key it generates.", args: { RedisReplicaSet: "sshPublicKeys" } },
     { key: "adminCidrs", type: "array", required: true, description: "IPv4 CIDRs allowed to reach SSH (22): operators and the machine that runs pulumi up.", args: { FirewallRules: "adminCidrs" } },
     { key: "appCidrs", type: "array", required: true, description: "IPv4 CIDRs of the application servers allowed to reach Redis and Sentinel.", args: { FirewallRules: "appCidrs" } },
-    { key: "allowWorldAccess", type: "boolean", default: false, description: "Explicit opt-in to 0.0.0.0/0 in adminCidrs or appCidrs. Leave false.", args: { FirewallRules: "allowWorldAccess" } },
+    { key: "monitoringCidrs", type: "array", defaultText: "adminCidrs", description: "IPv4 CIDRs of the Prometheus servers allowed to scrape the exporters (9121 for Redis, 9122 for Sentinel; docs/monitoring.md).", args: { FirewallRules: "monitoringCidrs" } },
+    { key: "allowWorldAccess", type: "boolean", default: false, description: "Explicit opt-in to 0.0.0.0/0 in adminCidrs, appCidrs or monitoringCidrs. Leave false.", args: { FirewallRules: "allowWorldAccess" } },
     { key: "privateNetworkCidr", type: "string", default: "10.42.0.0/24", description: "Private network for the nodes; fixed addresses start at .11 (ovh). Split per datacenter on digitalocean.", args: { RedisReplicaSet: "privateNetworkCidr" } },
     { key: "maxmemory", type: "string", default: "0", description: "Redis maxmemory: bytes or a size such as 512mb or 3gb; 0 means no limit.", pattern: MAXMEMORY, what: "a size such as 0, 536870912, 512mb or 3gb (units b, kb, mb, gb; no space)", args: { RedisReplicaSet: "redis.maxmemory" } },
     { key: "maxmemoryPolicy", type: "string", default: "noeviction", description: "Eviction policy: noeviction for sessions/data, allkeys-lru for a pure cache.", allowed: MAXMEMORY_POLICIES, args: { RedisReplicaSet: "redis.maxmemoryPolicy" } },

@@ -131,6 +131,8 @@ const OTHER_CASES: Array<["FirewallRules" | "SentinelQuorum" | "OvhPlatform", st
     ["FirewallRules", "an admin CIDR that is no CIDR", { adminCidrs: ["203.0.113.300/32"] }, "adminCidrs", /is not a valid IPv4 CIDR/],
     ["FirewallRules", "overlapping app CIDRs", { appCidrs: ["10.42.0.0/24", "10.42.0.128/25"] }, "appCidrs", /overlaps \S+\[0\] \(10\.42\.0\.0\/24\)/],
     ["FirewallRules", "Redis on the SSH port", { redisPort: 22 }, "redisPort", /clashes with SSH \(22\)/],
+    ["FirewallRules", "a monitoring CIDR open to the world", { monitoringCidrs: ["0.0.0.0/0"] }, "monitoringCidrs", /opens the port to the whole Internet/],
+    ["FirewallRules", "overlapping monitoring CIDRs", { monitoringCidrs: ["10.42.1.0/24", "10.42.1.5/32"] }, "monitoringCidrs", /overlaps \S+\[0\] \(10\.42\.1\.0\/24\)/],
     ["SentinelQuorum", "a check budget under 30 s", { checkTimeoutSeconds: 5 }, "checkTimeoutSeconds", /must be between 30 and 3600/],
     ["SentinelQuorum", "an unknown way to SSH", { sshVia: "vpn" }, "sshVia", /must be one of public, private/],
     ["SentinelQuorum", "a login user with a space", { sshUser: "my user" }, "sshUser", /is not a Unix user name/],

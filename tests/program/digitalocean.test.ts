@@ -36,8 +36,9 @@ test("Cloud Firewalls: Redis and Sentinel from the app and the cluster tag, SSH 
     const firewalls = Object.fromEntries(ofType("digitalocean:index/firewall:Firewall").map((f) => [f.name, f.inputs]));
     const inbound = (name: string) => firewalls[name].inboundRules.map((r: any) => `${r.portRange}<-${(r.sourceAddresses ?? r.sourceTags).join(",")}`).sort();
     expect(inbound("redis-ha-do-all")).toEqual(["22<-203.0.113.10/32"]);
-    expect(inbound("redis-ha-do-redis")).toEqual(["6379<-10.42.0.0/22", "6379<-redis-ha-do-all"]);
-    expect(inbound("redis-ha-do-sentinel")).toEqual(["26379<-10.42.0.0/22", "26379<-redis-ha-do-all"]);
+    // The exporters from the monitoring CIDRs, which default to the admin ones.
+    expect(inbound("redis-ha-do-redis")).toEqual(["6379<-10.42.0.0/22", "6379<-redis-ha-do-all", "9121<-203.0.113.10/32"]);
+    expect(inbound("redis-ha-do-sentinel")).toEqual(["26379<-10.42.0.0/22", "26379<-redis-ha-do-all", "9122<-203.0.113.10/32"]);
     expect(JSON.stringify(firewalls).match(/0\.0\.0\.0\/0/g)?.length).toBe(3);
     expect(firewalls["redis-ha-do-all"].outboundRules.map((r: any) => r.protocol).sort()).toEqual(["icmp", "tcp", "udp"]);
     for (const f of Object.values(firewalls)) for (const rule of (f as any).inboundRules) expect(rule.sourceAddresses ?? []).not.toContain("0.0.0.0/0");

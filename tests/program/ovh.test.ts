@@ -30,6 +30,8 @@ test("creates exactly the expected resources", () => {
         "openstack:networking/secGroupRule:SecGroupRule redis-ha-ovh-redis-6379-from-cluster",
         "openstack:networking/secGroupRule:SecGroupRule redis-ha-ovh-redis-6379-from-10-42-0-128-25",
         "openstack:networking/secGroupRule:SecGroupRule redis-ha-ovh-sentinel-26379-from-cluster",
+        "openstack:networking/secGroupRule:SecGroupRule redis-ha-ovh-redis-9121-from-203-0-113-10-32",
+        "openstack:networking/secGroupRule:SecGroupRule redis-ha-ovh-sentinel-9122-from-203-0-113-10-32",
         "openstack:networking/secGroupRule:SecGroupRule redis-ha-ovh-sentinel-26379-from-10-42-0-128-25",
         ...[0, 1, 2].flatMap((i) => [
             `openstack:compute/instance:Instance redis-ha-ovh-redis-${i}`,
@@ -64,6 +66,8 @@ test("no Redis, Sentinel or SSH port is open to the world; every port carries th
         [26379, "group:redis-ha-ovh-all-id"],
         [6379, "10.42.0.128/25"],
         [6379, "group:redis-ha-ovh-all-id"],
+        [9121, "203.0.113.10/32"],
+        [9122, "203.0.113.10/32"],
     ]);
     for (const port of ofType("openstack:networking/port:Port")) {
         expect(port.inputs.securityGroupIds.sort()).toEqual(["redis-ha-ovh-all-id", "redis-ha-ovh-redis-id", "redis-ha-ovh-sentinel-id"]);

@@ -42,6 +42,8 @@ describe("nftables from the firewall policy", () => {
             "tcp dport 26379 ip saddr @cluster accept",
             "tcp dport 26379 ip saddr 10.42.0.192/27 accept",
             "tcp dport 22 ip saddr 10.42.0.224/28 accept",
+            "tcp dport 9121 ip saddr 10.42.0.224/28 accept",
+            "tcp dport 9122 ip saddr 10.42.0.224/28 accept",
         ]);
         expect(rules).toContain("elements = { 10.42.0.11, 10.42.0.12 }");
     });
