@@ -1,5 +1,6 @@
 import { stringify } from "yaml";
 import { BOOT_GUARD_DROPIN, BOOT_GUARD_DROPIN_PATH, BOOT_GUARD_PASSWORD_FILE, BOOT_GUARD_PATH } from "./bootGuard";
+import { DEBIAN_EXPORTER_UNIT, EXPORTERS, EXPORTER_PACKAGE, EXPORTER_USER, ExportedService } from "./exporters";
 import { DEBIAN_PATHS } from "./paths";
 
 /** Where the cloud assigns the private address at creation, the configs carry this until first boot. */
@@ -19,6 +20,8 @@ export interface CloudConfigInput {
     bootGuard?: { script: string; sentinelPassword: string };
     /** Only for clouds that assign the private address themselves (DigitalOcean). */
     addressDiscovery?: AddressDiscovery;
+    /** The exporters of the host's Redis and Sentinel: their units and password files (cloud-init/exporters.ts). */
+    exporters?: ReadonlyArray<{ service: ExportedService; unit: string; passwordFile: string }>;
 }
 
 /** Top-level keys the user-data may carry; the tests assert exactly these (cloud-init ignores unknown ones silently). */
@@ -52,9 +55,12 @@ export const THP_UNIT = [
     "",
 ].join("\n");
 
-export function packagesFor(input: Pick<CloudConfigInput, "redisConf" | "sentinelConf">): string[] {
-    return [...(input.redisConf ? ["redis-server"] : []), ...(input.sentinelConf ? ["redis-sentinel"] : []), "redis-tools"];
+export function packagesFor(input: Pick<CloudConfigInput, "redisConf" | "sentinelConf" | "exporters">): string[] {
+    return [...(input.redisConf ? ["redis-server"] : []), ...(input.sentinelConf ? ["redis-sentinel"] : []), "redis-tools", ...(input.exporters?.length ? [EXPORTER_PACKAGE] : [])];
 }
+
+/** Where an exporter's files wait, root-only, until first boot installs them. */
+export const stagedExporterFiles = (service: ExportedService) => ({ unit: `${service}-exporter.service`, passwordFile: `${service}-exporter.json` });
 
 /**
  * The first-boot script. The configs are staged root-only and moved into place with the services
@@ -77,7 +83,7 @@ export function renderFirstBootScript(input: CloudConfigInput): string {
         steps.push(
             `address=$(${input.addressDiscovery.command})`,
             `if ! [[ "$address" =~ ^[0-9]{1,3}(\\.[0-9]{1,3}){3}$ ]]; then echo "redis-ha: could not learn the private address (got '$address')" >&2; exit 1; fi`,
-            `sed -i "s/${PRIVATE_ADDRESS_PLACEHOLDER}/$address/g" "$staged"/*.conf`,
+            `sed -i "s/${PRIVATE_ADDRESS_PLACEHOLDER}/$address/g" "$staged"/*`,
         );
     }
     if (input.redisConf) {
@@ -93,6 +99,18 @@ export function renderFirstBootScript(input: CloudConfigInput): string {
             "systemctl enable redis-sentinel.service",
             "systemctl restart redis-sentinel.service",
         );
+    }
+    if (input.exporters?.length) {
+        // Debian's unit would serve every address with no password: ours replace it.
+        steps.push(`systemctl mask --now ${DEBIAN_EXPORTER_UNIT}`);
+        for (const { service } of input.exporters) {
+            const staged = stagedExporterFiles(service);
+            steps.push(
+                `install -D -o root -g ${EXPORTER_USER} -m 0640 "$staged/${staged.passwordFile}" ${EXPORTERS[service].passwordFile}`,
+                `install -o root -g root -m 0644 "$staged/${staged.unit}" ${EXPORTERS[service].unitPath}`,
+            );
+        }
+        steps.push("systemctl daemon-reload", `systemctl enable --now ${input.exporters.map((e) => EXPORTERS[e.service].unitName).join(" ")}`);
     }
     steps.push(
         'rm -rf "$staged"',
@@ -118,6 +136,7 @@ export function renderCloudConfig(input: CloudConfigInput): string {
             { path: "/etc/systemd/system/redis-ha-thp.service", owner: "root:root", permissions: "0644", content: THP_UNIT },
             ...(input.redisConf ? [staged("redis.conf", input.redisConf)] : []),
             ...(input.sentinelConf ? [staged("sentinel.conf", input.sentinelConf)] : []),
+            ...(input.exporters ?? []).flatMap((e) => [staged(stagedExporterFiles(e.service).passwordFile, e.passwordFile), staged(stagedExporterFiles(e.service).unit, e.unit)]),
             ...(input.bootGuard
                 ? [
                       { path: BOOT_GUARD_PATH, owner: "root:root", permissions: "0700", content: input.bootGuard.script },

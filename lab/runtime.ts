@@ -10,6 +10,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { renderCheckScript } from "../cloud-init/checkScript";
+import { EXPORTER_BINARY } from "../cloud-init/exporters";
 import { renderHostFiles } from "../cloud-init/hostFiles";
 import { deploymentConfigOf } from "../components/core/model";
 import { renderNftables } from "../cloud-init/nftables";
@@ -31,7 +32,7 @@ export type { ProcessKind } from "../components/platforms/lab/machine";
 export const REPO_ROOT = path.resolve(__dirname, "..");
 export const DEFAULT_STATE_ROOT = path.join(REPO_ROOT, ".state", "lab");
 
-const REQUIRED_COMMANDS = ["ip", "nft", "redis-server", "redis-sentinel", "redis-cli", "/usr/sbin/sshd", "ssh", "ssh-keygen", "setpriv", "nsenter", "unshare"];
+const REQUIRED_COMMANDS = ["ip", "nft", "redis-server", "redis-sentinel", "redis-cli", "/usr/sbin/sshd", "ssh", "ssh-keygen", "setpriv", "nsenter", "unshare", EXPORTER_BINARY];
 
 /** Why the lab cannot run here, or undefined when it can. */
 export function labUnavailableReason(): string | undefined {

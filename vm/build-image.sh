@@ -14,7 +14,7 @@ security_mirror=${REDIS_HA_VM_SECURITY_MIRROR:-http://deb.debian.org/debian-secu
 # Packages of the stock-like image (debootstrap minbase + these). Not redis-*: cloud-init installs them.
 include=linux-image-cloud-amd64,systemd-sysv,udev,dbus,locales,python3-cffi-backend,cloud-init,openssh-server,sudo,iproute2,netbase,procps,ca-certificates
 # What the guests' mirror serves: the user-data's packages and what they pull that the image lacks.
-repo_packages=(redis-server redis-sentinel redis-tools)
+repo_packages=(redis-server redis-sentinel redis-tools prometheus-redis-exporter)
 
 mkdir -p "$out"
 work=$(mktemp -d "$out/build.XXXXXX")

@@ -14,7 +14,7 @@ export const MIRROR_HTTPD = path.join(__dirname, "mirror-httpd.py");
 /** The packages whose versions decide the image and the mirror (the builder's lists and their key dependencies). */
 export const VERSIONED_PACKAGES = [
     "linux-image-cloud-amd64", "systemd", "cloud-init", "openssh-server", "sudo", "locales", "python3-cffi-backend",
-    "redis-server", "redis-sentinel", "redis-tools", "libc6", "libssl3",
+    "redis-server", "redis-sentinel", "redis-tools", "prometheus-redis-exporter", "libc6", "libssl3",
 ];
 
 export interface ImagePaths {

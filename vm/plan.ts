@@ -4,7 +4,8 @@
  * unit tests cover it without booting anything. The side effects live in vm/runtime.ts.
  */
 import { parse, stringify } from "yaml";
-import { SYSCTL_CONF } from "../cloud-init/cloudConfig";
+import { SYSCTL_CONF, stagedExporterFiles } from "../cloud-init/cloudConfig";
+import { DEBIAN_EXPORTER_UNIT, EXPORTERS, EXPORTER_USER, ExportedService } from "../cloud-init/exporters";
 
 /** The guests' apt mirror: QEMU's user network forwards this address's port 80 to vm/mirror-httpd.py. */
 export const MIRROR_ADDRESS = "10.0.2.100";
@@ -141,6 +142,10 @@ export interface FactExpectations {
     files: FileExpectation[];
     /** Paths that must not exist after the first boot (the staged, root-only configs). */
     absent: string[];
+    /** Units that must be masked (Debian's exporter, which would serve every address with no password). */
+    masked: string[];
+    /** Exporters that must answer on the private address with their Redis or Sentinel up ("address:port"). */
+    exporters: string[];
 }
 
 /** `key = value` lines of a sysctl.d file. */
@@ -178,7 +183,16 @@ export function expectationsFor(userData: string, installed: { stagingDir: strin
         ...(packages.includes("redis-sentinel") ? ["redis-sentinel.service"] : []),
         "redis-ha-thp.service",
     ];
-    return { units, sysctls: parseSysctlConf(SYSCTL_CONF), files, absent };
+    const exporters: string[] = [];
+    for (const service of ["redis", "sentinel"] as ExportedService[]) {
+        const unit = (document.write_files ?? []).find((f) => f.path === `${installed.stagingDir}/${stagedExporterFiles(service).unit}`) as { content?: string } | undefined;
+        const listen = / -web\.listen-address (\S+)/.exec(unit?.content ?? "");
+        if (!listen) continue;
+        units.push(EXPORTERS[service].unitName);
+        files.push({ path: EXPORTERS[service].passwordFile, owner: `root:${EXPORTER_USER}`, mode: "640" });
+        exporters.push(listen[1]);
+    }
+    return { units, sysctls: parseSysctlConf(SYSCTL_CONF), files, absent, masked: exporters.length > 0 ? [DEBIAN_EXPORTER_UNIT] : [], exporters };
 }
 
 /** The bash script (run as root) that prints one line per fact; read by factFailures(). */
@@ -192,6 +206,9 @@ export function renderFactsScript(expect: FactExpectations): string {
         'for f in enabled defrag; do echo "THP $f $(cat /sys/kernel/mm/transparent_hugepage/$f 2>/dev/null)"; done',
         `for path in ${expect.files.map((f) => q(f.path)).join(" ")}; do echo "FILE $path $(stat -c '%U:%G %a' "$path" 2>/dev/null || echo missing)"; done`,
         `for path in ${expect.absent.map(q).join(" ")}; do if [ -e "$path" ]; then echo "PRESENT $path"; fi; done`,
+        `for unit in ${expect.masked.map(q).join(" ")}; do echo "MASKED $unit $(systemctl is-enabled "$unit" 2>/dev/null)"; done`,
+        // The exporter's own view of its Redis or Sentinel, over the private address, with bash alone.
+        `for listen in ${expect.exporters.map(q).join(" ")}; do echo "EXPORTER $listen $( (exec 3<>"/dev/tcp/\${listen%:*}/\${listen##*:}" && printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && grep -m1 '^redis_up ' <&3) 2>/dev/null || echo unreachable)"; done`,
         "echo \"CLOUDINIT $(cloud-init status 2>/dev/null | awk '$1 == \"status:\" { print $2 }')\"",
         "echo END",
         "",
@@ -223,6 +240,14 @@ export function factFailures(host: string, stdout: string, expect: FactExpectati
     }
     for (const path of expect.absent) {
         if (lines.includes(`PRESENT ${path}`)) failures.push(`${host}: ${path} still exists after the first boot`);
+    }
+    for (const unit of expect.masked) {
+        const got = find(`MASKED ${unit}`) ?? "";
+        if (got !== "masked") failures.push(`${host}: ${unit} is "${got}", want "masked"`);
+    }
+    for (const listen of expect.exporters) {
+        const got = find(`EXPORTER ${listen}`) ?? "";
+        if (got !== "redis_up 1") failures.push(`${host}: the exporter on ${listen} says "${got || "?"}", want "redis_up 1"`);
     }
     const cloudInit = find("CLOUDINIT") ?? "";
     if (cloudInit !== "done") failures.push(`${host}: cloud-init status is ${cloudInit || "unknown"}, want done`);

@@ -60,7 +60,7 @@ maybe("the lab", () => {
         const table = lab.table(check);
         expect(table).toMatch(new RegExp(`rha-${id}-redis-0\\s+lab-a\\s+master\\s+10\\.42\\.0\\.11\\s+2 replicas online`));
         expect(lab.skipped.join("\n")).toMatch(/sysctl.*would change this machine/);
-        expect(lab.skipped.join("\n")).toMatch(/packages \(redis-server, redis-sentinel, redis-tools\)/);
+        expect(lab.skipped.join("\n")).toMatch(/packages \(redis-server, redis-sentinel, redis-tools, prometheus-redis-exporter\)/);
     });
 
     test("each host runs from exactly the rendered files, at Debian's paths, as user redis", async () => {
@@ -99,6 +99,27 @@ maybe("the lab", () => {
         expect((await connect(app, host(0).address, 22)).status).toBe(124);
         expect((await connect(lab.network.admin.namespace, host(0).address, 22)).status).toBe(0);
         expect((await connect(lab.network.admin.namespace, host(0).address, lab.settings.redisPort)).status).toBe(124);
+    });
+
+    test("every exporter answers the monitoring CIDRs (the admins' by default) with its Redis or Sentinel up, as user prometheus; the app and an outsider cannot scrape", async () => {
+        const scrape = (from: string, target: string) => lab.exec(from, ["curl", "-sS", "--max-time", "3", `http://${target}/metrics`], { timeoutMs: 10000 });
+        for (const h of lab.network.hosts) {
+            for (const [port, mode] of [[9121, "standalone"], [9122, "sentinel"]] as const) {
+                const metrics = await scrape(lab.network.admin.namespace, `${h.address}:${port}`);
+                expect({ host: h.namespace, port, up: /^redis_up 1$/m.test(metrics.stdout), mode: new RegExp(`redis_mode="${mode}"`).test(metrics.stdout) })
+                    .toEqual({ host: h.namespace, port, up: true, mode: true });
+            }
+        }
+        // Dropped, so each waits for curl's timeout: all at once.
+        const refused = lab.network.hosts.flatMap((h) => [9121, 9122].flatMap((port) => [lab.network.app.namespace, lab.network.outsider.namespace].map((from) => ({ from, target: `${h.address}:${port}` }))));
+        const statuses = await Promise.all(refused.map(async ({ from, target }) => ({ from, target, status: (await scrape(from, target)).status })));
+        expect(statuses).toEqual(refused.map((r) => ({ ...r, status: 28 }))); // curl's "operation timed out"
+        const owner = await lab.ssh(host(0).namespace, "for pid in $(ss -ltnpH '( sport = :9121 or sport = :9122 )' | grep -o 'pid=[0-9]*' | cut -d= -f2); do ps -o user= -p \"$pid\"; done | sort -u; stat -c '%U:%G %a' /etc/redis-ha/redis-exporter.json /etc/redis-ha/sentinel-exporter.json");
+        expect(owner.stdout.trim().split("\n")).toEqual(["prometheus", "root:prometheus 640", "root:prometheus 640"]);
+        // The Sentinel's exporter sees what the alert rules read: the master, the quorum check.
+        const sentinel = (await scrape(lab.network.admin.namespace, `${host(1).address}:9122`)).stdout;
+        expect(sentinel).toMatch(new RegExp(`^redis_sentinel_master_status\\{master_address="${redisAddress(0).replace(/\./g, "\\.")}",master_name="${lab.settings.masterName}",master_status="ok"\\} 1$`, "m"));
+        expect(sentinel).toMatch(/^redis_sentinel_master_ckquorum_status\{.*\} 1$/m);
     });
 
     test("a replica down fails the check, naming what the master sees", async () => {

@@ -127,9 +127,30 @@ describe("#cloud-config user-data", () => {
 
     test("installs only the packages a host needs", () => {
         const packages = Object.fromEntries(variants.map((v) => [v.label, parse(v.files.userData).packages]));
-        expect(packages["colocated master"]).toEqual(["redis-server", "redis-sentinel", "redis-tools"]);
-        expect(packages["data node without Sentinel"]).toEqual(["redis-server", "redis-tools"]);
-        expect(packages["dedicated Sentinel"]).toEqual(["redis-sentinel", "redis-tools"]);
+        expect(packages["colocated master"]).toEqual(["redis-server", "redis-sentinel", "redis-tools", "prometheus-redis-exporter"]);
+        expect(packages["data node without Sentinel"]).toEqual(["redis-server", "redis-tools", "prometheus-redis-exporter"]);
+        expect(packages["dedicated Sentinel"]).toEqual(["redis-sentinel", "redis-tools", "prometheus-redis-exporter"]);
+    });
+
+    test("an exporter beside each Redis and Sentinel: as user prometheus, on the private address only, its password in a file only that group reads", () => {
+        const userData = (label: string) => parse(variants.find((v) => v.label === label)!.files.userData);
+        const staged = (label: string, name: string) => userData(label).write_files.find((f: { path: string }) => f.path === `/etc/redis-ha/staged/${name}`);
+        const unit = staged("colocated replica", "redis-exporter.service").content as string;
+        expect(unit).toMatch(/^User=prometheus$/m);
+        expect(unit).toMatch(/^ExecStart=\/usr\/bin\/prometheus-redis-exporter -redis\.addr redis:\/\/10\.42\.0\.12:6379 -redis\.password-file \/etc\/redis-ha\/redis-exporter\.json -web\.listen-address 10\.42\.0\.12:9121 /m);
+        expect(unit).toMatch(/^Restart=always$/m);
+        expect(staged("colocated replica", "sentinel-exporter.service").content).toContain("-redis.addr redis://10.42.0.12:26379 -redis.password-file /etc/redis-ha/sentinel-exporter.json -web.listen-address 10.42.0.12:9122 ");
+        // The passwords wait root-only, like the configs.
+        expect(staged("colocated replica", "redis-exporter.json")).toMatchObject({ permissions: "0600", content: `{"redis://10.42.0.12:6379":"${REDIS_PASSWORD}"}\n` });
+        expect(staged("colocated replica", "sentinel-exporter.json")).toMatchObject({ permissions: "0600", content: `{"redis://10.42.0.12:26379":"${SENTINEL_PASSWORD}"}\n` });
+        expect(staged("dedicated Sentinel", "redis-exporter.service")).toBeUndefined();
+        expect(staged("data node without Sentinel", "sentinel-exporter.service")).toBeUndefined();
+        const script = userData("colocated replica").write_files.find((f: { path: string }) => f.path === "/usr/local/sbin/redis-ha-firstboot").content as string;
+        expect(script).toContain("systemctl mask --now prometheus-redis-exporter.service");
+        expect(script).toContain('install -D -o root -g prometheus -m 0640 "$staged/redis-exporter.json" /etc/redis-ha/redis-exporter.json');
+        expect(script).toContain("systemctl enable --now redis-ha-redis-exporter.service redis-ha-sentinel-exporter.service");
+        // DigitalOcean: the exporters learn the address with the configs.
+        expect(staged("DigitalOcean master", "redis-exporter.service").content).toContain(`-web.listen-address ${PRIVATE_ADDRESS_PLACEHOLDER}:9121`);
     });
 
     test("data nodes carry the boot guard, run before every redis-server start as root; Sentinel-only hosts do not", () => {

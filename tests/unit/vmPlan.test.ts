@@ -1,5 +1,6 @@
 import { parse } from "yaml";
 import { renderCloudConfig, STAGING_DIR } from "../../cloud-init/cloudConfig";
+import { renderExporterPasswordFile, renderExporterUnit } from "../../cloud-init/exporters";
 import { DEBIAN_PATHS } from "../../cloud-init/paths";
 import {
     chooseAccel,
@@ -88,6 +89,10 @@ describe("facts of a booted guest", () => {
         redisConf: "port 6379\n",
         sentinelConf: "port 26379\n",
         bootGuard: { script: "#!/bin/bash\n", sentinelPassword: "x".repeat(20) },
+        exporters: [
+            { service: "redis", unit: renderExporterUnit("redis", "10.42.0.11", 6379), passwordFile: renderExporterPasswordFile("10.42.0.11", 6379, "x".repeat(20)) },
+            { service: "sentinel", unit: renderExporterUnit("sentinel", "10.42.0.11", 26379), passwordFile: renderExporterPasswordFile("10.42.0.11", 26379, "y".repeat(20)) },
+        ],
     });
     const expect_ = expectationsFor(userData, { stagingDir: STAGING_DIR, configs: [DEBIAN_PATHS.redisConf, DEBIAN_PATHS.sentinelConf] });
 
@@ -98,6 +103,8 @@ describe("facts of a booted guest", () => {
             "THP enabled always madvise [never]",
             "THP defrag always defer defer+madvise madvise [never]",
             ...expect_.files.map((f) => `FILE ${f.path} ${f.owner} ${f.mode}`),
+            "MASKED prometheus-redis-exporter.service masked",
+            ...expect_.exporters.map((e) => `EXPORTER ${e} redis_up 1`),
             "CLOUDINIT done",
             "END",
         ];
@@ -108,13 +115,17 @@ describe("facts of a booted guest", () => {
     };
 
     it("expects what the user-data declares: the kept files' owner and mode, the staged configs gone, the services", () => {
-        expect(expect_.units).toEqual(["redis-server.service", "redis-sentinel.service", "redis-ha-thp.service"]);
+        expect(expect_.units).toEqual(["redis-server.service", "redis-sentinel.service", "redis-ha-thp.service", "redis-ha-redis-exporter.service", "redis-ha-sentinel-exporter.service"]);
+        expect(expect_.masked).toEqual(["prometheus-redis-exporter.service"]);
+        expect(expect_.exporters).toEqual(["10.42.0.11:9121", "10.42.0.11:9122"]);
         expect(expect_.sysctls).toEqual({ "vm.overcommit_memory": "1", "net.core.somaxconn": "1024" });
         expect(expect_.files).toEqual(expect.arrayContaining([
             { path: "/etc/redis-ha/sentinel-password", owner: "root:root", mode: "600" },
             { path: "/etc/redis/redis.conf", owner: "redis:redis", mode: "640" },
+            { path: "/etc/redis-ha/redis-exporter.json", owner: "root:prometheus", mode: "640" },
+            { path: "/etc/redis-ha/sentinel-exporter.json", owner: "root:prometheus", mode: "640" },
         ]));
-        expect(expect_.absent).toEqual([`${STAGING_DIR}/redis.conf`, `${STAGING_DIR}/sentinel.conf`]);
+        expect(expect_.absent).toEqual(["redis.conf", "sentinel.conf", "redis-exporter.json", "redis-exporter.service", "sentinel-exporter.json", "sentinel-exporter.service"].map((f) => `${STAGING_DIR}/${f}`));
         const script = renderFactsScript(expect_);
         expect(script).toContain("systemctl is-enabled");
         expect(script).toContain("'/etc/redis/redis.conf'");
@@ -130,6 +141,8 @@ describe("facts of a booted guest", () => {
             "SYSCTL vm.overcommit_memory": "SYSCTL vm.overcommit_memory 0",
             "THP enabled": "THP enabled [always] madvise never",
             "FILE /etc/redis/sentinel.conf": "FILE /etc/redis/sentinel.conf redis:redis 644",
+            "MASKED prometheus-redis-exporter.service": "MASKED prometheus-redis-exporter.service enabled",
+            "EXPORTER 10.42.0.11:9122": "EXPORTER 10.42.0.11:9122 redis_up 0",
             "CLOUDINIT": "CLOUDINIT error",
         }) + `\nPRESENT ${STAGING_DIR}/redis.conf`, expect_);
         expect(failures).toEqual([
@@ -138,6 +151,8 @@ describe("facts of a booted guest", () => {
             'n1: transparent_hugepage/enabled is "[always] madvise never", want [never]',
             "n1: /etc/redis/sentinel.conf is redis:redis 644, want redis:redis 640",
             `n1: ${STAGING_DIR}/redis.conf still exists after the first boot`,
+            'n1: prometheus-redis-exporter.service is "enabled", want "masked"',
+            'n1: the exporter on 10.42.0.11:9122 says "redis_up 0", want "redis_up 1"',
             "n1: cloud-init status is error, want done",
         ]);
     });

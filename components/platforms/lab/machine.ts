@@ -11,12 +11,17 @@ import { parse } from "yaml";
 import { BOOT_GUARD_DROPIN_PATH, BOOT_GUARD_PASSWORD_FILE, BOOT_GUARD_PATH } from "../../../cloud-init/bootGuard";
 import { NFT_TABLE } from "../../../cloud-init/nftables";
 import { DEBIAN_PATHS } from "../../../cloud-init/paths";
+import { EXPORTERS, EXPORTER_USER } from "../../../cloud-init/exporters";
 import { cidrsOverlap, parseCidr } from "../../core/cidr";
 import type { HostPlan } from "../../core/topology";
 import type { LabEndpoint, LabNetwork } from "./network";
 import { run, sleep } from "./shell";
 
-export type ProcessKind = "redis" | "sentinel" | "sshd";
+export type ProcessKind = "redis" | "sentinel" | "sshd" | "redis-exporter" | "sentinel-exporter";
+const EXPORTER_KINDS = { "redis-exporter": EXPORTERS.redis, "sentinel-exporter": EXPORTERS.sentinel } as const;
+const isExporter = (kind: ProcessKind): kind is keyof typeof EXPORTER_KINDS => kind in EXPORTER_KINDS;
+/** Where the lab keeps a host's exporter unit, to run its ExecStart as systemd would. */
+const exporterUnitFile = (root: string, kind: keyof typeof EXPORTER_KINDS) => path.join(root, `${kind}.service`);
 export type LabHost = LabEndpoint & { plan: HostPlan };
 
 /** What every lab operation needs to know about the lab it works on. */
@@ -195,6 +200,9 @@ export async function hostUp(spec: LabSpec, host: LabHost, userData: string, nft
     await startService(spec, host, "sshd");
     if (host.plan.redisRole) await startService(spec, host, "redis");
     if (host.plan.sentinel) await startService(spec, host, "sentinel");
+    for (const kind of Object.keys(EXPORTER_KINDS) as Array<keyof typeof EXPORTER_KINDS>) {
+        if (fs.existsSync(exporterUnitFile(hostDir(spec, host.namespace), kind))) await startService(spec, host, kind);
+    }
     return readHostState(spec, host.namespace)!;
 }
 
@@ -239,7 +247,14 @@ function installFiles(spec: LabSpec, host: LabHost, userData: string): string[] 
     writeFileAs(path.join(root, "user-data"), userData, 0o600);
     const skipped = [`packages (${document.packages.join(", ")}): already installed on this machine by npm run setup; every namespace runs the same binaries`];
     for (const file of document.write_files as Array<{ path: string; content: string }>) {
-        if (file.path.startsWith("/etc/redis-ha/staged/")) {
+        const exporter = Object.entries(EXPORTER_KINDS).find(([kind]) => file.path === `/etc/redis-ha/staged/${kind}.service` || file.path === `/etc/redis-ha/staged/${kind}.json`);
+        if (exporter && file.path.endsWith(".json")) {
+            // The first-boot script's install step: readable by the exporter's group only.
+            writeFileAs(path.join(dirs.etcHa, path.basename(exporter[1].passwordFile)), file.content, 0o640, `root:${EXPORTER_USER}`);
+        } else if (exporter) {
+            writeFileAs(exporterUnitFile(root, exporter[0] as keyof typeof EXPORTER_KINDS), file.content, 0o644);
+            skipped.push(`${exporter[1].unitPath}: no systemd in a namespace; the lab runs its ExecStart as its User, restarted whenever it exits (Restart=always)`);
+        } else if (file.path.startsWith("/etc/redis-ha/staged/")) {
             // The first-boot script's install step: into the host's own /etc/redis, owned by redis.
             writeFileAs(path.join(dirs.etc, path.basename(file.path)), file.content, 0o640, "redis:redis");
         } else if (file.path === BOOT_GUARD_PASSWORD_FILE) {
@@ -333,7 +348,7 @@ export async function startService(spec: LabSpec, host: LabHost, kind: ProcessKi
     // included, with the process umask), LimitNOFILE=65535 (or this machine's hard limit, if lower),
     // and the same ExecStart arguments.
     const asRedis = ["sh", "-c", 'umask 007 && { ulimit -n 65535 2>/dev/null || ulimit -n "$(ulimit -Hn)"; } && exec setpriv --reuid=redis --regid=redis --init-groups "$@"', "sh"];
-    const argv = {
+    const argv = isExporter(kind) ? exporterArgv(root, kind) : {
         redis: [...asRedis, "redis-server", DEBIAN_PATHS.redisConf, "--supervised", "systemd", "--daemonize", "no"],
         sentinel: [...asRedis, "redis-sentinel", DEBIAN_PATHS.sentinelConf, "--supervised", "systemd", "--daemonize", "no"],
         sshd: ["/usr/sbin/sshd", "-D", "-e", "-f", path.join(root, "ssh", "sshd_config")],
@@ -349,8 +364,20 @@ export async function startService(spec: LabSpec, host: LabHost, kind: ProcessKi
     child.unref();
     state.processes[kind] = child.pid;
     saveHostState(spec, host.namespace, state);
-    const port = { redis: spec.redisPort, sentinel: spec.sentinelPort, sshd: 22 }[kind];
+    const port = isExporter(kind) ? EXPORTER_KINDS[kind].port : { redis: spec.redisPort, sentinel: spec.sentinelPort, sshd: 22 }[kind];
     await waitForPort(host.namespace, host.address, port, 10000, kind);
+}
+
+/**
+ * The exporter as its unit runs it: the unit's ExecStart as its User, started again 2 s after it
+ * exits (Restart=always, RestartSec=2), so a rotation that restarts it by a signal works here too.
+ */
+function exporterArgv(root: string, kind: keyof typeof EXPORTER_KINDS): string[] {
+    const unit = fs.readFileSync(exporterUnitFile(root, kind), "utf8");
+    const user = /^User=(\S+)$/m.exec(unit)?.[1];
+    const execStart = /^ExecStart=(.+)$/m.exec(unit)?.[1];
+    if (!user || !execStart || !/^RestartSec=2$/m.test(unit)) throw new Error(`${kind}: the unit has no User, ExecStart or RestartSec=2 the lab can run:\n${unit}`);
+    return ["sh", "-c", `while :; do setpriv --reuid=${user} --regid=${user} --init-groups "$@"; sleep 2; done`, "sh", ...execStart.split(" ")];
 }
 
 /** Stops a service: SIGKILL by default (a crash), SIGTERM for a clean stop. */
@@ -358,7 +385,8 @@ export async function stopService(spec: Pick<LabSpec, "dir">, hostName: string, 
     const state = readHostState(spec, hostName);
     const pid = state?.processes[kind];
     if (!state || !processAlive(pid)) return;
-    process.kill(pid!, signal);
+    // An exporter runs under the lab's restart loop: the whole group goes, as `systemctl stop` would.
+    process.kill(isExporter(kind) ? -pid! : pid!, signal);
     for (let i = 0; i < 100 && processAlive(pid); i++) await sleep(50);
     if (processAlive(pid)) throw new Error(`${hostName}: ${kind} (pid ${pid}) did not stop`);
     delete state.processes[kind];
