@@ -144,6 +144,14 @@ define('DISABLE_WP_CRON', true);
 define('AUTOMATIC_UPDATER_DISABLED', true);
 $table_prefix = 'wp_';
 
+// The lab's tests only: a page may set the drop-in's settings through its environment. Defined
+// before clients.wordpress, these win (its own define then only warns).
+foreach (['WP_REDIS_HA_MIN_REPLICAS', 'WP_REDIS_HA_REPLICA_WAIT_MS', 'WP_REDIS_HA_WAIT_MS'] as $redis_ha_lab_setting) {
+    if (getenv("LAB_$redis_ha_lab_setting") !== false) {
+        define($redis_ha_lab_setting, (int) getenv("LAB_$redis_ha_lab_setting"));
+    }
+}
+
 ${snippet}
 ${defines}
 
@@ -215,7 +223,9 @@ require_once ABSPATH . 'wp-settings.php';
         if (!line) {
             const exception = /(Predis\\\S+|RuntimeException|Exception)[^\n]*/.exec(stderr)?.[0];
             const heading = /<h1>([^<]*)<\/h1>/.exec(stdout)?.[1];
-            return { shopper, n, previous, startedAt, endedAt, rendered: false, ok: false, problem: [heading, exception ?? stderr.trim().split("\n").pop()].filter(Boolean).join(": ").slice(0, 300) || `no output (exit ${child.exitCode ?? child.signalCode})` };
+            // Where it was thrown from, past Predis's own frames: what a failed drill needs to be diagnosed.
+            const frames = stderr.split("\n").filter((l) => /^#\d+ /.test(l) && !l.includes("/predis/src/")).slice(0, 3).map((l) => l.replace(/^#\d+ \S*\/(wp-content|wp-includes)\//, "$1/"));
+            return { shopper, n, previous, startedAt, endedAt, rendered: false, ok: false, problem: [[heading, exception ?? stderr.trim().split("\n").pop()].filter(Boolean).join(": ").slice(0, 300), ...frames].join(" <- ") || `no output (exit ${child.exitCode ?? child.signalCode})` };
         }
         const page = JSON.parse(line[1]);
         return { shopper, n, previous, startedAt, endedAt, rendered: true, ok: page.redis === true, seen: page.seen, ack: page.ack, wrote: page.wrote, flushed: page.flushed,

@@ -367,12 +367,13 @@ if (is_readable($redis_ha_object_cache_plugin . '/includes/object-cache.php')) {
                         $since = [];
                         while (true) {
                             $response = parent::executeCommand($command);
-                            $error = $response instanceof Predis\Response\ErrorResponseInterface ? $response->getErrorType() : null;
+                            $error = $response instanceof Predis\Response\ErrorInterface ? $response->getErrorType() : null;
                             if (!in_array($error, ['NOREPLICAS', 'READONLY', 'LOADING'], true)) {
                                 return $response;
                             }
                             $since[$error] = isset($since[$error]) ? $since[$error] : microtime(true);
                             if (microtime(true) - $since[$error] >= ($error === 'NOREPLICAS' ? $this->replicaWait : $this->masterWait)) {
+                                error_log(sprintf('redis-ha object cache: %s still refused after %.1f s of %s: giving up', $command->getId(), microtime(true) - $since[$error], $error));
                                 return $response;
                             }
                             if ($error === 'READONLY') {

@@ -8,7 +8,7 @@
  * times are printed, and compared in `npm run bench:wordpress`.
  */
 import * as fs from "fs";
-import { Scenario, runDrill } from "../../lab/drill";
+import { Scenario, runDrill, waitFor } from "../../lab/drill";
 import { Lab, labUnavailableReason } from "../../lab/runtime";
 import { run } from "../../components/platforms/lab/shell";
 import { ShopFigures, ShopTraffic, WordPressSite, wordpressUnavailableReason } from "../../lab/wordpress";
@@ -102,6 +102,29 @@ maybe("WordPress with redis-ha's clients.wordpress and its object-cache drop-in"
         } finally {
             site.use("redis-ha");
         }
+    });
+
+    test("a write the master refuses for want of replicas (NOREPLICAS) waits for them and lands once one is back", async () => {
+        const [address, port] = (await masterAddress())!.split(":");
+        const master = lab.network.hosts.find((h) => h.address === address)!;
+        const replicas = lab.network.hosts.filter((h) => h.plan.redisRole && h !== master);
+        const info = async (section: string) => (await lab.redisCli(lab.network.app.namespace, address, Number(port), ["INFO", section], lab.secrets.redisPassword)).stdout;
+        const refusals = async () => Number(/^errorstat_NOREPLICAS:count=(\d+)/m.exec(await info("errorstats"))?.[1] ?? 0);
+        for (const r of replicas) await lab.stop(r.namespace, "redis");
+        try {
+            await waitFor("the master to have no good replica", async () => /^min_slaves_good_slaves:0/m.test(await info("replication")), 30000);
+            const before = await refusals();
+            // The page does not wait for replicas before it connects (that wait is another test's), so its
+            // write meets NOREPLICAS; its in-flight wait is long enough for a replica to be brought back.
+            const page = site.view(4, site.nextOrder(), undefined, { LAB_WP_REDIS_HA_MIN_REPLICAS: "0", LAB_WP_REDIS_HA_REPLICA_WAIT_MS: "60000" });
+            await waitFor("the page's write to be refused for want of replicas", async () => (await refusals()) > before, 30000);
+            await lab.start(replicas[0].namespace, "redis");
+            expect(await page).toMatchObject({ ok: true, ack: true, wrote: true });
+        } finally {
+            for (const r of replicas) if (!lab.isRunning(r.namespace, "redis")) await lab.start(r.namespace, "redis");
+        }
+        const check = await lab.check(60);
+        expect(check.failures).toEqual([]);
     });
 
     /** The shop through `scenario`: the drill's new master, and what the shoppers saw, printed. */
