@@ -91,24 +91,3 @@ exit 0
 `;
 }
 
-/**
- * Run as root on a data node after a settings rollout: replaces the boot guard's copy of the
- * Sentinels' password with the stack's, so a restart after a Sentinel password rotation still asks
- * the Sentinels (the old one is refused once retired). Written beside the file and renamed over it,
- * so a reader never sees half a password. The script carries the secret: run it from a secret stdin.
- */
-export function renderGuardPasswordScript(sentinelPassword: string, passwordFile: string = BOOT_GUARD_PASSWORD_FILE): string {
-    const q = shellQuote;
-    const file = q(passwordFile);
-    return `#!/bin/bash
-set -eu
-umask 077
-mkdir -p "$(dirname ${file})"
-if [ "$(cat ${file} 2>/dev/null || true)" = ${q(sentinelPassword)} ]; then echo "SAME boot guard password"; exit 0; fi
-tmp=$(mktemp "$(dirname ${file})/.sentinel-password.XXXXXX")
-printf '%s\\n' ${q(sentinelPassword)} > "$tmp"
-chmod 0600 "$tmp"
-mv -f "$tmp" ${file}
-echo "UPDATED boot guard password"
-`;
-}

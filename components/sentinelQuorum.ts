@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { HostAccessArgs, commandTimeouts, connectionTo, rootShell } from "./hostAccess";
 import { renderCheckScript } from "../cloud-init/checkScript";
 import { renderRolloutScript } from "../cloud-init/rolloutScript";
-import { renderGuardPasswordScript } from "../cloud-init/bootGuard";
+import { renderHostCredentialsScript } from "../cloud-init/hostCredentials";
 import { describeRuntimeSettings, runtimeSettings } from "./core/runtimeSettings";
 import { CheckReport, checkNotRun, parseCheckOutput } from "./core/checkOutput";
 import type { PlatformHost } from "./platforms/platform";
@@ -59,10 +59,10 @@ export class SentinelQuorum extends pulumi.ComponentResource {
     /** The remote.Command that rolls changed runtime settings out to the running nodes; undefined when checks are disabled. */
     readonly settingsRollout?: pulumi.Resource;
     /**
-     * One remote.Command per data node, after the rollout: keeps the boot guard's copy of the
-     * Sentinel password the stack's, through a Sentinel password rotation. Empty when checks are disabled.
+     * One remote.Command per host, after the rollout: keeps the copies of the passwords in files (the
+     * boot guard's, the exporters') the stack's, through a password rotation. Empty when checks are disabled.
      */
-    readonly guardPasswords: pulumi.Resource[];
+    readonly hostCredentials: pulumi.Resource[];
 
     constructor(name: string, args: SentinelQuorumArgs, opts?: pulumi.ComponentResourceOptions) {
         super("redis-ha:index:SentinelQuorum", name, {}, opts);
@@ -90,7 +90,7 @@ export class SentinelQuorum extends pulumi.ComponentResource {
         this.nodes = pulumi.all([set.nodes, nodeRows(dedicatedPlans, this.dedicatedHosts)]).apply(([a, b]) => [...a, ...b]);
 
         this.checkCommands = [];
-        this.guardPasswords = [];
+        this.hostCredentials = [];
         const checkOutputs: pulumi.Output<string>[] = [];
         if (values.checks) {
             const timeoutSeconds = values.checkTimeoutSeconds!;
@@ -133,17 +133,24 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                 { parent: this, dependsOn: [...allHosts.map((h) => h.resource), ...set.handoffs], customTimeouts },
             );
             this.settingsRollout = rollout;
-            // The boot guard asks the Sentinels with its own copy of their password; a host created with
-            // the stack has the one of that day. Rewritten once the rollout made every Sentinel accept
-            // the stack's (step 1), so it never holds a password that is refused before its retirement.
-            this.guardPasswords = set.hosts.map((host) => new command.remote.Command(
-                `${host.name}-sentinel-password`,
+            // The boot guard asks the Sentinels with its own copy of their password, and each exporter
+            // logs in with its own; a host created with the stack has the ones of that day. Rewritten
+            // once the rollout made every node accept the stack's (step 1), so none holds a password
+            // that is refused before its retirement.
+            this.hostCredentials = allHosts.map((host, i) => new command.remote.Command(
+                `${host.name}-credentials`,
                 {
                     connection: connection(host),
                     create: runAs,
                     update: runAs,
-                    stdin: pulumi.secret(context.sentinelPassword.apply((p) => renderGuardPasswordScript(p))),
-                    triggers: [sentinelPasswordLine, (host.resource as pulumi.CustomResource).id],
+                    stdin: pulumi.secret(pulumi.all([host.privateAddress, context.redisPassword, context.sentinelPassword]).apply(([address, redis, sentinel]) => renderHostCredentialsScript({
+                        bootGuardSentinelPassword: allPlans[i].redisRole ? sentinel : undefined,
+                        exporters: [
+                            ...(allPlans[i].redisRole ? [{ service: "redis" as const, bindAddress: address, port: context.config.redisPort, password: redis }] : []),
+                            ...(allPlans[i].sentinel ? [{ service: "sentinel" as const, bindAddress: address, port: context.config.sentinelPort, password: sentinel }] : []),
+                        ],
+                    }))),
+                    triggers: [passwordLines[0], sentinelPasswordLine, (host.resource as pulumi.CustomResource).id],
                 },
                 { parent: this, dependsOn: [rollout], customTimeouts },
             ));

@@ -67,12 +67,12 @@ test("the settings rollout runs after every host of its deployment exists, and e
     const commands = seen.filter((s) => s.type === "command:remote:Command" && s.name.startsWith("cache-"));
     const hosts = [...cache.replicaSet.hosts, ...cache.quorum.dedicatedHosts].map((h) => h.resource);
     expect(commands.map((c) => c.name)).toEqual([
-        "cache-settings", ...[0, 1, 2].map((i) => `cache-redis-${i}-sentinel-password`), "cache-sentinel-0-check", "cache-sentinel-1-check", "cache-sentinel-2-check",
+        "cache-settings", ...[0, 1, 2].map((i) => `cache-redis-${i}-credentials`), ...[0, 1, 2].map((i) => `cache-sentinel-${i}-credentials`), "cache-sentinel-0-check", "cache-sentinel-1-check", "cache-sentinel-2-check",
     ]);
     expect(commands[0].opts.dependsOn).toEqual(hosts);
-    // The boot guards' copy of the Sentinel password moves only after the rollout made every Sentinel accept it.
-    for (const guardPassword of commands.slice(1, 4)) expect(guardPassword.opts.dependsOn).toEqual([cache.quorum.settingsRollout]);
-    for (const check of commands.slice(4)) expect(check.opts.dependsOn).toEqual([...hosts, cache.quorum.settingsRollout]);
+    // The copies in files (boot guards', exporters') move only after the rollout made every node accept the stack's passwords.
+    for (const credentials of commands.slice(1, 7)) expect(credentials.opts.dependsOn).toEqual([cache.quorum.settingsRollout]);
+    for (const check of commands.slice(7)) expect(check.opts.dependsOn).toEqual([...hosts, cache.quorum.settingsRollout]);
 });
 
 test("hosts wait for the deployment guard, their network and firewall; the network waits for the guard too", () => {

@@ -12,6 +12,7 @@ import { EngineLabStack, Reach, appRedisCli } from "../../lab/engineStack";
 import { readHostState, startService, stopService } from "../../components/platforms/lab/machine";
 import { labUnavailableReason } from "../../lab/runtime";
 import { startWriters } from "../../lab/writers";
+import { waitFor } from "../../lab/drill";
 
 const root = path.resolve(__dirname, "../..");
 // Builds (or finds) the CLI, the language host and the command provider; seconds when up to date.
@@ -92,7 +93,7 @@ maybe("pulumi on the lab stack", () => {
         expect(out).toMatch(/\+ 19 to create/);
         expect(out.match(/\+ +command:remote:Command +redis-ha-\S+-handoff/g)).toHaveLength(3);
         expect(out.match(/\+ +command:remote:Command +redis-ha-\S+-check/g)).toHaveLength(3);
-        expect(out.match(/\+ +command:remote:Command +redis-ha-\S+-sentinel-password/g)).toHaveLength(3);
+        expect(out.match(/\+ +command:remote:Command +redis-ha-\S+-credentials/g)).toHaveLength(3);
         expect(out).toMatch(/\+ +command:remote:Command +redis-ha-\S+-settings/);
         expect(status).toBe(0);
         expect(leftovers()).toEqual({ namespaces: [], link: false });
@@ -341,6 +342,12 @@ maybe("pulumi on the lab stack", () => {
             }
         }
         expect(outputs().health).toEqual([0, 1, 2].map(() => healthy(expect.any(String))));
+        // The exporters moved with the passwords (the old ones are refused now): each still sees its process.
+        const exporterSays = (address: string, port: number) =>
+            spawnSync("curl", ["-sS", "--max-time", "5", `http://${address}:${port}/metrics`], { encoding: "utf8", timeout: 10000 }).stdout.match(/^redis_up \d$/m)?.[0];
+        const exporters = [11, 12, 13].flatMap((i) => [9121, 9122].map((port) => `${net(i)}:${port}`));
+        await waitFor("every exporter to log in with the new passwords", () => exporters.every((e) => exporterSays(e.split(":")[0], Number(e.split(":")[1])) === "redis_up 1"), 30000,
+            () => exporters.map((e) => `${e}: ${exporterSays(e.split(":")[0], Number(e.split(":")[1])) ?? "no answer"}`).join(", "));
         const exported = pulumi("pulumi", ["stack", "export"]).out;
         for (const secret of Object.values(rotated)) expect(exported).not.toContain(secret);
     }, 900000);

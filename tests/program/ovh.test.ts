@@ -39,7 +39,7 @@ test("creates exactly the expected resources", () => {
             `openstack:networking/port:Port redis-ha-ovh-redis-${i}-public`,
             `command:remote:Command redis-ha-ovh-redis-${i}-check`,
             `command:remote:Command redis-ha-ovh-redis-${i}-handoff`,
-            `command:remote:Command redis-ha-ovh-redis-${i}-sentinel-password`,
+            `command:remote:Command redis-ha-ovh-redis-${i}-credentials`,
         ]),
         "command:remote:Command redis-ha-ovh-settings",
         "pulumi-nodejs:dynamic:Resource redis-ha-ovh-guard",
@@ -149,13 +149,15 @@ test("the settings rollout goes through the running processes from the first Sen
     expect(JSON.stringify(rollout.inputs.triggers)).not.toContain(redisPassword);
 });
 
-test("each data node's boot guard gets the stack's Sentinel password after the rollout, only through a secret", () => {
-    const commands = ofType("command:remote:Command").filter((c) => c.name.endsWith("-sentinel-password"));
-    expect(commands.map((c) => c.name)).toEqual([0, 1, 2].map((i) => `redis-ha-ovh-redis-${i}-sentinel-password`));
-    for (const c of commands) {
+test("each host's boot guard and exporters get the stack's passwords after the rollout, only through a secret", () => {
+    const commands = ofType("command:remote:Command").filter((c) => c.name.endsWith("-credentials"));
+    expect(commands.map((c) => c.name)).toEqual([0, 1, 2].map((i) => `redis-ha-ovh-redis-${i}-credentials`));
+    for (const [i, c] of commands.entries()) {
         expect(c.secretInputs).toContain("stdin");
-        expect(c.inputs.stdin).toContain(`printf '%s\\n' '${sentinelPassword}' > "$tmp"`);
-        expect(JSON.stringify(c.inputs.triggers)).not.toContain(sentinelPassword);
+        expect(c.inputs.stdin).toContain(`replace '/etc/redis-ha/sentinel-password' root 0600 '${sentinelPassword}' "boot guard password"`);
+        expect(c.inputs.stdin).toContain(`replace '/etc/redis-ha/redis-exporter.json' prometheus 0640 '{"redis://10.42.0.${11 + i}:6379":"${redisPassword}"}'`);
+        expect(c.inputs.stdin).toContain(`replace '/etc/redis-ha/sentinel-exporter.json' prometheus 0640 '{"redis://10.42.0.${11 + i}:26379":"${sentinelPassword}"}'`);
+        for (const secret of [sentinelPassword, redisPassword]) expect(JSON.stringify(c.inputs.triggers)).not.toContain(secret);
     }
 });
 
@@ -183,6 +185,19 @@ test("outputs: node table, Sentinel endpoints, client snippets; passwords only i
     expect(clients.wordpress).toContain("define('WP_REDIS_HA_MIN_REPLICAS', 1);");
     expect(clients.wordpressObjectCache).toMatch(/^<\?php\n\/\*\*\n \* Plugin Name: redis-ha object cache\n/);
     expect(run.outputs.clientEnvironment).toEqual({ REDIS_PASSWORD: redisPassword, REDIS_SENTINEL_PASSWORD: sentinelPassword });
+});
+
+test("outputs: what a Prometheus needs, every exporter on its private address, labelled with the stack's deployment", () => {
+    const monitoring = run.outputs.monitoring as { targets: Array<{ target: string; labels: Record<string, string> }>; prometheusScrapeConfig: string; alertRules: string; alertmanagerRoute: string };
+    expect(monitoring.targets.map((t) => `${t.target} ${t.labels.host} ${t.labels.zone} ${t.labels.service}`)).toEqual([0, 1, 2].flatMap((i) => [
+        `10.42.0.${11 + i}:9121 redis-ha-ovh-redis-${i} eu-west-par-${"abc"[i]} redis`,
+        `10.42.0.${11 + i}:9122 redis-ha-ovh-redis-${i} eu-west-par-${"abc"[i]} sentinel`,
+    ]));
+    expect(new Set(monitoring.targets.map((t) => t.labels.deployment))).toEqual(new Set(["redis-ha-ovh"]));
+    expect(monitoring.prometheusScrapeConfig).toContain("job_name: redis-ha-redis-ha-ovh");
+    // The stack's quorum, rendered into the rule (Debian 12's exporter does not export it).
+    expect(monitoring.alertRules).toContain('redis_sentinel_master_ok_sentinels{deployment="redis-ha-ovh", master_name="redis-ha"}) < 2');
+    expect(monitoring.alertmanagerRoute).toContain('deployment="redis-ha-ovh"');
 });
 
 test("secrets stay secrets in the stack outputs", async () => {

@@ -5,10 +5,8 @@
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { renderRolloutScript } from "../../cloud-init/rolloutScript";
-import { renderGuardPasswordScript } from "../../cloud-init/bootGuard";
 import type { RuntimeConfig } from "../../components/core/model";
 import { memoryBytes, runtimeSettings, describeRuntimeSettings } from "../../components/core/runtimeSettings";
 import { waitFor } from "../../lab/drill";
@@ -421,26 +419,4 @@ maybe("Sentinel password rotation in two steps, against real Sentinels", () => {
         expect(again.stderr).toBe("");
         expect(again.lines[again.lines.length - 1]).toBe("RESULT ok changed=0");
     }, 120000);
-});
-
-describe("the boot guard's copy of the Sentinel password, rewritten after a rollout", () => {
-    test("is replaced whole, readable by root only, and left alone when it already matches", () => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "redis-ha-guard-"));
-        try {
-            const file = path.join(dir, "redis-ha", "sentinel-password");
-            fs.mkdirSync(path.dirname(file));
-            fs.writeFileSync(file, "old-Sentinel-Password-0123\n", { mode: 0o600 });
-            const run = (password: string) => spawnSync("bash", ["-s"], { input: renderGuardPasswordScript(password, file), encoding: "utf8", timeout: 10000 });
-            const first = run("it's-a-new-Sentinel-Password");
-            expect(first.stderr).toBe("");
-            expect(first.stdout.trim()).toBe("UPDATED boot guard password");
-            expect(fs.readFileSync(file, "utf8")).toBe("it's-a-new-Sentinel-Password\n");
-            expect(fs.statSync(file).mode & 0o777).toBe(0o600);
-            // Nothing left behind beside it.
-            expect(fs.readdirSync(path.dirname(file))).toEqual(["sentinel-password"]);
-            expect(run("it's-a-new-Sentinel-Password").stdout.trim()).toBe("SAME boot guard password");
-        } finally {
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
-    });
 });

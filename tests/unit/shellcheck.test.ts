@@ -5,7 +5,8 @@
  */
 import { spawnSync } from "child_process";
 import { parse } from "yaml";
-import { renderBootGuard, renderGuardPasswordScript } from "../../cloud-init/bootGuard";
+import { renderBootGuard } from "../../cloud-init/bootGuard";
+import { renderHostCredentialsScript } from "../../cloud-init/hostCredentials";
 import { renderCheckScript } from "../../cloud-init/checkScript";
 import { renderHandoffScript } from "../../cloud-init/handoffScript";
 import { renderRolloutScript } from "../../cloud-init/rolloutScript";
@@ -23,7 +24,7 @@ const SCRIPTS: Array<[string, string]> = [
     ["the switchover", renderSwitchoverScript({ ...common, sentinels, expectedReplicas: 2, timeoutSeconds: 120 })],
     ["the handoff", renderHandoffScript({ ...common, dataNode: dataNodes[0], sentinel: sentinels[0], dataNodes, sentinels, replacedBefore: [dataNodes[1]], timeoutSeconds: 600, waitForCloudInit: true, intervalSeconds: 2, redisConfPath: "/etc/redis/redis.conf" })],
     ["the boot guard", renderBootGuard({ hostName: common.hostName, masterName: CONFIG.masterName, sentinels, passwordFile: "/etc/redis-ha/sentinel-password", redisConfPath: "/etc/redis/redis.conf", sentinelConfPath: common.sentinelConfPath })],
-    ["the boot guard's password update", renderGuardPasswordScript("Sp.0123456789-abcdefXYZ")],
+    ["the host's password files' update", renderHostCredentialsScript({ bootGuardSentinelPassword: "Sp.0123456789-abcdefXYZ", exporters: [{ service: "redis", bindAddress: "10.42.0.11", port: 6379, password: "Rp.0123456789-abcdefXYZ" }, { service: "sentinel", bindAddress: "10.42.0.11", port: 26379, password: "Sp.0123456789-abcdefXYZ" }] })],
     // The scripts the user-data writes, for every kind of host.
     ...allHostVariants().flatMap(({ label, files }) => {
         const cloudConfig = parse(files.userData.replace(/^#cloud-config\n/, "")) as { write_files?: Array<{ path: string; content: string }> };

@@ -1,0 +1,71 @@
+/**
+ * The copies of the stack's passwords that live in files on a host, outside Redis and Sentinel: the
+ * boot guard's copy of the Sentinels' password (data nodes) and each exporter's password file. A
+ * settings rollout changes the running processes; this script, run as root on every host once the
+ * rollout made every node accept the stack's passwords, brings the files along, so neither a
+ * restart's boot guard nor an exporter is left holding a password that is refused once the old one
+ * is retired.
+ *
+ * Each file is written beside itself and renamed over it (a reader never sees half a password). An
+ * exporter reads its file at start only: the one whose file changed is stopped by the PID that
+ * listens on its port, and its unit's Restart=always starts it again (the lab runs the same loop).
+ * A host created before it had exporters has no password file for them, and is left as it is.
+ * The script carries the secrets: run it from a secret stdin.
+ */
+import { BOOT_GUARD_PASSWORD_FILE } from "./bootGuard";
+import { shellQuote } from "./checkScript";
+import { EXPORTERS, EXPORTER_USER, ExportedService, renderExporterPasswordFile } from "./exporters";
+
+export interface HostCredentialsInput {
+    /** Data nodes: the Sentinels' password the boot guard asks with ("" without Sentinel auth). */
+    bootGuardSentinelPassword?: string;
+    /** The exporters on this host, with what their targets are and the password each needs. */
+    exporters: ReadonlyArray<{ service: ExportedService; bindAddress: string; port: number; password: string }>;
+    /** Where the boot guard's copy lives. Default BOOT_GUARD_PASSWORD_FILE (tests point it elsewhere). */
+    bootGuardPasswordFile?: string;
+    /** Where each exporter's password file lives. Default EXPORTERS[service].passwordFile. */
+    exporterPasswordFiles?: Partial<Record<ExportedService, string>>;
+}
+
+export function renderHostCredentialsScript(input: HostCredentialsInput): string {
+    const q = shellQuote;
+    const steps: string[] = [];
+    if (input.bootGuardSentinelPassword !== undefined) {
+        steps.push(`replace ${q(input.bootGuardPasswordFile ?? BOOT_GUARD_PASSWORD_FILE)} root 0600 ${q(input.bootGuardSentinelPassword)} "boot guard password" || true`);
+    }
+    for (const exporter of input.exporters) {
+        const file = input.exporterPasswordFiles?.[exporter.service] ?? EXPORTERS[exporter.service].passwordFile;
+        const content = renderExporterPasswordFile(exporter.bindAddress, exporter.port, exporter.password).trimEnd();
+        const what = `${exporter.service} exporter password`;
+        steps.push(
+            `if [ ! -e ${q(file)} ]; then echo "NOEXPORTER ${exporter.service}: this host was created without one"`,
+            `elif replace ${q(file)} ${EXPORTER_USER} 0640 ${q(content)} ${q(what)}; then restart_exporter ${EXPORTERS[exporter.service].port} ${exporter.service}; fi`,
+        );
+    }
+    return `#!/bin/bash
+set -eu
+umask 077
+# replace FILE GROUP MODE CONTENT WHAT: 0 when it rewrote FILE, 1 when FILE already held CONTENT.
+replace() {
+    if [ -e "$1" ] && [ "$(cat "$1")" = "$4" ]; then echo "SAME $5"; return 1; fi
+    mkdir -p "$(dirname "$1")"
+    local tmp
+    tmp=$(mktemp "$(dirname "$1")/.redis-ha-credentials.XXXXXX")
+    printf '%s\\n' "$4" > "$tmp"
+    chgrp "$2" "$tmp"
+    chmod "$3" "$tmp"
+    mv -f "$tmp" "$1"
+    echo "UPDATED $5"
+}
+# restart_exporter PORT SERVICE: stops what listens on PORT in this host's network; Restart=always brings it back.
+restart_exporter() {
+    local pids
+    pids=$(ss -ltnpH "sport = :$1" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u)
+    if [ -z "$pids" ]; then echo "NOTRUNNING $2 exporter: it reads the new file when it starts"; return 0; fi
+    # shellcheck disable=SC2086 # one PID per word
+    kill $pids
+    echo "RESTARTED $2 exporter"
+}
+${steps.join("\n")}
+`;
+}
