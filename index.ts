@@ -29,3 +29,5 @@ export const ioredisOptions = deployment.ioredisOptions;
 /** The environment the client snippets read their passwords from; a secret. */
 export const clientEnvironment = deployment.clientEnvironment;
 export const health = deployment.health;
+/** Scrape targets, a prometheus.yml fragment, alert rules and an Alertmanager route for this deployment (docs/monitoring.md). */
+export const monitoring = deployment.monitoring;

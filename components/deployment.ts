@@ -6,6 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { IOREDIS_RECOMMENDED_OPTIONS, renderClientSnippets } from "./core/clientConfig";
+import { MonitoringOutputs, renderMonitoring } from "./core/monitoring";
 import { regionZones } from "./core/regions";
 import type { StackSettings } from "./core/settingsSchema";
 import { FirewallRules } from "./firewallRules";
@@ -43,6 +44,8 @@ export interface Deployment {
     clientEnvironment: pulumi.Output<Record<string, string>>;
     health: pulumi.Output<NodeHealth[]>;
     ioredisOptions: typeof IOREDIS_RECOMMENDED_OPTIONS;
+    /** The exporters to scrape, a prometheus.yml fragment, the alert rules and an Alertmanager route (docs/monitoring.md). */
+    monitoring: pulumi.Output<MonitoringOutputs>;
 }
 
 /** `parent`: the component the three are children of; none for the stack program (its URNs stay as they are). */
@@ -124,5 +127,13 @@ export function buildDeployment(name: string, settings: StackSettings, platform:
             reports.map((r) => ({ ok: r.ok, agreedMaster: r.agreedMaster ?? null, replicasOnline: r.replicas.filter((x) => x.state === "online").length, failures: r.failures })),
         ),
         ioredisOptions: IOREDIS_RECOMMENDED_OPTIONS,
+        monitoring: quorum.nodes.apply((nodes) => renderMonitoring({
+            deployment: name,
+            masterName: settings.masterName,
+            quorum: replicaSet.plan.quorum,
+            replicaCount: replicaSet.plan.replicas.length,
+            maxLagSeconds: settings.minReplicasMaxLag,
+            hosts: nodes.map((n) => ({ name: n.name, zone: n.zone, address: n.privateAddress, redis: n.initialRole !== "sentinel", sentinel: n.sentinel })),
+        })),
     };
 }

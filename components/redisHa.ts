@@ -42,6 +42,28 @@ export interface RedisHaHealth {
     failures: string[];
 }
 
+/** One exporter to scrape, with the labels the alert rules select on. */
+export interface RedisHaScrapeTarget {
+    /** "address:port" of the exporter. */
+    target: string;
+    deployment: string;
+    host: string;
+    zone: string;
+    /** redis or sentinel. */
+    service: string;
+}
+
+/** Everything a Prometheus needs to watch the deployment (docs/monitoring.md). */
+export interface RedisHaMonitoring {
+    targets: RedisHaScrapeTarget[];
+    /** A scrape_configs entry for prometheus.yml. */
+    prometheusScrapeConfig: string;
+    /** A rules file for Prometheus's rule_files. */
+    alertRules: string;
+    /** An Alertmanager route and receivers to adapt. */
+    alertmanagerRoute: string;
+}
+
 export class RedisHa extends pulumi.ComponentResource {
     /** The Sentinels' "address:port", what every client connects to. */
     public readonly sentinelEndpoints: pulumi.Output<string[]>;
@@ -55,6 +77,8 @@ export class RedisHa extends pulumi.ComponentResource {
     public readonly clients: pulumi.Output<ClientSnippets>;
     /** REDIS_PASSWORD (and REDIS_SENTINEL_PASSWORD) for the clients; a secret. */
     public readonly clientEnvironment: pulumi.Output<Record<string, string>>;
+    /** The exporters to scrape, a prometheus.yml fragment, the alert rules and an Alertmanager route. */
+    public readonly monitoring: pulumi.Output<RedisHaMonitoring>;
 
     constructor(name: string, args: RedisHaArgs, opts?: pulumi.ComponentResourceOptions) {
         super("redis-ha:index:RedisHa", name, {}, opts);
@@ -82,9 +106,10 @@ export class RedisHa extends pulumi.ComponentResource {
         this.health = deployment.health.apply((rows) => rows.map(({ agreedMaster, ...rest }) => (agreedMaster === null ? rest : { ...rest, agreedMaster })));
         this.clients = deployment.clients;
         this.clientEnvironment = deployment.clientEnvironment;
+        this.monitoring = deployment.monitoring.apply(({ targets, ...files }) => ({ ...files, targets: targets.map((t) => ({ target: t.target, ...t.labels })) }));
         this.registerOutputs({
             sentinelEndpoints: this.sentinelEndpoints, masterName: this.masterName, nodes: this.nodes,
-            health: this.health, clients: this.clients, clientEnvironment: this.clientEnvironment,
+            health: this.health, clients: this.clients, clientEnvironment: this.clientEnvironment, monitoring: this.monitoring,
         });
     }
 }

@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { RecordedResource, readStackConfig, runProgram } from "./lib/mockCloud";
+import type { MonitoringOutputs } from "../components/core/monitoring";
 import { formatTable } from "./lib/table";
 import { parseCommandLine, runMain } from "./lib/cli";
 
@@ -71,7 +72,7 @@ export function describe(r: RecordedResource): { zone: string; settings: string 
     }
 }
 
-function writeFiles(out: string, resources: RecordedResource[]): string[] {
+function writeFiles(out: string, resources: RecordedResource[], monitoring?: MonitoringOutputs): string[] {
     const written: string[] = [];
     const write = (file: string, content: string) => {
         fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -93,6 +94,11 @@ function writeFiles(out: string, resources: RecordedResource[]): string[] {
             write(path.join(out, "checks", `${r.name}.sh`), r.inputs.stdin);
         }
     }
+    if (monitoring) {
+        write(path.join(out, "monitoring", "prometheus-scrape.yml"), monitoring.prometheusScrapeConfig);
+        write(path.join(out, "monitoring", "alert-rules.yml"), monitoring.alertRules);
+        write(path.join(out, "monitoring", "alertmanager-route.yml"), monitoring.alertmanagerRoute);
+    }
     return written;
 }
 
@@ -106,7 +112,7 @@ async function main(): Promise<number> {
         return 2;
     }
     const rows = run.resources.map((r) => ({ type: SHORT_TYPE[r.type] ?? r.type, name: r.name, ...describe(r) }));
-    const written = options.out ? writeFiles(path.resolve(options.out), run.resources) : [];
+    const written = options.out ? writeFiles(path.resolve(options.out), run.resources, run.outputs.monitoring as MonitoringOutputs | undefined) : [];
     const { clientEnvironment: _secret, ...outputs } = run.outputs;
     if (options.json) {
         console.log(JSON.stringify({ stack: options.stack, placeholders: stackConfig.placeholders, resources: rows, outputs, files: written }, null, 2));

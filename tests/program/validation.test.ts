@@ -7,6 +7,7 @@ import { readStackConfig, runProgram } from "../../scripts/lib/mockCloud";
 
 const root = path.resolve(__dirname, "../..");
 const cloudInit = spawnSync("cloud-init", ["--version"]).status === 0;
+const promtool = spawnSync("promtool", ["--version"]).status === 0;
 if (!cloudInit) console.warn("cloud-init is not installed: plan output is NOT schema-checked here. Run `npm run setup`.");
 
 async function runWith(changes: Record<string, string | undefined>) {
@@ -76,5 +77,12 @@ describe("npm run plan", () => {
         expect(report.outputs.health.length).toBeGreaterThan(0);
         for (const h of report.outputs.health) expect(h).toMatchObject({ ok: false, failures: [expect.stringMatching(/has not run/)] });
         expect(Object.keys(report.outputs.clients)).toEqual(expect.arrayContaining(["wordpress", "wordpressObjectCache"]));
+        // The monitoring files, beside the hosts' ones, as Prometheus takes them.
+        const files = { "prometheus-scrape.yml": "prometheusScrapeConfig", "alert-rules.yml": "alertRules", "alertmanager-route.yml": "alertmanagerRoute" };
+        for (const [file, output] of Object.entries(files)) expect(fs.readFileSync(path.join(out, "monitoring", file), "utf8")).toBe(report.outputs.monitoring[output]);
+        if (promtool) {
+            const rules = spawnSync("promtool", ["check", "rules", path.join(out, "monitoring", "alert-rules.yml")], { encoding: "utf8" });
+            expect(rules.stdout).toMatch(/SUCCESS: \d+ rules found/);
+        }
     });
 });
