@@ -62,6 +62,8 @@ export interface RedisHaMonitoring {
     alertRules: string;
     /** An Alertmanager route and receivers to adapt. */
     alertmanagerRoute: string;
+    /** A Grafana dashboard (JSON) to import. */
+    grafanaDashboard: string;
 }
 
 export class RedisHa extends pulumi.ComponentResource {

@@ -98,6 +98,7 @@ function writeFiles(out: string, resources: RecordedResource[], monitoring?: Mon
         write(path.join(out, "monitoring", "prometheus-scrape.yml"), monitoring.prometheusScrapeConfig);
         write(path.join(out, "monitoring", "alert-rules.yml"), monitoring.alertRules);
         write(path.join(out, "monitoring", "alertmanager-route.yml"), monitoring.alertmanagerRoute);
+        write(path.join(out, "monitoring", "grafana-dashboard.json"), monitoring.grafanaDashboard);
     }
     return written;
 }

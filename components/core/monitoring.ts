@@ -9,6 +9,7 @@
  * `redis_sentinel_master_setting_*` (1.56 and newer); the quorum is rendered into the rules instead.
  */
 import { stringify } from "yaml";
+import { renderDashboard } from "./dashboard";
 
 /** The exporter of a host's Redis (prometheus-redis-exporter's own default port). */
 export const REDIS_EXPORTER_PORT = 9121;
@@ -233,6 +234,8 @@ export interface MonitoringOutputs {
     prometheusScrapeConfig: string;
     alertRules: string;
     alertmanagerRoute: string;
+    /** A Grafana dashboard (JSON) for the deployment. */
+    grafanaDashboard: string;
 }
 
 export function renderMonitoring(input: MonitoringInput): MonitoringOutputs {
@@ -241,5 +244,6 @@ export function renderMonitoring(input: MonitoringInput): MonitoringOutputs {
         prometheusScrapeConfig: renderScrapeConfig(input),
         alertRules: renderAlertRules(input),
         alertmanagerRoute: renderAlertmanagerRoute(input),
+        grafanaDashboard: renderDashboard(input),
     };
 }

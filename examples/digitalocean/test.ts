@@ -54,7 +54,8 @@ async function main(): Promise<void> {
         .flatMap((f) => (f.inputs.inboundRules ?? []) as Array<{ portRange: string; sourceAddresses?: string[] }>)
         .filter((rule) => rule.sourceAddresses);
     for (const rule of sources) {
-        const allowed = rule.portRange === "22" ? ["203.0.113.10/32"] : ["10.42.0.0/22"];
+        // SSH and the exporters (monitoringCidrs default to adminCidrs) from the admins, Redis and Sentinel from the app.
+        const allowed = ["22", "9121", "9122"].includes(rule.portRange) ? ["203.0.113.10/32"] : ["10.42.0.0/22"];
         assert.deepEqual(rule.sourceAddresses, allowed, `port ${rule.portRange} is open to ${allowed} only`);
     }
     assert.ok(sources.some((r) => r.portRange === "6379"), "the application CIDR reaches Redis");

@@ -49,7 +49,8 @@ async function main(): Promise<void> {
     assert.equal(nodes.filter((n) => n.initialRole === "master").length, 1, "one master");
     const fromOutside = created.filter((r) => r.type === "openstack:networking/secGroupRule:SecGroupRule" && r.inputs.remoteIpPrefix);
     for (const rule of fromOutside) {
-        const allowed = rule.inputs.portRangeMin === 22 ? "203.0.113.10/32" : "10.42.0.128/25";
+        // SSH and the exporters (monitoringCidrs default to adminCidrs) from the admins, Redis and Sentinel from the app.
+        const allowed = [22, 9121, 9122].includes(rule.inputs.portRangeMin) ? "203.0.113.10/32" : "10.42.0.128/25";
         assert.equal(rule.inputs.remoteIpPrefix, allowed, `port ${rule.inputs.portRangeMin} is open to ${allowed} only`);
     }
     assert.ok(fromOutside.some((r) => r.inputs.portRangeMin === 6379), "the application CIDR reaches Redis");

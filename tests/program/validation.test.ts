@@ -78,7 +78,7 @@ describe("npm run plan", () => {
         for (const h of report.outputs.health) expect(h).toMatchObject({ ok: false, failures: [expect.stringMatching(/has not run/)] });
         expect(Object.keys(report.outputs.clients)).toEqual(expect.arrayContaining(["wordpress", "wordpressObjectCache"]));
         // The monitoring files, beside the hosts' ones, as Prometheus takes them.
-        const files = { "prometheus-scrape.yml": "prometheusScrapeConfig", "alert-rules.yml": "alertRules", "alertmanager-route.yml": "alertmanagerRoute" };
+        const files = { "prometheus-scrape.yml": "prometheusScrapeConfig", "alert-rules.yml": "alertRules", "alertmanager-route.yml": "alertmanagerRoute", "grafana-dashboard.json": "grafanaDashboard" };
         for (const [file, output] of Object.entries(files)) expect(fs.readFileSync(path.join(out, "monitoring", file), "utf8")).toBe(report.outputs.monitoring[output]);
         if (promtool) {
             const rules = spawnSync("promtool", ["check", "rules", path.join(out, "monitoring", "alert-rules.yml")], { encoding: "utf8" });
