@@ -11,6 +11,7 @@ import { parse } from "yaml";
 import { BOOT_GUARD_DROPIN_PATH, BOOT_GUARD_PASSWORD_FILE, BOOT_GUARD_PATH } from "../../../cloud-init/bootGuard";
 import { NFT_TABLE } from "../../../cloud-init/nftables";
 import { DEBIAN_PATHS } from "../../../cloud-init/paths";
+import { STAGING_DIR, stagedExporterFiles } from "../../../cloud-init/cloudConfig";
 import { EXPORTERS, EXPORTER_USER } from "../../../cloud-init/exporters";
 import { cidrsOverlap, parseCidr } from "../../core/cidr";
 import type { HostPlan } from "../../core/topology";
@@ -247,14 +248,17 @@ function installFiles(spec: LabSpec, host: LabHost, userData: string): string[] 
     writeFileAs(path.join(root, "user-data"), userData, 0o600);
     const skipped = [`packages (${document.packages.join(", ")}): already installed on this machine by npm run setup; every namespace runs the same binaries`];
     for (const file of document.write_files as Array<{ path: string; content: string }>) {
-        const exporter = Object.entries(EXPORTER_KINDS).find(([kind]) => file.path === `/etc/redis-ha/staged/${kind}.service` || file.path === `/etc/redis-ha/staged/${kind}.json`);
-        if (exporter && file.path.endsWith(".json")) {
+        const staged = (kind: keyof typeof EXPORTER_KINDS) => stagedExporterFiles(EXPORTER_KINDS[kind].service);
+        const exporterKinds = Object.keys(EXPORTER_KINDS) as Array<keyof typeof EXPORTER_KINDS>;
+        const passwordOf = exporterKinds.find((kind) => file.path === `${STAGING_DIR}/${staged(kind).passwordFile}`);
+        const unitOf = exporterKinds.find((kind) => file.path === `${STAGING_DIR}/${staged(kind).unit}`);
+        if (passwordOf) {
             // The first-boot script's install step: readable by the exporter's group only.
-            writeFileAs(path.join(dirs.etcHa, path.basename(exporter[1].passwordFile)), file.content, 0o640, `root:${EXPORTER_USER}`);
-        } else if (exporter) {
-            writeFileAs(exporterUnitFile(root, exporter[0] as keyof typeof EXPORTER_KINDS), file.content, 0o644);
-            skipped.push(`${exporter[1].unitPath}: no systemd in a namespace; the lab runs its ExecStart as its User, restarted whenever it exits (Restart=always)`);
-        } else if (file.path.startsWith("/etc/redis-ha/staged/")) {
+            writeFileAs(path.join(dirs.etcHa, path.basename(EXPORTER_KINDS[passwordOf].passwordFile)), file.content, 0o640, `root:${EXPORTER_USER}`);
+        } else if (unitOf) {
+            writeFileAs(exporterUnitFile(root, unitOf), file.content, 0o644);
+            skipped.push(`${EXPORTER_KINDS[unitOf].unitPath}: no systemd in a namespace; the lab runs its ExecStart as its User, restarted whenever it exits (Restart=always)`);
+        } else if (file.path.startsWith(`${STAGING_DIR}/`)) {
             // The first-boot script's install step: into the host's own /etc/redis, owned by redis.
             writeFileAs(path.join(dirs.etc, path.basename(file.path)), file.content, 0o640, "redis:redis");
         } else if (file.path === BOOT_GUARD_PASSWORD_FILE) {
