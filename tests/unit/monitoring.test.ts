@@ -11,6 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { alertRules, renderAlertRules, renderAlertmanagerRoute, renderScrapeConfig, scrapeTargets, MonitoringInput } from "../../components/core/monitoring";
+import { renderDashboard } from "../../components/core/dashboard";
 
 const promtool = spawnSync("promtool", ["--version"]).status === 0;
 if (!promtool) console.warn("\n!!! SKIPPED: promtool tests did NOT run: promtool is not installed (npm run setup installs Debian's prometheus) !!!\n");
@@ -285,6 +286,15 @@ describe("scrape targets, prometheus.yml and the Alertmanager route", () => {
             expect([rule.alert, selectors.length > 0 && selectors.every((s) => s.includes('deployment="blog"'))]).toEqual([rule.alert, true]);
             expect(rule.labels.deployment).toBe("blog");
         }
+    });
+
+    test("the Grafana dashboard defaults to the deployment and every panel's query selects on it (the lab checks each has data)", () => {
+        const dashboard = JSON.parse(renderDashboard({ deployment: "shop" }));
+        expect(dashboard.templating.list[0]).toMatchObject({ name: "deployment", current: { value: "shop" } });
+        expect(dashboard.uid).toBe("redis-ha-shop");
+        const exprs: string[] = dashboard.panels.flatMap((p: { targets: Array<{ expr: string }> }) => p.targets.map((t) => t.expr));
+        expect(exprs.length).toBeGreaterThanOrEqual(12);
+        for (const expr of exprs) expect([expr, (expr.match(/\{[^}]*\}/g) ?? []).every((sel) => sel.includes('deployment="$deployment"'))]).toEqual([expr, true]);
     });
 
     test("the Alertmanager route sends the deployment's critical alerts to a pager and the rest to tickets", () => {
