@@ -46,8 +46,10 @@ maybe("the lab watched by its own Prometheus", () => {
     }, 60000);
 
     test("a healthy lab fires nothing, for 10 evaluation rounds", async () => {
+        // Firing, not pending: one scrape that a busy machine makes slow may start a rule's `for`,
+        // which is exactly what the `for` is there to absorb.
         for (let round = 0; round < 10; round++) {
-            expect(await prometheus.alerts()).toEqual([]);
+            expect((await prometheus.alerts()).filter((a) => a.state === "firing")).toEqual([]);
             await sleep(1000);
         }
     });
