@@ -43,6 +43,21 @@ export const EXPORTERS: Record<ExportedService, ExporterFiles> = {
     },
 };
 
+/**
+ * The exporters a host runs and what each logs in to: one beside its Redis, one beside its Sentinel.
+ * First boot (hostFiles.ts) and the rotation's credentials step (hostCredentials.ts) both ask this.
+ */
+export function exportersOf(
+    host: { redisRole?: unknown; sentinel: boolean },
+    ports: { redisPort: number; sentinelPort: number },
+    passwords: { redis: string; sentinel: string },
+): Array<{ service: ExportedService; port: number; password: string }> {
+    return [
+        ...(host.redisRole ? [{ service: "redis" as const, port: ports.redisPort, password: passwords.redis }] : []),
+        ...(host.sentinel ? [{ service: "sentinel" as const, port: ports.sentinelPort, password: passwords.sentinel }] : []),
+    ];
+}
+
 /** The exporter's target, as its password file keys it. */
 export const exporterTarget = (bindAddress: string, port: number) => `redis://${bindAddress}:${port}`;
 

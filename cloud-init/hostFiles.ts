@@ -4,7 +4,7 @@ import { BOOT_GUARD_PASSWORD_FILE, renderBootGuard } from "./bootGuard";
 import { AddressDiscovery, PRIVATE_ADDRESS_PLACEHOLDER, renderCloudConfig } from "./cloudConfig";
 import { renderRedisConf } from "./redisConf";
 import { renderSentinelConf } from "./sentinelConf";
-import { ExportedService, renderExporterPasswordFile, renderExporterUnit } from "./exporters";
+import { exportersOf, renderExporterPasswordFile, renderExporterUnit } from "./exporters";
 
 export interface HostFiles {
     redisConf?: string;
@@ -64,12 +64,8 @@ export function renderHostFiles(
               parallelSyncs: config.parallelSyncs,
           })
         : undefined;
-    const exporter = (service: ExportedService, port: number, password: string) =>
-        ({ service, unit: renderExporterUnit(service, bindAddress, port), passwordFile: renderExporterPasswordFile(bindAddress, port, password) });
-    const exporters = [
-        ...(host.redisRole ? [exporter("redis", config.redisPort, secrets.redisPassword)] : []),
-        ...(host.sentinel ? [exporter("sentinel", config.sentinelPort, secrets.sentinelPassword)] : []),
-    ];
+    const exporters = exportersOf(host, config, { redis: secrets.redisPassword, sentinel: secrets.sentinelPassword }).map(({ service, port, password }) =>
+        ({ service, unit: renderExporterUnit(service, bindAddress, port), passwordFile: renderExporterPasswordFile(bindAddress, port, password) }));
     const needsDiscovery = host.privateAddress === undefined;
     if (needsDiscovery && !addressDiscovery) throw new Error(`${host.name} has no planned address and the platform gave no way to discover one`);
     return {

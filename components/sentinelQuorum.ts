@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { HostAccessArgs, commandTimeouts, connectionTo, rootShell } from "./hostAccess";
 import { renderCheckScript } from "../cloud-init/checkScript";
 import { renderRolloutScript } from "../cloud-init/rolloutScript";
+import { exportersOf } from "../cloud-init/exporters";
 import { renderHostCredentialsScript } from "../cloud-init/hostCredentials";
 import { describeRuntimeSettings, runtimeSettings } from "./core/runtimeSettings";
 import { CheckReport, checkNotRun, parseCheckOutput } from "./core/checkOutput";
@@ -145,10 +146,7 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                     update: runAs,
                     stdin: pulumi.secret(pulumi.all([host.privateAddress, context.redisPassword, context.sentinelPassword]).apply(([address, redis, sentinel]) => renderHostCredentialsScript({
                         bootGuardSentinelPassword: allPlans[i].redisRole ? sentinel : undefined,
-                        exporters: [
-                            ...(allPlans[i].redisRole ? [{ service: "redis" as const, bindAddress: address, port: context.config.redisPort, password: redis }] : []),
-                            ...(allPlans[i].sentinel ? [{ service: "sentinel" as const, bindAddress: address, port: context.config.sentinelPort, password: sentinel }] : []),
-                        ],
+                        exporters: exportersOf(allPlans[i], context.config, { redis, sentinel }).map((e) => ({ ...e, bindAddress: address })),
                     }))),
                     triggers: [passwordLines[0], sentinelPasswordLine, (host.resource as pulumi.CustomResource).id],
                 },

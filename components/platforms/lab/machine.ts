@@ -20,6 +20,7 @@ import { run, sleep } from "./shell";
 
 export type ProcessKind = "redis" | "sentinel" | "sshd" | "redis-exporter" | "sentinel-exporter";
 const EXPORTER_KINDS = { "redis-exporter": EXPORTERS.redis, "sentinel-exporter": EXPORTERS.sentinel } as const;
+const EXPORTER_KIND_NAMES = Object.keys(EXPORTER_KINDS) as Array<keyof typeof EXPORTER_KINDS>;
 const isExporter = (kind: ProcessKind): kind is keyof typeof EXPORTER_KINDS => kind in EXPORTER_KINDS;
 /** Where the lab keeps a host's exporter unit, to run its ExecStart as systemd would. */
 const exporterUnitFile = (root: string, kind: keyof typeof EXPORTER_KINDS) => path.join(root, `${kind}.service`);
@@ -201,7 +202,7 @@ export async function hostUp(spec: LabSpec, host: LabHost, userData: string, nft
     await startService(spec, host, "sshd");
     if (host.plan.redisRole) await startService(spec, host, "redis");
     if (host.plan.sentinel) await startService(spec, host, "sentinel");
-    for (const kind of Object.keys(EXPORTER_KINDS) as Array<keyof typeof EXPORTER_KINDS>) {
+    for (const kind of EXPORTER_KIND_NAMES) {
         if (fs.existsSync(exporterUnitFile(hostDir(spec, host.namespace), kind))) await startService(spec, host, kind);
     }
     return readHostState(spec, host.namespace)!;
@@ -247,11 +248,10 @@ function installFiles(spec: LabSpec, host: LabHost, userData: string): string[] 
     }
     writeFileAs(path.join(root, "user-data"), userData, 0o600);
     const skipped = [`packages (${document.packages.join(", ")}): already installed on this machine by npm run setup; every namespace runs the same binaries`];
+    const staged = (kind: keyof typeof EXPORTER_KINDS) => stagedExporterFiles(EXPORTER_KINDS[kind].service);
     for (const file of document.write_files as Array<{ path: string; content: string }>) {
-        const staged = (kind: keyof typeof EXPORTER_KINDS) => stagedExporterFiles(EXPORTER_KINDS[kind].service);
-        const exporterKinds = Object.keys(EXPORTER_KINDS) as Array<keyof typeof EXPORTER_KINDS>;
-        const passwordOf = exporterKinds.find((kind) => file.path === `${STAGING_DIR}/${staged(kind).passwordFile}`);
-        const unitOf = exporterKinds.find((kind) => file.path === `${STAGING_DIR}/${staged(kind).unit}`);
+        const passwordOf = EXPORTER_KIND_NAMES.find((kind) => file.path === `${STAGING_DIR}/${staged(kind).passwordFile}`);
+        const unitOf = EXPORTER_KIND_NAMES.find((kind) => file.path === `${STAGING_DIR}/${staged(kind).unit}`);
         if (passwordOf) {
             // The first-boot script's install step: readable by the exporter's group only.
             writeFileAs(path.join(dirs.etcHa, path.basename(EXPORTER_KINDS[passwordOf].passwordFile)), file.content, 0o640, `root:${EXPORTER_USER}`);
