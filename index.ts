@@ -31,3 +31,5 @@ export const clientEnvironment = deployment.clientEnvironment;
 export const health = deployment.health;
 /** Scrape targets, a prometheus.yml fragment, alert rules and an Alertmanager route for this deployment (docs/monitoring.md). */
 export const monitoring = deployment.monitoring;
+/** The lab stack's own Prometheus, watching this deployment with those rules (lab stacks only; docs/monitoring.md). */
+export const labPrometheusUrl = deployment.prometheusUrl;

@@ -46,6 +46,8 @@ export interface Deployment {
     ioredisOptions: typeof IOREDIS_RECOMMENDED_OPTIONS;
     /** The exporters to scrape, a prometheus.yml fragment, the alert rules and an Alertmanager route (docs/monitoring.md). */
     monitoring: pulumi.Output<MonitoringOutputs>;
+    /** Where the platform's own Prometheus for the deployment answers (the lab's); none on a cloud. */
+    prometheusUrl?: pulumi.Output<string>;
 }
 
 /** `parent`: the component the three are children of; none for the stack program (its URNs stay as they are). */
@@ -115,6 +117,17 @@ export function buildDeployment(name: string, settings: StackSettings, platform:
         checks: { enabled: settings.checks, ...sshAccess, maxLagSeconds: settings.minReplicasMaxLag },
     }, opts);
 
+    const monitoring = quorum.nodes.apply((nodes) => renderMonitoring({
+        deployment: name,
+        masterName: settings.masterName,
+        quorum: replicaSet.plan.quorum,
+        replicaCount: replicaSet.plan.replicas.length,
+        maxLagSeconds: settings.minReplicasMaxLag,
+        hosts: nodes.map((n) => ({ name: n.name, zone: n.zone, address: n.privateAddress, redis: n.initialRole !== "sentinel", sentinel: n.sentinel })),
+    }));
+    // After the checks: it watches a deployment that has proved healthy.
+    const prometheus = platform.createPrometheus?.(name, replicaSet.network, monitoring, { ...opts, dependsOn: [quorum] });
+
     return {
         firewall,
         replicaSet,
@@ -127,13 +140,7 @@ export function buildDeployment(name: string, settings: StackSettings, platform:
             reports.map((r) => ({ ok: r.ok, agreedMaster: r.agreedMaster ?? null, replicasOnline: r.replicas.filter((x) => x.state === "online").length, failures: r.failures })),
         ),
         ioredisOptions: IOREDIS_RECOMMENDED_OPTIONS,
-        monitoring: quorum.nodes.apply((nodes) => renderMonitoring({
-            deployment: name,
-            masterName: settings.masterName,
-            quorum: replicaSet.plan.quorum,
-            replicaCount: replicaSet.plan.replicas.length,
-            maxLagSeconds: settings.minReplicasMaxLag,
-            hosts: nodes.map((n) => ({ name: n.name, zone: n.zone, address: n.privateAddress, redis: n.initialRole !== "sentinel", sentinel: n.sentinel })),
-        })),
+        monitoring,
+        prometheusUrl: prometheus?.url,
     };
 }

@@ -10,11 +10,10 @@ import * as path from "path";
 import { parse, stringify } from "yaml";
 import { AlertTiming, MonitoringInput, renderAlertRules, renderScrapeConfig } from "../components/core/monitoring";
 import { commandExists } from "../components/platforms/lab/shell";
+import { PROMETHEUS_BINARY, PROMETHEUS_PORT, prometheusArgv } from "../components/platforms/lab/prometheus";
 import type { Lab } from "./runtime";
 import { waitFor } from "./drill";
 
-export const PROMETHEUS_BINARY = "/usr/bin/prometheus";
-const PROMETHEUS_PORT = 9090;
 
 /** The stack's rules with the lab's clock: what holds for 2 minutes on a cloud holds for 6 s here. */
 export const LAB_ALERT_TIMING: AlertTiming = { urgent: "4s", sustained: "6s", failoverWindow: "30s", rateWindow: "20s" };
@@ -57,8 +56,7 @@ export class LabPrometheus {
         fs.writeFileSync(path.join(dir, "prometheus.yml"), stringify(config));
         // As root, unlike Debian's unit (user prometheus): its files sit in the lab's root-only state directory.
         const log = fs.openSync(path.join(dir, "prometheus.log"), "a");
-        const child = spawn("ip", ["netns", "exec", lab.network.admin.namespace, PROMETHEUS_BINARY, `--config.file=${path.join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${path.join(dir, "data")}`,
-            `--web.listen-address=${lab.network.admin.address}:${PROMETHEUS_PORT}`, "--storage.tsdb.retention.time=1h"], { stdio: ["ignore", log, log] });
+        const child = spawn("ip", ["netns", "exec", lab.network.admin.namespace, ...prometheusArgv(dir, lab.network.admin.address)], { stdio: ["ignore", log, log] });
         fs.closeSync(log);
         const prometheus = new LabPrometheus(lab, dir, input, child);
         try {

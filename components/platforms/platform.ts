@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { AddressDiscovery } from "../../cloud-init/cloudConfig";
 import type { FirewallPolicy, FirewallTarget } from "../core/firewallPolicy";
+import type { MonitoringOutputs } from "../core/monitoring";
 import type { Addressing, HostPlan, TopologyPlan } from "../core/topology";
 
 /** What a platform made for the private network; opaque to the components. */
@@ -60,6 +61,13 @@ export interface Platform {
      * once at first boot, and replacing a data node because a template changed would lose its data.
      */
     createHost(request: HostRequest, opts: pulumi.CustomResourceOptions): PlatformHost;
+    /**
+     * A platform that runs a Prometheus of its own for the deployment (the lab does, so that its
+     * stack watches itself) creates it here from the deployment's `monitoring` output, and returns
+     * where it answers. Clouds have none: their deployments are scraped by the user's Prometheus
+     * (docs/monitoring.md).
+     */
+    createPrometheus?(name: string, network: PlatformNetwork, monitoring: pulumi.Output<MonitoringOutputs>, opts: pulumi.CustomResourceOptions): { url: pulumi.Output<string> };
 }
 
 /** Properties every platform must ignore after creation (see Platform.createHost). */

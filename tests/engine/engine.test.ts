@@ -27,7 +27,7 @@ const { stack, labDir, secretsFile } = lab;
 const net = (last: number) => lab.address(last);
 const pulumi = (action: string, args: string[] = []) => lab.pulumi(action, args);
 const pulumiAsync = (action: string, args: string[] = []) => lab.pulumiAsync(action, args);
-const outputs = () => lab.outputs() as { health: unknown; sentinelEndpoints: unknown; clientEnvironment: unknown };
+const outputs = () => lab.outputs() as { health: unknown; sentinelEndpoints: unknown; clientEnvironment: unknown; labPrometheusUrl: string; monitoring: { alertRules: string } };
 const leftovers = () => lab.leftovers();
 const hostName = (i: number) => lab.hostName(i);
 const labHost = (i: number) => lab.labHost(i);
@@ -47,6 +47,23 @@ async function sentinelReplicas(target: Reach, i: number): Promise<string[]> {
 }
 async function currentMaster(target: Reach): Promise<string> {
     return (await redisCli(target, 0, ["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "redis-ha"], 26379, target.secrets.sentinelPassword)).trim().split("\n").join(":");
+}
+/** The lab stack's own Prometheus, asked from this machine over the lab's operator link. */
+function prometheusGet(pathAndQuery: string): { status: string; data: unknown } {
+    const answer = spawnSync("curl", ["-sS", "--max-time", "5", "-g", `${outputs().labPrometheusUrl}${pathAndQuery}`], { encoding: "utf8", timeout: 10000 });
+    return answer.status === 0 ? JSON.parse(answer.stdout) : { status: `curl: ${answer.stderr}`, data: undefined };
+}
+/** Waits (bounded) until the lab's Prometheus scrapes exactly `exporters` ("address:port"), each logged in to what it watches. */
+async function prometheusScrapes(exporters: string[]): Promise<void> {
+    let seen: unknown;
+    const scraped = () => {
+        const answer = prometheusGet(`/api/v1/query?query=${encodeURIComponent(`redis_up{deployment="redis-ha-${stack}"}`)}`);
+        const series = (answer.data as { result?: Array<{ metric: { instance: string }; value: [number, string] }> } | undefined)?.result ?? [];
+        seen = series.map((r) => `${r.metric.instance}=${r.value[1]}`).sort();
+        return JSON.stringify(seen) === JSON.stringify(exporters.map((e) => `${e}=1`).sort());
+    };
+    // Two scrape intervals of the stack's (15 s), and some.
+    await waitFor("the lab's Prometheus to scrape every exporter", async () => scraped(), 60000, () => `redis_up now: ${JSON.stringify(seen)}`);
 }
 let writerSessions = 0;
 type Passwords = Partial<Reach["secrets"]>;
@@ -90,7 +107,8 @@ maybe("pulumi on the lab stack", () => {
 
     test("preview plans the lab network, three hosts with their handoffs and boot-guard passwords, the settings rollout and three checks (remote.Command), and creates nothing", () => {
         const { status, out } = pulumi("preview");
-        expect(out).toMatch(/\+ 19 to create/);
+        expect(out).toMatch(/\+ 20 to create/);
+        expect(out).toMatch(/\+ +pulumi-nodejs:dynamic:Resource +redis-ha-\S+-prometheus/);
         expect(out.match(/\+ +command:remote:Command +redis-ha-\S+-handoff/g)).toHaveLength(3);
         expect(out.match(/\+ +command:remote:Command +redis-ha-\S+-check/g)).toHaveLength(3);
         expect(out.match(/\+ +command:remote:Command +redis-ha-\S+-credentials/g)).toHaveLength(3);
@@ -102,7 +120,7 @@ maybe("pulumi on the lab stack", () => {
     test("up creates the hosts, and the remote.Command checks over SSH prove the quorum", () => {
         const { status, out } = pulumi("up");
         if (status !== 0) throw new Error(out);
-        expect(out).toMatch(/\+ 19 created/);
+        expect(out).toMatch(/\+ 20 created/);
         expect(out).toMatch(/command:remote:Command redis-ha-\S+-redis-0-check created/);
         const shown = outputs();
         expect(shown.health).toEqual([0, 1, 2].map(() => healthy(`${net(11)}:6379`)));
@@ -116,6 +134,18 @@ maybe("pulumi on the lab stack", () => {
         expect(exported).not.toContain(generated.redisPassword);
         expect(exported).not.toContain(generated.sentinelPassword);
     }, 600000);
+
+    test("the lab stack watches itself: its Prometheus scrapes every exporter through the firewall, logged in, with the stack's own alert rules loaded and none firing", async () => {
+        await prometheusScrapes([11, 12, 13].flatMap((i) => [`${net(i)}:9121`, `${net(i)}:9122`]));
+        const rules = prometheusGet("/api/v1/rules?type=alert").data as { groups: Array<{ rules: Array<{ name: string; health: string }> }> };
+        const loaded = rules.groups.flatMap((g) => g.rules);
+        const rendered = [...outputs().monitoring.alertRules.matchAll(/^ +- alert: (\S+)$/gm)].map((m) => m[1]);
+        expect(rendered.length).toBeGreaterThanOrEqual(18);
+        expect(loaded.map((r) => r.name).sort()).toEqual(rendered.sort());
+        expect(loaded.filter((r) => r.health === "err")).toEqual([]);
+        const alerts = prometheusGet("/api/v1/alerts").data as { alerts: Array<{ labels: Record<string, string>; state: string }> };
+        expect(alerts.alerts.filter((a) => a.state === "firing")).toEqual([]);
+    }, 120000);
 
     test("a second up changes nothing and replaces no host", () => {
         const { status, out } = pulumi("up");
@@ -280,6 +310,8 @@ maybe("pulumi on the lab stack", () => {
         expect(processes(5)?.sentinel).toBeUndefined();
         expect(processes(4)?.sentinel).toEqual(expect.any(Number));
         expect(outputs().health).toEqual([0, 1, 2, 3, 4].map(() => healthy(master, 5)));
+        // The lab's Prometheus was reloaded with the new nodes' exporters, not restarted blind.
+        await prometheusScrapes([...[11, 12, 13, 14, 15, 16].map((i) => `${net(i)}:9121`), ...[11, 12, 13, 14, 15].map((i) => `${net(i)}:9122`)]);
     }, 600000);
 
     test("replicaCount 5 -> 2 with sentinelCount 5 -> 3: the removed replicas are detached, their Sentinels stop monitoring, every other Sentinel forgets them one at a time, then their hosts are deleted", async () => {
@@ -300,6 +332,7 @@ maybe("pulumi on the lab stack", () => {
             expect(await sentinelField(target, i, "quorum")).toBe("2");
         }
         expect(outputs().health).toEqual([0, 1, 2].map(() => healthy(master)));
+        await prometheusScrapes([11, 12, 13].flatMap((i) => [`${net(i)}:9121`, `${net(i)}:9122`]));
     }, 600000);
 
     test("a Redis and a Sentinel password rotation together, in two steps: both accepted while the apps move, then the old ones retired; no client error in either", async () => {
@@ -389,7 +422,7 @@ maybe("pulumi on the lab stack", () => {
 
     test("destroy leaves nothing behind", () => {
         const { status, out } = pulumi("destroy");
-        expect(out).toMatch(/- 19 deleted/);
+        expect(out).toMatch(/- 20 deleted/);
         // Destroy never hands over between doomed nodes: the handoffs are deleted with the deployment.
         expect(out).not.toMatch(/HANDOVER|LEAVING/);
         expect(status).toBe(0);

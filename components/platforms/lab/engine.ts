@@ -3,19 +3,21 @@
  * answer on stdout. The LabPlatform's dynamic resources run it, so each lab network and host is a
  * resource that `pulumi up` creates and `pulumi destroy` deletes.
  *
- *   network-up | network-down | host-up | host-firewall | host-down
+ *   network-up | network-down | host-up | host-firewall | host-down | prometheus-up | prometheus-down
  *
  * The post-deploy checks are not here: they are @pulumi/command remote.Command resources, as on a
  * cloud, over SSH through the lab's operator link with the key that network-up hands back.
  */
 import * as fs from "fs";
 import { LabHost, LabSpec, hostDown, hostUp, labKeyFile, networkDown, networkUp, setHostFirewall } from "./machine";
+import { LabPrometheusConfig, labPrometheusUrl, prometheusDown, prometheusUp } from "./prometheus";
 
 interface Request {
     spec: LabSpec;
     host?: LabHost;
     userData?: string;
     nftables?: string;
+    prometheus?: LabPrometheusConfig;
 }
 
 async function main(action: string, request: Request): Promise<unknown> {
@@ -36,6 +38,13 @@ async function main(action: string, request: Request): Promise<unknown> {
             return {};
         case "host-down":
             hostDown(request.spec, request.host!.namespace);
+            return {};
+        case "prometheus-up":
+            // Also a reload: a running Prometheus takes a changed config in place.
+            await prometheusUp(request.spec, request.prometheus!);
+            return { url: labPrometheusUrl(request.spec) };
+        case "prometheus-down":
+            await prometheusDown(request.spec);
             return {};
         default:
             throw new Error(`unknown lab engine action ${action}`);

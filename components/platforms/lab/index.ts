@@ -2,6 +2,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { renderNftables } from "../../../cloud-init/nftables";
 import type { FirewallPolicy, FirewallRule, FirewallTarget } from "../../core/firewallPolicy";
+import type { MonitoringOutputs } from "../../core/monitoring";
 import type { TopologyPlan } from "../../core/topology";
 import type { LabSpec } from "./machine";
 import { planLabNetwork } from "./network";
@@ -87,7 +88,7 @@ function labChangeRefusal(kind: string, olds: Record<string, string>, news: Reco
 
 const labProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs) {
-        const action = { network: "network-up", host: "host-up" }[inputs.kind as string]!;
+        const action = { network: "network-up", host: "host-up", prometheus: "prometheus-up" }[inputs.kind as string]!;
         const request = JSON.parse(inputs.request);
         if (inputs.userData !== undefined) request.userData = inputs.userData;
         const answer = callLabEngine(action, JSON.stringify(request), 180000);
@@ -108,22 +109,24 @@ const labProvider: pulumi.dynamic.ResourceProvider = {
         return { changes: changed.length > 0, replaces: [] };
     },
     async update(_id, olds, news) {
-        // diff has refused everything but what can change in place: a host's firewall rules.
+        // diff has refused everything but what can change in place: a host's firewall rules, and what
+        // the lab's Prometheus scrapes and evaluates (reloaded in place, its history kept).
         if (news.kind === "host" && JSON.parse(olds.request).nftables !== JSON.parse(news.request).nftables) {
             callLabEngine("host-firewall", news.request, 60000);
         }
-        // Outputs that only creation produces (the login key) are kept, not lost in the update.
-        const created = Object.fromEntries(["loginPrivateKey", "loginPublicKey"].filter((k) => olds[k] !== undefined).map((k) => [k, olds[k]]));
+        if (news.kind === "prometheus") callLabEngine("prometheus-up", news.request, 120000);
+        // Outputs that only creation produces (the login key, Prometheus's address) are kept, not lost in the update.
+        const created = Object.fromEntries(["loginPrivateKey", "loginPublicKey", "url"].filter((k) => olds[k] !== undefined).map((k) => [k, olds[k]]));
         return { outs: { ...news, ...created } };
     },
     async delete(_id, props) {
-        const action = { network: "network-down", host: "host-down" }[props.kind as string];
+        const action = { network: "network-down", host: "host-down", prometheus: "prometheus-down" }[props.kind as string];
         if (action) callLabEngine(action, props.request, 120000);
     },
 };
 
 interface LabResourceArgs {
-    kind: "network" | "host";
+    kind: "network" | "host" | "prometheus";
     name: string;
     request: pulumi.Input<string>;
     userData?: pulumi.Input<string>;
@@ -135,9 +138,11 @@ interface LabResourceArgs {
 class LabResource extends pulumi.dynamic.Resource {
     /** network only: the private key the lab authorised on every host (a secret). */
     declare readonly loginPrivateKey: pulumi.Output<string>;
+    /** prometheus only: where it answers. */
+    declare readonly url: pulumi.Output<string>;
 
     constructor(name: string, args: LabResourceArgs, opts: pulumi.CustomResourceOptions) {
-        super(labProvider, name, { ...args, loginPrivateKey: undefined }, {
+        super(labProvider, name, { ...args, loginPrivateKey: undefined, url: undefined }, {
             ...opts,
             additionalSecretOutputs: ["loginPrivateKey", "userData"],
             // A lab object cannot exist twice under one name (namespaces, links).
@@ -205,5 +210,15 @@ export class LabPlatform implements Platform {
             instanceType: request.instanceType,
         }, { ...opts, ignoreChanges: IGNORE_ON_UPDATE });
         return { name: request.plan.name, resource, privateAddress: pulumi.output(host.address), publicAddress: pulumi.output(host.address) };
+    }
+
+    createPrometheus(name: string, network: PlatformNetwork, monitoring: pulumi.Output<MonitoringOutputs>, opts: pulumi.CustomResourceOptions): { url: pulumi.Output<string> } {
+        const { spec } = network as LabPulumiNetwork;
+        const prometheus = new LabResource(`${name}-prometheus`, {
+            kind: "prometheus",
+            name,
+            request: monitoring.apply((m) => JSON.stringify({ spec, prometheus: { scrapeConfig: m.prometheusScrapeConfig, alertRules: m.alertRules } })),
+        }, opts);
+        return { url: prometheus.url };
     }
 }
