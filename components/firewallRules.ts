@@ -21,7 +21,10 @@ export interface FirewallRulesArgs {
     redisPort?: number;
     /** Sentinel port. Default 26379. */
     sentinelPort?: number;
-    /** Explicit opt-in to 0.0.0.0/0 in any of the lists. Default false. */
+    /**
+     * Explicit opt-in to a port open to more than 65,536 public IPv4 addresses (a /16's worth,
+     * counted over every block that reaches the port, however split). Default false.
+     */
     allowWorldAccess?: boolean;
 }
 

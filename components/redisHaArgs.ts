@@ -72,7 +72,7 @@ export interface RedisHaArgs {
     appCidrs: string[];
     /** IPv4 CIDRs of the Prometheus servers allowed to scrape the exporters (9121 for Redis, 9122 for Sentinel; docs/monitoring.md). Default: adminCidrs. */
     monitoringCidrs?: string[];
-    /** Explicit opt-in to 0.0.0.0/0 in adminCidrs, appCidrs or monitoringCidrs. Leave false. Default false. */
+    /** Explicit opt-in to a port open to more than 65,536 public IPv4 addresses (a /16's worth, counted over every block that reaches it, however split; 0.0.0.0/0 is 3.7 billion). Leave false. Default false. */
     allowWorldAccess?: boolean;
     /** Private network for the nodes; fixed addresses start at .11 (ovh). Split per datacenter on digitalocean. Default "10.42.0.0/24". */
     privateNetworkCidr?: string;

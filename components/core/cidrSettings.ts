@@ -1,6 +1,6 @@
 import type { SettingProblem } from "./errors";
 import { STACK_NAMES, SettingNames } from "./settingNames";
-import { Ipv4Cidr, WORLD_CIDR, cidrsOverlap, parseCidr } from "./cidr";
+import { Ipv4Cidr, cidrsOverlap, parseCidr } from "./cidr";
 
 export const CIDR_SETTINGS_MESSAGES = {
     adminCidrs: "203.0.113.10/32",
@@ -10,8 +10,12 @@ export const CIDR_SETTINGS_MESSAGES = {
 
 export type CidrSetting = keyof typeof CIDR_SETTINGS_MESSAGES;
 
-/** Problems in one list of allowed source CIDRs, in the words of the surface it came from. */
-export function checkCidrList(key: CidrSetting, cidrs: readonly string[], allowWorldAccess: boolean, names: SettingNames = STACK_NAMES): SettingProblem[] {
+/**
+ * Problems in one list of allowed source CIDRs, in the words of the surface it came from: empty,
+ * malformed or overlapping. How much of the Internet the lists admit is judged per port, over every
+ * list that feeds it (publicExposureProblems in firewallPolicy.ts).
+ */
+export function checkCidrList(key: CidrSetting, cidrs: readonly string[], names: SettingNames = STACK_NAMES): SettingProblem[] {
     const at = (index: number) => `${names.mention(key)}[${index}]`;
     const showValue = (v: unknown) => JSON.stringify(v);
     const problems: SettingProblem[] = [];
@@ -24,9 +28,6 @@ export function checkCidrList(key: CidrSetting, cidrs: readonly string[], allowW
         if (!result.ok) {
             problems.push({ setting: names.name(`${key}[${index}]`), value: showValue(text), problem: `is not a valid IPv4 CIDR: it ${result.reason}`, fix: "write it as a.b.c.d/prefix, e.g. 10.42.0.0/24 or 203.0.113.10/32" });
             return;
-        }
-        if (result.cidr.text === WORLD_CIDR && !allowWorldAccess) {
-            problems.push({ setting: names.name(`${key}[${index}]`), value: showValue(text), problem: "opens the port to the whole Internet, where Redis is scanned and attacked within minutes", fix: `list the addresses that need access, or, if you really mean it, ${names.set("allowWorldAccess", true)}` });
         }
         parsed.push({ index, cidr: result.cidr });
     });

@@ -6,13 +6,14 @@
  * the value and the fix, before any resource exists.
  */
 import { CIDR_SETTINGS_MESSAGES, checkCidrList } from "./cidrSettings";
+import { publicExposureProblems } from "./firewallPolicy";
 import { ConfigValidationError, SettingProblem, describeSecret, showValue } from "./errors";
 import { SentinelPlacement } from "./model";
 import { passwordProblems } from "./passwordPolicy";
 import { CLOUD_DEFAULTS, Cloud, regionZones } from "./regions";
 import { STACK_NAMES, SettingNames } from "./settingNames";
 import { crossSettingRules, majorityOf, regionProblem, valueProblem } from "./settingRules";
-import { CONFIG_NAMESPACE, SETTINGS_BY_KEY, SSH_KEY, SettingKey, StackSettings, closestSetting, isUnset } from "./settingsSchema";
+import { CONFIG_NAMESPACE, SETTINGS_BY_KEY, SSH_KEY, SettingKey, StackSettings, closestSetting, defaultOf, isUnset } from "./settingsSchema";
 import { TopologyInput, checkZoneSpread, planAddresses } from "./topology";
 
 export { CONFIG_NAMESPACE, SETTINGS_SCHEMA, closestSetting, unsetValue } from "./settingsSchema";
@@ -118,15 +119,17 @@ export function validateStackConfig(given: Readonly<Record<string, string>>, opt
     const adminCidrs = typed("adminCidrs");
     const appCidrs = typed("appCidrs");
     const monitoringCidrs = typed("monitoringCidrs");
-    if (monitoringCidrs) problems.push(...checkCidrList("monitoringCidrs", monitoringCidrs, allowWorldAccess === true, names));
+    const cidrProblems: SettingProblem[] = [];
+    if (monitoringCidrs) cidrProblems.push(...checkCidrList("monitoringCidrs", monitoringCidrs, names));
     for (const [key, cidrs, ports] of [["adminCidrs", adminCidrs, "SSH (22)"], ["appCidrs", appCidrs, "Redis and Sentinel"]] as const) {
         if (raw[key] === undefined) {
             problem(key, "(unset)", `is required: it decides who may reach ${ports}`, names.add(key, CIDR_SETTINGS_MESSAGES[key]));
             continue;
         }
         if (cidrs === undefined) continue;
-        problems.push(...checkCidrList(key, cidrs, allowWorldAccess === true, names));
+        cidrProblems.push(...checkCidrList(key, cidrs, names));
     }
+    problems.push(...cidrProblems);
 
     const privateNetworkCidr = raw.privateNetworkCidr ?? (SETTINGS_BY_KEY.get("privateNetworkCidr")!.default as string);
     const maxmemory = typed("maxmemory");
@@ -138,6 +141,13 @@ export function validateStackConfig(given: Readonly<Record<string, string>>, opt
     const masterName = typed("masterName");
     const redisPort = typed("redisPort");
     const sentinelPort = typed("sentinelPort");
+    // What the firewall would admit, judged on lists that are all there and parse: a typo is reported as that first.
+    if (cidrProblems.length === 0 && appCidrs && adminCidrs) {
+        problems.push(...publicExposureProblems({
+            appCidrs, adminCidrs, monitoringCidrs, allowWorldAccess: allowWorldAccess === true,
+            redisPort: redisPort ?? defaultOf("redisPort"), sentinelPort: sentinelPort ?? defaultOf("sentinelPort"),
+        }, names));
+    }
     const checks = typed("checks");
     const checkTimeoutSeconds = typed("checkTimeoutSeconds");
     const sshVia = typed("sshVia");

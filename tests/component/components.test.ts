@@ -114,7 +114,7 @@ test("the Sentinel password and the Redis password stay secret on the VMs and in
 describe("bad component args fail naming the arg", () => {
     const platform = new DigitalOceanPlatform();
     test("world-open app CIDRs without the opt-in", () => {
-        expect(() => new FirewallRules("open", { platform, appCidrs: ["0.0.0.0/0"], adminCidrs: ["203.0.113.10/32"] })).toThrow(/FirewallRules open: args\.appCidrs\[0\] = "0.0.0.0\/0": opens the port to the whole Internet.*Fix: .*set args\.allowWorldAccess to true/s);
+        expect(() => new FirewallRules("open", { platform, appCidrs: ["0.0.0.0/0"], adminCidrs: ["203.0.113.10/32"] })).toThrow(/FirewallRules open: args\.appCidrs = \["0.0.0.0\/0"\]: admits 3,702,258,688 public IPv4 addresses.*Fix: .*set args\.allowWorldAccess to true/s);
     });
     test("an even Sentinel count", () => {
         const firewall = new FirewallRules("even", { platform, appCidrs: ["10.0.0.0/24"], adminCidrs: ["203.0.113.10/32"] });

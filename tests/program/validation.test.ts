@@ -25,7 +25,7 @@ async function runWith(changes: Record<string, string | undefined>) {
 
 test.each([
     [{ sentinelCount: "4" }, /redis-ha:sentinelCount = "4": must be odd/],
-    [{ appCidrs: '["0.0.0.0/0"]' }, /redis-ha:appCidrs\[0\] = "0.0.0.0\/0": opens the port to the whole Internet/],
+    [{ appCidrs: '["0.0.0.0/0"]' }, /redis-ha:appCidrs = "\[\\"0.0.0.0\/0\\"\]": admits 3,702,258,688 public IPv4 addresses/],
     [{ redisPassword: "short\nrequirepass x" }, /redis-ha:redisPassword = <secret, 19 characters>: is 19 characters long|redis-ha:redisPassword = <secret, 19 characters>: holds a line break/],
     [{ sentinals: "3" }, /redis-ha:sentinals = "3": is not a redis-ha setting. Fix: did you mean redis-ha:sentinelCount\?/],
     [{ zones: '["eu-west-par-a","eu-west-par-b"]' }, /redis-ha:zones = .*would hold the master and 2 of 3 Sentinels/],
