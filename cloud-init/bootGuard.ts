@@ -1,4 +1,4 @@
-import { shellQuote } from "./checkScript";
+import { shellQuote } from "./shellQuote";
 import { DEBIAN_PATHS } from "./paths";
 
 export interface BootGuardInput {

@@ -1,5 +1,8 @@
+import { BOOT_GUARD_PASSWORD_FILE } from "./bootGuard";
 import { LOCAL_SENTINEL_PASSWORD } from "./clusterShell";
 import { DEBIAN_PATHS } from "./paths";
+import { HardeningCheckInput, renderHardeningCheck } from "./hardeningCheck";
+import { shellQuote } from "./shellQuote";
 
 export interface CheckScriptInput {
     /** Host the script runs on, for messages. */
@@ -22,19 +25,18 @@ export interface CheckScriptInput {
     waitForCloudInit: boolean;
     /** Seconds between attempts. Default 3. */
     intervalSeconds?: number;
-}
-
-export function shellQuote(value: string): string {
-    return `'${value.replace(/'/g, `'\\''`)}'`;
+    /** The host's own facts (cloud-init/hardeningCheck.ts), checked once; false leaves them out. Default: checked. */
+    hardening?: HardeningCheckInput | false;
 }
 
 /**
  * The post-deploy check, run on every Sentinel host. It retries until every Sentinel names the
  * same master, knows every replica (and no longer remembers one as a master), and passes SENTINEL
  * CKQUORUM, and that master reports every replica online with small lag, or until the deadline,
- * then names each failing node and fact. The passwords are read from the local sentinel.conf (root
- * only), so the command carries no secret. Output is line-oriented for parseCheckOutput(); the last
- * line is RESULT ok|fail.
+ * then names each failing node and fact. Once the cluster is healthy it judges the host itself
+ * (cloud-init/hardeningCheck.ts), once: those facts do not change by waiting. The passwords are
+ * read from the local sentinel.conf (root only), so the command carries no secret. Output is
+ * line-oriented for parseCheckOutput(); the last line is RESULT ok|fail.
  */
 export function renderCheckScript(input: CheckScriptInput): string {
     if (input.sentinels.length === 0) throw new Error("the check needs at least one Sentinel");
@@ -62,6 +64,7 @@ finish() { # $1 = ok|fail; reports and failures are in the arrays
     exit 1
 }
 
+${input.hardening === false ? "check_hardening() { hardening_report=(); hardening_failures=(); }" : renderHardeningCheck(input.hardening)}
 attempt=0
 report=()
 failures=()
@@ -153,9 +156,65 @@ while :; do
             fi
         fi
     fi
-    [ \${#failures[@]} -eq 0 ] && finish ok
+    if [ \${#failures[@]} -eq 0 ]; then
+        check_hardening
+        report+=("\${hardening_report[@]}")
+        failures+=("\${hardening_failures[@]}")
+        # What a host is does not change by waiting: a failed fact fails at once.
+        [ \${#failures[@]} -eq 0 ] && finish ok
+        finish fail
+    fi
     [ "$SECONDS" -ge "$deadline" ] && finish fail
     sleep "$interval"
 done
+`;
+}
+
+export interface HostHardeningScriptInput {
+    hostName: string;
+    /** Every Sentinel as "address:port". */
+    sentinels: readonly string[];
+    /** Every data node of the stack as "address:port". */
+    dataNodes: readonly string[];
+    /** Read for the Redis password, so no secret travels with the command. Default: Debian's path. */
+    redisConfPath?: string;
+    /** Read for the Sentinel password the boot guard keeps, to search for it too. Default: the boot guard's. */
+    sentinelPasswordPath?: string;
+    /** Where to search for readable secrets. Default: cloud-init/hardeningCheck.ts's. */
+    hardening?: HardeningCheckInput;
+}
+
+/**
+ * The host half of the check alone, for a data node without a Sentinel (more data nodes than
+ * Sentinels), where the cluster half does not run: the same facts, judged the same way. Prints
+ * HARDEN lines and RESULT ok|fail, as the check does.
+ */
+export function renderHostHardeningScript(input: HostHardeningScriptInput): string {
+    const q = shellQuote;
+    return `#!/bin/bash
+# redis-ha hardening check on ${input.hostName} (a data node without a Sentinel), rendered by redis-ha. Reads; never changes anything.
+set -u
+host=${q(input.hostName)}
+sentinels=(${input.sentinels.map(q).join(" ")})
+data_nodes=(${input.dataNodes.map(q).join(" ")})
+redis_conf=${q(input.redisConfPath ?? DEBIAN_PATHS.redisConf)}
+# No Sentinel here: nothing of Sentinel's to judge.
+conf=/nonexistent
+if [ ! -r "$redis_conf" ]; then
+    printf 'FAIL %s\n' "$host: $redis_conf is missing or unreadable (first boot not finished, or not run as root)"
+    echo "RESULT fail attempts=1"
+    echo "redis-ha hardening check failed on $host: $redis_conf is unreadable" >&2
+    exit 1
+fi
+redis_pass=$(awk '$1 == "requirepass" { v = $2; gsub(/"/, "", v); print v; exit }' "$redis_conf")
+sentinel_pass=$(cat ${q(input.sentinelPasswordPath ?? BOOT_GUARD_PASSWORD_FILE)} 2>/dev/null || true)
+${renderHardeningCheck(input.hardening)}
+check_hardening
+printf '%s\n' "\${hardening_report[@]}"
+if [ \${#hardening_failures[@]} -eq 0 ]; then echo "RESULT ok attempts=1"; exit 0; fi
+printf 'FAIL %s\n' "\${hardening_failures[@]}"
+echo "RESULT fail attempts=1"
+{ echo "redis-ha hardening check failed on $host:"; printf '  - %s\n' "\${hardening_failures[@]}"; } >&2
+exit 1
 `;
 }

@@ -1,5 +1,5 @@
 import { BOOT_GUARD_PASSWORD_FILE } from "./bootGuard";
-import { shellQuote } from "./checkScript";
+import { shellQuote } from "./shellQuote";
 import { CLUSTER_FUNCTIONS, SENTINEL_RECONCILE_FUNCTION, failFunction } from "./clusterShell";
 import { DEBIAN_PATHS } from "./paths";
 import { SWITCHOVER_FUNCTION } from "./switchoverScript";

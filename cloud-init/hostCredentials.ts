@@ -13,7 +13,7 @@
  * The script carries the secrets: run it from a secret stdin.
  */
 import { BOOT_GUARD_PASSWORD_FILE } from "./bootGuard";
-import { shellQuote } from "./checkScript";
+import { shellQuote } from "./shellQuote";
 import { EXPORTERS, EXPORTER_USER, ExportedService, renderExporterPasswordFile } from "./exporters";
 
 export interface HostCredentialsInput {

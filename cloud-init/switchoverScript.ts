@@ -1,4 +1,4 @@
-import { shellQuote } from "./checkScript";
+import { shellQuote } from "./shellQuote";
 import { CLUSTER_FUNCTIONS, failFunction } from "./clusterShell";
 import { DEBIAN_PATHS } from "./paths";
 

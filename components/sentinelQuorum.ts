@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { HostAccessArgs, commandTimeouts, connectionTo, rootShell } from "./hostAccess";
-import { renderCheckScript } from "../cloud-init/checkScript";
+import { renderCheckScript, renderHostHardeningScript } from "../cloud-init/checkScript";
 import { renderRolloutScript } from "../cloud-init/rolloutScript";
 import { exportersOf } from "../cloud-init/exporters";
 import { renderHostCredentialsScript } from "../cloud-init/hostCredentials";
@@ -64,6 +64,11 @@ export class SentinelQuorum extends pulumi.ComponentResource {
      * boot guard's, the exporters') the stack's, through a password rotation. Empty when checks are disabled.
      */
     readonly hostCredentials: pulumi.Resource[];
+    /**
+     * The host half of the check (docs/security.md) on each data node without a Sentinel, where the
+     * check itself does not run; a host that fails it fails `pulumi up`. Empty when checks are disabled.
+     */
+    readonly hardeningCommands: pulumi.Resource[] = [];
 
     constructor(name: string, args: SentinelQuorumArgs, opts?: pulumi.ComponentResourceOptions) {
         super("redis-ha:index:SentinelQuorum", name, {}, opts);
@@ -184,6 +189,22 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                 this.checkCommands.push(remote);
                 checkOutputs.push(remote.stdout);
             }
+            allHosts.forEach((host, i) => {
+                if (allPlans[i].sentinel || !allPlans[i].redisRole) return;
+                const script = pulumi.all([this.endpoints, dataNodes]).apply(([endpoints, nodes]) =>
+                    renderHostHardeningScript({ hostName: host.name, sentinels: endpoints, dataNodes: nodes }));
+                this.hardeningCommands.push(new command.remote.Command(
+                    `${host.name}-hardening`,
+                    {
+                        connection: connection(host),
+                        create: runAs,
+                        update: runAs,
+                        stdin: script,
+                        triggers: [script, ...settingsLines, ...passwordLines, ...hostIds],
+                    },
+                    { parent: this, dependsOn: [...allHosts.map((h) => h.resource), rollout], customTimeouts },
+                ));
+            });
         }
         // A check that never ran (a plan under Pulumi's mocks, which SSH nowhere) has no stdout: say so, never "ok".
         this.checkReports = pulumi.all(checkOutputs).apply((outputs) => outputs.map((stdout) => (stdout === undefined ? checkNotRun() : parseCheckOutput(stdout))));

@@ -239,6 +239,7 @@ export class Lab {
         const { plan, settings } = this.state;
         const network = this.network;
         const sentinels = network.hosts.filter((h) => h.plan.sentinel).map((h) => `${h.address}:${settings.sentinelPort}`);
+        const dataNodes = network.hosts.filter((h) => h.plan.redisRole).map((h) => `${h.address}:${settings.redisPort}`);
         const reports: LabCheck["reports"] = [];
         for (const [i, host] of plan.sentinels.entries()) {
             const budget = i === 0 ? timeoutSeconds : Math.min(timeoutSeconds, 10);
@@ -246,6 +247,7 @@ export class Lab {
                 hostName: host.name,
                 masterName: settings.masterName,
                 sentinels,
+                dataNodes,
                 expectedReplicas: plan.replicas.length,
                 maxLagSeconds: settings.minReplicasMaxLag,
                 timeoutSeconds: budget,

@@ -63,11 +63,12 @@ test("children are parented to their component (URNs carry the component type)",
     expect(checkUrn).toContain("redis-ha:index:SentinelQuorum$command:remote:Command::sessions-redis-0-check");
 });
 
-test("the settings rollout runs after every host of its deployment exists, and each check after the rollout", () => {
+test("the settings rollout runs after every host of its deployment exists, and each check (the data nodes' hardening too, as they have no Sentinel) after the rollout", () => {
     const commands = seen.filter((s) => s.type === "command:remote:Command" && s.name.startsWith("cache-"));
     const hosts = [...cache.replicaSet.hosts, ...cache.quorum.dedicatedHosts].map((h) => h.resource);
     expect(commands.map((c) => c.name)).toEqual([
         "cache-settings", ...[0, 1, 2].map((i) => `cache-redis-${i}-credentials`), ...[0, 1, 2].map((i) => `cache-sentinel-${i}-credentials`), "cache-sentinel-0-check", "cache-sentinel-1-check", "cache-sentinel-2-check",
+        ...[0, 1, 2].map((i) => `cache-redis-${i}-hardening`),
     ]);
     expect(commands[0].opts.dependsOn).toEqual(hosts);
     // The copies in files (boot guards', exporters') move only after the rollout made every node accept the stack's passwords.

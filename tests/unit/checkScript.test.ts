@@ -5,7 +5,10 @@
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import { renderCheckScript } from "../../cloud-init/checkScript";
+import * as os from "os";
+import * as path from "path";
+import { CheckScriptInput, renderCheckScript, renderHostHardeningScript } from "../../cloud-init/checkScript";
+import { PATCHED_REDIS_BUILDS } from "../../components/core/hardening";
 import { parseCheckOutput, parseReplicationInfo, parseSentinelReplicas, replicasRememberedAsMasters } from "../../components/core/checkOutput";
 import { LocalCluster, redisAvailable } from "../support/localRedis";
 import { REDIS_PASSWORD } from "../support/fixtures";
@@ -13,8 +16,9 @@ import { REDIS_PASSWORD } from "../support/fixtures";
 if (!redisAvailable) console.warn("SKIPPED: redis-server/redis-sentinel are not installed; the check script is NOT exercised. Run `npm run setup`.");
 const maybe = redisAvailable ? describe : describe.skip;
 
-function runCheck(cluster: LocalCluster, timeoutSeconds: number, sentinelConfPath = cluster.nodes[0].sentinelConf) {
+function runCheck(cluster: LocalCluster, timeoutSeconds: number, sentinelConfPath = cluster.nodes[0].sentinelConf, extra: Partial<CheckScriptInput> = {}, env: NodeJS.ProcessEnv = process.env) {
     const script = renderCheckScript({
+        ...extra,
         hostName: "local-0",
         masterName: cluster.masterName,
         sentinels: cluster.sentinelEndpoints(),
@@ -25,7 +29,7 @@ function runCheck(cluster: LocalCluster, timeoutSeconds: number, sentinelConfPat
         waitForCloudInit: false,
         intervalSeconds: 1,
     });
-    const result = spawnSync("bash", ["-s"], { input: script, encoding: "utf8", timeout: (timeoutSeconds + 30) * 1000 });
+    const result = spawnSync("bash", ["-s"], { input: script, encoding: "utf8", timeout: (timeoutSeconds + 90) * 1000, env });
     return { status: result.status, stdout: result.stdout, stderr: result.stderr, report: parseCheckOutput(result.stdout) };
 }
 
@@ -119,6 +123,93 @@ maybe("check script against real Redis and Sentinel", () => {
             cli(replica, ["REPLICAOF", master.address, String(master.redisPort)]);
         }
     }, 60000);
+
+    describe("the host's own facts, checked once the cluster is healthy", () => {
+        // The check runs "on" node 0: its Redis is the master, its Sentinel the first.
+        const dataNodes = () => cluster.nodes.map((n) => `${n.address}:${n.redisPort}`);
+        const cli = (args: string[]) => spawnSync("redis-cli", ["-h", cluster.nodes[0].address, "-p", String(cluster.nodes[0].redisPort), ...args], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: REDIS_PASSWORD } }).stdout.trim();
+        let dir: string;
+        beforeEach(() => {
+            // Searched instead of /etc and the rest, so the test plants its own leaks; nobody must be able to enter it.
+            dir = fs.mkdtempSync(path.join(os.tmpdir(), "redis-ha-hardening-"));
+            fs.chmodSync(dir, 0o755);
+        });
+        afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+        const check = (env: NodeJS.ProcessEnv = process.env) => runCheck(cluster, 20, undefined, { dataNodes: dataNodes(), hardening: { secretSearchDirs: [dir] } }, env);
+
+        test("a healthy, rendered host passes and says what it judged: the build, the listeners, protected-mode, ACL users, no readable secret", () => {
+            fs.writeFileSync(path.join(dir, "root-only.conf"), `requirepass ${REDIS_PASSWORD}\n`, { mode: 0o600 });
+            const { status, stdout, report } = check();
+            expect(report.failures).toEqual([]);
+            expect(status).toBe(0);
+            const facts = stdout.split("\n").filter((l) => l.startsWith("HARDEN ")).map((l) => l.split(" ").slice(0, 3).join(" "));
+            expect(facts).toEqual(expect.arrayContaining(["HARDEN build ok", "HARDEN listen ok", "HARDEN protected-mode ok", "HARDEN acl ok", "HARDEN secrets ok"]));
+            expect(stdout).toContain(`HARDEN listen ok ${cluster.nodes[0].redisPort} `);
+        }, 60000);
+
+        test("a password in a file every user can read is named; one in a directory nobody can enter is not", () => {
+            fs.writeFileSync(path.join(dir, "leak.log"), `connecting with ${REDIS_PASSWORD}\n`, { mode: 0o644 });
+            const closed = path.join(dir, "closed");
+            fs.mkdirSync(closed, { mode: 0o700 });
+            fs.writeFileSync(path.join(closed, "behind-a-door.log"), `${REDIS_PASSWORD}\n`, { mode: 0o644 });
+            const { status, report } = check();
+            expect(status).toBe(1);
+            expect(report.failures).toEqual([`local-0: a password is readable by every user of the host in ${path.join(dir, "leak.log")}: chmod o-r them (and find what wrote them)`]);
+        }, 60000);
+
+        test("Redis listening on every address, without protected-mode, or with an ACL user redis-ha did not create: each named", () => {
+            expect(cli(["CONFIG", "SET", "bind", "0.0.0.0 -::1"])).toBe("OK");
+            expect(cli(["CONFIG", "SET", "protected-mode", "no"])).toBe("OK");
+            expect(cli(["ACL", "SETUSER", "intruder", "on", ">intruder-password-123", "+@all", "~*"])).toBe("OK");
+            try {
+                const { status, report } = check();
+                expect(status).toBe(1);
+                const failures = report.failures.join("\n");
+                expect(failures).toMatch(new RegExp(`local-0: port ${cluster.nodes[0].redisPort} listens on 0\\.0\\.0\\.0, beyond this deployment's private addresses and loopback`));
+                expect(failures).toContain("local-0: Redis runs with protected-mode no, not yes");
+                expect(failures).toContain("local-0: Redis has ACL users redis-ha did not create: intruder");
+            } finally {
+                cli(["ACL", "DELUSER", "intruder"]);
+                cli(["CONFIG", "SET", "protected-mode", "yes"]);
+                cli(["CONFIG", "SET", "bind", `${cluster.nodes[0].address} 127.0.0.1 -::1`]);
+            }
+        }, 60000);
+
+        test("a data node without a Sentinel runs the same host facts alone, its password read from redis.conf, and fails on the same leak", () => {
+            // Node 0's Redis as if it had no Sentinel: its redis.conf holds the password; no Sentinel's facts are judged.
+            const run = () => {
+                const script = renderHostHardeningScript({ hostName: "local-0", sentinels: cluster.sentinelEndpoints(), dataNodes: dataNodes(), redisConfPath: path.join(cluster.nodes[0].dir, "redis.conf"), sentinelPasswordPath: path.join(dir, "none"), hardening: { secretSearchDirs: [dir] } });
+                const result = spawnSync("bash", ["-s"], { input: script, encoding: "utf8", timeout: 90000 });
+                return { ...result, report: parseCheckOutput(result.stdout) };
+            };
+            const healthy = run();
+            expect(healthy.report.failures).toEqual([]);
+            expect(healthy.status).toBe(0);
+            expect(healthy.stdout).toContain("HARDEN acl ok redis users=default");
+            expect(healthy.stdout).not.toContain("protected-mode ok sentinel");
+            fs.writeFileSync(path.join(dir, "leak.log"), `${REDIS_PASSWORD}\n`, { mode: 0o644 });
+            const leaking = run();
+            expect(leaking.status).toBe(1);
+            expect(leaking.report.failures).toEqual([`local-0: a password is readable by every user of the host in ${path.join(dir, "leak.log")}: chmod o-r them (and find what wrote them)`]);
+            expect(leaking.stderr).toContain("redis-ha hardening check failed on local-0");
+        }, 60000);
+
+        test("a Redis build older than the release's first with every 2025-2026 fix fails, naming the fixes and the build to reach", () => {
+            // dpkg-query as a host with an older build would answer; dpkg's own comparison judges it.
+            const bin = path.join(dir, "bin");
+            fs.mkdirSync(bin);
+            const release = spawnSync("sh", ["-c", ". /etc/os-release && printf %s \"$VERSION_ID\""], { encoding: "utf8" }).stdout as keyof typeof PATCHED_REDIS_BUILDS;
+            const older = { "12": "5:7.0.15-1~deb12u6", "13": "5:8.0.2-3+deb13u2" }[release];
+            if (!older) throw new Error(`this machine runs Debian ${release}, which the test has no older build for`);
+            fs.writeFileSync(path.join(bin, "dpkg-query"), `#!/bin/sh\nprintf '%s' '${older}'\n`, { mode: 0o755 });
+            const { status, report } = check({ ...process.env, PATH: `${bin}:${process.env.PATH}` });
+            expect(status).toBe(1);
+            const escaped = (text: string) => text.replace(/[.+~()]/g, (c) => `\\${c}`);
+            const minimum = PATCHED_REDIS_BUILDS[release].minimum;
+            expect(report.failures).toHaveLength(1);
+            expect(report.failures[0]).toMatch(new RegExp(`^local-0: redis-tools ${escaped(older)} lacks fixes for CVE-2025-.*CVE-2026-81934.* ${escaped(`(Debian ${release}'s first build with all of them is ${minimum})`)}: apt-get update`));
+        }, 60000);
+    });
 
     test("after the faults are repaired the check passes again", () => {
         const { status, report } = runCheck(cluster, 40);

@@ -7,7 +7,7 @@ import { spawnSync } from "child_process";
 import { parse } from "yaml";
 import { renderBootGuard } from "../../cloud-init/bootGuard";
 import { renderHostCredentialsScript } from "../../cloud-init/hostCredentials";
-import { renderCheckScript } from "../../cloud-init/checkScript";
+import { renderCheckScript, renderHostHardeningScript } from "../../cloud-init/checkScript";
 import { renderHandoffScript } from "../../cloud-init/handoffScript";
 import { renderRolloutScript } from "../../cloud-init/rolloutScript";
 import { renderSwitchoverScript } from "../../cloud-init/switchoverScript";
@@ -19,7 +19,8 @@ const dataNodes = ["10.42.0.11:6379", "10.42.0.12:6379", "10.42.0.13:6379"];
 const common = { hostName: "rha-redis-0", masterName: CONFIG.masterName, sentinelConfPath: "/etc/redis/sentinel.conf" };
 
 const SCRIPTS: Array<[string, string]> = [
-    ["the post-deploy check", renderCheckScript({ ...common, sentinels, expectedReplicas: 2, maxLagSeconds: 10, timeoutSeconds: 600, waitForCloudInit: true, intervalSeconds: 5 })],
+    ["the post-deploy check", renderCheckScript({ ...common, sentinels, dataNodes, expectedReplicas: 2, maxLagSeconds: 10, timeoutSeconds: 600, waitForCloudInit: true, intervalSeconds: 5 })],
+    ["the hardening check of a data node without a Sentinel", renderHostHardeningScript({ hostName: "rha-redis-3", sentinels, dataNodes: [...dataNodes, "10.42.0.14:6379"] })],
     ["the settings rollout", renderRolloutScript({ ...common, dataNodes, sentinels, settings: runtimeSettings(CONFIG), mode: "apply", timeoutSeconds: 300, intervalSeconds: 2 })],
     ["the switchover", renderSwitchoverScript({ ...common, sentinels, expectedReplicas: 2, timeoutSeconds: 120 })],
     ["the handoff", renderHandoffScript({ ...common, dataNode: dataNodes[0], sentinel: sentinels[0], dataNodes, sentinels, replacedBefore: [dataNodes[1]], timeoutSeconds: 600, waitForCloudInit: true, intervalSeconds: 2, redisConfPath: "/etc/redis/redis.conf" })],

@@ -1,0 +1,108 @@
+/**
+ * The hardening half of the post-deploy check: facts of the host itself that must hold whatever
+ * the cluster's state, each judged by what it lets happen rather than by a config line.
+ *
+ * - The Redis build carries the fixes for the Redis CVEs of 2025 (PATCHED_REDIS_BUILDS).
+ * - Redis and Sentinel listen on the deployment's private addresses and loopback only (what `ss`
+ *   sees, not what `bind` says).
+ * - Redis runs with protected-mode on and no ACL user but `default`, which has a password; Sentinel's
+ *   protected-mode is as rendered (on whenever it has a password).
+ * - No file an unprivileged user can read holds a password (found by content, then confirmed by
+ *   reading it as `nobody`).
+ *
+ * A bash function for renderCheckScript, check_hardening, run once the cluster is healthy (so every
+ * process is up to be judged): it expects `host`, `conf`, `sentinel_pass`, `redis_pass`,
+ * `sentinels` and `data_nodes` set, and leaves its findings in `hardening_report` and
+ * `hardening_failures`. It changes nothing.
+ */
+import { PATCHED_REDIS_BUILDS, REDIS_BINARIES_PACKAGE } from "../components/core/hardening";
+import { shellQuote } from "./shellQuote";
+
+/** Where a leaked password would be found: configuration, cloud-init's copies and logs, Redis's files, runtime files. */
+export const SECRET_SEARCH_DIRS = ["/etc", "/var/lib/cloud", "/var/log", "/var/lib/redis", "/run"] as const;
+
+export interface HardeningCheckInput {
+    /** Directories searched for world-readable files holding a password. Default SECRET_SEARCH_DIRS. */
+    secretSearchDirs?: readonly string[];
+}
+
+export function renderHardeningCheck(input: HardeningCheckInput = {}): string {
+    const q = shellQuote;
+    const builds = Object.entries(PATCHED_REDIS_BUILDS).map(([release, b]) => `        ${release}) minimum=${q(b.minimum)}; fixes=${q(b.fixes.join(", "))} ;;`).join("\n");
+    return `# Facts of this host itself, checked once the cluster is healthy (cloud-init/hardeningCheck.ts).
+check_hardening() {
+hardening_report=()
+hardening_failures=()
+redis_port=""
+[ \${#data_nodes[@]} -gt 0 ] && redis_port=\${data_nodes[0]##*:}
+sentinel_port=\${sentinels[0]##*:}
+allowed_listeners=" 127.0.0.1 ::1 $(printf '%s ' "\${sentinels[@]%:*}" "\${data_nodes[@]%:*}")"
+
+release=$(. /etc/os-release 2>/dev/null && printf '%s' "\${VERSION_ID:-unknown}")
+build=$(dpkg-query -W -f='\${Version}' ${REDIS_BINARIES_PACKAGE} 2>/dev/null)
+case "$release" in
+${builds}
+        *) minimum=""; fixes="" ;;
+esac
+if [ -z "$build" ]; then
+    hardening_failures+=("$host: ${REDIS_BINARIES_PACKAGE} is not installed (dpkg-query knows no version), so the Redis build cannot be judged")
+elif [ -z "$minimum" ]; then
+    hardening_failures+=("$host: Debian $release is not a release redis-ha knows the patched Redis builds of; ${REDIS_BINARIES_PACKAGE} $build cannot be judged")
+elif dpkg --compare-versions "$build" ge "$minimum"; then
+    hardening_report+=("HARDEN build ok ${REDIS_BINARIES_PACKAGE}=$build minimum=$minimum")
+else
+    hardening_failures+=("$host: ${REDIS_BINARIES_PACKAGE} $build lacks fixes for $fixes (Debian $release's first build with all of them is $minimum): apt-get update && apt-get install --only-upgrade redis-server redis-sentinel redis-tools, then restart one node at a time, replicas first")
+fi
+
+for port in $redis_port $sentinel_port; do
+    listeners=$(ss -H -ltn "sport = :$port" 2>/dev/null | awk '{ a = $4; sub(/:[0-9]+$/, "", a); gsub(/[][]/, "", a); sub(/%.*/, "", a); print a }' | sort -u | paste -sd' ' -)
+    [ -z "$listeners" ] && continue
+    stray=""
+    for a in $listeners; do [[ "$allowed_listeners" == *" $a "* ]] || stray="$stray $a"; done
+    if [ -n "$stray" ]; then
+        hardening_failures+=("$host: port $port listens on$stray, beyond this deployment's private addresses and loopback: reachable from any network that address is on; restore the rendered bind (private address, 127.0.0.1, -::1)")
+    else
+        hardening_report+=("HARDEN listen ok $port $listeners")
+    fi
+done
+
+if [ -n "$redis_port" ] && ss -H -ltn "sport = :$redis_port" 2>/dev/null | grep -q .; then
+    local_redis() { REDISCLI_AUTH="$redis_pass" timeout 5 redis-cli --no-auth-warning -h 127.0.0.1 -p "$redis_port" --raw "$@" 2>&1; }
+    protected=$(local_redis CONFIG GET protected-mode | sed -n 2p)
+    if [ "$protected" = yes ]; then hardening_report+=("HARDEN protected-mode ok redis"); else hardening_failures+=("$host: Redis runs with protected-mode \${protected:-unknown}, not yes: CONFIG SET protected-mode yes, then CONFIG REWRITE"); fi
+    acl=$(local_redis ACL LIST)
+    others=$(printf '%s\\n' "$acl" | awk '$1 == "user" && $2 != "default" { printf "%s ", $2 }')
+    if ! printf '%s\\n' "$acl" | grep -q '^user default on '; then
+        hardening_failures+=("$host: Redis's ACL LIST has no enabled default user as rendered: $(printf '%s' "$acl" | head -c 200 | tr '\\n' ' ')")
+    elif printf '%s\\n' "$acl" | grep -q '^user default .*nopass'; then
+        hardening_failures+=("$host: Redis's default user takes no password (nopass): anyone who reaches the port may run any command")
+    elif [ -n "$others" ]; then
+        hardening_failures+=("$host: Redis has ACL users redis-ha did not create: \${others% } (ACL LIST; remove them with ACL DELUSER, or find who added them)")
+    else
+        hardening_report+=("HARDEN acl ok redis users=default")
+    fi
+fi
+if [ -r "$conf" ]; then
+    want=$([ -n "$sentinel_pass" ] && echo yes || echo no)
+    have=$(awk '$1 == "protected-mode" { print $2 }' "$conf" | tail -n 1)
+    if [ "$have" = "$want" ]; then hardening_report+=("HARDEN protected-mode ok sentinel=$have"); else hardening_failures+=("$host: Sentinel's protected-mode is \${have:-unset} in $conf, rendered $want"); fi
+fi
+
+# A password in a file anyone can read is a password anyone on the host has: found by content,
+# then confirmed by reading the file as nobody (its directories must let nobody through too).
+secrets=$(printf '%s\\n' "$redis_pass" "$sentinel_pass" | grep . | sort -u)
+leaks=""
+if [ -n "$secrets" ]; then
+    while IFS= read -r -d '' file; do
+        if setpriv --reuid=65534 --regid=65534 --clear-groups -- test -r "$file" 2>/dev/null; then leaks="$leaks $file"; fi
+    done < <(timeout 60 find ${(input.secretSearchDirs ?? SECRET_SEARCH_DIRS).map(q).join(" ")} -xdev -type f -perm -o=r -size -8M -print0 2>/dev/null \\
+        | timeout 60 xargs -0 -r grep -lsZF -f <(printf '%s\\n' "$secrets"))
+fi
+if [ -n "$leaks" ]; then
+    hardening_failures+=("$host: a password is readable by every user of the host in$leaks: chmod o-r them (and find what wrote them)")
+else
+    hardening_report+=("HARDEN secrets ok none world-readable")
+fi
+}
+`;
+}
