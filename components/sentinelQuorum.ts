@@ -159,9 +159,16 @@ export class SentinelQuorum extends pulumi.ComponentResource {
             ));
             // A replaced VM has a new id: the checks then run again, against the new node.
             const hostIds = allHosts.map((h) => (h.resource as pulumi.CustomResource).id);
+            // A read-only verification on a host: it reruns whenever what it verifies changes (hosts,
+            // Sentinels, expectations), after every settings rollout, and after a host was replaced.
+            const verification = (name: string, host: PlatformHost, script: pulumi.Output<string>) => new command.remote.Command(
+                name,
+                { connection: connection(host), create: runAs, update: runAs, stdin: script, triggers: [script, ...settingsLines, ...passwordLines, ...hostIds] },
+                { parent: this, dependsOn: [...allHosts.map((h) => h.resource), rollout], customTimeouts },
+            );
 
             for (const host of sentinelHosts) {
-                const script = pulumi.all([this.endpoints, dataNodes]).apply(([endpoints, nodes]) =>
+                const remote = verification(`${host.name}-check`, host, pulumi.all([this.endpoints, dataNodes]).apply(([endpoints, nodes]) =>
                     renderCheckScript({
                         hostName: host.name,
                         masterName: context.config.masterName,
@@ -171,39 +178,14 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                         maxLagSeconds: values.minReplicasMaxLag!,
                         timeoutSeconds,
                         waitForCloudInit: platform.bootsWithCloudInit,
-                    }),
-                );
-                const remote = new command.remote.Command(
-                    `${host.name}-check`,
-                    {
-                        connection: connection(host),
-                        create: runAs,
-                        update: runAs,
-                        stdin: script,
-                        // The check reruns whenever what it verifies changes (hosts, Sentinels, expectations),
-                        // after every settings rollout, and after a host was replaced.
-                        triggers: [script, ...settingsLines, ...passwordLines, ...hostIds],
-                    },
-                    { parent: this, dependsOn: [...allHosts.map((h) => h.resource), rollout], customTimeouts },
-                );
+                    })));
                 this.checkCommands.push(remote);
                 checkOutputs.push(remote.stdout);
             }
             allHosts.forEach((host, i) => {
                 if (allPlans[i].sentinel || !allPlans[i].redisRole) return;
-                const script = pulumi.all([this.endpoints, dataNodes]).apply(([endpoints, nodes]) =>
-                    renderHostHardeningScript({ hostName: host.name, sentinels: endpoints, dataNodes: nodes }));
-                this.hardeningCommands.push(new command.remote.Command(
-                    `${host.name}-hardening`,
-                    {
-                        connection: connection(host),
-                        create: runAs,
-                        update: runAs,
-                        stdin: script,
-                        triggers: [script, ...settingsLines, ...passwordLines, ...hostIds],
-                    },
-                    { parent: this, dependsOn: [...allHosts.map((h) => h.resource), rollout], customTimeouts },
-                ));
+                this.hardeningCommands.push(verification(`${host.name}-hardening`, host, pulumi.all([this.endpoints, dataNodes]).apply(([endpoints, nodes]) =>
+                    renderHostHardeningScript({ hostName: host.name, sentinels: endpoints, dataNodes: nodes }))));
             });
         }
         // A check that never ran (a plan under Pulumi's mocks, which SSH nowhere) has no stdout: say so, never "ok".
