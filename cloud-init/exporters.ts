@@ -86,6 +86,9 @@ export function renderExporterUnit(service: ExportedService, bindAddress: string
         `Description=Prometheus exporter for the local ${service === "redis" ? "Redis" : "Sentinel"} (redis-ha)`,
         `After=network-online.target ${after}`,
         "Wants=network-online.target",
+        // systemd gives up on a unit that starts 5 times in 10 s, which RestartSec=2 reaches when the
+        // exporter cannot bind yet or is stopped by two rotations in a row: it must never give up.
+        "StartLimitIntervalSec=0",
         "",
         "[Service]",
         `User=${EXPORTER_USER}`,
