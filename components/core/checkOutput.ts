@@ -19,17 +19,19 @@ export interface CheckReport {
     failures: string[];
     /** The master all Sentinels agree on, if they agree. */
     agreedMaster?: string;
+    /** The host's own facts judged sound (build, listen, protected-mode, acl, secrets; docs/security.md), one line each. */
+    hardened: string[];
 }
 
 export class CheckOutputError extends Error {}
 
 /** The report of a check that has not run: not healthy, and saying why. */
 export function checkNotRun(): CheckReport {
-    return { ok: false, attempts: 0, sentinels: [], knownReplicas: [], quorum: [], replicas: [], failures: ["the check has not run (nothing was deployed: a plan or a test under mocks)"] };
+    return { ok: false, attempts: 0, sentinels: [], knownReplicas: [], quorum: [], replicas: [], hardened: [], failures: ["the check has not run (nothing was deployed: a plan or a test under mocks)"] };
 }
 
 export function parseCheckOutput(stdout: string): CheckReport {
-    const report: CheckReport = { ok: false, attempts: 0, sentinels: [], knownReplicas: [], quorum: [], replicas: [], failures: [] };
+    const report: CheckReport = { ok: false, attempts: 0, sentinels: [], knownReplicas: [], quorum: [], replicas: [], hardened: [], failures: [] };
     let sawResult = false;
     for (const raw of stdout.split("\n")) {
         const line = raw.trimEnd();
@@ -39,7 +41,8 @@ export function parseCheckOutput(stdout: string): CheckReport {
         else if ((m = /^QUORUM (\S+) (ok|fail) ?(.*)$/.exec(line))) report.quorum.push({ sentinel: m[1], ok: m[2] === "ok", detail: m[3] });
         else if ((m = /^REPLICA (\S+) (\S+) state=(\S*) lag=(\d*)$/.exec(line))) {
             report.replicas.push({ master: m[1], replica: m[2], state: m[3], lag: m[4] === "" ? undefined : Number(m[4]) });
-        } else if ((m = /^FAIL (.+)$/.exec(line))) report.failures.push(m[1]);
+        } else if ((m = /^HARDEN (\S+) ok (.*)$/.exec(line))) report.hardened.push(`${m[1]} ${m[2]}`);
+        else if ((m = /^FAIL (.+)$/.exec(line))) report.failures.push(m[1]);
         else if ((m = /^RESULT (ok|fail) attempts=(\d+)$/.exec(line))) {
             sawResult = true;
             report.ok = m[1] === "ok";

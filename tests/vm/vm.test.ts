@@ -171,6 +171,8 @@ describeVm("cloud-init for real: the rendered user-data in Debian 12 VMs", () =>
             expect(check.status).toBe(0);
             expect(check.report.agreedMaster).toBe(`${deployment.masterAddress}:${deployment.config.redisPort}`);
             expect(check.report.replicas.filter((r) => r.state === "online")).toHaveLength(2);
+            // And the host itself was judged (docs/security.md): every kind of fact, on a real boot's files.
+            expect(new Set(check.report.hardened.map((h) => h.split(" ")[0]))).toEqual(new Set(["build", "listen", "protected-mode", "acl", "secrets"]));
         }
     }, 25 * 60 * 1000);
 
