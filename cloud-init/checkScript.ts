@@ -30,6 +30,22 @@ export interface CheckScriptInput {
 }
 
 /**
+ * finish ok|fail: prints the report lines, then (on fail) a FAIL line per failure, the RESULT line
+ * parseCheckOutput() reads, and the failures on stderr, which is what `pulumi up` shows. Expects
+ * `host`, `attempt` and the `report` and `failures` arrays.
+ */
+function finishFunction(what: string): string {
+    return `finish() {
+    printf '%s\\n' "\${report[@]}"
+    if [ "$1" = ok ]; then echo "RESULT ok attempts=$attempt"; exit 0; fi
+    printf 'FAIL %s\\n' "\${failures[@]}"
+    echo "RESULT fail attempts=$attempt"
+    { echo "redis-ha ${what} failed on $host after $attempt attempts:"; printf '  - %s\\n' "\${failures[@]}"; } >&2
+    exit 1
+}`;
+}
+
+/**
  * The post-deploy check, run on every Sentinel host. It retries until every Sentinel names the
  * same master, knows every replica (and no longer remembers one as a master), and passes SENTINEL
  * CKQUORUM, and that master reports every replica online with small lag, or until the deadline,
@@ -55,14 +71,7 @@ deadline=$((SECONDS + ${input.timeoutSeconds}))
 interval=${input.intervalSeconds ?? 3}
 
 oneline() { printf '%s' "$*" | tr '\\r\\n' '  ' | sed 's/  */ /g; s/ $//'; }
-finish() { # $1 = ok|fail; reports and failures are in the arrays
-    printf '%s\\n' "\${report[@]}"
-    if [ "$1" = ok ]; then echo "RESULT ok attempts=$attempt"; exit 0; fi
-    printf 'FAIL %s\\n' "\${failures[@]}"
-    echo "RESULT fail attempts=$attempt"
-    { echo "redis-ha check failed on $host after $attempt attempts:"; printf '  - %s\\n' "\${failures[@]}"; } >&2
-    exit 1
-}
+${finishFunction("check")}
 
 ${input.hardening === false ? "check_hardening() { hardening_report=(); hardening_failures=(); }" : renderHardeningCheck(input.hardening)}
 attempt=0
@@ -200,21 +209,20 @@ data_nodes=(${input.dataNodes.map(q).join(" ")})
 redis_conf=${q(input.redisConfPath ?? DEBIAN_PATHS.redisConf)}
 # No Sentinel here: nothing of Sentinel's to judge.
 conf=/nonexistent
+attempt=1
+report=()
+${finishFunction("hardening check")}
 if [ ! -r "$redis_conf" ]; then
-    printf 'FAIL %s\n' "$host: $redis_conf is missing or unreadable (first boot not finished, or not run as root)"
-    echo "RESULT fail attempts=1"
-    echo "redis-ha hardening check failed on $host: $redis_conf is unreadable" >&2
-    exit 1
+    failures=("$host: $redis_conf is missing or unreadable (first boot not finished, or not run as root)")
+    finish fail
 fi
 redis_pass=$(awk '$1 == "requirepass" { v = $2; gsub(/"/, "", v); print v; exit }' "$redis_conf")
 sentinel_pass=$(cat ${q(input.sentinelPasswordPath ?? BOOT_GUARD_PASSWORD_FILE)} 2>/dev/null || true)
 ${renderHardeningCheck(input.hardening)}
 check_hardening
-printf '%s\n' "\${hardening_report[@]}"
-if [ \${#hardening_failures[@]} -eq 0 ]; then echo "RESULT ok attempts=1"; exit 0; fi
-printf 'FAIL %s\n' "\${hardening_failures[@]}"
-echo "RESULT fail attempts=1"
-{ echo "redis-ha hardening check failed on $host:"; printf '  - %s\n' "\${hardening_failures[@]}"; } >&2
-exit 1
+report=("\${hardening_report[@]}")
+failures=("\${hardening_failures[@]}")
+[ \${#failures[@]} -eq 0 ] && finish ok
+finish fail
 `;
 }
