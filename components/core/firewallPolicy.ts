@@ -86,7 +86,8 @@ function firewallIngress(input: FirewallPolicyInput): FirewallRule[] {
  */
 export function publicExposureProblems(input: FirewallPolicyInput, names: SettingNames = STACK_NAMES): SettingProblem[] {
     if (input.allowWorldAccess === true) return [];
-    const lists: Array<[CidrSetting, readonly string[]]> = [["appCidrs", input.appCidrs], ["adminCidrs", input.adminCidrs], ["monitoringCidrs", input.monitoringCidrs ?? input.adminCidrs]];
+    // monitoringCidrs defaults to adminCidrs: a default is reported as the list it came from.
+    const lists: Array<[CidrSetting, readonly string[]]> = [["appCidrs", input.appCidrs], ["adminCidrs", input.adminCidrs], ...(input.monitoringCidrs ? [["monitoringCidrs", input.monitoringCidrs] as [CidrSetting, readonly string[]]] : [])];
     const byPort = new Map<number, FirewallRule[]>();
     for (const rule of firewallIngress(input)) if (rule.source.kind === "cidr") byPort.set(rule.port, [...(byPort.get(rule.port) ?? []), rule]);
     // One problem per setting (or settings) at fault, naming every port it opens too wide.
@@ -96,8 +97,7 @@ export function publicExposureProblems(input: FirewallPolicyInput, names: Settin
         const blocks = cidrs.map((c) => parseCidr(c)).flatMap((p): Ipv4Cidr[] => (p.ok ? [p.cidr] : []));
         const exposure = publicExposure(blocks);
         if (exposure.publicAddresses <= MAX_PUBLIC_ADDRESSES_PER_PORT) continue;
-        // monitoringCidrs defaults to adminCidrs: a default is reported as the list it came from.
-        const settings = lists.filter(([key, list]) => (key !== "monitoringCidrs" || input.monitoringCidrs) && list.some((c) => cidrs.includes(c))).map(([key]) => key);
+        const settings = lists.filter(([, list]) => list.some((c) => cidrs.includes(c))).map(([key]) => key);
         const id = settings.join("+");
         const entry = found.get(id) ?? { settings, ports: [], exposure: describeExposure(exposure) };
         entry.ports.push(`${port} (${rules[0].purpose})`);

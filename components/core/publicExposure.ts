@@ -3,7 +3,7 @@
  * the spelling: 0.0.0.0/0, two /1s, 256 /8s or a thousand overlapping blocks that add up to most of
  * the Internet are the same exposure. Pure.
  */
-import { Ipv4Cidr, parseCidr } from "./cidr";
+import { Ipv4Cidr, cidrSize, parseCidr } from "./cidr";
 
 /**
  * Blocks no host on the public Internet can send from (IANA's special-purpose address registry,
@@ -27,8 +27,10 @@ export const MAX_PUBLIC_ADDRESSES_PER_PORT = 65536;
 /** Half-open address ranges [start, end), sorted and merged. */
 type Ranges = Array<[number, number]>;
 
+const rangeOf = (c: Ipv4Cidr): [number, number] => [c.network, c.network + cidrSize(c)];
+
 function merged(blocks: readonly Ipv4Cidr[]): Ranges {
-    const ranges = blocks.map((c): [number, number] => [c.network, c.network + 2 ** (32 - c.prefix)]).sort((a, b) => a[0] - b[0]);
+    const ranges = blocks.map(rangeOf).sort((a, b) => a[0] - b[0]);
     const out: Ranges = [];
     for (const [start, end] of ranges) {
         const last = out[out.length - 1];
@@ -66,7 +68,7 @@ export interface PublicExposure {
 export function publicExposure(blocks: readonly Ipv4Cidr[]): PublicExposure {
     const publicAddresses = merged(blocks).reduce((sum, range) => sum + publicIn(range), 0);
     const widest = blocks
-        .map((c) => ({ text: c.text, count: publicIn([c.network, c.network + 2 ** (32 - c.prefix)]) }))
+        .map((c) => ({ text: c.text, count: publicIn(rangeOf(c)) }))
         .filter((c) => c.count > 0)
         .sort((a, b) => b.count - a.count)
         .slice(0, 3)
