@@ -7,10 +7,9 @@
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { parse, stringify } from "yaml";
 import { AlertTiming, MonitoringInput, renderAlertRules, renderScrapeConfig } from "../components/core/monitoring";
 import { commandExists } from "../components/platforms/lab/shell";
-import { PROMETHEUS_BINARY, PROMETHEUS_PORT, prometheusArgv } from "../components/platforms/lab/prometheus";
+import { PROMETHEUS_BINARY, PROMETHEUS_PORT, prometheusArgv, writePrometheusConfig } from "../components/platforms/lab/prometheus";
 import type { Lab } from "./runtime";
 import { waitFor } from "./drill";
 
@@ -49,11 +48,8 @@ export class LabPrometheus {
 
     static async start(lab: Lab): Promise<LabPrometheus> {
         const dir = path.join(lab.dir, "prometheus");
-        fs.mkdirSync(path.join(dir, "data"), { recursive: true });
         const input = labMonitoringInput(lab);
-        fs.writeFileSync(path.join(dir, "rules.yml"), renderAlertRules(input));
-        const config = { global: { scrape_interval: `${SCRAPE_INTERVAL_SECONDS}s`, evaluation_interval: "1s" }, rule_files: [path.join(dir, "rules.yml")], ...parse(renderScrapeConfig(input)) };
-        fs.writeFileSync(path.join(dir, "prometheus.yml"), stringify(config));
+        writePrometheusConfig(dir, { scrapeConfig: renderScrapeConfig(input), alertRules: renderAlertRules(input) }, { scrape_interval: `${SCRAPE_INTERVAL_SECONDS}s`, evaluation_interval: "1s" });
         // As root, unlike Debian's unit (user prometheus): its files sit in the lab's root-only state directory.
         const log = fs.openSync(path.join(dir, "prometheus.log"), "a");
         const child = spawn("ip", ["netns", "exec", lab.network.admin.namespace, ...prometheusArgv(dir, lab.network.admin.address)], { stdio: ["ignore", log, log] });

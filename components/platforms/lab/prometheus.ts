@@ -35,11 +35,14 @@ export function prometheusArgv(dir: string, address: string): string[] {
         `--web.listen-address=${address}:${PROMETHEUS_PORT}`, "--storage.tsdb.retention.time=1d"];
 }
 
-function writeConfig(spec: Pick<LabSpec, "dir">, config: LabPrometheusConfig): void {
-    const dir = labPrometheusDir(spec);
+/**
+ * Writes `dir`'s prometheus.yml (the scrape config, the rules file and `global`) and rules.yml, and
+ * its data directory, root-only: what prometheusArgv(dir, ...) runs with.
+ */
+export function writePrometheusConfig(dir: string, config: LabPrometheusConfig, global: Record<string, string>): void {
     fs.mkdirSync(path.join(dir, "data"), { recursive: true, mode: 0o700 });
     writeFileAs(path.join(dir, "rules.yml"), config.alertRules, 0o600);
-    const prometheusYml = { global: { evaluation_interval: "15s" }, rule_files: [path.join(dir, "rules.yml")], ...parse(config.scrapeConfig) };
+    const prometheusYml = { global, rule_files: [path.join(dir, "rules.yml")], ...parse(config.scrapeConfig) };
     writeFileAs(path.join(dir, "prometheus.yml"), stringify(prometheusYml), 0o600);
 }
 
@@ -87,7 +90,8 @@ async function readBack(spec: Pick<LabSpec, "dir" | "network">, config: LabProme
 
 /** Starts the lab's Prometheus (or reloads it, if it runs) with `config`, and reads it back. */
 export async function prometheusUp(spec: Pick<LabSpec, "dir" | "network">, config: LabPrometheusConfig): Promise<void> {
-    writeConfig(spec, config);
+    // The rules' own evaluation clock: Prometheus's default (1 min) would hold every alert a minute longer.
+    writePrometheusConfig(labPrometheusDir(spec), config, { evaluation_interval: "15s" });
     const running = runningPid(spec);
     if (running) {
         // SIGHUP rereads the config and the rules; a config it refuses leaves the old one running, which the read-back reports.
