@@ -2,6 +2,7 @@ import { appendOnly, savePoints } from "../components/core/runtimeSettings";
 import { configToken } from "../components/core/tokens";
 import type { MaxmemoryPolicy, Persistence } from "../components/core/model";
 import type { RedisRole } from "../components/core/topology";
+import { APP_USER, aclUserSpec, appUserRules } from "../components/core/aclUsers";
 import { DEBIAN_PATHS, RedisPaths } from "./paths";
 
 export interface RedisConfInput {
@@ -16,6 +17,8 @@ export interface RedisConfInput {
     /** The master's port. Default: `port` (every node listens on the same one). */
     masterPort?: number;
     password: string;
+    /** The application's user (components/core/aclUsers.ts): its password and whether it may run scripts. */
+    app: { password: string; scripting: boolean };
     persistence: Persistence;
     maxmemory: string;
     maxmemoryPolicy: MaxmemoryPolicy;
@@ -73,6 +76,9 @@ export function renderRedisConf(input: RedisConfInput): string {
         "# Auth: clients and replicas alike (every node may become master, so every node has both).",
         `requirepass ${password}`,
         `masterauth ${password}`,
+        "# The application's user: data commands, INFO and ROLE; never CONFIG, FLUSHALL, DEBUG, REPLICAOF,",
+        "# ACL or SHUTDOWN. Only the SHA-256 of its password is here.",
+        `user ${APP_USER} ${aclUserSpec([configToken("the app password", input.app.password)], appUserRules({ scripting: input.app.scripting })).join(" ")}`,
         "",
         "# Persistence on every node: a replica is a future master.",
         ...persistenceLines(input.persistence),

@@ -1,5 +1,6 @@
 import type { RuntimeSetting } from "../components/core/runtimeSettings";
 import { shellQuote } from "./shellQuote";
+import { APP_USER } from "../components/core/aclUsers";
 import { CLUSTER_FUNCTIONS, SENTINEL_RECONCILE_FUNCTION, failFunction } from "./clusterShell";
 import { DEBIAN_PATHS } from "./paths";
 import { SWITCHOVER_FUNCTION } from "./switchoverScript";
@@ -33,6 +34,12 @@ export interface RolloutScriptInput {
      * command line. Without them the script only uses what the local sentinel.conf holds.
      */
     passwords?: RolloutPasswords;
+    /**
+     * The app user, as ACL SETUSER takes it after the name (components/core/aclUsers.ts appUserSpec):
+     * set on every data node, replicas first, each read back by the password hashes ACL LIST shows,
+     * then saved by CONFIG REWRITE.
+     */
+    appUserSpec?: readonly string[];
 }
 
 export interface RolloutPasswords {
@@ -96,6 +103,8 @@ new_pass=${q(input.passwords?.redis ?? "")}
 previous_pass=${q(input.passwords?.previousRedis ?? "")}
 stack_sentinel_pass=${q(input.passwords?.sentinel ?? "")}
 previous_sentinel_pass=${q(input.passwords?.previousSentinel ?? "")}
+app_user=${APP_USER}
+app_user_spec=(${(input.appUserSpec ?? []).map(q).join(" ")})
 pause_ms=15000
 paused=""
 changed=0
@@ -182,6 +191,32 @@ accept_both() {
     out=$($cli "$new" "$at" "$@" 2>&1)
     [ "$out" = OK ] || fail "$label: $* failed: $(oneline "$out"); it accepts the new password only until a restart"
     echo "ACCEPTS $label the \${missing[*]} password"
+    changed=$((changed + 1))
+}
+# The app user's line in ACL LIST on a data node.
+app_user_line() { rcli "$1" ACL LIST 2>/dev/null | tr -d '\r' | awk -v u="$app_user" '$1 == "user" && $2 == u'; }
+# The "#hash" words of a spec or an ACL LIST line, sorted, one line.
+hashes_of() { printf '%s\n' "$@" | tr ' ' '\n' | grep -E '^#[0-9a-f]{64}$' | sort | paste -sd' ' -; }
+# Sets the app user on one data node to app_user_spec, reads it back by the password hashes it
+# shows, and saves it (CONFIG REWRITE) when it changed.
+ensure_app_user() {
+    local node=$1 before after out want
+    want=$(hashes_of "\${app_user_spec[@]}")
+    before=$(app_user_line "$node")
+    if [ "$mode" = report ]; then
+        [[ "$before" == "user $app_user on "* ]] && [ "$(hashes_of $before)" = "$want" ] && { echo "SAME $node $app_user user"; return 0; }
+        echo "DRIFT $node $app_user user is missing, disabled or takes other passwords"
+        drift=$((drift + 1))
+        return 0
+    fi
+    out=$(rcli "$node" ACL SETUSER "$app_user" "\${app_user_spec[@]}" 2>&1)
+    [ "$out" = OK ] || fail "$node: ACL SETUSER $app_user refused: $(oneline "$out")"
+    after=$(app_user_line "$node")
+    [[ "$after" == "user $app_user on "* ]] && [ "$(hashes_of $after)" = "$want" ] || fail "$node: the $app_user user does not read back enabled with exactly the stack's app passwords after ACL SETUSER"
+    if [ "$before" = "$after" ]; then echo "SAME $node $app_user user"; return 0; fi
+    out=$(rcli "$node" CONFIG REWRITE 2>&1)
+    [ "$out" = OK ] || fail "$node: CONFIG REWRITE failed: $(oneline "$out"); the $app_user user would not survive a restart"
+    echo "APPUSER $node $app_user user set and saved"
     changed=$((changed + 1))
 }
 wait_for_settled_master
@@ -303,6 +338,12 @@ for node in "\${order[@]}"; do
         echo "SAVED $node"
     fi
 done
+
+# The app user, replicas first. During a rotation it accepts the app passwords of both stack
+# passwords; after it, only the new one's.
+if [ \${#app_user_spec[@]} -gt 0 ]; then
+    for node in "\${order[@]}"; do ensure_app_user "$node"; done
+fi
 
 for s in "\${sentinels[@]}"; do
     info=$(scli "$s" SENTINEL MASTER "$master_name" 2>&1)

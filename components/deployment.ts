@@ -4,6 +4,7 @@
  * The stack program (index.ts) and the RedisHa component (for other languages) both build through
  * this, so the two cannot drift apart.
  */
+import { clientEnvironmentOf } from "./core/aclUsers";
 import * as pulumi from "@pulumi/pulumi";
 import { IOREDIS_RECOMMENDED_OPTIONS, renderClientSnippets } from "./core/clientConfig";
 import { MonitoringOutputs, renderMonitoring } from "./core/monitoring";
@@ -90,6 +91,7 @@ export function buildDeployment(name: string, settings: StackSettings, platform:
             minReplicasToWrite: settings.minReplicasToWrite,
             minReplicasMaxLag: settings.minReplicasMaxLag,
             replDisklessSyncDelay: settings.replDisklessSyncDelay,
+            appScripting: settings.appScripting,
         },
         sentinel: {
             count: settings.sentinelCount,
@@ -134,8 +136,7 @@ export function buildDeployment(name: string, settings: StackSettings, platform:
         quorum,
         sentinelEndpoints: quorum.endpoints,
         clients: quorum.endpoints.apply((sentinels) => renderClientSnippets({ masterName: settings.masterName, sentinels, sentinelAuth: settings.sentinelAuth, minReplicasToWrite: settings.minReplicasToWrite })),
-        clientEnvironment: pulumi.secret(pulumi.all([redisPassword, sentinelPassword ?? ""]).apply(([r, s]): Record<string, string> =>
-            (settings.sentinelAuth ? { REDIS_PASSWORD: r, REDIS_SENTINEL_PASSWORD: s } : { REDIS_PASSWORD: r }))),
+        clientEnvironment: pulumi.secret(pulumi.all([redisPassword, sentinelPassword ?? ""]).apply(([r, s]) => clientEnvironmentOf(r, settings.sentinelAuth ? s : ""))),
         health: quorum.checkReports.apply((reports) =>
             reports.map((r) => ({ ok: r.ok, agreedMaster: r.agreedMaster ?? null, replicasOnline: r.replicas.filter((x) => x.state === "online").length, failures: r.failures })),
         ),

@@ -88,6 +88,8 @@ export interface RedisHaArgs {
     minReplicasMaxLag?: number;
     /** Seconds a master waits for more replicas before a full sync (repl-diskless-sync-delay). 0 starts at once: at 5, 4 of 10 planned switchovers refused writes 4-6 s longer while a replica waited to resync (docs/failover.md). Default 0. */
     replDisklessSyncDelay?: number;
+    /** The app user may run Lua scripts and functions (EVAL, EVALSHA, FCALL, SCRIPT, FUNCTION): ioredis's defineCommand and the WordPress plugin's selective flush need them. false takes scripting from a leaked app password (CVE-2025-49844 was a Lua bug); rolled out by ACL SETUSER. Default true. */
+    appScripting?: boolean;
     /** The name Sentinel and clients use for this master (letters, digits, . _ -). Default "redis-ha". */
     masterName?: string;
     /** Redis port. Default 6379. */

@@ -69,6 +69,12 @@ export interface RedisOptions {
      * a replica that must resync right after a switchover is the one min-replicas-to-write waits for.
      */
     replDisklessSyncDelay?: number;
+    /**
+     * The app user may run Lua scripts and functions (EVAL, EVALSHA, FCALL, SCRIPT, FUNCTION). Default
+     * true: ioredis's defineCommand and the WordPress plugin's selective flush use them. Rolled out to
+     * running nodes by ACL SETUSER.
+     */
+    appScripting?: boolean;
 }
 
 export interface RedisReplicaSetArgs {

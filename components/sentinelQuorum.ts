@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { HostAccessArgs, commandTimeouts, connectionTo, rootShell } from "./hostAccess";
 import { renderCheckScript, renderHostHardeningScript } from "../cloud-init/checkScript";
 import { renderRolloutScript } from "../cloud-init/rolloutScript";
+import { APP_USER, appUserSpec } from "./core/aclUsers";
 import { exportersOf } from "../cloud-init/exporters";
 import { renderHostCredentialsScript } from "../cloud-init/hostCredentials";
 import { describeRuntimeSettings, runtimeSettings } from "./core/runtimeSettings";
@@ -111,6 +112,7 @@ export class SentinelQuorum extends pulumi.ComponentResource {
             // config file that Sentinel and CONFIG REWRITE own. On day 1 it finds every value in place.
             const settings = runtimeSettings(context.config);
             const settingsLines = describeRuntimeSettings(settings);
+            const appUserLine = `app user ${APP_USER}: scripting ${context.config.appScripting ? "allowed" : "refused"}`;
             // A changed password shows as a changed secret; whether a rotation is under way, in words.
             const passwordHash = (which: string, p: string) => `${which} password ${createHash("sha256").update(`redis-ha:${p}`).digest("hex")}`;
             const sentinelPasswordLine = pulumi.secret(context.sentinelPassword.apply((p) => passwordHash("sentinel", p)));
@@ -131,9 +133,13 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                     update: runAs,
                     // A secret: it carries the passwords, for a rotation (cloud-init/rolloutScript.ts never prints them).
                     stdin: pulumi.secret(pulumi.all([dataNodes, this.endpoints, context.redisPassword, context.previousRedisPassword, context.sentinelPassword, context.previousSentinelPassword]).apply(([nodes, sentinels, redis, previousRedis, sentinel, previousSentinel]) =>
-                        renderRolloutScript({ hostName: rolloutHost.name, masterName: context.config.masterName, dataNodes: nodes, sentinels, settings, mode: "apply", timeoutSeconds, passwords: { redis, previousRedis, sentinel, previousSentinel } }))),
+                        renderRolloutScript({
+                            hostName: rolloutHost.name, masterName: context.config.masterName, dataNodes: nodes, sentinels, settings, mode: "apply", timeoutSeconds,
+                            passwords: { redis, previousRedis, sentinel, previousSentinel },
+                            appUserSpec: appUserSpec(redis, previousRedis, context.config.appScripting),
+                        }))),
                     // What `pulumi preview --diff` shows: one line per setting, old and new.
-                    triggers: [...settingsLines, pulumi.interpolate`data nodes ${dataNodes.apply((n) => n.join(" "))}`, ...passwordLines],
+                    triggers: [...settingsLines, appUserLine, pulumi.interpolate`data nodes ${dataNodes.apply((n) => n.join(" "))}`, ...passwordLines],
                 },
                 // After every host and, in a rolling replacement, every handoff: the nodes are all back in.
                 { parent: this, dependsOn: [...allHosts.map((h) => h.resource), ...set.handoffs], customTimeouts },

@@ -217,12 +217,12 @@ export class Lab {
         return runAsync(["ip", "netns", "exec", namespace, ...argv], options);
     }
 
-    /** redis-cli from a lab namespace, authenticated through the environment (never argv). */
-    redisCli(from: string, address: string, port: number, args: string[], password?: string) {
+    /** redis-cli from a lab namespace, authenticated through the environment (never argv), as `user` when given. */
+    redisCli(from: string, address: string, port: number, args: string[], password?: string, user?: string) {
         const env = { ...process.env };
         delete env.REDISCLI_AUTH;
         if (password) env.REDISCLI_AUTH = password;
-        return this.exec(from, ["timeout", "5", "redis-cli", "--no-auth-warning", "-h", address, "-p", String(port), "--raw", ...args], { env, timeoutMs: 10000 });
+        return this.exec(from, ["timeout", "5", "redis-cli", "--no-auth-warning", ...(user ? ["--user", user] : []), "-h", address, "-p", String(port), "--raw", ...args], { env, timeoutMs: 10000 });
     }
 
     /** SSH from the admin namespace, as an operator or `pulumi up` would. */

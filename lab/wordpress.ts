@@ -5,6 +5,7 @@
  * through files, as PHP-FPM's would be through memory), so each one connects, asks the Sentinels
  * and starts the plugin the way a real request does.
  */
+import { clientEnvironmentOf } from "../components/core/aclUsers";
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -181,8 +182,8 @@ require_once ABSPATH . 'wp-settings.php';
     get current(): WordPressSetup { return this.setup; }
 
     private env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-        const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, REDIS_PASSWORD: this.lab.secrets.redisPassword };
-        if (this.lab.secrets.sentinelPassword) env.REDIS_SENTINEL_PASSWORD = this.lab.secrets.sentinelPassword;
+        // What an app gets (clientEnvironment): the app user, never the stack's Redis password.
+        const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, ...clientEnvironmentOf(this.lab.secrets.redisPassword, this.lab.secrets.sentinelPassword ?? "") };
         return { ...env, ...extra };
     }
 

@@ -4,6 +4,7 @@
  * the drill breaks things. The drill reads their progress live and, at the end, which acknowledged
  * writes the surviving master lacks.
  */
+import { clientEnvironmentOf } from "../components/core/aclUsers";
 import { ChildProcessWithoutNullStreams, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -128,9 +129,10 @@ export async function startWriters(lab: WriterTarget, clients: readonly WriterCl
     const dir = path.join(__dirname, "..", ".state", "clients", path.basename(lab.dir));
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const { redisPassword, sentinelPassword } = lab.secrets;
-    const env: NodeJS.ProcessEnv = { ...process.env, REDIS_PASSWORD: redisPassword };
-    delete env.REDIS_SENTINEL_PASSWORD;
-    if (sentinelPassword) env.REDIS_SENTINEL_PASSWORD = sentinelPassword;
+    // What an app gets (clientEnvironment): the app user, never the stack's Redis password.
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const name of ["REDIS_USERNAME", "REDIS_SENTINEL_PASSWORD"]) delete env[name];
+    Object.assign(env, clientEnvironmentOf(redisPassword, sentinelPassword ?? ""));
     const writers: Writer[] = [];
     try {
         for (const client of clients) {

@@ -1,7 +1,8 @@
 /**
  * Copy-paste client configuration for apps that use the Redis set: phpredis, Predis, the WordPress
  * Redis Object Cache plugin and ioredis. The snippets embed addresses and the master name but never a
- * password — each reads its passwords from environment variables — so they can be plain stack outputs.
+ * password — each reads its user names and passwords from environment variables (clientEnvironment:
+ * the app users of components/core/aclUsers.ts) — so they can be plain stack outputs.
  * Pure (no Pulumi), so tests can lint and type-check exactly what a user will paste.
  */
 
@@ -15,6 +16,8 @@ export interface ClientConfigInput {
     /** Names of the environment variables the app reads its passwords from. */
     redisPasswordEnv?: string;
     sentinelPasswordEnv?: string;
+    /** Name of the environment variable the app reads its Redis user name from (unset or empty: password-only AUTH). */
+    redisUsernameEnv?: string;
     /** Whether the Sentinels require a password (the stack's sentinelAuth). Default true. */
     sentinelAuth?: boolean;
     /**
@@ -94,6 +97,8 @@ redis.on("end", () => {
 `;
 
 interface Endpoint { host: string; port: number }
+/** The environment variables the Redis user name and password come from. */
+interface Credentials { user: string; password: string }
 
 const OCTET = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
 const SENTINEL_ADDRESS = new RegExp(`^${OCTET}(\\.${OCTET}){3}:([1-9]\\d{0,4})$`);
@@ -126,26 +131,32 @@ export function renderClientSnippets(input: ClientConfigInput): ClientSnippets {
     const envRule = "is not an environment variable name (letters, digits and '_', not starting with a digit)";
     const redisEnv = checked("redisPasswordEnv", input.redisPasswordEnv ?? "REDIS_PASSWORD", ENV_NAME, envRule);
     const sentinelEnv = checked("sentinelPasswordEnv", input.sentinelPasswordEnv ?? "REDIS_SENTINEL_PASSWORD", ENV_NAME, envRule);
+    const redisUserEnv = checked("redisUsernameEnv", input.redisUsernameEnv ?? "REDIS_USERNAME", ENV_NAME, envRule);
+    const redis: Credentials = { user: redisUserEnv, password: redisEnv };
     if (input.sentinels.length === 0) throw new Error("at least one sentinel address is needed");
     const sentinels = input.sentinels.map(parseSentinel);
     return {
-        phpredis: phpredisSnippet(master, sentinels, redisEnv, sentinelEnv),
-        predis: predisSnippet(master, sentinels, redisEnv, sentinelEnv),
-        predis1: input.sentinelAuth === false ? predis1Snippet(master, sentinels, redisEnv) : PREDIS1_NEEDS_OPEN_SENTINELS,
-        wordpress: wordpressSnippet(master, sentinels, redisEnv, sentinelEnv, checkedCount("minReplicasToWrite", input.minReplicasToWrite ?? 0)),
+        phpredis: phpredisSnippet(master, sentinels, redis, sentinelEnv),
+        predis: predisSnippet(master, sentinels, redis, sentinelEnv),
+        predis1: input.sentinelAuth === false ? predis1Snippet(master, sentinels, redis) : PREDIS1_NEEDS_OPEN_SENTINELS,
+        wordpress: wordpressSnippet(master, sentinels, redis, sentinelEnv, checkedCount("minReplicasToWrite", input.minReplicasToWrite ?? 0)),
         wordpressObjectCache: WORDPRESS_OBJECT_CACHE,
-        ioredis: ioredisSnippet(master, sentinels, redisEnv, sentinelEnv),
+        ioredis: ioredisSnippet(master, sentinels, redis, sentinelEnv),
     };
 }
 
-/** Predis and the WordPress plugin take Sentinels as URIs; each must carry the Sentinel password. */
+/**
+ * Predis and the WordPress plugin take Sentinels as URIs; each must carry the Sentinel password. A
+ * password only: Predis 2 drops any user name given for a Sentinel (aclUsers.ts).
+ */
 function sentinelUris(sentinels: Endpoint[], sentinelEnv: string, indent: string): string {
     return sentinels
         .map((s) => `${indent}'tcp://${s.host}:${s.port}?password=' . rawurlencode((string) getenv('${sentinelEnv}')),`)
         .join("\n");
 }
 
-function phpredisSnippet(master: string, sentinels: Endpoint[], redisEnv: string, sentinelEnv: string): string {
+function phpredisSnippet(master: string, sentinels: Endpoint[], redis: Credentials, sentinelEnv: string): string {
+    const redisEnv = redis.password;
     const list = sentinels.map((s) => `['${s.host}', ${s.port}]`).join(", ");
     return `// phpredis (PHP >= 7.1). RedisSentinel exists since phpredis 5.2.0 and takes its auth argument since
 // 5.3.2; phpredis 6.x takes a single options array instead of positional arguments.
@@ -168,7 +179,11 @@ function redis_ha_connect(int $budgetMs = 8000): \\Redis
     $sentinels = [${list}];
     $majority = intdiv(count($sentinels), 2) + 1;
     $sentinelAuth = getenv('${sentinelEnv}') ?: null;
-    $redisAuth = getenv('${redisEnv}') ?: null;
+    // [user, password] for an ACL user such as clientEnvironment's (phpredis >= 5.3), the password alone otherwise.
+    $redisAuth = getenv('${redis.password}') ?: null;
+    if ($redisAuth !== null && getenv('${redis.user}')) {
+        $redisAuth = [getenv('${redis.user}'), $redisAuth];
+    }
     $connectTimeout = 0.5; // s: an unreachable node must cost little while another can answer
     $readTimeout = 2.0;    // s: raise it if you use blocking commands such as BLPOP
     $optionsArray = version_compare((string) phpversion('redis'), '6.0.0', '>=');
@@ -252,7 +267,7 @@ function redis_ha_idempotent(\\Redis &$redis, callable $command)
 }
 
 /** The Predis client and its failover tuning, the same in 1.1 and 2.x but for the replication class. */
-function predisClient(sentinelList: string, master: string, redisEnv: string, replicationClass: string): string {
+function predisClient(sentinelList: string, master: string, redis: Credentials, replicationClass: string): string {
     return `$client = new \\Predis\\Client(
     [
 ${sentinelList}
@@ -261,7 +276,8 @@ ${sentinelList}
         'replication' => 'sentinel',
         'service' => '${master}',
         'parameters' => [
-            'password' => getenv('${redisEnv}') ?: null,
+            'username' => getenv('${redis.user}') ?: null,
+            'password' => getenv('${redis.password}') ?: null,
             'timeout' => 0.5,            // s to connect (default 5): a dead master must cost little per retry
             'read_write_timeout' => 2.0, // s; raise it if you use blocking commands such as BLPOP
         ],
@@ -275,13 +291,13 @@ $replication->setRetryWait(100);
 $replication->setRetryLimit(100);`;
 }
 
-function predisSnippet(master: string, sentinels: Endpoint[], redisEnv: string, sentinelEnv: string): string {
+function predisSnippet(master: string, sentinels: Endpoint[], redis: Credentials, sentinelEnv: string): string {
     return `// Predis >= 2.1.2 (disableLoadBalancing() arrived in 2.1.2).
 // Each Sentinel URI carries the Sentinel password because Predis sends a URI's own password to that
 // Sentinel, while 'parameters' holds the defaults for the Redis nodes. Older Predis differs: 1.1.0-1.1.4
 // never authenticate to Sentinels, and up to 2.0.2 a Sentinel without its own password was sent the
 // Redis one.
-${predisClient(sentinelUris(sentinels, sentinelEnv, "        "), master, redisEnv, "Predis\\Connection\\Replication\\SentinelReplication")}
+${predisClient(sentinelUris(sentinels, sentinelEnv, "        "), master, redis, "Predis\\Connection\\Replication\\SentinelReplication")}
 // Predis sends read commands to replicas by default; those can lag behind a write just made.
 $replication->getReplicationStrategy()->disableLoadBalancing();
 `;
@@ -294,18 +310,18 @@ const PREDIS1_NEEDS_OPEN_SENTINELS = `// Predis 1.1 cannot talk to these Sentine
 // see docs/failover.md) and this output becomes a Predis 1.1 client.
 `;
 
-function predis1Snippet(master: string, sentinels: Endpoint[], redisEnv: string): string {
+function predis1Snippet(master: string, sentinels: Endpoint[], redis: Credentials): string {
     const uris = sentinels.map((s) => `        'tcp://${s.host}:${s.port}',`).join("\n");
     return `// Predis 1.1.x (Debian 12's php-nrk-predis is 1.1.10). Works because this stack runs its Sentinels
 // without a password (redis-ha:sentinelAuth false): Predis 1.1 cannot authenticate to Sentinels.
 // Upgrade to Predis >= 2.1.2 and turn sentinelAuth back on when you can.
-${predisClient(uris, master, redisEnv, "Predis\\Connection\\Aggregate\\SentinelReplication")}
+${predisClient(uris, master, redis, "Predis\\Connection\\Aggregate\\SentinelReplication")}
 // Predis 1.1 sends read commands to replicas and cannot be told otherwise: a read right after a
 // write may not see it yet.
 `;
 }
 
-function wordpressSnippet(master: string, sentinels: Endpoint[], redisEnv: string, sentinelEnv: string, minReplicas: number): string {
+function wordpressSnippet(master: string, sentinels: Endpoint[], redis: Credentials, sentinelEnv: string, minReplicas: number): string {
     return `// wp-config.php, above "That's all, stop editing!". Redis Object Cache plugin (rhubarbgroup/redis-cache)
 // 2.x, whose Sentinel support goes through the Predis it bundles - hence WP_REDIS_CLIENT.
 // Save the stack output clients.wordpressObjectCache as wp-content/object-cache.php, in place of the
@@ -313,14 +329,14 @@ function wordpressSnippet(master: string, sentinels: Endpoint[], redisEnv: strin
 // seconds before the new master "Error establishing a Redis connection", and pages read from
 // replicas, so a shopper can read a cart back without their last change (docs/failover.md).
 // The plugin gives WP_REDIS_PASSWORD to the Redis nodes only, never to the Sentinels, so each Sentinel
-// URI carries the Sentinel password itself.
+// URI carries the Sentinel password itself. WP_REDIS_PASSWORD is [user, password] for an ACL user.
 // Under PHP-FPM, getenv() sees these variables only if the pool passes them (env[...] or clear_env = no).
 define('WP_REDIS_CLIENT', 'predis');
 define('WP_REDIS_SENTINEL', '${master}');
 define('WP_REDIS_SERVERS', [
 ${sentinelUris(sentinels, sentinelEnv, "    ")}
 ]);
-define('WP_REDIS_PASSWORD', (string) getenv('${redisEnv}')); // '' (unset) means no AUTH to the plugin
+define('WP_REDIS_PASSWORD', getenv('${redis.user}') ? [getenv('${redis.user}'), (string) getenv('${redis.password}')] : (string) getenv('${redis.password}')); // '' (unset) means no AUTH to the plugin
 define('WP_REDIS_HA_MIN_REPLICAS', ${minReplicas}); // the stack's minReplicasToWrite: Redis refuses writes to a master with fewer
 // redis-ha's drop-in, with its defaults:
 // define('WP_REDIS_HA_WAIT_MS', 10000);            // a page waits at most this long for a master
@@ -332,7 +348,7 @@ define('WP_REDIS_HA_MIN_REPLICAS', ${minReplicas}); // the stack's minReplicasTo
 `;
 }
 
-function ioredisSnippet(master: string, sentinels: Endpoint[], redisEnv: string, sentinelEnv: string): string {
+function ioredisSnippet(master: string, sentinels: Endpoint[], redis: Credentials, sentinelEnv: string): string {
     const recommended = Object.entries(IOREDIS_RECOMMENDED_OPTIONS)
         .map(([key, value]) => `    ${key}: ${JSON.stringify(value)}, // ${IOREDIS_WHY[key as keyof typeof IOREDIS_WHY]}`)
         .join("\n");
@@ -345,7 +361,8 @@ export const redis = new Redis({
 ${sentinels.map((s) => `        { host: "${s.host}", port: ${s.port} },`).join("\n")}
     ],
     name: "${master}",
-    password: process.env.${redisEnv},
+    username: process.env.${redis.user} || undefined,
+    password: process.env.${redis.password},
     sentinelPassword: process.env.${sentinelEnv},
 ${recommended}
     // Reconnect quickly: the default backs off to 5 s, which outlasts the failover itself, and even a

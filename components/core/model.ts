@@ -26,6 +26,8 @@ export interface RuntimeConfig {
     minReplicasToWrite: number;
     minReplicasMaxLag: number;
     replDisklessSyncDelay: number;
+    /** The app user may run scripts (EVAL, EVALSHA, FUNCTION, SCRIPT); an ACL rule, rolled out by ACL SETUSER. */
+    appScripting: boolean;
     downAfterMilliseconds: number;
     failoverTimeoutMilliseconds: number;
     parallelSyncs: number;
@@ -73,6 +75,7 @@ export function deploymentConfigOf(
         minReplicasToWrite: settings.minReplicasToWrite,
         minReplicasMaxLag: settings.minReplicasMaxLag,
         replDisklessSyncDelay: settings.replDisklessSyncDelay,
+        appScripting: settings.appScripting,
         downAfterMilliseconds: settings.downAfterMilliseconds,
         failoverTimeoutMilliseconds: settings.failoverTimeoutMilliseconds,
         parallelSyncs: settings.parallelSyncs,

@@ -44,6 +44,7 @@ export interface StackSettings {
     minReplicasToWrite: number;
     minReplicasMaxLag: number;
     replDisklessSyncDelay: number;
+    appScripting: boolean;
     masterName: string;
     redisPort: number;
     sentinelPort: number;
@@ -141,6 +142,7 @@ export const SETTINGS_SCHEMA: readonly SettingSchema[] = [
     { key: "minReplicasToWrite", type: "integer", default: 1, description: "The master refuses writes unless this many replicas are connected (0 disables).", min: 0, max: 8, args: { RedisReplicaSet: "redis.minReplicasToWrite" } },
     { key: "minReplicasMaxLag", type: "integer", default: 3, description: "Seconds of replica silence after which it stops counting for minReplicasToWrite; bounds what a master cut off from its replicas acknowledges and then loses (3 halved it against 10, docs/failover.md).", min: 1, max: 3600, args: { RedisReplicaSet: "redis.minReplicasMaxLag", SentinelQuorum: "checks.maxLagSeconds" } },
     { key: "replDisklessSyncDelay", type: "integer", default: 0, description: "Seconds a master waits for more replicas before a full sync (repl-diskless-sync-delay). 0 starts at once: at 5, 4 of 10 planned switchovers refused writes 4-6 s longer while a replica waited to resync (docs/failover.md).", min: 0, max: 60, args: { RedisReplicaSet: "redis.replDisklessSyncDelay" } },
+    { key: "appScripting", type: "boolean", default: true, description: "The app user may run Lua scripts and functions (EVAL, EVALSHA, FCALL, SCRIPT, FUNCTION): ioredis's defineCommand and the WordPress plugin's selective flush need them. false takes scripting from a leaked app password (CVE-2025-49844 was a Lua bug); rolled out by ACL SETUSER.", args: { RedisReplicaSet: "redis.appScripting" } },
     { key: "masterName", type: "string", default: "redis-ha", description: "The name Sentinel and clients use for this master (letters, digits, . _ -).", pattern: MASTER_NAME, what: "a Sentinel master name (1-64 letters, digits, '.', '_' or '-', starting with a letter or digit)", args: { RedisReplicaSet: "masterName" } },
     { key: "redisPort", type: "integer", default: 6379, description: "Redis port.", min: 1, max: 65535, args: { RedisReplicaSet: "redis.port", FirewallRules: "redisPort" } },
     { key: "sentinelPort", type: "integer", default: 26379, description: "Sentinel port.", min: 1, max: 65535, args: { RedisReplicaSet: "sentinel.port", FirewallRules: "sentinelPort" } },

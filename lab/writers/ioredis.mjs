@@ -1,7 +1,7 @@
 // The ioredis writer of the failover drills, run inside the lab's app namespace:
 //   ip netns exec <app> node ioredis.mjs '<json config>'
 // The client is the stack's own ioredis snippet (the `clients.ioredis` output), imported from the file
-// named in the config; it reads its passwords from REDIS_PASSWORD / REDIS_SENTINEL_PASSWORD like an app.
+// named in the config; it reads its user names and passwords from clientEnvironment (REDIS_USERNAME, REDIS_PASSWORD, ...) like an app.
 // Protocol, shared with writer.php: every write RPUSHes the next number to the config's list; the
 // writer prints "ack <n> <ms>" when it was acknowledged, "wack <n> <ms> <replicas>" when WAIT 1 then
 // confirmed that many replicas (at least one) have it, "err <ms> <message>" on failure. Stops on

@@ -355,6 +355,8 @@ maybe("pulumi on the lab stack", () => {
         expect(first.match(/ACCEPTS \d\S+ the new password/g)).toHaveLength(3);
         expect(first.match(/ACCEPTS sentinel \S+ the new password/g)).toHaveLength(3);
         expect(first.match(/PEERPASS sentinel \S+/g)).toHaveLength(3);
+        // The app user accepts the app passwords of both (the writers above are on the old one; below, on the new).
+        expect(first.match(/APPUSER \d\S+ app user set and saved/g)).toHaveLength(3);
         for (const i of [0, 1, 2]) {
             for (const which of ["redisPassword", "sentinelPassword"] as const) {
                 const port = which === "redisPassword" ? 6379 : 26379;
@@ -369,6 +371,7 @@ maybe("pulumi on the lab stack", () => {
         const second = await upWithWriters(rotated);
         expect(second.match(/RETIRED \d\S+ the previous password/g)).toHaveLength(3);
         expect(second.match(/RETIRED sentinel \S+ the previous password/g)).toHaveLength(3);
+        expect(second.match(/APPUSER \d\S+ app user set and saved/g)).toHaveLength(3);
         for (const i of [0, 1, 2]) {
             for (const which of ["redisPassword", "sentinelPassword"] as const) {
                 const port = which === "redisPassword" ? 6379 : 26379;

@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Lab, labUnavailableReason } from "../../lab/runtime";
 import { run } from "../../components/platforms/lab/shell";
+import { clientEnvironmentOf } from "../../components/core/aclUsers";
 
 const unavailable = labUnavailableReason();
 if (unavailable) {
@@ -83,6 +84,34 @@ maybe("the lab", () => {
         expect(onSentinel.stdout + onSentinel.stderr).toMatch(/NOAUTH/);
         const wrong = await lab.redisCli(app, host(0).address, lab.settings.redisPort, ["PING"], "not-the-password-123");
         expect(wrong.stdout + wrong.stderr).toMatch(/WRONGPASS|invalid username-password/);
+    });
+
+    test("the app's user (clientEnvironment) uses data, and is refused what reconfigures or stops the cluster", async () => {
+        const app = lab.network.app.namespace;
+        const env = clientEnvironmentOf(lab.secrets.redisPassword, lab.secrets.sentinelPassword);
+        const asApp = async (i: number, args: string[]) => {
+            const r = await lab.redisCli(app, host(i).address, lab.settings.redisPort, args, env.REDIS_PASSWORD, env.REDIS_USERNAME);
+            return (r.stdout + r.stderr).trim();
+        };
+        expect(await asApp(0, ["SET", "acl:app", "written"])).toBe("OK");
+        expect(await asApp(0, ["GET", "acl:app"])).toBe("written");
+        expect(await asApp(0, ["ROLE"])).toMatch(/^master\n/);
+        expect(await asApp(0, ["INFO", "replication"])).toMatch(/^role:master/m);
+        expect(await asApp(0, ["EVAL", "return redis.call('GET', KEYS[1])", "1", "acl:app"])).toBe("written");
+        const refused: Record<string, string> = {};
+        for (const command of [["CONFIG", "SET", "maxmemory", "1"], ["FLUSHALL"], ["DEBUG", "SLEEP", "0"], ["REPLICAOF", "NO", "ONE"], ["ACL", "SETUSER", "app", "nopass"], ["SHUTDOWN", "NOSAVE"], ["MONITOR"], ["PUBLISH", "__sentinel__:hello", "forged"]]) {
+            refused[command.join(" ")] = await asApp(0, command);
+        }
+        // DEBUG is refused before the ACL is asked (enable-debug-command no); the hardening check asks the ACL itself (ACL DRYRUN).
+        for (const [command, answer] of Object.entries(refused)) expect({ command, answer }).toEqual({ command, answer: expect.stringMatching(command.startsWith("DEBUG") ? /^(NOPERM |ERR DEBUG command not allowed)/ : /^NOPERM /) });
+        expect((await lab.redisCli(app, host(0).address, lab.settings.redisPort, ["ACL", "DRYRUN", "app", "DEBUG", "SLEEP", "0"], lab.secrets.redisPassword)).stdout).toMatch(/no permissions to run the 'debug' command/);
+        // Nothing of it happened: the master still runs, with its settings and its data.
+        expect((await lab.redisCli(app, host(0).address, lab.settings.redisPort, ["CONFIG", "GET", "maxmemory"], lab.secrets.redisPassword)).stdout.trim().split("\n")[1]).not.toBe("1");
+        expect(await asApp(0, ["GET", "acl:app"])).toBe("written");
+        // A replica refuses the app's writes as any client's (READONLY), and serves its reads.
+        expect(await asApp(1, ["SET", "acl:app", "x"])).toMatch(/^READONLY /);
+        // And the stack's own Redis password is not what apps get.
+        expect(Object.values(env)).not.toContain(lab.secrets.redisPassword);
     });
 
     test("the firewall admits the app to Redis and Sentinel, and nobody else than admins to SSH", async () => {

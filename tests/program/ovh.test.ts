@@ -1,4 +1,5 @@
 /** The whole program for the `ovh` stack, under Pulumi's mocks. */
+import { appPassword } from "../../components/core/aclUsers";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { ProgramRun, placeholderSecret, readStackConfig, runProgram } from "../../scripts/lib/mockCloud";
@@ -140,6 +141,7 @@ test("the settings rollout goes through the running processes from the first Sen
         "redis maxmemory 5gb", "redis maxmemory-policy noeviction", "redis appendonly yes", "redis save 3600 1 300 100 60 10000",
         "redis min-replicas-to-write 1", "redis min-replicas-max-lag 3", "redis repl-diskless-sync-delay 0",
         "sentinel down-after-milliseconds 1500", "sentinel failover-timeout 60000", "sentinel parallel-syncs 1", "sentinel quorum 2",
+        "app user app: scripting allowed",
         "data nodes 10.42.0.11:6379 10.42.0.12:6379 10.42.0.13:6379",
         expect.stringMatching(/^redis password [0-9a-f]{64}$/),
         "redis previous password retired",
@@ -184,7 +186,9 @@ test("outputs: node table, Sentinel endpoints, client snippets; passwords only i
     // The drop-in waits for a new master's replicas because Redis refuses writes until the stack's minReplicasToWrite have attached.
     expect(clients.wordpress).toContain("define('WP_REDIS_HA_MIN_REPLICAS', 1);");
     expect(clients.wordpressObjectCache).toMatch(/^<\?php\n\/\*\*\n \* Plugin Name: redis-ha object cache\n/);
-    expect(run.outputs.clientEnvironment).toEqual({ REDIS_PASSWORD: redisPassword, REDIS_SENTINEL_PASSWORD: sentinelPassword });
+    // The app user, never the stack's Redis password.
+    expect(run.outputs.clientEnvironment).toEqual({ REDIS_USERNAME: "app", REDIS_PASSWORD: appPassword(redisPassword), REDIS_SENTINEL_PASSWORD: sentinelPassword });
+    expect(Object.values(run.outputs.clientEnvironment as Record<string, string>)).not.toContain(redisPassword);
 });
 
 test("outputs: what a Prometheus needs, every exporter on its private address, labelled with the stack's deployment", () => {

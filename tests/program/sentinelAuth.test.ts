@@ -2,6 +2,7 @@
  * redis-ha:sentinelAuth false, the path for Predis 1.1 (which cannot authenticate to Sentinels):
  * the whole program for the ovh stack under mocks, with the Sentinels left without a password.
  */
+import { appPassword } from "../../components/core/aclUsers";
 import { parse } from "yaml";
 import { ProgramRun, placeholderSecret, readStackConfig, runProgram } from "../../scripts/lib/mockCloud";
 
@@ -33,7 +34,7 @@ test("every Sentinel runs without requirepass, while Redis keeps its password", 
 });
 
 test("clients get no Sentinel password, and a working Predis 1.1 snippet", () => {
-    expect(run.outputs.clientEnvironment).toEqual({ REDIS_PASSWORD: placeholderSecret("redis-ha:redisPassword") });
+    expect(run.outputs.clientEnvironment).toEqual({ REDIS_USERNAME: "app", REDIS_PASSWORD: appPassword(placeholderSecret("redis-ha:redisPassword")) });
     const clients = run.outputs.clients as Record<string, string>;
     expect(clients.predis1).toContain("new \\Predis\\Client(");
     expect(clients.predis1).toContain("'tcp://10.42.0.11:26379',");

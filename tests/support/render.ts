@@ -15,6 +15,7 @@ export const CONFIG: DeploymentConfig = {
     minReplicasToWrite: 1,
     minReplicasMaxLag: 10,
     replDisklessSyncDelay: 5,
+    appScripting: true,
     downAfterMilliseconds: 5000,
     failoverTimeoutMilliseconds: 60000,
     parallelSyncs: 1,

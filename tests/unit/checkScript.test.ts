@@ -174,6 +174,23 @@ maybe("check script against real Redis and Sentinel", () => {
             }
         }, 60000);
 
+        test("an app user that may reconfigure or stop the server, or that lost its password, is named", () => {
+            const cluster0Conf = fs.readFileSync(path.join(cluster.nodes[0].dir, "redis.conf"), "utf8");
+            expect(cli(["ACL", "SETUSER", "app", "+config", "+shutdown"])).toBe("OK");
+            try {
+                const { status, report } = check();
+                expect(status).toBe(1);
+                expect(report.failures).toEqual(["local-0: Redis's app user may run CONFIG SET maxmemory 0, SHUTDOWN NOSAVE: a leaked app password could reconfigure or stop the server (the rollout sets its rules again)"]);
+                expect(cli(["ACL", "SETUSER", "app", "-config", "-shutdown", "nopass"])).toBe("OK");
+                expect(check().report.failures).toEqual(["local-0: a Redis user takes no password (nopass): anyone who reaches the port may log in as it"]);
+            } finally {
+                // As rendered again: the file's own user line.
+                const line = cluster0Conf.split("\n").find((l) => l.startsWith("user app "))!;
+                expect(cli(["ACL", "SETUSER", ...line.split(" ").slice(1)])).toBe("OK");
+            }
+            expect(check().report.failures).toEqual([]);
+        }, 60000);
+
         test("a data node without a Sentinel runs the same host facts alone, its password read from redis.conf, and fails on the same leak", () => {
             // Node 0's Redis as if it had no Sentinel: its redis.conf holds the password; no Sentinel's facts are judged.
             const run = () => {
@@ -184,7 +201,7 @@ maybe("check script against real Redis and Sentinel", () => {
             const healthy = run();
             expect(healthy.report.failures).toEqual([]);
             expect(healthy.status).toBe(0);
-            expect(healthy.stdout).toContain("HARDEN acl ok redis users=default");
+            expect(healthy.stdout).toContain("HARDEN acl ok redis users=default,app app-refused=CONFIG,FLUSHALL,DEBUG,REPLICAOF,ACL,SHUTDOWN,MONITOR");
             expect(healthy.stdout).not.toContain("protected-mode ok sentinel");
             fs.writeFileSync(path.join(dir, "leak.log"), `${REDIS_PASSWORD}\n`, { mode: 0o644 });
             const leaking = run();

@@ -113,11 +113,11 @@ describe("what every snippet says", () => {
     test("custom environment variable names replace the defaults everywhere", () => {
         const custom = renderClientSnippets({
             masterName: "redis-ha", sentinels: SENTINELS, redisPasswordEnv: "APP_REDIS_PW", sentinelPasswordEnv: "APP_SENTINEL_PW",
+            redisUsernameEnv: "APP_REDIS_USER",
         });
         for (const text of CONNECTING.map((c) => custom[c])) {
-            expect(text).not.toMatch(/getenv\('REDIS_(SENTINEL_)?PASSWORD'\)|process\.env\.REDIS_/);
-            expect(text).toContain("APP_REDIS_PW");
-            expect(text).toContain("APP_SENTINEL_PW");
+            expect(text).not.toMatch(/getenv\('REDIS_(SENTINEL_)?(PASSWORD|USERNAME)'\)|process\.env\.REDIS_/);
+            for (const name of ["APP_REDIS_PW", "APP_SENTINEL_PW", "APP_REDIS_USER"]) expect(text).toContain(name);
         }
         expect(custom.phpredis).toContain("getenv('APP_SENTINEL_PW')");
         expect(custom.ioredis).toContain("process.env.APP_REDIS_PW");
@@ -238,7 +238,7 @@ class Redis {
         $this->host = $host;
         return true;
     }
-    public function auth($credentials) { World::$auths[] = $credentials; return $credentials === World::$password; }
+    public function auth($credentials) { World::$auths[] = $credentials; return (is_array($credentials) ? $credentials[1] : $credentials) === World::$password; }
     public function role() { return World::$roles[$this->host]; }
     public function getLastError() { return null; }
     public function close() { return true; }
@@ -305,6 +305,18 @@ describe("the phpredis helper during a failover", () => {
         const out = phpredisScenario(setup, "return redis_ha_connect()->host;", { ...PHP_ENV, REDIS_SENTINEL_PASSWORD: undefined, FAKE_PHPREDIS_VERSION: "5.3.7" });
         expect(out).toMatchObject({ ok: true, result: "10.0.0.6" });
         expect(out.sentinelCalls[0]).toEqual(["10.42.0.11", 26379, 0.5, null, 0, 0.5]);
+    });
+
+    phpTest("with clientEnvironment's REDIS_USERNAME, phpredis logs in to the master as the app user (5.3 and 6); the Sentinels get the password alone", () => {
+        const setup = "World::$answers = ['10.42.0.11' => [['10.0.0.6', '6379']]]; World::$roles = ['10.0.0.6' => ['master', 0, []]];";
+        const users = { ...PHP_ENV, REDIS_USERNAME: "app" };
+        const old = phpredisScenario(setup, "return redis_ha_connect()->host;", { ...users, FAKE_PHPREDIS_VERSION: "5.3.7" });
+        expect(old).toMatchObject({ ok: true, result: "10.0.0.6" });
+        expect(old.sentinelCalls[0][6]).toBe(SENTINEL_SECRET);
+        expect(old.auths).toEqual([["app", REDIS_SECRET]]);
+        const current = phpredisScenario(setup, "return redis_ha_connect()->host;", { ...users, FAKE_PHPREDIS_VERSION: "6.0.2" });
+        expect(current.sentinelCalls[0][0].auth).toBe(SENTINEL_SECRET);
+        expect(current.auths).toEqual([["app", REDIS_SECRET]]);
     });
 
     phpTest("phpredis 6: uses the options array, with auth only when a Sentinel password is set", () => {

@@ -3,6 +3,7 @@ import { CLOUD_CONFIG_KEYS, PRIVATE_ADDRESS_PLACEHOLDER, renderCloudConfig } fro
 import { renderRedisConf } from "../../cloud-init/redisConf";
 import { renderSentinelConf } from "../../cloud-init/sentinelConf";
 import { REDIS_PASSWORD, SENTINEL_PASSWORD } from "../support/fixtures";
+import { aclPasswordHash, appPassword } from "../../components/core/aclUsers";
 import { allHostVariants } from "../support/render";
 
 const directives = (conf: string) => conf.split("\n").filter((l) => l && !l.startsWith("#"));
@@ -15,6 +16,7 @@ const REPLICA = {
     role: "replica" as const,
     masterAddress: "10.42.0.11",
     password: REDIS_PASSWORD,
+    app: { password: appPassword(REDIS_PASSWORD), scripting: true },
     persistence: "aof+rdb" as const,
     maxmemory: "1gb",
     maxmemoryPolicy: "noeviction" as const,
@@ -55,6 +57,16 @@ describe("redis.conf", () => {
         ["none", ["appendonly no", 'save ""']],
     ] as const)("persistence %s", (persistence, expected) => {
         expect(directives(renderRedisConf({ ...REPLICA, persistence }))).toEqual(expect.arrayContaining([...expected]));
+    });
+
+    test("the app user is defined by its password's hash, never the password, and loses scripting when told", () => {
+        const app = appPassword(REDIS_PASSWORD);
+        const conf = renderRedisConf(REPLICA);
+        const user = directives(conf).filter((l) => l.startsWith("user "));
+        expect(user).toEqual([expect.stringMatching(new RegExp(`^user app reset on #${aclPasswordHash(app)} ~\\* resetchannels .* \\+@all -@dangerous \\+info \\+role \\+flushdb$`))]);
+        expect(conf).not.toContain(app);
+        expect(directives(renderRedisConf({ ...REPLICA, app: { ...REPLICA.app, scripting: false } })).find((l) => l.startsWith("user "))).toMatch(/ -@scripting$/);
+        expect(app).not.toContain(REDIS_PASSWORD);
     });
 
     test("each directive appears once", () => {
@@ -102,6 +114,10 @@ describe("sentinel.conf", () => {
             "sentinel parallel-syncs redis-ha 1",
             "sentinel deny-scripts-reconfig yes",
         ]));
+    });
+
+    test("holds no ACL user: clients ask it with its password (Predis 2 cannot send a Sentinel a user name)", () => {
+        expect(directives(renderSentinelConf(SENTINEL)).some((l) => l.startsWith("user "))).toBe(false);
     });
 
     test("says it must never be re-rendered", () => {

@@ -12,6 +12,7 @@ import { memoryBytes, runtimeSettings, describeRuntimeSettings } from "../../com
 import { waitFor } from "../../lab/drill";
 import { LocalCluster, LocalNode, redisAvailable } from "../support/localRedis";
 import { REDIS_PASSWORD, SENTINEL_PASSWORD } from "../support/fixtures";
+import { APP_USER, aclPasswordHash, appPassword, appUserSpec } from "../../components/core/aclUsers";
 
 if (!redisAvailable) console.warn("\n!!! SKIPPED: redis-server/redis-sentinel are not installed; the rollout script is NOT exercised. Run `npm run setup`. !!!\n");
 const maybe = redisAvailable ? describe : describe.skip;
@@ -19,7 +20,7 @@ const maybe = redisAvailable ? describe : describe.skip;
 /** What tests/support/localRedis.ts renders into every node. */
 const RENDERED: RuntimeConfig = {
     persistence: "aof+rdb", maxmemory: "64mb", maxmemoryPolicy: "noeviction", minReplicasToWrite: 1, minReplicasMaxLag: 10,
-    replDisklessSyncDelay: 0, downAfterMilliseconds: 5000, failoverTimeoutMilliseconds: 60000, parallelSyncs: 1, quorum: 2,
+    replDisklessSyncDelay: 0, appScripting: true, downAfterMilliseconds: 5000, failoverTimeoutMilliseconds: 60000, parallelSyncs: 1, quorum: 2,
 };
 
 describe("runtime settings", () => {
@@ -241,11 +242,15 @@ maybe("Redis password rotation in two steps, against real Redis and Sentinel", (
             hostName: "local-0", masterName: cluster.masterName, dataNodes: cluster.nodes.map(at), sentinels: cluster.sentinelEndpoints(),
             settings: runtimeSettings(RENDERED), mode: "apply", timeoutSeconds: 30, sentinelConfPath: cluster.nodes[0].sentinelConf, intervalSeconds: 1,
             passwords: { redis, previousRedis, sentinel: SENTINEL_PASSWORD },
+            appUserSpec: appUserSpec(redis, previousRedis, true),
         });
         const result = spawnSync("bash", ["-s"], { input: script, encoding: "utf8", timeout: 120000 });
         return { status: result.status, lines: result.stdout.trim().split("\n"), stdout: result.stdout, stderr: result.stderr };
     };
     const onlineReplicas = (password: string) => (cli(cluster.nodes[0], ["INFO", "replication"], password).match(/^slave\d+:.*state=online/gm) ?? []).length;
+    // What an app logs in with: the app user and the password derived from a stack password.
+    const appPing = (n: LocalNode, stackPassword: string) =>
+        spawnSync("redis-cli", ["-h", n.address, "-p", String(n.redisPort), "--user", APP_USER, "--no-auth-warning", "--raw", "PING"], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: appPassword(stackPassword) } }).stdout.trim();
     const sentinelFlags = (n: LocalNode) => {
         const lines = cli(n, ["SENTINEL", "MASTER", cluster.masterName], SENTINEL_PASSWORD, n.sentinelPort).split("\n");
         return lines[lines.indexOf("flags") + 1];
@@ -258,6 +263,25 @@ maybe("Redis password rotation in two steps, against real Redis and Sentinel", (
     afterAll(async () => {
         await cluster?.destroy();
     });
+
+    test("a deployment created before app users gets them from the rollout, replicas first, saved on each node", () => {
+        for (const n of cluster.nodes) {
+            expect(cli(n, ["ACL", "DELUSER", APP_USER], REDIS_PASSWORD)).toBe("1");
+            expect(cli(n, ["CONFIG", "REWRITE"], REDIS_PASSWORD)).toBe("OK");
+            expect(appPing(n, REDIS_PASSWORD)).toMatch(/WRONGPASS|NOAUTH/);
+        }
+        const { status, lines, stdout } = rotate(REDIS_PASSWORD, "");
+        expect(status).toBe(0);
+        const [master, first, second] = cluster.nodes;
+        expect(lines.filter((l) => l.startsWith("APPUSER "))).toEqual([first, second, master].map((n) => `APPUSER ${at(n)} app user set and saved`));
+        expect(stdout).not.toContain(appPassword(REDIS_PASSWORD));
+        for (const n of cluster.nodes) {
+            expect(appPing(n, REDIS_PASSWORD)).toBe("PONG");
+            expect(fs.readFileSync(path.join(n.dir, "redis.conf"), "utf8")).toMatch(new RegExp(`^user ${APP_USER} on .*#${aclPasswordHash(appPassword(REDIS_PASSWORD))}`, "m"));
+        }
+        // A second run finds it in place.
+        expect(rotate(REDIS_PASSWORD, "").lines.filter((l) => l.startsWith("APPUSER "))).toEqual([]);
+    }, 60000);
 
     test("a new redisPassword without previousRedisPassword set to the running one is refused, changing nothing", () => {
         const { status, lines } = rotate(NEW_PASSWORD, "not-the-running-password-42");
@@ -282,10 +306,17 @@ maybe("Redis password rotation in two steps, against real Redis and Sentinel", (
             expect(cli(n, ["CONFIG", "GET", "masterauth"], NEW_PASSWORD).split("\n")[1]).toBe(NEW_PASSWORD);
             expect(fs.readFileSync(n.sentinelConf, "utf8")).toMatch(new RegExp(`^sentinel auth-pass ${cluster.masterName} "?${NEW_PASSWORD}"?$`, "m"));
         }
+        // Apps move at their own pace: the app user takes the app password of either stack password.
+        for (const n of cluster.nodes) {
+            expect(appPing(n, REDIS_PASSWORD)).toBe("PONG");
+            expect(appPing(n, NEW_PASSWORD)).toBe("PONG");
+        }
         await cluster.stop(second.redis);
         await cluster.startRedis(second);
         expect(cli(second, ["PING"], REDIS_PASSWORD)).toBe("PONG");
         expect(cli(second, ["PING"], NEW_PASSWORD)).toBe("PONG");
+        expect(appPing(second, REDIS_PASSWORD)).toBe("PONG");
+        expect(appPing(second, NEW_PASSWORD)).toBe("PONG");
         // It syncs again with the new masterauth.
         await waitFor("both replicas online after the restart", () => onlineReplicas(NEW_PASSWORD) === 2, 30000, () => cli(master, ["INFO", "replication"], NEW_PASSWORD));
         expect(rotate(NEW_PASSWORD, REDIS_PASSWORD).lines.filter((l) => /^(ACCEPTS|MASTERAUTH|RETIRED) /.test(l))).toEqual([]);
@@ -300,12 +331,32 @@ maybe("Redis password rotation in two steps, against real Redis and Sentinel", (
         for (const n of cluster.nodes) {
             expect(cli(n, ["PING"], REDIS_PASSWORD)).toMatch(/WRONGPASS|NOAUTH/);
             expect(cli(n, ["PING"], NEW_PASSWORD)).toBe("PONG");
+            expect(appPing(n, REDIS_PASSWORD)).toMatch(/WRONGPASS|NOAUTH/);
+            expect(appPing(n, NEW_PASSWORD)).toBe("PONG");
             expect(sentinelFlags(n)).toBe("master");
         }
         expect(onlineReplicas(NEW_PASSWORD)).toBe(2);
         const again = rotate(NEW_PASSWORD, "");
         expect(again.lines[again.lines.length - 1]).toBe("RESULT ok changed=0");
     }, 120000);
+
+    test("appScripting false reaches every node: the app's EVAL is refused, its data commands are not", () => {
+        const appEval = (n: LocalNode) => spawnSync("redis-cli", ["-h", n.address, "-p", String(n.redisPort), "--user", APP_USER, "--no-auth-warning", "--raw", "EVAL", "return 1", "0"],
+            { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: appPassword(NEW_PASSWORD) } }).stdout.trim();
+        for (const n of cluster.nodes) expect(appEval(n)).toBe("1");
+        const script = renderRolloutScript({
+            hostName: "local-0", masterName: cluster.masterName, dataNodes: cluster.nodes.map(at), sentinels: cluster.sentinelEndpoints(),
+            settings: runtimeSettings(RENDERED), mode: "apply", timeoutSeconds: 30, sentinelConfPath: cluster.nodes[0].sentinelConf, intervalSeconds: 1,
+            passwords: { redis: NEW_PASSWORD, previousRedis: "", sentinel: SENTINEL_PASSWORD }, appUserSpec: appUserSpec(NEW_PASSWORD, "", false),
+        });
+        const result = spawnSync("bash", ["-s"], { input: script, encoding: "utf8", timeout: 120000 });
+        expect(result.status).toBe(0);
+        expect(result.stdout.split("\n").filter((l) => l.startsWith("APPUSER "))).toHaveLength(3);
+        for (const n of cluster.nodes) {
+            expect(appEval(n)).toMatch(/^NOPERM /);
+            expect(appPing(n, NEW_PASSWORD)).toBe("PONG");
+        }
+    }, 60000);
 });
 
 maybe("a data node that replicates another replica", () => {
@@ -342,6 +393,7 @@ maybe("Sentinel password rotation in two steps, against real Sentinels", () => {
             hostName: "local-0", masterName: cluster.masterName, dataNodes: cluster.nodes.map(at), sentinels: cluster.sentinelEndpoints(),
             settings: runtimeSettings(RENDERED), mode: "apply", timeoutSeconds: 30, sentinelConfPath: cluster.nodes[0].sentinelConf, intervalSeconds: 1,
             passwords: { redis: REDIS_PASSWORD, previousRedis: "", sentinel, previousSentinel },
+            appUserSpec: appUserSpec(REDIS_PASSWORD, "", true),
         });
         const result = spawnSync("bash", ["-s"], { input: script, encoding: "utf8", timeout: 120000 });
         return { status: result.status, lines: result.stdout.trim().split("\n"), stdout: result.stdout, stderr: result.stderr };

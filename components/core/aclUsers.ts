@@ -1,0 +1,96 @@
+/**
+ * The application's own ACL user on the Redis nodes. The stack's Redis password stays with the
+ * operators and the machinery (replication, the Sentinels' logins, the checks and rollouts); apps get
+ * a user that can read and write data, and nothing that changes or stops the servers. A leaked
+ * application secret is then a leaked dataset, not a leaked cluster: it cannot CONFIG SET, FLUSHALL,
+ * DEBUG, REPLICAOF, SHUTDOWN, change ACLs, or forge the Sentinels' hello messages.
+ *
+ * Its password is derived from the stack's (HMAC-SHA256 with a label), so a stack keeps its secrets,
+ * a rotation of redisPassword rotates the app user with it, and the app password does not reveal the
+ * stack's. Redis only ever sees its SHA-256 (`#` in an ACL rule), so the config files on the nodes
+ * hold no app password in the clear.
+ *
+ * Not on the Sentinels (yet): Predis 2 (and so the WordPress plugin, which bundles it) drops any user
+ * name it is given for a Sentinel (SentinelReplication::createSentinelConnection sets it to null), so a
+ * restricted Sentinel user for every client has to be Sentinel's `default` user, with the operators
+ * and the Sentinels' own logins on a named user (docs/security.md, "Not yet here").
+ */
+import { createHash, createHmac } from "crypto";
+
+/** The application's user on the Redis nodes. */
+export const APP_USER = "app";
+
+/**
+ * Pub/Sub channels the app may use: every channel but those starting with "__", where the Sentinels
+ * talk (`__sentinel__:hello`, whose messages carry the master's address and epoch: a forged one could
+ * point Sentinels elsewhere), apart from keyspace notifications, which apps do subscribe to.
+ */
+export const APP_CHANNELS = ["[^_]*", "_[^_]*", "__keyspace@*", "__keyevent@*"] as const;
+
+/**
+ * Commands of Redis's @dangerous category the clients need: ioredis's ready check runs INFO, the
+ * phpredis helper and Predis check ROLE, and the WordPress plugin flushes its cache with FLUSHDB (no
+ * more than the DEL of every key the app may already do). FLUSHALL, CONFIG, DEBUG, REPLICAOF, ACL,
+ * SHUTDOWN, KEYS, MONITOR, CLIENT KILL/LIST/PAUSE and the rest of @dangerous stay refused.
+ */
+export const APP_DANGEROUS_ALLOWED = ["info", "role", "flushdb"] as const;
+
+export interface AppUserOptions {
+    /** EVAL, EVALSHA, FUNCTION and SCRIPT for the app (the stack's appScripting). */
+    scripting: boolean;
+}
+
+/** The app user's rules on a Redis node, without its passwords. */
+export function appUserRules(options: AppUserOptions): string[] {
+    return [
+        "~*", "resetchannels", ...APP_CHANNELS.map((c) => `&${c}`),
+        "+@all", "-@dangerous", ...APP_DANGEROUS_ALLOWED.map((c) => `+${c}`),
+        // Lua ran CVE-2025-49844 and its kin; turning scripting off takes that surface from a leaked app secret.
+        ...(options.scripting ? [] : ["-@scripting"]),
+    ];
+}
+
+/**
+ * The app user's password, derived from the stack's Redis password. Base64url, so it passes the
+ * password rules and needs no quoting in a config line, a URI or an environment variable.
+ */
+export function appPassword(redisPassword: string): string {
+    if (redisPassword === "") throw new Error("the app user's password is derived from the stack's Redis password, which is empty");
+    return createHmac("sha256", redisPassword).update(`redis-ha/redis/${APP_USER}`).digest("base64url");
+}
+
+/** The form Redis keeps a password in (ACL LIST shows it; `#` sets it without the password itself). */
+export function aclPasswordHash(password: string): string {
+    return createHash("sha256").update(password).digest("hex");
+}
+
+/**
+ * The rules that define a user in full, for a `user` line in redis.conf or for ACL
+ * SETUSER (which takes the same words after the name): `reset` first, so the result never depends on
+ * what the user was before; one `#hash` per accepted password (two while a rotation is under way).
+ */
+export function aclUserSpec(passwords: readonly string[], rules: readonly string[]): string[] {
+    if (passwords.length === 0) throw new Error("an ACL user needs at least one password");
+    return ["reset", "on", ...passwords.map((p) => `#${aclPasswordHash(p)}`), ...rules];
+}
+
+/**
+ * What ACL SETUSER takes after the app user's name on every data node: while redisPassword is being
+ * rotated (previousRedisPassword set, "" otherwise), the app user accepts the app passwords derived
+ * from both, so apps move at their own pace, as they do with the stack's.
+ */
+export function appUserSpec(redisPassword: string, previousRedisPassword: string, scripting: boolean): string[] {
+    return aclUserSpec([redisPassword, previousRedisPassword].filter((p) => p !== "").map(appPassword), appUserRules({ scripting }));
+}
+
+/**
+ * The environment the client snippets read (clientEnvironment): the app user and its password, and
+ * the Sentinels' password (none when the Sentinels run without auth). Secret.
+ */
+export function clientEnvironmentOf(redisPassword: string, sentinelPassword: string): Record<string, string> {
+    return {
+        REDIS_USERNAME: APP_USER,
+        REDIS_PASSWORD: appPassword(redisPassword),
+        ...(sentinelPassword === "" ? {} : { REDIS_SENTINEL_PASSWORD: sentinelPassword }),
+    };
+}
