@@ -139,7 +139,8 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                             appUserSpec: appUserSpec(redis, previousRedis, context.config.appScripting),
                         }))),
                     // What `pulumi preview --diff` shows: one line per setting, old and new.
-                    triggers: [...settingsLines, appUserLine, pulumi.interpolate`data nodes ${dataNodes.apply((n) => n.join(" "))}`, ...passwordLines],
+                    // The app user's line last: a deployment made before it had one previews it as one added line.
+                    triggers: [...settingsLines, pulumi.interpolate`data nodes ${dataNodes.apply((n) => n.join(" "))}`, ...passwordLines, appUserLine],
                 },
                 // After every host and, in a rolling replacement, every handoff: the nodes are all back in.
                 { parent: this, dependsOn: [...allHosts.map((h) => h.resource), ...set.handoffs], customTimeouts },

@@ -141,12 +141,12 @@ test("the settings rollout goes through the running processes from the first Sen
         "redis maxmemory 5gb", "redis maxmemory-policy noeviction", "redis appendonly yes", "redis save 3600 1 300 100 60 10000",
         "redis min-replicas-to-write 1", "redis min-replicas-max-lag 3", "redis repl-diskless-sync-delay 0",
         "sentinel down-after-milliseconds 1500", "sentinel failover-timeout 60000", "sentinel parallel-syncs 1", "sentinel quorum 2",
-        "app user app: scripting allowed",
         "data nodes 10.42.0.11:6379 10.42.0.12:6379 10.42.0.13:6379",
         expect.stringMatching(/^redis password [0-9a-f]{64}$/),
         "redis previous password retired",
         expect.stringMatching(/^sentinel password [0-9a-f]{64}$/),
         "sentinel previous password retired",
+        "app user app: scripting allowed",
     ]);
     expect(JSON.stringify(rollout.inputs.triggers)).not.toContain(redisPassword);
 });
