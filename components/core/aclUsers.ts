@@ -13,7 +13,7 @@
  * Not on the Sentinels (yet): Predis 2 (and so the WordPress plugin, which bundles it) drops any user
  * name it is given for a Sentinel (SentinelReplication::createSentinelConnection sets it to null), so a
  * restricted Sentinel user for every client has to be Sentinel's `default` user, with the operators
- * and the Sentinels' own logins on a named user (docs/security.md, "Not yet here").
+ * and the Sentinels' own logins on a named user (docs/security.md, "Decided for the remaining users").
  */
 import { createHash, createHmac } from "crypto";
 

@@ -1,8 +1,8 @@
 /**
  * Copy-paste client configuration for apps that use the Redis set: phpredis, Predis, the WordPress
  * Redis Object Cache plugin and ioredis. The snippets embed addresses and the master name but never a
- * password — each reads its user names and passwords from environment variables (clientEnvironment:
- * the app users of components/core/aclUsers.ts) — so they can be plain stack outputs.
+ * password — each reads its user name and passwords from environment variables (clientEnvironment:
+ * the app user of components/core/aclUsers.ts) — so they can be plain stack outputs.
  * Pure (no Pulumi), so tests can lint and type-check exactly what a user will paste.
  */
 
@@ -156,7 +156,6 @@ function sentinelUris(sentinels: Endpoint[], sentinelEnv: string, indent: string
 }
 
 function phpredisSnippet(master: string, sentinels: Endpoint[], redis: Credentials, sentinelEnv: string): string {
-    const redisEnv = redis.password;
     const list = sentinels.map((s) => `['${s.host}', ${s.port}]`).join(", ");
     return `// phpredis (PHP >= 7.1). RedisSentinel exists since phpredis 5.2.0 and takes its auth argument since
 // 5.3.2; phpredis 6.x takes a single options array instead of positional arguments.
@@ -228,7 +227,7 @@ function redis_ha_connect(int $budgetMs = 8000): \\Redis
                 $redis->connect($masterHost, $masterPort, $connectTimeout, null, 0, $readTimeout);
                 if ($redisAuth !== null && !$redis->auth($redisAuth)) {
                     // Not transient: retrying would only make every request slow.
-                    throw new \\RuntimeException("Redis at $named refused the password in ${redisEnv}");
+                    throw new \\RuntimeException("Redis at $named refused the password in ${redis.password}");
                 }
                 $role = $redis->role();
                 if (is_array($role) && $role[0] === 'master') {
