@@ -1,6 +1,7 @@
 import { BOOT_GUARD_PASSWORD_FILE } from "./bootGuard";
 import { LOCAL_SENTINEL_PASSWORD } from "./clusterShell";
 import { DEBIAN_PATHS } from "./paths";
+import { OPERATOR_CREDENTIALS_FILE, READ_OPERATOR_CREDENTIALS } from "./operatorCredentials";
 import { HardeningCheckInput, renderHardeningCheck } from "./hardeningCheck";
 import { shellQuote } from "./shellQuote";
 
@@ -19,8 +20,10 @@ export interface CheckScriptInput {
     /** Replica lag (seconds) above which the replica does not count as healthy. */
     maxLagSeconds: number;
     timeoutSeconds: number;
-    /** Read for the passwords, so no secret travels with the command. Default: Debian's path. */
+    /** Read for the passwords on a host without operator credentials (made before them). Default: Debian's path. */
     sentinelConfPath?: string;
+    /** The operator credentials the check logs in with (cloud-init/operatorCredentials.ts). Default OPERATOR_CREDENTIALS_FILE. */
+    operatorCredentialsPath?: string;
     /** Wait for cloud-init to finish first and fail if it reports an error (VMs: yes; the lab: no). */
     waitForCloudInit: boolean;
     /** Seconds between attempts. Default 3. */
@@ -51,7 +54,8 @@ function finishFunction(what: string): string {
  * CKQUORUM, and that master reports every replica online with small lag, or until the deadline,
  * then names each failing node and fact. Once the cluster is healthy it judges the host itself
  * (cloud-init/hardeningCheck.ts), once: those facts do not change by waiting. The passwords are
- * read from the local sentinel.conf (root only), so the command carries no secret. Output is
+ * read from the host's operator credentials (root only; on a host made before them, from its
+ * sentinel.conf), so the command carries no secret. Output is
  * line-oriented for parseCheckOutput(); the last line is RESULT ok|fail.
  */
 export function renderCheckScript(input: CheckScriptInput): string {
@@ -67,11 +71,19 @@ expected_replicas=${input.expectedReplicas}
 data_nodes=(${(input.dataNodes ?? []).map(q).join(" ")})
 max_lag=${input.maxLagSeconds}
 conf=${q(input.sentinelConfPath ?? DEBIAN_PATHS.sentinelConf)}
+operator_file=${q(input.operatorCredentialsPath ?? OPERATOR_CREDENTIALS_FILE)}
 deadline=$((SECONDS + ${input.timeoutSeconds}))
 interval=${input.intervalSeconds ?? 3}
 
 oneline() { printf '%s' "$*" | tr '\\r\\n' '  ' | sed 's/  */ /g; s/ $//'; }
 ${finishFunction("check")}
+${READ_OPERATOR_CREDENTIALS}
+# A host made before the operator credentials: the passwords its sentinel.conf holds.
+read_conf_credentials() {
+    [ -r "$conf" ] || return 1
+    sentinel_pass=$(${LOCAL_SENTINEL_PASSWORD} "$conf")
+    redis_pass=$(awk -v n="$master_name" '$1 == "sentinel" && $2 == "auth-pass" && $3 == n { v = $4; gsub(/"/, "", v); print v; exit }' "$conf")
+}
 
 ${input.hardening === false ? "check_hardening() { hardening_report=(); hardening_failures=(); }" : renderHardeningCheck(input.hardening)}
 attempt=0
@@ -91,13 +103,11 @@ while :; do
     report=()
     failures=()
     masters=()
-    if [ ! -r "$conf" ]; then
-        failures=("$host: $conf is missing or unreadable (first boot not finished, or not run as root)")
+    if ! read_operator_credentials && ! read_conf_credentials; then
+        failures=("$host: neither $operator_file nor $conf is readable (first boot not finished, or not run as root)")
     else
-        sentinel_pass=$(${LOCAL_SENTINEL_PASSWORD} "$conf")
-        # No requirepass: Sentinels without auth (redis-ha:sentinelAuth false); an empty AUTH would be an error.
+        # No Sentinel password: Sentinels without auth (redis-ha:sentinelAuth false); an empty AUTH would be an error.
         sentinel_cli() { if [ -n "$sentinel_pass" ]; then REDISCLI_AUTH="$sentinel_pass" "$@"; else "$@"; fi; }
-        redis_pass=$(awk -v n="$master_name" '$1 == "sentinel" && $2 == "auth-pass" && $3 == n { v = $4; gsub(/"/, "", v); print v; exit }' "$conf")
         for s in "\${sentinels[@]}"; do
             out=$(sentinel_cli timeout 5 redis-cli --no-auth-warning -h "\${s%:*}" -p "\${s##*:}" --raw SENTINEL get-master-addr-by-name "$master_name" 2>&1)
             addr=$(printf '%s\\n' "$out" | paste -sd: -)
@@ -185,10 +195,12 @@ export interface HostHardeningScriptInput {
     sentinels: readonly string[];
     /** Every data node of the stack as "address:port". */
     dataNodes: readonly string[];
-    /** Read for the Redis password, so no secret travels with the command. Default: Debian's path. */
+    /** Read for the Redis password on a host without operator credentials. Default: Debian's path. */
     redisConfPath?: string;
-    /** Read for the Sentinel password the boot guard keeps, to search for it too. Default: the boot guard's. */
+    /** Read for the Sentinel password the boot guard keeps, on a host without operator credentials. Default: the boot guard's. */
     sentinelPasswordPath?: string;
+    /** The operator credentials the check logs in with (cloud-init/operatorCredentials.ts). Default OPERATOR_CREDENTIALS_FILE. */
+    operatorCredentialsPath?: string;
     /** Where to search for readable secrets. Default: cloud-init/hardeningCheck.ts's. */
     hardening?: HardeningCheckInput;
 }
@@ -212,12 +224,17 @@ conf=/nonexistent
 attempt=1
 report=()
 ${finishFunction("hardening check")}
+operator_file=${q(input.operatorCredentialsPath ?? OPERATOR_CREDENTIALS_FILE)}
+${READ_OPERATOR_CREDENTIALS}
 if [ ! -r "$redis_conf" ]; then
     failures=("$host: $redis_conf is missing or unreadable (first boot not finished, or not run as root)")
     finish fail
 fi
-redis_pass=$(awk '$1 == "requirepass" { v = $2; gsub(/"/, "", v); print v; exit }' "$redis_conf")
-sentinel_pass=$(cat ${q(input.sentinelPasswordPath ?? BOOT_GUARD_PASSWORD_FILE)} 2>/dev/null || true)
+if ! read_operator_credentials; then
+    # A host made before the operator credentials: its redis.conf's and the boot guard's copy.
+    redis_pass=$(awk '$1 == "requirepass" { v = $2; gsub(/"/, "", v); print v; exit }' "$redis_conf")
+    sentinel_pass=$(cat ${q(input.sentinelPasswordPath ?? BOOT_GUARD_PASSWORD_FILE)} 2>/dev/null || true)
+fi
 ${renderHardeningCheck(input.hardening)}
 check_hardening
 report=("\${hardening_report[@]}")

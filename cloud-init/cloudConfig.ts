@@ -2,6 +2,7 @@ import { stringify } from "yaml";
 import { BOOT_GUARD_DROPIN, BOOT_GUARD_DROPIN_PATH, BOOT_GUARD_PASSWORD_FILE, BOOT_GUARD_PATH } from "./bootGuard";
 import { DEBIAN_EXPORTER_UNIT, EXPORTERS, EXPORTER_PACKAGE, EXPORTER_USER, ExportedService } from "./exporters";
 import { DEBIAN_PATHS } from "./paths";
+import { OPERATOR_CREDENTIALS_FILE } from "./operatorCredentials";
 
 /** Where the cloud assigns the private address at creation, the configs carry this until first boot. */
 export const PRIVATE_ADDRESS_PLACEHOLDER = "@PRIVATE_IPV4@";
@@ -16,6 +17,8 @@ export interface CloudConfigInput {
     sshAuthorizedKeys: readonly string[];
     redisConf?: string;
     sentinelConf?: string;
+    /** The operator credentials file's content (cloud-init/operatorCredentials.ts); every host has one. */
+    operatorCredentials: string;
     /** For data nodes: the boot guard script and the Sentinel password it asks with. */
     bootGuard?: { script: string; sentinelPassword: string };
     /** Only for clouds that assign the private address themselves (DigitalOcean). */
@@ -137,6 +140,7 @@ export function renderCloudConfig(input: CloudConfigInput): string {
             ...(input.redisConf ? [staged("redis.conf", input.redisConf)] : []),
             ...(input.sentinelConf ? [staged("sentinel.conf", input.sentinelConf)] : []),
             ...(input.exporters ?? []).flatMap((e) => [staged(stagedExporterFiles(e.service).passwordFile, e.passwordFile), staged(stagedExporterFiles(e.service).unit, e.unit)]),
+            { path: OPERATOR_CREDENTIALS_FILE, owner: "root:root", permissions: "0600", content: input.operatorCredentials },
             ...(input.bootGuard
                 ? [
                       { path: BOOT_GUARD_PATH, owner: "root:root", permissions: "0700", content: input.bootGuard.script },

@@ -1,3 +1,5 @@
+import { READ_OPERATOR_CREDENTIALS } from "./operatorCredentials";
+
 /**
  * fail() for the scripts that act on a running cluster: writes paused by a switchover resume, then
  * the reason as FAIL, the RESULT line and, on stderr (what pulumi shows), `stopped` and the reason.
@@ -27,10 +29,16 @@ export const LOCAL_SENTINEL_PASSWORD = `awk '$1 == "sentinel" && $2 == "sentinel
  * the passwords read from the local sentinel.conf, redis-cli towards Sentinels (scli) and data nodes
  * (rcli), and the master as a majority of the Sentinels name it now, confirmed by the node itself.
  * The including script defines host, master_name, sentinels, conf, deadline, interval and fail() first,
- * and on a host that may carry no Sentinel also redis_conf and sentinel_password_file.
+ * and on a host that may carry no Sentinel also redis_conf and sentinel_password_file. A script that
+ * sets operator_file logs in with the operator credentials (cloud-init/operatorCredentials.ts) when the
+ * host has them, and with the passwords in the configs when it does not (a host made before them);
+ * the settings rollout sets none (its reasons are in that file).
  */
 export const CLUSTER_FUNCTIONS = `oneline() { printf '%s' "$*" | tr '\\r\\n' '  ' | sed 's/  */ /g; s/ $//'; }
-if [ -r "$conf" ]; then
+${READ_OPERATOR_CREDENTIALS}
+if read_operator_credentials; then
+    : # The operator file's: the scripts' own login, whatever the configs carry.
+elif [ -r "$conf" ]; then
     sentinel_pass=$(${LOCAL_SENTINEL_PASSWORD} "$conf")
     redis_pass=$(awk -v n="$master_name" '$1 == "sentinel" && $2 == "auth-pass" && $3 == n { v = $4; gsub(/"/, "", v); print v; exit }' "$conf")
 elif [ -n "\${redis_conf:-}" ] && [ -r "$redis_conf" ]; then

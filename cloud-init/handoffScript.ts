@@ -1,3 +1,4 @@
+import { OPERATOR_CREDENTIALS_FILE } from "./operatorCredentials";
 import { BOOT_GUARD_PASSWORD_FILE } from "./bootGuard";
 import { shellQuote } from "./shellQuote";
 import { CLUSTER_FUNCTIONS, SENTINEL_RECONCILE_FUNCTION, failFunction } from "./clusterShell";
@@ -32,6 +33,8 @@ export interface HandoffScriptInput {
     /** Where the host keeps its configs (read for the passwords). Default: Debian's paths. */
     sentinelConfPath?: string;
     redisConfPath?: string;
+    /** The operator credentials the script logs in with (cloud-init/operatorCredentials.ts). Default OPERATOR_CREDENTIALS_FILE. */
+    operatorCredentialsPath?: string;
 }
 
 /**
@@ -71,6 +74,7 @@ sentinels=(${input.sentinels.map(q).join(" ")})
 conf=${q(input.sentinelConfPath ?? DEBIAN_PATHS.sentinelConf)}
 redis_conf=${q(input.redisConfPath ?? DEBIAN_PATHS.redisConf)}
 sentinel_password_file=${q(BOOT_GUARD_PASSWORD_FILE)}
+operator_file=${q(input.operatorCredentialsPath ?? OPERATOR_CREDENTIALS_FILE)}
 timeout_seconds=${input.timeoutSeconds}
 deadline=$((SECONDS + timeout_seconds))
 interval=${input.intervalSeconds ?? 2}

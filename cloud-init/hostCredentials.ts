@@ -1,6 +1,7 @@
 /**
  * The copies of the stack's passwords that live in files on a host, outside Redis and Sentinel: the
- * boot guard's copy of the Sentinels' password (data nodes) and each exporter's password file. A
+ * operator credentials the checks log in with (every host; written here too on a host made before
+ * them), the boot guard's copy of the Sentinels' password (data nodes) and each exporter's password file. A
  * settings rollout changes the running processes; this script, run as root on every host once the
  * rollout made every node accept the stack's passwords, brings the files along, so neither a
  * restart's boot guard nor an exporter is left holding a password that is refused once the old one
@@ -13,10 +14,15 @@
  * The script carries the secrets: run it from a secret stdin.
  */
 import { BOOT_GUARD_PASSWORD_FILE } from "./bootGuard";
+import { OPERATOR_CREDENTIALS_FILE, OperatorCredentials, renderOperatorCredentials } from "./operatorCredentials";
 import { shellQuote } from "./shellQuote";
 import { EXPORTERS, EXPORTER_USER, ExportedService, renderExporterPasswordFile } from "./exporters";
 
 export interface HostCredentialsInput {
+    /** The stack's passwords, for the operator credentials file; undefined leaves the file as it is. */
+    operator?: OperatorCredentials;
+    /** Where the operator credentials live. Default OPERATOR_CREDENTIALS_FILE (tests point it elsewhere). */
+    operatorCredentialsPath?: string;
     /** Data nodes: the Sentinels' password the boot guard asks with ("" without Sentinel auth). */
     bootGuardSentinelPassword?: string;
     /** The exporters on this host, with what their targets are and the password each needs. */
@@ -30,6 +36,9 @@ export interface HostCredentialsInput {
 export function renderHostCredentialsScript(input: HostCredentialsInput): string {
     const q = shellQuote;
     const steps: string[] = [];
+    if (input.operator) {
+        steps.push(`replace ${q(input.operatorCredentialsPath ?? OPERATOR_CREDENTIALS_FILE)} root 0600 ${q(renderOperatorCredentials(input.operator).trimEnd())} "operator credentials" || true`);
+    }
     if (input.bootGuardSentinelPassword !== undefined) {
         steps.push(`replace ${q(input.bootGuardPasswordFile ?? BOOT_GUARD_PASSWORD_FILE)} root 0600 ${q(input.bootGuardSentinelPassword)} "boot guard password" || true`);
     }

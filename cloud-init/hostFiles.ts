@@ -5,6 +5,7 @@ import { AddressDiscovery, PRIVATE_ADDRESS_PLACEHOLDER, renderCloudConfig } from
 import { appPassword } from "../components/core/aclUsers";
 import { renderRedisConf } from "./redisConf";
 import { renderSentinelConf } from "./sentinelConf";
+import { renderOperatorCredentials } from "./operatorCredentials";
 import { exportersOf, renderExporterPasswordFile, renderExporterUnit } from "./exporters";
 
 export interface HostFiles {
@@ -78,6 +79,7 @@ export function renderHostFiles(
             sshAuthorizedKeys: config.sshPublicKeys,
             redisConf,
             sentinelConf,
+            operatorCredentials: renderOperatorCredentials(secrets),
             bootGuard: host.redisRole
                 ? { script: renderBootGuard({ hostName: host.name, masterName: config.masterName, sentinels: config.knownSentinels, passwordFile: BOOT_GUARD_PASSWORD_FILE }), sentinelPassword: secrets.sentinelPassword }
                 : undefined,

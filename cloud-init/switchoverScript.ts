@@ -1,3 +1,4 @@
+import { OPERATOR_CREDENTIALS_FILE } from "./operatorCredentials";
 import { shellQuote } from "./shellQuote";
 import { CLUSTER_FUNCTIONS, failFunction } from "./clusterShell";
 import { DEBIAN_PATHS } from "./paths";
@@ -14,8 +15,10 @@ export interface SwitchoverScriptInput {
     pauseMs?: number;
     /** How long to wait for a settled cluster before refusing, and for the new master after (s). Default 30. */
     timeoutSeconds?: number;
-    /** Read for the passwords. Default: Debian's path. */
+    /** Read for the passwords on a host without operator credentials. Default: Debian's path. */
     sentinelConfPath?: string;
+    /** The operator credentials the script logs in with (cloud-init/operatorCredentials.ts). Default OPERATOR_CREDENTIALS_FILE. */
+    operatorCredentialsPath?: string;
     intervalSeconds?: number;
 }
 
@@ -125,6 +128,7 @@ sentinels=(${input.sentinels.map(q).join(" ")})
 expected_replicas=${input.expectedReplicas}
 pause_ms=${pauseMs}
 conf=${q(input.sentinelConfPath ?? DEBIAN_PATHS.sentinelConf)}
+operator_file=${q(input.operatorCredentialsPath ?? OPERATOR_CREDENTIALS_FILE)}
 timeout_seconds=${input.timeoutSeconds ?? 30}
 deadline=$((SECONDS + timeout_seconds))
 interval=${input.intervalSeconds ?? 1}

@@ -62,7 +62,8 @@ export class SentinelQuorum extends pulumi.ComponentResource {
     readonly settingsRollout?: pulumi.Resource;
     /**
      * One remote.Command per host, after the rollout: keeps the copies of the passwords in files (the
-     * boot guard's, the exporters') the stack's, through a password rotation. Empty when checks are disabled.
+     * operator credentials, the boot guard's, the exporters') the stack's, through a password
+     * rotation and onto a host made before them. Empty when checks are disabled.
      */
     readonly hostCredentials: pulumi.Resource[];
     /**
@@ -146,8 +147,10 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                 { parent: this, dependsOn: [...allHosts.map((h) => h.resource), ...set.handoffs], customTimeouts },
             );
             this.settingsRollout = rollout;
-            // The boot guard asks the Sentinels with its own copy of their password, and each exporter
-            // logs in with its own; a host created with the stack has the ones of that day. Rewritten
+            // The checks log in with the host's operator credentials, the boot guard asks the Sentinels
+            // with its own copy of their password, and each exporter logs in with its own; a host
+            // created with the stack has the ones of that day (one made by an earlier redis-ha has no
+            // operator credentials, and gets them here on its next up). Rewritten
             // once the rollout made every node accept the stack's (step 1), so none holds a password
             // that is refused before its retirement.
             this.hostCredentials = allHosts.map((host, i) => new command.remote.Command(
@@ -157,6 +160,7 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                     create: runAs,
                     update: runAs,
                     stdin: pulumi.secret(pulumi.all([host.privateAddress, context.redisPassword, context.sentinelPassword]).apply(([address, redis, sentinel]) => renderHostCredentialsScript({
+                        operator: { redisPassword: redis, sentinelPassword: sentinel },
                         bootGuardSentinelPassword: allPlans[i].redisRole ? sentinel : undefined,
                         exporters: exportersOf(allPlans[i], context.config, { redis, sentinel }).map((e) => ({ ...e, bindAddress: address })),
                     }))),
@@ -171,7 +175,8 @@ export class SentinelQuorum extends pulumi.ComponentResource {
             const verification = (name: string, host: PlatformHost, script: pulumi.Output<string>) => new command.remote.Command(
                 name,
                 { connection: connection(host), create: runAs, update: runAs, stdin: script, triggers: [script, ...settingsLines, ...passwordLines, ...hostIds] },
-                { parent: this, dependsOn: [...allHosts.map((h) => h.resource), rollout], customTimeouts },
+                // After the credentials steps too: a host made by an earlier redis-ha has its operator credentials by then.
+                { parent: this, dependsOn: [...allHosts.map((h) => h.resource), rollout, ...this.hostCredentials], customTimeouts },
             );
 
             for (const host of sentinelHosts) {

@@ -63,7 +63,7 @@ test("children are parented to their component (URNs carry the component type)",
     expect(checkUrn).toContain("redis-ha:index:SentinelQuorum$command:remote:Command::sessions-redis-0-check");
 });
 
-test("the settings rollout runs after every host of its deployment exists, and each check (the data nodes' hardening too, as they have no Sentinel) after the rollout", () => {
+test("the settings rollout runs after every host of its deployment exists, and each check (the data nodes' hardening too, as they have no Sentinel) after the rollout and every credentials step", () => {
     const commands = seen.filter((s) => s.type === "command:remote:Command" && s.name.startsWith("cache-"));
     const hosts = [...cache.replicaSet.hosts, ...cache.quorum.dedicatedHosts].map((h) => h.resource);
     expect(commands.map((c) => c.name)).toEqual([
@@ -73,7 +73,13 @@ test("the settings rollout runs after every host of its deployment exists, and e
     expect(commands[0].opts.dependsOn).toEqual(hosts);
     // The copies in files (boot guards', exporters') move only after the rollout made every node accept the stack's passwords.
     for (const credentials of commands.slice(1, 7)) expect(credentials.opts.dependsOn).toEqual([cache.quorum.settingsRollout]);
-    for (const check of commands.slice(7)) expect(check.opts.dependsOn).toEqual([...hosts, cache.quorum.settingsRollout]);
+    // After the credentials steps too: a host made by an earlier version has its operator credentials by then.
+    // (Compared by identity, not toEqual: a failing diff of resources would print their whole graph.)
+    const checkDependencies = [...hosts, cache.quorum.settingsRollout, ...cache.quorum.hostCredentials];
+    for (const check of commands.slice(7)) {
+        const dependsOn = check.opts.dependsOn as pulumi.Resource[];
+        expect({ check: check.name, count: dependsOn.length, same: dependsOn.every((d, i) => d === checkDependencies[i]) }).toEqual({ check: check.name, count: 6 + 1 + 6, same: true }); // 6 hosts, the rollout, 6 credentials steps
+    }
 });
 
 test("hosts wait for the deployment guard, their network and firewall; the network waits for the guard too", () => {

@@ -9,6 +9,7 @@ import * as path from "path";
 import { Lab, labUnavailableReason } from "../../lab/runtime";
 import { run } from "../../components/platforms/lab/shell";
 import { clientEnvironmentOf } from "../../components/core/aclUsers";
+import { waitFor } from "../../lab/drill";
 
 const unavailable = labUnavailableReason();
 if (unavailable) {
@@ -204,18 +205,24 @@ maybe("the lab", () => {
         await expectHealthy(60);
     });
 
-    test("a wrong Redis password in a Sentinel fails the check on that host", async () => {
+    test("a Sentinel with a wrong Redis password fails the check, named by what it can no longer see", async () => {
+        // The check logs in with the host's operator credentials, not the Sentinel's auth-pass: a
+        // Sentinel that cannot log in is found by what it reports, from every host's check.
         const { redisPassword, sentinelPassword } = lab.secrets;
         const app = lab.network.app.namespace; // Sentinel admits the app CIDRs and the cluster only, not admins
-        const setAuth = (password: string) =>
-            lab.redisCli(app, host(1).address, lab.settings.sentinelPort, ["SENTINEL", "SET", lab.settings.masterName, "auth-pass", password], sentinelPassword);
+        const broken = `${host(1).address}:${lab.settings.sentinelPort}`;
+        const sentinel = (args: string[]) => lab.redisCli(app, host(1).address, lab.settings.sentinelPort, args, sentinelPassword);
+        const setAuth = (password: string) => sentinel(["SENTINEL", "SET", lab.settings.masterName, "auth-pass", password]);
         expect((await setAuth("Wrong-password-0123456789")).stdout.trim()).toBe("OK");
         try {
-            const failures = await failuresOf();
-            expect(failures).toMatch(new RegExp(`${host(1).namespace}: master ${redisAddress(0).replace(/\./g, "\\.")} \\(named by the Sentinels\\) is not serving as master: .*(WRONGPASS|invalid username-password)`));
+            // Sentinel drops its links at the SET; it calls the replicas down once they have failed
+            // to answer for down-after-milliseconds, and stays so while it cannot log in.
+            const replicaFlags = async () => (await sentinel(["SENTINEL", "REPLICAS", lab.settings.masterName])).stdout.split("\n").filter((_, i, all) => all[i - 1] === "flags");
+            await waitFor("the Sentinel with the wrong password to call the replicas down", async () => (await replicaFlags()).filter((f) => f.includes("s_down")).length === 2, 60000, () => "flags never showed s_down for both replicas");
+            expect(await failuresOf()).toContain(`sentinel ${broken} knows 0 of 2 replicas as healthy`);
         } finally {
             await setAuth(redisPassword);
         }
-        await expectHealthy();
+        await expectHealthy(60);
     });
 });

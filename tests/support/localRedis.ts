@@ -13,6 +13,7 @@ import { renderRedisConf } from "../../cloud-init/redisConf";
 import { renderSentinelConf } from "../../cloud-init/sentinelConf";
 import { REDIS_PASSWORD, SENTINEL_PASSWORD } from "./fixtures";
 import { appPassword } from "../../components/core/aclUsers";
+import { renderOperatorCredentials } from "../../cloud-init/operatorCredentials";
 
 export const redisAvailable = spawnSync("redis-server", ["--version"]).status === 0 && spawnSync("redis-sentinel", ["--version"]).status === 0;
 
@@ -51,8 +52,14 @@ async function waitForPort(host: string, port: number, deadlineMs: number): Prom
 
 export class LocalCluster {
     readonly root = fs.mkdtempSync(path.join(os.tmpdir(), "redis-ha-local-"));
+    /** The operator credentials a host of this cluster would have (root only), for the scripts that read them. */
+    readonly operatorFile = path.join(this.root, "operator.conf");
     readonly nodes: LocalNode[] = [];
     readonly masterName = "redis-ha";
+
+    constructor() {
+        fs.writeFileSync(this.operatorFile, renderOperatorCredentials({ redisPassword: REDIS_PASSWORD, sentinelPassword: SENTINEL_PASSWORD }), { mode: 0o600 });
+    }
 
     /**
      * Starts a cluster on a random free port range. A port can be taken between the look and the

@@ -18,6 +18,7 @@ const maybe = redisAvailable ? describe : describe.skip;
 
 function runCheck(cluster: LocalCluster, timeoutSeconds: number, sentinelConfPath = cluster.nodes[0].sentinelConf, extra: Partial<CheckScriptInput> = {}, env: NodeJS.ProcessEnv = process.env) {
     const script = renderCheckScript({
+        operatorCredentialsPath: cluster.operatorFile,
         ...extra,
         hostName: "local-0",
         masterName: cluster.masterName,
@@ -63,15 +64,33 @@ maybe("check script against real Redis and Sentinel", () => {
         expect(info.replicas.map((r) => r.state)).toEqual(["online", "online"]);
     });
 
-    test("a wrong Redis password is reported against the master", () => {
-        const conf = fs.readFileSync(cluster.nodes[0].sentinelConf, "utf8").replace(REDIS_PASSWORD, "Wrong-password-0123456789");
-        const wrong = `${cluster.root}/wrong-sentinel.conf`;
-        fs.writeFileSync(wrong, conf);
-        const { status, report, stderr } = runCheck(cluster, 2, wrong);
+    test("a wrong Redis password in the operator credentials is reported against the master", () => {
+        const wrong = `${cluster.root}/wrong-operator.conf`;
+        fs.writeFileSync(wrong, fs.readFileSync(cluster.operatorFile, "utf8").replace(REDIS_PASSWORD, "Wrong-password-0123456789"), { mode: 0o600 });
+        const { status, report, stderr } = runCheck(cluster, 2, undefined, { operatorCredentialsPath: wrong });
         expect(status).toBe(1);
         expect(report.failures.join("\n")).toMatch(/master 127\.0\.\d+\.10:\d+ \(named by the Sentinels\) is not serving as master: .*(WRONGPASS|invalid username-password)/);
         expect(stderr).toContain("redis-ha check failed on local-0");
     }, 30000);
+
+    test("the operator credentials are what the check logs in with; a host made before them logs in with its sentinel.conf's", () => {
+        // A sentinel.conf whose auth-pass is not the admin password (as once a Sentinel user has its own).
+        const otherAuth = `${cluster.root}/other-auth-sentinel.conf`;
+        fs.writeFileSync(otherAuth, fs.readFileSync(cluster.nodes[0].sentinelConf, "utf8").replace(REDIS_PASSWORD, "Sentinel-user-password-0123"));
+        const withFile = runCheck(cluster, 40, otherAuth);
+        expect(withFile.report.failures).toEqual([]);
+        expect(withFile.status).toBe(0);
+
+        const noFile = { operatorCredentialsPath: `${cluster.root}/made-before-operator-credentials` };
+        const fromConf = runCheck(cluster, 40, undefined, noFile);
+        expect(fromConf.report.failures).toEqual([]);
+        expect(fromConf.status).toBe(0);
+        const fromOtherConf = runCheck(cluster, 2, otherAuth, noFile);
+        expect(fromOtherConf.status).toBe(1);
+        expect(fromOtherConf.report.failures.join("\n")).toMatch(/is not serving as master: .*(WRONGPASS|invalid username-password)/);
+        const neither = runCheck(cluster, 2, `${cluster.root}/no-sentinel.conf`, noFile);
+        expect(neither.report.failures[0]).toMatch(/neither .*made-before-operator-credentials nor .*no-sentinel\.conf is readable/);
+    }, 120000);
 
     test("a replica down: the master's view names how many are missing", async () => {
         const replica = cluster.nodes[2];
@@ -191,13 +210,16 @@ maybe("check script against real Redis and Sentinel", () => {
             expect(check().report.failures).toEqual([]);
         }, 60000);
 
-        test("a data node without a Sentinel runs the same host facts alone, its password read from redis.conf, and fails on the same leak", () => {
-            // Node 0's Redis as if it had no Sentinel: its redis.conf holds the password; no Sentinel's facts are judged.
-            const run = () => {
-                const script = renderHostHardeningScript({ hostName: "local-0", sentinels: cluster.sentinelEndpoints(), dataNodes: dataNodes(), redisConfPath: path.join(cluster.nodes[0].dir, "redis.conf"), sentinelPasswordPath: path.join(dir, "none"), hardening: { secretSearchDirs: [dir] } });
+        test("a data node without a Sentinel runs the same host facts alone, logged in with its operator credentials (or, made before them, its redis.conf's), and fails on the same leak", () => {
+            // Node 0's Redis as if it had no Sentinel: no Sentinel's facts are judged.
+            const run = (operatorCredentialsPath = cluster.operatorFile) => {
+                const script = renderHostHardeningScript({ hostName: "local-0", sentinels: cluster.sentinelEndpoints(), dataNodes: dataNodes(), redisConfPath: path.join(cluster.nodes[0].dir, "redis.conf"), sentinelPasswordPath: path.join(dir, "none"), operatorCredentialsPath, hardening: { secretSearchDirs: [dir] } });
                 const result = spawnSync("bash", ["-s"], { input: script, encoding: "utf8", timeout: 90000 });
                 return { ...result, report: parseCheckOutput(result.stdout) };
             };
+            const madeBefore = run(path.join(dir, "no-operator-credentials"));
+            expect(madeBefore.report.failures).toEqual([]);
+            expect(madeBefore.stdout).toContain("HARDEN acl ok");
             const healthy = run();
             expect(healthy.report.failures).toEqual([]);
             expect(healthy.status).toBe(0);

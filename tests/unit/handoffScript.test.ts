@@ -41,6 +41,7 @@ maybe("handoff of a replaced host against real Redis and Sentinel", () => {
             intervalSeconds: 1,
             sentinelConfPath: node.sentinelConf,
             redisConfPath: path.join(node.dir, "redis.conf"),
+            operatorCredentialsPath: cluster.operatorFile,
         });
         const result = spawnSync("bash", ["-s", action], { input: script, encoding: "utf8", timeout: 120000 });
         return { status: result.status, lines: result.stdout.trim().split("\n"), stderr: result.stderr };

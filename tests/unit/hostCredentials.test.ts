@@ -9,6 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { EXPORTER_BINARY } from "../../cloud-init/exporters";
 import { HostCredentialsInput, renderHostCredentialsScript } from "../../cloud-init/hostCredentials";
+import { READ_OPERATOR_CREDENTIALS } from "../../cloud-init/operatorCredentials";
 import { waitFor } from "../../lab/drill";
 
 const why = process.getuid?.() !== 0 ? "it needs root (a network namespace, chgrp)"
@@ -97,5 +98,26 @@ maybe("the host's password files, after a rollout", () => {
         expect(result.status).toBe(0);
         expect(fs.existsSync(files().redis)).toBe(false);
         expect(listening(9121)).toBe(true);
+    });
+
+    test("a host made before the operator credentials gets them, 0600, in a form the scripts read back; a rotation rewrites them", () => {
+        const operatorFile = path.join(dir, "operator.conf");
+        const withOperator = (redis: string, sentinel: string) => renderHostCredentialsScript({ ...input(redis, sentinel), operator: { redisPassword: redis, sentinelPassword: sentinel }, operatorCredentialsPath: operatorFile });
+        // What the checks do with the file: the same function, in the same shell.
+        const readBack = () => spawnSync("bash", ["-c", `operator_file=${operatorFile}\n${READ_OPERATOR_CREDENTIALS}\nread_operator_credentials && printf '%s|%s\\n' "$redis_pass" "$sentinel_pass"`], { encoding: "utf8" }).stdout.trim();
+
+        const first = runScript(withOperator("first-Redis-Password-0123", "first-Sentinel-Password-4567"));
+        expect(first.lines[0]).toBe("UPDATED operator credentials");
+        expect(first.status).toBe(0);
+        expect({ mode: fs.statSync(operatorFile).mode & 0o777, uid: fs.statSync(operatorFile).uid }).toEqual({ mode: 0o600, uid: 0 });
+        expect(readBack()).toBe("first-Redis-Password-0123|first-Sentinel-Password-4567");
+        expect(runScript(withOperator("first-Redis-Password-0123", "first-Sentinel-Password-4567")).lines[0]).toBe("SAME operator credentials");
+
+        const rotated = runScript(withOperator("second-Redis-Password-89ab", "first-Sentinel-Password-4567"));
+        expect(rotated.lines[0]).toBe("UPDATED operator credentials");
+        expect(readBack()).toBe("second-Redis-Password-89ab|first-Sentinel-Password-4567");
+        // Sentinels without auth: no sentinel-password line, read back as none.
+        runScript(withOperator("second-Redis-Password-89ab", ""));
+        expect(readBack()).toBe("second-Redis-Password-89ab|");
     });
 });

@@ -2,6 +2,7 @@ import { parse } from "yaml";
 import { CLOUD_CONFIG_KEYS, PRIVATE_ADDRESS_PLACEHOLDER, renderCloudConfig } from "../../cloud-init/cloudConfig";
 import { renderRedisConf } from "../../cloud-init/redisConf";
 import { renderSentinelConf } from "../../cloud-init/sentinelConf";
+import { OPERATOR_CREDENTIALS_FILE, renderOperatorCredentials } from "../../cloud-init/operatorCredentials";
 import { REDIS_PASSWORD, SENTINEL_PASSWORD } from "../support/fixtures";
 import { aclPasswordHash, appPassword } from "../../components/core/aclUsers";
 import { allHostVariants } from "../support/render";
@@ -141,6 +142,19 @@ describe("#cloud-config user-data", () => {
         expect(document.runcmd).toEqual([["/usr/local/sbin/redis-ha-firstboot"]]);
     });
 
+    test("every kind of host gets the operator credentials the checks log in with: root only, one line per stack password", () => {
+        for (const { label, files } of variants) {
+            const file = parse(files.userData).write_files.find((f: { path: string }) => f.path === OPERATOR_CREDENTIALS_FILE);
+            expect({ label, owner: file?.owner, permissions: file?.permissions }).toEqual({ label, owner: "root:root", permissions: "0600" });
+            expect(file.content.split("\n").filter((l: string) => l && !l.startsWith("#"))).toEqual([`redis-password ${REDIS_PASSWORD}`, `sentinel-password ${SENTINEL_PASSWORD}`]);
+        }
+        // Sentinels without auth: no line, which the scripts read as no password.
+        expect(renderOperatorCredentials({ redisPassword: REDIS_PASSWORD, sentinelPassword: "" })).not.toContain("sentinel-password");
+        // A value that would add a line (or a second word) is refused, never written.
+        expect(() => renderOperatorCredentials({ redisPassword: `${REDIS_PASSWORD}\nsentinel-password x`, sentinelPassword: SENTINEL_PASSWORD })).toThrow(/operator credentials' redis-password: it holds a line break/);
+        expect(() => renderOperatorCredentials({ redisPassword: REDIS_PASSWORD, sentinelPassword: "two words" })).toThrow(/sentinel-password: it holds whitespace/);
+    });
+
     test("installs only the packages a host needs", () => {
         const packages = Object.fromEntries(variants.map((v) => [v.label, parse(v.files.userData).packages]));
         expect(packages["colocated master"]).toEqual(["redis-server", "redis-sentinel", "redis-tools", "prometheus-redis-exporter"]);
@@ -214,7 +228,7 @@ describe("#cloud-config user-data", () => {
     });
 
     test("refuses a host with nothing to run", () => {
-        expect(() => renderCloudConfig({ hostName: "x", sshAuthorizedKeys: [] })).toThrow(/needs Redis, Sentinel or both/);
+        expect(() => renderCloudConfig({ hostName: "x", sshAuthorizedKeys: [], operatorCredentials: "" })).toThrow(/needs Redis, Sentinel or both/);
     });
 
     test.each(variants.map((v) => [v.label, v.files] as const))("snapshot: %s", (_label, files) => {

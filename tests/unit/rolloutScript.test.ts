@@ -249,8 +249,10 @@ maybe("Redis password rotation in two steps, against real Redis and Sentinel", (
     };
     const onlineReplicas = (password: string) => (cli(cluster.nodes[0], ["INFO", "replication"], password).match(/^slave\d+:.*state=online/gm) ?? []).length;
     // What an app logs in with: the app user and the password derived from a stack password.
-    const appPing = (n: LocalNode, stackPassword: string) =>
-        spawnSync("redis-cli", ["-h", n.address, "-p", String(n.redisPort), "--user", APP_USER, "--no-auth-warning", "--raw", "PING"], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: appPassword(stackPassword) } }).stdout.trim();
+    // A command as the app user, logged in with the app password derived from the given stack password.
+    const asApp = (n: LocalNode, stackPassword: string, args: string[]) =>
+        spawnSync("redis-cli", ["-h", n.address, "-p", String(n.redisPort), "--user", APP_USER, "--no-auth-warning", "--raw", ...args], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: appPassword(stackPassword) } }).stdout.trim();
+    const appPing = (n: LocalNode, stackPassword: string) => asApp(n, stackPassword, ["PING"]);
     const sentinelFlags = (n: LocalNode) => {
         const lines = cli(n, ["SENTINEL", "MASTER", cluster.masterName], SENTINEL_PASSWORD, n.sentinelPort).split("\n");
         return lines[lines.indexOf("flags") + 1];
@@ -341,8 +343,7 @@ maybe("Redis password rotation in two steps, against real Redis and Sentinel", (
     }, 120000);
 
     test("appScripting false reaches every node: the app's EVAL is refused, its data commands are not", () => {
-        const appEval = (n: LocalNode) => spawnSync("redis-cli", ["-h", n.address, "-p", String(n.redisPort), "--user", APP_USER, "--no-auth-warning", "--raw", "EVAL", "return 1", "0"],
-            { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: appPassword(NEW_PASSWORD) } }).stdout.trim();
+        const appEval = (n: LocalNode) => asApp(n, NEW_PASSWORD, ["EVAL", "return 1", "0"]);
         for (const n of cluster.nodes) expect(appEval(n)).toBe("1");
         const script = renderRolloutScript({
             hostName: "local-0", masterName: cluster.masterName, dataNodes: cluster.nodes.map(at), sentinels: cluster.sentinelEndpoints(),

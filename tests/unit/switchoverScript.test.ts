@@ -20,7 +20,7 @@ maybe("planned switchover against real Redis and Sentinel", () => {
     const cli = (n: LocalNode, args: string[], port = n.redisPort, password = REDIS_PASSWORD) =>
         spawnSync("redis-cli", ["-h", n.address, "-p", String(port), "--raw", ...args], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: password } }).stdout.trim();
     const switchover = () => {
-        const script = renderSwitchoverScript({ hostName: "local-0", masterName: cluster.masterName, sentinels: cluster.sentinelEndpoints(), expectedReplicas: 2, timeoutSeconds: 20, sentinelConfPath: cluster.nodes[0].sentinelConf });
+        const script = renderSwitchoverScript({ hostName: "local-0", masterName: cluster.masterName, sentinels: cluster.sentinelEndpoints(), expectedReplicas: 2, timeoutSeconds: 20, sentinelConfPath: cluster.nodes[0].sentinelConf, operatorCredentialsPath: cluster.operatorFile });
         const result = spawnSync("bash", ["-s"], { input: script, encoding: "utf8", timeout: 90000 });
         return { status: result.status, lines: result.stdout.trim().split("\n"), stderr: result.stderr };
     };

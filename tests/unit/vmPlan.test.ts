@@ -2,6 +2,7 @@ import { parse } from "yaml";
 import { renderCloudConfig, STAGING_DIR } from "../../cloud-init/cloudConfig";
 import { renderExporterPasswordFile, renderExporterUnit } from "../../cloud-init/exporters";
 import { DEBIAN_PATHS } from "../../cloud-init/paths";
+import { renderOperatorCredentials } from "../../cloud-init/operatorCredentials";
 import {
     chooseAccel,
     expectationsFor,
@@ -88,6 +89,7 @@ describe("facts of a booted guest", () => {
         sshAuthorizedKeys: ["ssh-ed25519 AAAA test"],
         redisConf: "port 6379\n",
         sentinelConf: "port 26379\n",
+        operatorCredentials: renderOperatorCredentials({ redisPassword: "x".repeat(20), sentinelPassword: "y".repeat(20) }),
         bootGuard: { script: "#!/bin/bash\n", sentinelPassword: "x".repeat(20) },
         exporters: [
             { service: "redis", unit: renderExporterUnit("redis", "10.42.0.11", 6379), passwordFile: renderExporterPasswordFile("10.42.0.11", 6379, "x".repeat(20)) },

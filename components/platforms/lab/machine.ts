@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { BOOT_GUARD_DROPIN_PATH, BOOT_GUARD_PASSWORD_FILE, BOOT_GUARD_PATH } from "../../../cloud-init/bootGuard";
+import { OPERATOR_CREDENTIALS_FILE } from "../../../cloud-init/operatorCredentials";
 import { NFT_TABLE } from "../../../cloud-init/nftables";
 import { DEBIAN_PATHS } from "../../../cloud-init/paths";
 import { STAGING_DIR, stagedExporterFiles } from "../../../cloud-init/cloudConfig";
@@ -261,7 +262,7 @@ function installFiles(spec: LabSpec, host: LabHost, userData: string): string[] 
         } else if (file.path.startsWith(`${STAGING_DIR}/`)) {
             // The first-boot script's install step: into the host's own /etc/redis, owned by redis.
             writeFileAs(path.join(dirs.etc, path.basename(file.path)), file.content, 0o640, "redis:redis");
-        } else if (file.path === BOOT_GUARD_PASSWORD_FILE) {
+        } else if (file.path === BOOT_GUARD_PASSWORD_FILE || file.path === OPERATOR_CREDENTIALS_FILE) {
             writeFileAs(path.join(dirs.etcHa, path.basename(file.path)), file.content, 0o600);
         } else if (file.path === BOOT_GUARD_PATH) {
             writeFileAs(path.join(root, "boot-guard"), file.content, 0o700);
