@@ -11,9 +11,9 @@
  * remaining users"). A host made by an earlier redis-ha has no file until its credentials step runs;
  * the scripts then fall back to the configs.
  *
- * The settings rollout is the exception on purpose: it has the stack's passwords on stdin and judges
- * what the nodes run now from the configs the processes keep, so a credentials step that failed
- * after a rotation's first step cannot leave it reading a stale file.
+ * The settings rollout reads neither, on purpose: it has the stack's passwords on stdin and asks the
+ * nodes and the Sentinels which of them they accept, so a credentials step that failed after a
+ * rotation's first step cannot leave it logging in with a stale file.
  */
 import { configToken } from "../components/core/tokens";
 

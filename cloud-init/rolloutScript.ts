@@ -29,9 +29,10 @@ export interface RolloutScriptInput {
     /** How long one Sentinel may take to rediscover its peers and replicas after SENTINEL RESET (s). Default 60. */
     resetTimeoutSeconds?: number;
     /**
-     * The stack's passwords. The script then carries secrets (the command's stdin is a Pulumi secret)
-     * and never prints them: secrets reach redis-cli through its environment or stdin (-x), never a
-     * command line. Without them the script only uses what the local sentinel.conf holds.
+     * The stack's passwords. The script logs in with whichever of them the nodes and the Sentinels
+     * accept (asked with PING), carries secrets (the command's stdin is a Pulumi secret) and never
+     * prints them: secrets reach redis-cli through its environment or stdin (-x), never a command
+     * line. Without them the script only uses what the local sentinel.conf holds.
      */
     passwords?: RolloutPasswords;
     /**
@@ -114,14 +115,49 @@ ${failFunction("fail changed=$changed", "redis-ha settings rollout stopped on $h
 ${CLUSTER_FUNCTIONS}
 ${SENTINEL_RECONCILE_FUNCTION}
 ${SWITCHOVER_FUNCTION}
+# What the local Sentinel logs in to the nodes with (its auth-pass, from its config, which Sentinel
+# keeps): whether a rotation still has to move the Sentinels' logins.
 running_pass=$redis_pass
+# accepted_password CLI FIRST SECOND TARGET...: FIRST if the first TARGET to answer accepts it, else
+# SECOND ("" for none) if it does; a target that does not answer is skipped. Prints nothing and
+# returns 1 when one answered but refused both, 2 when none answered.
+accepted_password() {
+    local cli=$1 first=$2 second=$3 target out
+    shift 3
+    for target in "$@"; do
+        out=$($cli "$first" "$target" PING 2>&1)
+        if [ "$out" = PONG ]; then printf '%s' "$first"; return 0; fi
+        case $out in *WRONGPASS*|*NOAUTH*|*"invalid username-password"*) ;; *) continue ;; esac
+        if [ -n "$second" ] && [ "$($cli "$second" "$target" PING 2>&1)" = PONG ]; then printf '%s' "$second"; return 0; fi
+        return 1
+    done
+    return 2
+}
+# The password every node and Sentinel accepts now, asked of them rather than read from a config
+# (the configs' auth-pass and masterauth are the Sentinels' and replication's logins, not the
+# operator's). During a rotation, the previous one first: until its step 2 every node keeps it,
+# while a step 1 cut short may have given the new one to some only. Nodes that do not answer (a
+# failover, a restart) are waited for, until the deadline.
+login_password() {
+    local cli=$1 stack=$2 previous=$3 what=$4 password=$5 setting=$6 previous_setting=$7 status
+    shift 7
+    while :; do
+        if [ -n "$previous" ]; then login=$(accepted_password "$cli" "$previous" "$stack" "$@"); else login=$(accepted_password "$cli" "$stack" "" "$@"); fi
+        status=$?
+        [ "$status" = 0 ] && return 0
+        [ "$status" = 1 ] && fail "the $what run $password that is neither redis-ha:$setting nor redis-ha:$previous_setting. To rotate, set redis-ha:$previous_setting to the password they run now (the old $setting), so that both are accepted while the apps move; nothing was changed"
+        [ "$SECONDS" -ge "$deadline" ] && fail "none of the $what answers ($*), so none could say which password it runs: nothing was changed"
+        sleep "$interval"
+    done
+}
 if [ "$manage_passwords" = 1 ]; then
-    if [ "$sentinel_pass" != "$stack_sentinel_pass" ] && { [ -z "$previous_sentinel_pass" ] || [ "$sentinel_pass" != "$previous_sentinel_pass" ]; }; then
-        fail "the Sentinels run a password that is neither redis-ha:sentinelPassword nor redis-ha:previousSentinelPassword. To rotate, set redis-ha:previousSentinelPassword to the password they run now (the old sentinelPassword), so that both are accepted while the apps move; nothing was changed"
+    sentinel_pass=""
+    if [ -n "$stack_sentinel_pass" ]; then
+        login_password scli_as "$stack_sentinel_pass" "$previous_sentinel_pass" Sentinels "a password" sentinelPassword previousSentinelPassword "\${sentinels[@]}"
+        sentinel_pass=$login
     fi
-    if [ "$running_pass" != "$new_pass" ] && [ "$running_pass" != "$previous_pass" ]; then
-        fail "the nodes run a Redis password that is neither redis-ha:redisPassword nor redis-ha:previousRedisPassword. To rotate, set redis-ha:previousRedisPassword to the password they run now (the old redisPassword), so that both are accepted while the apps move; nothing was changed"
-    fi
+    login_password rcli_as "$new_pass" "$previous_pass" nodes "a Redis password" redisPassword previousRedisPassword "\${data_nodes[@]}"
+    redis_pass=$login
 fi
 accepts() { [ "$(rcli_as "$2" "$1" PING 2>&1)" = PONG ]; }
 # The secret is the last argument, read from stdin (-x): never on a command line other users can see.

@@ -237,10 +237,10 @@ maybe("Redis password rotation in two steps, against real Redis and Sentinel", (
     const at = (n: LocalNode) => `${n.address}:${n.redisPort}`;
     const cli = (n: LocalNode, args: string[], password: string, port = n.redisPort) =>
         spawnSync("redis-cli", ["-h", n.address, "-p", String(port), "--no-auth-warning", "--raw", ...args], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: password } }).stdout.trim();
-    const rotate = (redis: string, previousRedis: string) => {
+    const rotate = (redis: string, previousRedis: string, sentinelConfPath = cluster.nodes[0].sentinelConf) => {
         const script = renderRolloutScript({
             hostName: "local-0", masterName: cluster.masterName, dataNodes: cluster.nodes.map(at), sentinels: cluster.sentinelEndpoints(),
-            settings: runtimeSettings(RENDERED), mode: "apply", timeoutSeconds: 30, sentinelConfPath: cluster.nodes[0].sentinelConf, intervalSeconds: 1,
+            settings: runtimeSettings(RENDERED), mode: "apply", timeoutSeconds: 30, sentinelConfPath, intervalSeconds: 1,
             passwords: { redis, previousRedis, sentinel: SENTINEL_PASSWORD },
             appUserSpec: appUserSpec(redis, previousRedis, true),
         });
@@ -248,7 +248,6 @@ maybe("Redis password rotation in two steps, against real Redis and Sentinel", (
         return { status: result.status, lines: result.stdout.trim().split("\n"), stdout: result.stdout, stderr: result.stderr };
     };
     const onlineReplicas = (password: string) => (cli(cluster.nodes[0], ["INFO", "replication"], password).match(/^slave\d+:.*state=online/gm) ?? []).length;
-    // What an app logs in with: the app user and the password derived from a stack password.
     // A command as the app user, logged in with the app password derived from the given stack password.
     const asApp = (n: LocalNode, stackPassword: string, args: string[]) =>
         spawnSync("redis-cli", ["-h", n.address, "-p", String(n.redisPort), "--user", APP_USER, "--no-auth-warning", "--raw", ...args], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: appPassword(stackPassword) } }).stdout.trim();
@@ -283,6 +282,17 @@ maybe("Redis password rotation in two steps, against real Redis and Sentinel", (
         }
         // A second run finds it in place.
         expect(rotate(REDIS_PASSWORD, "").lines.filter((l) => l.startsWith("APPUSER "))).toEqual([]);
+    }, 60000);
+
+    test("the rollout logs in with the stack's password the Sentinels accept, not with one its local sentinel.conf holds", () => {
+        // The local file's Sentinel password lines name another one (as once a Sentinel user has its
+        // own): the rollout asks the Sentinels instead, and finds everything in place.
+        const other = path.join(cluster.root, "other-sentinel-password.conf");
+        fs.writeFileSync(other, fs.readFileSync(cluster.nodes[0].sentinelConf, "utf8").split(SENTINEL_PASSWORD).join("Another-sentinel-password-0123"));
+        const { status, lines, stderr } = rotate(REDIS_PASSWORD, "", other);
+        expect(stderr).toBe("");
+        expect(lines.filter((l) => l.startsWith("FAIL ")).concat(lines[lines.length - 1])).toEqual(["RESULT ok changed=0"]);
+        expect(status).toBe(0);
     }, 60000);
 
     test("a new redisPassword without previousRedisPassword set to the running one is refused, changing nothing", () => {
