@@ -41,6 +41,8 @@ export interface RolloutScriptInput {
      * then saved by CONFIG REWRITE.
      */
     appUserSpec?: readonly string[];
+    /** Wait for cloud-init on this host first and stop if it reports an error (VMs: yes; the lab: no). Default false. */
+    waitForCloudInit?: boolean;
 }
 
 export interface RolloutPasswords {
@@ -112,6 +114,13 @@ changed=0
 drift=0
 
 ${failFunction("fail changed=$changed", "redis-ha settings rollout stopped on $host after $changed change(s)")}
+# A host without rolling replacement has no handoff that waited for its first boot: on day 1 the
+# rollout may log in before cloud-init has installed Redis and Sentinel. Wait for it, as the check does.
+${input.waitForCloudInit ? `if command -v cloud-init >/dev/null 2>&1; then
+    timeout "$timeout_seconds" cloud-init status --wait >/dev/null 2>&1
+    ci=$(cloud-init status 2>/dev/null | awk '$1 == "status:" { print $2 }')
+    [ "$ci" = "done" ] || fail "cloud-init status is \${ci:-unknown}, not done (see /var/log/cloud-init-output.log): nothing was changed"
+fi` : "# This host is not booted by cloud-init; nothing to wait for."}
 ${CLUSTER_FUNCTIONS}
 ${SENTINEL_RECONCILE_FUNCTION}
 ${SWITCHOVER_FUNCTION}

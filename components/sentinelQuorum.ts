@@ -138,6 +138,7 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                             hostName: rolloutHost.name, masterName: context.config.masterName, dataNodes: nodes, sentinels, settings, mode: "apply", timeoutSeconds,
                             passwords: { redis, previousRedis, sentinel, previousSentinel },
                             appUserSpec: appUserSpec(redis, previousRedis, context.config.appScripting),
+                            waitForCloudInit: platform.bootsWithCloudInit,
                         }))),
                     // What `pulumi preview --diff` shows: one line per setting, old and new.
                     // The app user's line last: a deployment made before it had one previews it as one added line.

@@ -149,6 +149,8 @@ test("the settings rollout goes through the running processes from the first Sen
         "app user app: scripting allowed",
     ]);
     expect(JSON.stringify(rollout.inputs.triggers)).not.toContain(redisPassword);
+    // A VM's rollout waits for its first boot (without rolling replacement no handoff has waited for it).
+    expect(rollout.inputs.stdin).toContain("cloud-init status --wait");
 });
 
 test("each host's boot guard and exporters get the stack's passwords after the rollout, only through a secret", () => {
