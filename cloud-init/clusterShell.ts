@@ -32,7 +32,8 @@ export const LOCAL_SENTINEL_PASSWORD = `awk '$1 == "sentinel" && $2 == "sentinel
  * and on a host that may carry no Sentinel also redis_conf and sentinel_password_file. A script that
  * sets operator_file logs in with the operator credentials (cloud-init/operatorCredentials.ts) when the
  * host has them, and with the passwords in the configs when it does not (a host made before them);
- * the settings rollout sets none (its reasons are in that file).
+ * the settings rollout sets it only when it is run without the stack's passwords (its reasons are in
+ * that file).
  */
 export const CLUSTER_FUNCTIONS = `oneline() { printf '%s' "$*" | tr '\\r\\n' '  ' | sed 's/  */ /g; s/ $//'; }
 ${READ_OPERATOR_CREDENTIALS}

@@ -5,8 +5,9 @@
  * - The Redis build carries the fixes for the Redis CVEs of 2025 (PATCHED_REDIS_BUILDS).
  * - Redis and Sentinel listen on the deployment's private addresses and loopback only (what `ss`
  *   sees, not what `bind` says).
- * - Redis runs with protected-mode on and no ACL users but `default` and the app's, both with a
- *   password, and the app user is refused what would reconfigure or stop the server; Sentinel's
+ * - Redis runs with protected-mode on and no ACL users but `default`, the app's and the Sentinels',
+ *   each with a password; the app user is refused what would reconfigure or stop the server, the
+ *   Sentinels' user everything but failing over, and every Sentinel logs in as that user; Sentinel's
  *   protected-mode is as rendered (on whenever it has a password).
  * - No file an unprivileged user can read holds a password (found by content, then confirmed by
  *   reading it as `nobody`).
@@ -17,11 +18,14 @@
  * `hardening_failures`. It changes nothing.
  */
 import { PATCHED_REDIS_BUILDS, REDIS_BINARIES_PACKAGE } from "../components/core/hardening";
-import { APP_USER } from "../components/core/aclUsers";
+import { APP_USER, SENTINEL_USER } from "../components/core/aclUsers";
 import { shellQuote } from "./shellQuote";
 
 /** Commands the app user must be refused (asked with ACL DRYRUN, which runs nothing). */
 export const APP_REFUSED_PROBES = ["CONFIG SET maxmemory 0", "FLUSHALL", "DEBUG SLEEP 0", "REPLICAOF NO ONE", "ACL SETUSER redis-ha-probe", "SHUTDOWN NOSAVE", "MONITOR"] as const;
+
+/** Commands the Sentinels' user must be refused: it fails over, and reads, writes and reconfigures nothing. */
+export const SENTINEL_USER_REFUSED_PROBES = ["SET redis-ha-probe 1", "GET redis-ha-probe", "FLUSHALL", "CONFIG SET maxmemory 0", "DEBUG SLEEP 0", "ACL SETUSER redis-ha-probe", "SHUTDOWN NOSAVE", "MONITOR"] as const;
 
 /** Where a leaked password would be found: configuration, cloud-init's copies and logs, Redis's files, runtime files. */
 export const SECRET_SEARCH_DIRS = ["/etc", "/var/lib/cloud", "/var/log", "/var/lib/redis", "/run"] as const;
@@ -76,25 +80,39 @@ if [ -n "$redis_port" ] && ss -H -ltn "sport = :$redis_port" 2>/dev/null | grep 
     protected=$(local_redis CONFIG GET protected-mode | sed -n 2p)
     if [ "$protected" = yes ]; then hardening_report+=("HARDEN protected-mode ok redis"); else hardening_failures+=("$host: Redis runs with protected-mode \${protected:-unknown}, not yes: CONFIG SET protected-mode yes, then CONFIG REWRITE"); fi
     acl=$(local_redis ACL LIST)
-    others=$(printf '%s\\n' "$acl" | awk '$1 == "user" && $2 != "default" && $2 != "${APP_USER}" { printf "%s ", $2 }')
+    others=$(printf '%s\\n' "$acl" | awk '$1 == "user" && $2 != "default" && $2 != "${APP_USER}" && $2 != "${SENTINEL_USER}" { printf "%s ", $2 }')
+    # Every connection a Sentinel holds here (named sentinel-<id>-cmd|pubsub) and the user it logged in as.
+    sentinel_logins=$(local_redis CLIENT LIST | tr -d '\\r' | awk '/ name=sentinel-/ { name = ""; user = ""; for (i = 1; i <= NF; i++) { if ($i ~ /^name=/) name = substr($i, 6); if ($i ~ /^user=/) user = substr($i, 6) } print name, user }')
+    not_sentinel_user=$(printf '%s\\n' "$sentinel_logins" | awk 'NF == 2 && $2 != "${SENTINEL_USER}" { printf "%s as %s, ", $1, $2 }')
     if ! printf '%s\\n' "$acl" | grep -q '^user default on '; then
         hardening_failures+=("$host: Redis's ACL LIST has no enabled default user as rendered: $(printf '%s' "$acl" | head -c 200 | tr '\\n' ' ')")
-    elif printf '%s\\n' "$acl" | grep -qE '^user (default|${APP_USER}) .*nopass'; then
+    elif printf '%s\\n' "$acl" | grep -qE '^user (default|${APP_USER}|${SENTINEL_USER}) .*nopass'; then
         hardening_failures+=("$host: a Redis user takes no password (nopass): anyone who reaches the port may log in as it")
     elif ! printf '%s\\n' "$acl" | grep -q '^user ${APP_USER} on '; then
         hardening_failures+=("$host: Redis has no enabled ${APP_USER} user as rendered: apps would need the stack's password, which can do everything")
+    elif ! printf '%s\\n' "$acl" | grep -q '^user ${SENTINEL_USER} on '; then
+        hardening_failures+=("$host: Redis has no enabled ${SENTINEL_USER} user as rendered: the Sentinels would need the stack's password, which can do everything")
     elif [ -n "$others" ]; then
         hardening_failures+=("$host: Redis has ACL users redis-ha did not create: \${others% } (ACL LIST; remove them with ACL DELUSER, or find who added them)")
+    elif [ -n "$not_sentinel_user" ]; then
+        hardening_failures+=("$host: Sentinels log in here as another user than ${SENTINEL_USER}: \${not_sentinel_user%, } (the settings rollout moves them: pulumi up)")
     else
         granted=""
         for probe in ${APP_REFUSED_PROBES.map((p) => q(p)).join(" ")}; do
             read -ra words <<<"$probe"
             [ "$(local_redis ACL DRYRUN ${APP_USER} "\${words[@]}")" = OK ] && granted="$granted, $probe"
         done
+        sentinel_granted=""
+        for probe in ${SENTINEL_USER_REFUSED_PROBES.map((p) => q(p)).join(" ")}; do
+            read -ra words <<<"$probe"
+            [ "$(local_redis ACL DRYRUN ${SENTINEL_USER} "\${words[@]}")" = OK ] && sentinel_granted="$sentinel_granted, $probe"
+        done
         if [ -n "$granted" ]; then
             hardening_failures+=("$host: Redis's ${APP_USER} user may run \${granted#, }: a leaked app password could reconfigure or stop the server (the rollout sets its rules again)")
+        elif [ -n "$sentinel_granted" ]; then
+            hardening_failures+=("$host: Redis's ${SENTINEL_USER} user may run \${sentinel_granted#, }: a leaked Sentinel login could do more than fail over (the rollout sets its rules again)")
         else
-            hardening_report+=("HARDEN acl ok redis users=default,${APP_USER} ${APP_USER}-refused=${APP_REFUSED_PROBES.map((p) => p.split(" ")[0]).join(",")}")
+            hardening_report+=("HARDEN acl ok redis users=default,${APP_USER},${SENTINEL_USER} ${APP_USER}-refused=${APP_REFUSED_PROBES.map((p) => p.split(" ")[0]).join(",")} ${SENTINEL_USER}-refused=${SENTINEL_USER_REFUSED_PROBES.map((p) => p.split(" ")[0]).join(",")} sentinel-logins=$(printf '%s\\n' "$sentinel_logins" | grep -c .)")
         fi
     fi
 fi

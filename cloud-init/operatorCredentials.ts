@@ -13,7 +13,8 @@
  *
  * The settings rollout reads neither, on purpose: it has the stack's passwords on stdin and asks the
  * nodes and the Sentinels which of them they accept, so a credentials step that failed after a
- * rotation's first step cannot leave it logging in with a stale file.
+ * rotation's first step cannot leave it logging in with a stale file. (Run by hand without them, it
+ * uses this file like the others.)
  */
 import { configToken } from "../components/core/tokens";
 

@@ -2,7 +2,7 @@ import { appendOnly, savePoints } from "../components/core/runtimeSettings";
 import { configToken } from "../components/core/tokens";
 import type { MaxmemoryPolicy, Persistence } from "../components/core/model";
 import type { RedisRole } from "../components/core/topology";
-import { APP_USER, aclUserSpec, appUserRules } from "../components/core/aclUsers";
+import { APP_USER, SENTINEL_USER, SENTINEL_USER_RULES, aclUserSpec, appUserRules } from "../components/core/aclUsers";
 import { DEBIAN_PATHS, RedisPaths } from "./paths";
 
 export interface RedisConfInput {
@@ -19,6 +19,8 @@ export interface RedisConfInput {
     password: string;
     /** The application's user (components/core/aclUsers.ts): its password and whether it may run scripts. */
     app: { password: string; scripting: boolean };
+    /** The password of the user the Sentinels log in with (components/core/aclUsers.ts SENTINEL_USER). */
+    sentinelUserPassword: string;
     persistence: Persistence;
     maxmemory: string;
     maxmemoryPolicy: MaxmemoryPolicy;
@@ -79,6 +81,8 @@ export function renderRedisConf(input: RedisConfInput): string {
         "# The application's user: data commands, INFO and ROLE; never CONFIG, FLUSHALL, DEBUG, REPLICAOF,",
         "# ACL or SHUTDOWN. Only the SHA-256 of its password is here.",
         `user ${APP_USER} ${aclUserSpec([configToken("the app password", input.app.password)], appUserRules({ scripting: input.app.scripting })).join(" ")}`,
+        "# The Sentinels' user: monitor and fail over (the Redis docs' ACL for Sentinel, on the hello channel only).",
+        `user ${SENTINEL_USER} ${aclUserSpec([configToken("the Sentinels' password", input.sentinelUserPassword)], SENTINEL_USER_RULES).join(" ")}`,
         "",
         "# Persistence on every node: a replica is a future master.",
         ...persistenceLines(input.persistence),

@@ -1,6 +1,7 @@
 import type { RuntimeSetting } from "../components/core/runtimeSettings";
 import { shellQuote } from "./shellQuote";
-import { APP_USER } from "../components/core/aclUsers";
+import { OPERATOR_CREDENTIALS_FILE } from "./operatorCredentials";
+import { APP_USER, SENTINEL_USER, sentinelUserPassword, sentinelUserSpec } from "../components/core/aclUsers";
 import { CLUSTER_FUNCTIONS, SENTINEL_RECONCILE_FUNCTION, failFunction } from "./clusterShell";
 import { DEBIAN_PATHS } from "./paths";
 import { SWITCHOVER_FUNCTION } from "./switchoverScript";
@@ -32,7 +33,7 @@ export interface RolloutScriptInput {
      * The stack's passwords. The script logs in with whichever of them the nodes and the Sentinels
      * accept (asked with PING), carries secrets (the command's stdin is a Pulumi secret) and never
      * prints them: secrets reach redis-cli through its environment or stdin (-x), never a command
-     * line. Without them the script only uses what the local sentinel.conf holds.
+     * line. Without them the script logs in with the host's operator credentials.
      */
     passwords?: RolloutPasswords;
     /**
@@ -41,6 +42,11 @@ export interface RolloutScriptInput {
      * then saved by CONFIG REWRITE.
      */
     appUserSpec?: readonly string[];
+    /**
+     * Without `passwords`, the operator credentials the script logs in with (cloud-init/operatorCredentials.ts),
+     * as an operator running it by hand on a host would. Default OPERATOR_CREDENTIALS_FILE.
+     */
+    operatorCredentialsPath?: string;
     /** Wait for cloud-init on this host first and stop if it reports an error (VMs: yes; the lab: no). Default false. */
     waitForCloudInit?: boolean;
 }
@@ -102,12 +108,17 @@ deadline=$((SECONDS + timeout_seconds))
 interval=${input.intervalSeconds ?? 3}
 reset_timeout=${input.resetTimeoutSeconds ?? 60}
 manage_passwords=${input.passwords ? 1 : 0}
+# With the stack's passwords (what the program gives) the script asks the nodes which they accept; without, the host's operator credentials.
+operator_file=${input.passwords ? "''" : q(input.operatorCredentialsPath ?? OPERATOR_CREDENTIALS_FILE)}
 new_pass=${q(input.passwords?.redis ?? "")}
 previous_pass=${q(input.passwords?.previousRedis ?? "")}
 stack_sentinel_pass=${q(input.passwords?.sentinel ?? "")}
 previous_sentinel_pass=${q(input.passwords?.previousSentinel ?? "")}
 app_user=${APP_USER}
 app_user_spec=(${(input.appUserSpec ?? []).map(q).join(" ")})
+sentinel_user=${SENTINEL_USER}
+sentinel_user_pass=${q(input.passwords ? sentinelUserPassword(input.passwords.redis) : "")}
+sentinel_user_spec=(${(input.passwords ? sentinelUserSpec(input.passwords.redis, input.passwords.previousRedis) : []).map(q).join(" ")})
 pause_ms=15000
 paused=""
 changed=0
@@ -124,9 +135,6 @@ fi` : "# This host is not booted by cloud-init; nothing to wait for."}
 ${CLUSTER_FUNCTIONS}
 ${SENTINEL_RECONCILE_FUNCTION}
 ${SWITCHOVER_FUNCTION}
-# What the local Sentinel logs in to the nodes with (its auth-pass, from its config, which Sentinel
-# keeps): whether a rotation still has to move the Sentinels' logins.
-running_pass=$redis_pass
 # accepted_password CLI FIRST SECOND TARGET...: FIRST if the first TARGET to answer accepts it, else
 # SECOND ("" for none) if it does; a target that does not answer is skipped. Prints nothing and
 # returns 1 when one answered but refused both, 2 when none answered.
@@ -238,31 +246,58 @@ accept_both() {
     echo "ACCEPTS $label the \${missing[*]} password"
     changed=$((changed + 1))
 }
-# The app user's line in ACL LIST on a data node.
-app_user_line() { rcli "$1" ACL LIST 2>/dev/null | tr -d '\r' | awk -v u="$app_user" '$1 == "user" && $2 == u'; }
+# A user's line in ACL LIST on a data node.
+user_line() { rcli "$1" ACL LIST 2>/dev/null | tr -d '\r' | awk -v u="$2" '$1 == "user" && $2 == u'; }
 # The "#hash" words of a spec or an ACL LIST line, sorted, one line.
-hashes_of() { printf '%s\n' "$@" | tr ' ' '\n' | grep -E '^#[0-9a-f]{64}$' | sort | paste -sd' ' -; }
-# Sets the app user on one data node to app_user_spec, reads it back by the password hashes it
-# shows, and saves it (CONFIG REWRITE) when it changed.
-ensure_app_user() {
-    local node=$1 before after out want
-    want=$(hashes_of "\${app_user_spec[@]}")
-    before=$(app_user_line "$node")
+hashes_of() { printf '%s\n' "$@" | tr ' ' '\n' | grep -E '^#[0-9a-f]{64}$' | sort -u | paste -sd' ' -; }
+# ensure_user TAG USER NODE KEEP SPEC...: sets USER on NODE to SPEC, and with KEEP=1 also to the
+# passwords it takes now (so a login in use is never cut); reads it back by the password hashes ACL
+# LIST shows, and saves it (CONFIG REWRITE) when it changed. Prints "TAG NODE USER user set and saved".
+ensure_user() {
+    local tag=$1 user=$2 node=$3 keep=$4 before after out want kept=()
+    shift 4
+    before=$(user_line "$node" "$user")
     if [ "$mode" = report ]; then
-        [[ "$before" == "user $app_user on "* ]] && [ "$(hashes_of $before)" = "$want" ] && { echo "SAME $node $app_user user"; return 0; }
-        echo "DRIFT $node $app_user user is missing, disabled or takes other passwords"
+        [ "$keep" = 1 ] && return 0
+        [[ "$before" == "user $user on "* ]] && [ "$(hashes_of $before)" = "$(hashes_of "$@")" ] && { echo "SAME $node $user user"; return 0; }
+        echo "DRIFT $node $user user is missing, disabled or takes other passwords"
         drift=$((drift + 1))
         return 0
     fi
-    out=$(rcli "$node" ACL SETUSER "$app_user" "\${app_user_spec[@]}" 2>&1)
-    [ "$out" = OK ] || fail "$node: ACL SETUSER $app_user refused: $(oneline "$out")"
-    after=$(app_user_line "$node")
-    [[ "$after" == "user $app_user on "* ]] && [ "$(hashes_of $after)" = "$want" ] || fail "$node: the $app_user user does not read back enabled with exactly the stack's app passwords after ACL SETUSER"
-    if [ "$before" = "$after" ]; then echo "SAME $node $app_user user"; return 0; fi
+    [ "$keep" = 1 ] && [[ "$before" == "user $user on "* ]] && read -r -a kept <<<"$(hashes_of $before)"
+    want=$(hashes_of "$@" "\${kept[@]}")
+    out=$(rcli "$node" ACL SETUSER "$user" "$@" "\${kept[@]}" 2>&1)
+    [ "$out" = OK ] || fail "$node: ACL SETUSER $user refused: $(oneline "$out")"
+    after=$(user_line "$node" "$user")
+    [[ "$after" == "user $user on "* ]] && [ "$(hashes_of $after)" = "$want" ] || fail "$node: the $user user does not read back enabled with exactly the stack's passwords for it after ACL SETUSER"
+    if [ "$before" = "$after" ]; then echo "SAME $node $user user"; return 0; fi
     out=$(rcli "$node" CONFIG REWRITE 2>&1)
-    [ "$out" = OK ] || fail "$node: CONFIG REWRITE failed: $(oneline "$out"); the $app_user user would not survive a restart"
-    echo "APPUSER $node $app_user user set and saved"
+    [ "$out" = OK ] || fail "$node: CONFIG REWRITE failed: $(oneline "$out"); the $user user would not survive a restart"
+    echo "$tag $node $user user set and saved"
     changed=$((changed + 1))
+}
+# The users the connections Sentinel $1 holds to node $2 logged in as (Sentinel names them
+# sentinel-<the first 8 characters of its id>-cmd and -pubsub), sorted, one line.
+sentinel_login_users() {
+    local id
+    id=$(scli "$1" SENTINEL MYID 2>/dev/null | head -c 8)
+    [ -n "$id" ] || return 0
+    rcli "$2" CLIENT LIST 2>/dev/null | tr -d '\r' | awk -v n="name=sentinel-$id-" 'index($0, n) { for (i = 1; i <= NF; i++) if ($i ~ /^user=/) print substr($i, 6) }' | sort -u | paste -sd' ' -
+}
+# Makes Sentinel $1 log in to the nodes as the Sentinels' user with its password (auth-user and
+# auth-pass in one SENTINEL SET, the secret last, from stdin; Sentinel drops its links at once and
+# saves its config), then waits until it has logged in to the master again, as that user.
+move_sentinel_login() {
+    local s=$1 out dropped_at users until_at
+    dropped_at=$(now_ms)
+    out=$(printf '%s' "$sentinel_user_pass" | scli "$s" -x SENTINEL SET "$master_name" auth-user "$sentinel_user" auth-pass 2>&1)
+    [ "$out" = OK ] || fail "sentinel $s: SENTINEL SET $master_name auth-user auth-pass refused: $(oneline "$out")"
+    wait_for_login "$s" master "$master" "$dropped_at" "sentinel $s has not logged in to the master $master again within 15 s of being given the $sentinel_user user; the Sentinels after it were left as they were"
+    until_at=$((SECONDS + 15))
+    until users=$(sentinel_login_users "$s" "$master"); [ "$users" = "$sentinel_user" ]; do
+        [ "$SECONDS" -ge "$until_at" ] && fail "sentinel $s logs in to the master $master as '\${users:-nobody}', not as $sentinel_user, 15 s after SENTINEL SET; the Sentinels after it were left as they were"
+        sleep 0.3
+    done
 }
 wait_for_settled_master
 echo "MASTER $master"
@@ -320,7 +355,7 @@ fi
 
 # Password rotation, step 1 (redis-ha:previousRedisPassword set): every node accepts both passwords
 # (ACL SETUSER default >new adds one; Redis keeps both) before anything uses the new one; then
-# masterauth moves to it on every node, then auth-pass on every Sentinel. Nothing ever depends on
+# masterauth moves to it on every node (the Sentinels' user follows below). Nothing ever depends on
 # a password a node does not accept yet, so replication, Sentinel and clients never break.
 if [ "$manage_passwords" = 1 ]; then
     for node in "\${order[@]}"; do accept_both rcli_as "$node" "$node" redisPassword "$new_pass" "$previous_pass" CONFIG REWRITE; done
@@ -337,22 +372,13 @@ if [ "$manage_passwords" = 1 ]; then
             echo "MASTERAUTH $node uses the new password"
             changed=$((changed + 1))
         done
-        # Sentinel does not show its auth-pass: set it on each while a rotation is under way or the
-        # local one is still the old one (idempotent); retiring below proves every Sentinel uses it.
-        if [ -n "$previous_pass" ] || [ "$running_pass" != "$new_pass" ] || [ "$(password_count "$master")" != 1 ]; then
-            for s in "\${sentinels[@]}"; do
-                out=$(printf '%s' "$new_pass" | scli "$s" -x SENTINEL SET "$master_name" auth-pass 2>&1)
-                [ "$out" = OK ] || fail "sentinel $s: SENTINEL SET $master_name auth-pass refused: $(oneline "$out")"
-                echo "AUTHPASS sentinel $s uses the new password"
-            done
-            [ "$running_pass" != "$new_pass" ] && changed=$((changed + 1))
-        fi
     else
         while read -r node; do
             [ "$(rcli "$node" CONFIG GET masterauth 2>/dev/null | sed -n 2p)" = "$new_pass" ] || { echo "DRIFT $node masterauth is not redis-ha:redisPassword"; drift=$((drift + 1)); }
         done < <(printf '%s\\n' "\${order[@]}")
     fi
 fi
+
 
 for node in "\${order[@]}"; do
     touched=0
@@ -387,7 +413,7 @@ done
 # The app user, replicas first. During a rotation it accepts the app passwords of both stack
 # passwords; after it, only the new one's.
 if [ \${#app_user_spec[@]} -gt 0 ]; then
-    for node in "\${order[@]}"; do ensure_app_user "$node"; done
+    for node in "\${order[@]}"; do ensure_user APPUSER "$app_user" "$node" 0 "\${app_user_spec[@]}"; done
 fi
 
 for s in "\${sentinels[@]}"; do
@@ -407,6 +433,28 @@ for s in "\${sentinels[@]}"; do
         changed=$((changed + 1))
     done
 done
+
+# The Sentinels' own user on every node, replicas first, keeping any password it takes now; then
+# each Sentinel in turn logs in to the nodes as that user, with the stack's password for it: a
+# deployment made before the user gets it here, and so does a Sentinel on a host created since (its
+# first boot logs in as default, with the stack's password, which works whatever the nodes run).
+# Sentinel does not show its auth-pass: while a rotation is under way (or its step 2 has not yet
+# retired the old password) every Sentinel is given it again. Then the user keeps exactly the stack's
+# passwords for it (during a rotation both, after it the new one's), once no Sentinel uses another.
+if [ "$manage_passwords" = 1 ]; then
+    for node in "\${order[@]}"; do ensure_user SENTINELUSER "$sentinel_user" "$node" 1 "\${sentinel_user_spec[@]}"; done
+    rotating=0
+    if [ "$mode" = apply ] && { [ -n "$previous_pass" ] || [ "$(password_count "$master")" != 1 ]; }; then rotating=1; fi
+    for s in "\${sentinels[@]}"; do
+        users=$(sentinel_login_users "$s" "$master")
+        if [ "$users" = "$sentinel_user" ] && [ "$rotating" = 0 ]; then echo "SAME sentinel $s logs in as $sentinel_user"; continue; fi
+        if [ "$mode" = report ]; then echo "DRIFT sentinel $s logs in to the master as '\${users:-nobody}', not as $sentinel_user"; drift=$((drift + 1)); continue; fi
+        move_sentinel_login "$s"
+        echo "SENTINELLOGIN sentinel $s logs in to the nodes as $sentinel_user"
+        [ "$users" != "$sentinel_user" ] && changed=$((changed + 1))
+    done
+    for node in "\${order[@]}"; do ensure_user SENTINELUSER "$sentinel_user" "$node" 0 "\${sentinel_user_spec[@]}"; done
+fi
 
 # Password rotation, step 2 (redis-ha:previousRedisPassword removed): each node, replicas first and
 # the master last, keeps only the new password (CONFIG SET requirepass resets the default user to

@@ -10,7 +10,15 @@ export interface SentinelConfInput {
     masterAddress: string;
     redisPort: number;
     quorum: number;
+    /** What the Sentinel logs in to the Redis nodes with (auth-pass): the stack's Redis password, or redisUser's. */
     redisPassword: string;
+    /**
+     * The Redis user it logs in as (auth-user); default none, the default user. First boot leaves it
+     * unset on purpose: a Sentinel that joins nodes made by an earlier redis-ha, or before the rollout
+     * created the Sentinels' user on them, must still log in. The settings rollout then moves every
+     * Sentinel to the Sentinels' user (SENTINEL SET auth-user auth-pass), which Sentinel saves here.
+     */
+    redisUser?: string;
     /** requirepass of the Sentinel; undefined runs it without auth (clients that cannot authenticate to Sentinels). */
     sentinelPassword: string | undefined;
     downAfterMilliseconds: number;
@@ -57,6 +65,7 @@ export function renderSentinelConf(input: SentinelConfInput): string {
         `sentinel announce-ip ${configToken("the bind address", input.bindAddress)}`,
         `sentinel announce-port ${input.port}`,
         `sentinel monitor ${name} ${configToken("the master address", input.masterAddress)} ${input.redisPort} ${input.quorum}`,
+        ...(input.redisUser === undefined ? [] : [`sentinel auth-user ${name} ${configToken("the Redis user", input.redisUser)}`]),
         `sentinel auth-pass ${name} ${configToken("the Redis password", input.redisPassword)}`,
         `sentinel down-after-milliseconds ${name} ${input.downAfterMilliseconds}`,
         `sentinel failover-timeout ${name} ${input.failoverTimeoutMilliseconds}`,

@@ -94,7 +94,7 @@ export interface RedisReplicaSetArgs {
     redisPassword: pulumi.Input<string>;
     /**
      * The Redis password being rotated out: while set, every node accepts it beside `redisPassword`
-     * (the settings rollout adds the new one and moves masterauth and Sentinel's auth-pass to it);
+     * (the settings rollout adds the new one, moves masterauth to it and the Sentinels' user to the password derived from it);
      * once unset, the next rollout retires it. Default: none (only `redisPassword` is accepted).
      */
     previousRedisPassword?: pulumi.Input<string>;

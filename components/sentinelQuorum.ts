@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { HostAccessArgs, commandTimeouts, connectionTo, rootShell } from "./hostAccess";
 import { renderCheckScript, renderHostHardeningScript } from "../cloud-init/checkScript";
 import { renderRolloutScript } from "../cloud-init/rolloutScript";
-import { APP_USER, appUserSpec } from "./core/aclUsers";
+import { APP_USER, SENTINEL_USER, appUserSpec } from "./core/aclUsers";
 import { exportersOf } from "../cloud-init/exporters";
 import { renderHostCredentialsScript } from "../cloud-init/hostCredentials";
 import { describeRuntimeSettings, runtimeSettings } from "./core/runtimeSettings";
@@ -114,6 +114,7 @@ export class SentinelQuorum extends pulumi.ComponentResource {
             const settings = runtimeSettings(context.config);
             const settingsLines = describeRuntimeSettings(settings);
             const appUserLine = `app user ${APP_USER}: scripting ${context.config.appScripting ? "allowed" : "refused"}`;
+            const sentinelUserLine = `the Sentinels log in to the nodes as user ${SENTINEL_USER}`;
             // A changed password shows as a changed secret; whether a rotation is under way, in words.
             const passwordHash = (which: string, p: string) => `${which} password ${createHash("sha256").update(`redis-ha:${p}`).digest("hex")}`;
             const sentinelPasswordLine = pulumi.secret(context.sentinelPassword.apply((p) => passwordHash("sentinel", p)));
@@ -141,8 +142,11 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                             waitForCloudInit: platform.bootsWithCloudInit,
                         }))),
                     // What `pulumi preview --diff` shows: one line per setting, old and new.
-                    // The app user's line last: a deployment made before it had one previews it as one added line.
-                    triggers: [...settingsLines, pulumi.interpolate`data nodes ${dataNodes.apply((n) => n.join(" "))}`, ...passwordLines, appUserLine],
+                    // The users' lines after the settings: a deployment made before one had it previews it as an
+                    // added line. Then the hosts: a replaced host's Sentinel boots logging in as default, and only
+                    // the rollout moves it to the Sentinels' user, so a replacement runs the rollout again.
+                    triggers: [...settingsLines, pulumi.interpolate`data nodes ${dataNodes.apply((n) => n.join(" "))}`, ...passwordLines, appUserLine, sentinelUserLine,
+                        pulumi.interpolate`hosts ${pulumi.all(allHosts.map((h) => (h.resource as pulumi.CustomResource).id)).apply((ids) => ids.join(" "))}`],
                 },
                 // After every host and, in a rolling replacement, every handoff: the nodes are all back in.
                 { parent: this, dependsOn: [...allHosts.map((h) => h.resource), ...set.handoffs], customTimeouts },

@@ -10,6 +10,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { renderCheckScript } from "../cloud-init/checkScript";
+import { renderRolloutScript } from "../cloud-init/rolloutScript";
+import { appUserSpec } from "../components/core/aclUsers";
+import { runtimeSettings } from "../components/core/runtimeSettings";
 import { EXPORTER_BINARY } from "../cloud-init/exporters";
 import { renderHostFiles } from "../cloud-init/hostFiles";
 import { deploymentConfigOf } from "../components/core/model";
@@ -187,7 +190,9 @@ export class Lab {
             const userData = renderHostFiles(host.plan, plan.master.privateAddress!, config, secrets).userData;
             await hostUp(spec, host, userData, hostNftables(policy, host, clusterAddresses));
         }
-        this.log(`lab ${this.id}: ${spec.network.hosts.length} hosts up; waiting for the checks`);
+        // As `pulumi up` does: the settings rollout (which gives the Sentinels their user), then the checks.
+        this.log(`lab ${this.id}: ${spec.network.hosts.length} hosts up; the settings rollout, then the checks`);
+        await this.rollout(settings.checkTimeoutSeconds);
         const check = await this.check(settings.checkTimeoutSeconds);
         if (!check.ok) throw new Error(`the lab came up but its checks fail:\n  - ${check.failures.join("\n  - ")}`);
     }
@@ -228,6 +233,32 @@ export class Lab {
     /** SSH from the admin namespace, as an operator or `pulumi up` would. */
     ssh(host: string, command: string, input?: string, timeoutMs = 30000) {
         return this.exec(this.network.admin.namespace, [...sshArgv(this.state.spec, this.settings.sshUser, this.host(host).address), command], { input, timeoutMs });
+    }
+
+    /**
+     * The settings rollout as SentinelQuorum runs it: rendered from the stack's settings and passwords,
+     * on the first Sentinel host, over SSH. Returns its output; throws unless it ends RESULT ok.
+     */
+    async rollout(timeoutSeconds = 60): Promise<string> {
+        const { plan, settings } = this.state;
+        const config = deploymentConfigOf(settings, plan);
+        const { redisPassword, sentinelPassword } = this.secrets;
+        const network = this.network;
+        const host = plan.sentinels[0].name;
+        const script = renderRolloutScript({
+            hostName: host,
+            masterName: settings.masterName,
+            dataNodes: network.hosts.filter((h) => h.plan.redisRole).map((h) => `${h.address}:${settings.redisPort}`),
+            sentinels: network.hosts.filter((h) => h.plan.sentinel).map((h) => `${h.address}:${settings.sentinelPort}`),
+            settings: runtimeSettings(config),
+            mode: "apply",
+            timeoutSeconds,
+            passwords: { redis: redisPassword, previousRedis: "", sentinel: sentinelPassword },
+            appUserSpec: appUserSpec(redisPassword, "", config.appScripting),
+        });
+        const result = await this.ssh(host, "bash -s", script, (timeoutSeconds + 60) * 1000);
+        if (!/^RESULT ok /m.test(result.stdout)) throw new Error(`the settings rollout failed on ${host}:\n${result.stdout}${result.stderr}`);
+        return result.stdout;
     }
 
     /**

@@ -48,6 +48,8 @@ export interface VmHost {
 
 export interface VmDeployment {
     hosts: VmHost[];
+    /** The program's settings rollout (remote.Command): the host it runs on, login user, command, script on stdin. */
+    rollout: { host: string; user: string; command: string; script: string };
     /** The deployment's Redis/Sentinel settings and secrets, as the program passed them to the renderer. */
     config: DeploymentConfig;
     secrets: DeploymentSecrets;
@@ -85,7 +87,13 @@ export function deploymentFrom(resources: RecordedResource[], calls: RenderCall[
     });
     const master = hosts.find((h) => h.plan.redisRole === "master");
     if (!master) throw new Error("the program rendered no master");
-    return { hosts, config: calls[0][2], secrets: calls[0][3], prefixLength: prefixOf(master.plan.subnet), masterAddress: master.plan.privateAddress! };
+    const settings = resources.find((r) => r.type === "command:remote:Command" && r.name.endsWith("-settings"));
+    if (!settings) throw new Error("the program registered no settings rollout");
+    // The host it runs on: the one whose check connects to the same address.
+    const rolloutHost = hosts.find((h) => resources.some((r) => r.name === `${h.plan.name}-check` && r.inputs.connection.host === settings.inputs.connection.host));
+    if (!rolloutHost) throw new Error("the settings rollout connects to no host that has a check");
+    const rollout = { host: rolloutHost.plan.name, user: settings.inputs.connection.user, command: settings.inputs.create, script: settings.inputs.stdin };
+    return { hosts, rollout, config: calls[0][2], secrets: calls[0][3], prefixLength: prefixOf(master.plan.subnet), masterAddress: master.plan.privateAddress! };
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
- * The application's own ACL user on the Redis nodes. The stack's Redis password stays with the
- * operators and the machinery (replication, the Sentinels' logins, the checks and rollouts); apps get
+ * The application's own ACL user on the Redis nodes, and the Sentinels' (below). The stack's Redis
+ * password stays with the operators and the machinery (replication, the checks and rollouts); apps get
  * a user that can read and write data, and nothing that changes or stops the servers. A leaked
  * application secret is then a leaked dataset, not a leaked cluster: it cannot CONFIG SET, FLUSHALL,
  * DEBUG, REPLICAOF, SHUTDOWN, change ACLs, or forge the Sentinels' hello messages.
@@ -51,12 +51,18 @@ export function appUserRules(options: AppUserOptions): string[] {
 }
 
 /**
- * The app user's password, derived from the stack's Redis password. Base64url, so it passes the
- * password rules and needs no quoting in a config line, a URI or an environment variable.
+ * A user's password, derived from the stack's Redis password (HMAC-SHA256 with a label naming the
+ * user). Base64url, so it passes the password rules and needs no quoting in a config line, a URI or
+ * an environment variable.
  */
+export function derivedPassword(redisPassword: string, user: string): string {
+    if (redisPassword === "") throw new Error(`the ${user} user's password is derived from the stack's Redis password, which is empty`);
+    return createHmac("sha256", redisPassword).update(`redis-ha/redis/${user}`).digest("base64url");
+}
+
+/** The app user's password. */
 export function appPassword(redisPassword: string): string {
-    if (redisPassword === "") throw new Error("the app user's password is derived from the stack's Redis password, which is empty");
-    return createHmac("sha256", redisPassword).update(`redis-ha/redis/${APP_USER}`).digest("base64url");
+    return derivedPassword(redisPassword, APP_USER);
 }
 
 /** The form Redis keeps a password in (ACL LIST shows it; `#` sets it without the password itself). */
@@ -81,6 +87,32 @@ export function aclUserSpec(passwords: readonly string[], rules: readonly string
  */
 export function appUserSpec(redisPassword: string, previousRedisPassword: string, scripting: boolean): string[] {
     return aclUserSpec([redisPassword, previousRedisPassword].filter((p) => p !== "").map(appPassword), appUserRules({ scripting }));
+}
+
+/**
+ * The user the Sentinels log in to the Redis nodes with (`sentinel auth-user`): what the Redis docs
+ * give Sentinel (monitor with INFO, PING and ROLE, talk on the hello channel, fail over with MULTI,
+ * SLAVEOF, CONFIG REWRITE, CLIENT KILL and EXEC, and SCRIPT KILL for a busy master), with its
+ * channels narrowed to `__sentinel__:hello`, the only one Sentinel uses. It cannot read or write a
+ * key, CONFIG SET, FLUSHALL, DEBUG, change an ACL or SHUTDOWN: a leaked Sentinel login can fail the
+ * cluster over, and nothing more.
+ */
+export const SENTINEL_USER = "sentinel";
+
+export const SENTINEL_USER_RULES = [
+    "resetchannels", "&__sentinel__:hello",
+    "+ping", "+info", "+role", "+subscribe", "+publish", "+client|setname",
+    "+multi", "+exec", "+slaveof", "+config|rewrite", "+client|kill", "+script|kill",
+] as const;
+
+/** The Sentinels' password on the Redis nodes. */
+export function sentinelUserPassword(redisPassword: string): string {
+    return derivedPassword(redisPassword, SENTINEL_USER);
+}
+
+/** What ACL SETUSER takes after the Sentinels' user name; both derived passwords during a rotation. */
+export function sentinelUserSpec(redisPassword: string, previousRedisPassword: string): string[] {
+    return aclUserSpec([redisPassword, previousRedisPassword].filter((p) => p !== "").map(sentinelUserPassword), SENTINEL_USER_RULES);
 }
 
 /**

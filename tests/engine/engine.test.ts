@@ -357,6 +357,9 @@ maybe("pulumi on the lab stack", () => {
         expect(first.match(/PEERPASS sentinel \S+/g)).toHaveLength(3);
         // The app user accepts the app passwords of both (the writers above are on the old one; below, on the new).
         expect(first.match(/APPUSER \d\S+ app user set and saved/g)).toHaveLength(3);
+        // The Sentinels' user takes the new password's too, and every Sentinel is given it.
+        expect(first.match(/SENTINELUSER \d\S+ sentinel user set and saved/g)).toHaveLength(3);
+        expect(first.match(/SENTINELLOGIN sentinel \S+ logs in to the nodes as sentinel/g)).toHaveLength(3);
         for (const i of [0, 1, 2]) {
             for (const which of ["redisPassword", "sentinelPassword"] as const) {
                 const port = which === "redisPassword" ? 6379 : 26379;
@@ -365,6 +368,8 @@ maybe("pulumi on the lab stack", () => {
             }
             // A restart's boot guard asks the Sentinels with the password they will keep.
             expect(fs.readFileSync(path.join(labDir, "hosts", hostName(i), "etc-redis-ha", "sentinel-password"), "utf8").trim()).toBe(rotated.sentinelPassword);
+            // And the checks, handoffs and switchovers log in with the new ones.
+            expect(fs.readFileSync(path.join(labDir, "hosts", hostName(i), "etc-redis-ha", "operator.conf"), "utf8")).toContain(`redis-password ${rotated.redisPassword}\nsentinel-password ${rotated.sentinelPassword}\n`);
         }
         // Step 2, once the apps use the new ones.
         for (const key of ["previousRedisPassword", "previousSentinelPassword"]) expect((await pulumiAsync("pulumi", ["config", "rm", `redis-ha:${key}`])).status).toBe(0);
@@ -372,6 +377,9 @@ maybe("pulumi on the lab stack", () => {
         expect(second.match(/RETIRED \d\S+ the previous password/g)).toHaveLength(3);
         expect(second.match(/RETIRED sentinel \S+ the previous password/g)).toHaveLength(3);
         expect(second.match(/APPUSER \d\S+ app user set and saved/g)).toHaveLength(3);
+        // The Sentinels' user keeps only the new password's, once every Sentinel was given it again.
+        expect(second.match(/SENTINELLOGIN sentinel \S+ logs in to the nodes as sentinel/g)).toHaveLength(3);
+        expect(second.match(/SENTINELUSER \d\S+ sentinel user set and saved/g)).toHaveLength(3);
         for (const i of [0, 1, 2]) {
             for (const which of ["redisPassword", "sentinelPassword"] as const) {
                 const port = which === "redisPassword" ? 6379 : 26379;

@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Lab, labUnavailableReason } from "../../lab/runtime";
 import { run } from "../../components/platforms/lab/shell";
-import { clientEnvironmentOf } from "../../components/core/aclUsers";
+import { SENTINEL_USER, clientEnvironmentOf, sentinelUserPassword } from "../../components/core/aclUsers";
 import { waitFor } from "../../lab/drill";
 
 const unavailable = labUnavailableReason();
@@ -115,6 +115,31 @@ maybe("the lab", () => {
         expect(Object.values(env)).not.toContain(lab.secrets.redisPassword);
     });
 
+    test("every Sentinel logs in to the nodes as the Sentinels' user, which may fail over and nothing more", async () => {
+        const app = lab.network.app.namespace;
+        const asOperator = async (i: number, args: string[]) => (await lab.redisCli(app, host(i).address, lab.settings.redisPort, args, lab.secrets.redisPassword)).stdout.trim();
+        // The rollout moved every Sentinel (first boot logs in as default): on every node, each of its connections is the Sentinels' user's.
+        for (let i = 0; i < 3; i++) {
+            const logins = (await asOperator(i, ["CLIENT", "LIST"])).split("\n").filter((l) => / name=sentinel-/.test(l)).map((l) => /\buser=(\S+)/.exec(l)![1]);
+            expect({ node: i, users: [...new Set(logins)] }).toEqual({ node: i, users: [SENTINEL_USER] });
+            expect(logins.length).toBeGreaterThanOrEqual(3);
+        }
+        const asSentinelUser = async (args: string[]) => {
+            const r = await lab.redisCli(app, host(1).address, lab.settings.redisPort, args, sentinelUserPassword(lab.secrets.redisPassword), SENTINEL_USER);
+            return (r.stdout + r.stderr).trim();
+        };
+        expect(await asSentinelUser(["ROLE"])).toMatch(/^slave\n/);
+        const refused: Record<string, string> = {};
+        for (const command of [["GET", "acl:app"], ["SET", "acl:sentinel", "x"], ["FLUSHALL"], ["CONFIG", "SET", "maxmemory", "1"], ["ACL", "SETUSER", "sentinel", "+@all"], ["SHUTDOWN", "NOSAVE"], ["PUBLISH", "other", "x"]]) {
+            refused[command.join(" ")] = await asSentinelUser(command);
+        }
+        for (const [command, answer] of Object.entries(refused)) expect({ command, answer }).toEqual({ command, answer: expect.stringMatching(/^NOPERM /) });
+        // What a failover needs, it may (asked with ACL DRYRUN, which runs nothing; the drills fail over for real).
+        for (const command of [["SLAVEOF", "NO", "ONE"], ["CONFIG", "REWRITE"], ["CLIENT", "KILL", "TYPE", "normal"], ["PUBLISH", "__sentinel__:hello", "x"]]) {
+            expect({ command, answer: await asOperator(1, ["ACL", "DRYRUN", SENTINEL_USER, ...command]) }).toEqual({ command, answer: "OK" });
+        }
+    });
+
     test("the firewall admits the app to Redis and Sentinel, and nobody else than admins to SSH", async () => {
         const { redisPassword, sentinelPassword } = lab.secrets;
         const app = lab.network.app.namespace;
@@ -193,7 +218,8 @@ maybe("the lab", () => {
         const monitor = async (i: number, address: string) => {
             await sentinel(i, ["SENTINEL", "REMOVE", lab.settings.masterName]);
             await sentinel(i, ["SENTINEL", "MONITOR", lab.settings.masterName, address, String(lab.settings.redisPort), String(lab.plan.quorum)]);
-            await sentinel(i, ["SENTINEL", "SET", lab.settings.masterName, "auth-pass", redisPassword]);
+            // As the rollout leaves it: logged in as the Sentinels' user.
+            await sentinel(i, ["SENTINEL", "SET", lab.settings.masterName, "auth-user", SENTINEL_USER, "auth-pass", sentinelUserPassword(redisPassword)]);
             await sentinel(i, ["SENTINEL", "SET", lab.settings.masterName, "down-after-milliseconds", String(lab.settings.downAfterMilliseconds)]);
         };
         await monitor(2, host(1).address);
@@ -221,7 +247,7 @@ maybe("the lab", () => {
             await waitFor("the Sentinel with the wrong password to call the replicas down", async () => (await replicaFlags()).filter((f) => f.includes("s_down")).length === 2, 60000, () => "flags never showed s_down for both replicas");
             expect(await failuresOf()).toContain(`sentinel ${broken} knows 0 of 2 replicas as healthy`);
         } finally {
-            await setAuth(redisPassword);
+            await setAuth(sentinelUserPassword(redisPassword));
         }
         await expectHealthy(60);
     });

@@ -147,6 +147,9 @@ test("the settings rollout goes through the running processes from the first Sen
         expect.stringMatching(/^sentinel password [0-9a-f]{64}$/),
         "sentinel previous password retired",
         "app user app: scripting allowed",
+        "the Sentinels log in to the nodes as user sentinel",
+        // A replaced host runs it again (its Sentinel boots logging in as default).
+        expect.stringMatching(/^hosts \S+ \S+ \S+$/),
     ]);
     expect(JSON.stringify(rollout.inputs.triggers)).not.toContain(redisPassword);
     // A VM's rollout waits for its first boot (without rolling replacement no handoff has waited for it).

@@ -12,7 +12,7 @@ import { RedisPaths } from "../../cloud-init/paths";
 import { renderRedisConf } from "../../cloud-init/redisConf";
 import { renderSentinelConf } from "../../cloud-init/sentinelConf";
 import { REDIS_PASSWORD, SENTINEL_PASSWORD } from "./fixtures";
-import { appPassword } from "../../components/core/aclUsers";
+import { SENTINEL_USER, appPassword, sentinelUserPassword } from "../../components/core/aclUsers";
 import { renderOperatorCredentials } from "../../cloud-init/operatorCredentials";
 
 export const redisAvailable = spawnSync("redis-server", ["--version"]).status === 0 && spawnSync("redis-sentinel", ["--version"]).status === 0;
@@ -119,13 +119,14 @@ export class LocalCluster {
         fs.writeFileSync(paths.redisConf, renderRedisConf({
             hostName: `local-${node.index}`, zone: "loopback", bindAddress: node.address, port: node.redisPort,
             role: node === master ? "master" : "replica", masterAddress: node === master ? undefined : master.address, masterPort: master.redisPort,
-            password: REDIS_PASSWORD, app: { password: appPassword(REDIS_PASSWORD), scripting: true }, persistence: "aof+rdb", maxmemory: "64mb", maxmemoryPolicy: "noeviction",
+            password: REDIS_PASSWORD, app: { password: appPassword(REDIS_PASSWORD), scripting: true }, sentinelUserPassword: sentinelUserPassword(REDIS_PASSWORD), persistence: "aof+rdb", maxmemory: "64mb", maxmemoryPolicy: "noeviction",
             minReplicasToWrite: 1, minReplicasMaxLag: 10, replDisklessSyncDelay: 0, paths,
         }));
         fs.writeFileSync(node.sentinelConf, renderSentinelConf({
             hostName: `local-${node.index}`, zone: "loopback", bindAddress: node.address, port: node.sentinelPort,
             masterName: this.masterName, masterAddress: master.address, redisPort: master.redisPort, quorum: 2,
-            redisPassword: REDIS_PASSWORD, sentinelPassword: SENTINEL_PASSWORD,
+            // As a deployed cluster is once its settings rollout ran: the Sentinels log in as their own user.
+            redisUser: SENTINEL_USER, redisPassword: sentinelUserPassword(REDIS_PASSWORD), sentinelPassword: SENTINEL_PASSWORD,
             downAfterMilliseconds, failoverTimeoutMilliseconds: 60000, parallelSyncs: 1, paths,
         }));
     }

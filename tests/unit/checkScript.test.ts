@@ -11,7 +11,9 @@ import { CheckScriptInput, renderCheckScript, renderHostHardeningScript } from "
 import { PATCHED_REDIS_BUILDS } from "../../components/core/hardening";
 import { parseCheckOutput, parseReplicationInfo, parseSentinelReplicas, replicasRememberedAsMasters } from "../../components/core/checkOutput";
 import { LocalCluster, redisAvailable } from "../support/localRedis";
-import { REDIS_PASSWORD } from "../support/fixtures";
+import { REDIS_PASSWORD, SENTINEL_PASSWORD } from "../support/fixtures";
+import { SENTINEL_USER, sentinelUserPassword } from "../../components/core/aclUsers";
+import { waitFor } from "../../lab/drill";
 
 if (!redisAvailable) console.warn("SKIPPED: redis-server/redis-sentinel are not installed; the check script is NOT exercised. Run `npm run setup`.");
 const maybe = redisAvailable ? describe : describe.skip;
@@ -74,20 +76,22 @@ maybe("check script against real Redis and Sentinel", () => {
     }, 30000);
 
     test("the operator credentials are what the check logs in with; a host made before them logs in with its sentinel.conf's", () => {
-        // A sentinel.conf whose auth-pass is not the admin password (as once a Sentinel user has its own).
-        const otherAuth = `${cluster.root}/other-auth-sentinel.conf`;
-        fs.writeFileSync(otherAuth, fs.readFileSync(cluster.nodes[0].sentinelConf, "utf8").replace(REDIS_PASSWORD, "Sentinel-user-password-0123"));
-        const withFile = runCheck(cluster, 40, otherAuth);
+        // The Sentinels log in as their own user: their sentinel.conf's auth-pass is not the operator's password.
+        const withFile = runCheck(cluster, 40);
         expect(withFile.report.failures).toEqual([]);
         expect(withFile.status).toBe(0);
 
         const noFile = { operatorCredentialsPath: `${cluster.root}/made-before-operator-credentials` };
-        const fromConf = runCheck(cluster, 40, undefined, noFile);
+        const fromSentinelUsersConf = runCheck(cluster, 2, undefined, noFile);
+        expect(fromSentinelUsersConf.status).toBe(1);
+        expect(fromSentinelUsersConf.report.failures.join("\n")).toMatch(/is not serving as master: .*(WRONGPASS|invalid username-password)/);
+        // A host made before them: its Sentinel still logged in as default, with the stack's password.
+        const madeBefore = `${cluster.root}/made-before-sentinel.conf`;
+        fs.writeFileSync(madeBefore, fs.readFileSync(cluster.nodes[0].sentinelConf, "utf8").split(sentinelUserPassword(REDIS_PASSWORD)).join(REDIS_PASSWORD).split("\n").filter((l) => !l.startsWith("sentinel auth-user ")).join("\n"));
+        const fromConf = runCheck(cluster, 2, madeBefore, noFile);
+        // It logs in; the Sentinels' logins are judged on the nodes themselves, not from this file.
         expect(fromConf.report.failures).toEqual([]);
         expect(fromConf.status).toBe(0);
-        const fromOtherConf = runCheck(cluster, 2, otherAuth, noFile);
-        expect(fromOtherConf.status).toBe(1);
-        expect(fromOtherConf.report.failures.join("\n")).toMatch(/is not serving as master: .*(WRONGPASS|invalid username-password)/);
         const neither = runCheck(cluster, 2, `${cluster.root}/no-sentinel.conf`, noFile);
         expect(neither.report.failures[0]).toMatch(/neither .*made-before-operator-credentials nor .*no-sentinel\.conf is readable/);
     }, 120000);
@@ -210,6 +214,31 @@ maybe("check script against real Redis and Sentinel", () => {
             expect(check().report.failures).toEqual([]);
         }, 60000);
 
+        test("a Sentinels' user that may do more than fail over, or a Sentinel logging in as default, is named", async () => {
+            const cluster0Conf = fs.readFileSync(path.join(cluster.nodes[0].dir, "redis.conf"), "utf8");
+            // (A key command stays refused without a key pattern, whatever the commands granted.)
+            expect(cli(["ACL", "SETUSER", SENTINEL_USER, "+flushall", "+config|set", "+set"])).toBe("OK");
+            try {
+                expect(check().report.failures).toEqual([`local-0: Redis's ${SENTINEL_USER} user may run FLUSHALL, CONFIG SET maxmemory 0: a leaked Sentinel login could do more than fail over (the rollout sets its rules again)`]);
+            } finally {
+                const line = cluster0Conf.split("\n").find((l) => l.startsWith(`user ${SENTINEL_USER} `))!;
+                expect(cli(["ACL", "SETUSER", ...line.split(" ").slice(1)])).toBe("OK");
+            }
+            // Sentinel 2 back on the default user with the stack's password, as a first boot leaves it.
+            const sentinel2 = cluster.nodes[2];
+            const sentinelCli = (args: string[]) => spawnSync("redis-cli", ["-h", sentinel2.address, "-p", String(sentinel2.sentinelPort), "--no-auth-warning", ...args], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: SENTINEL_PASSWORD } }).stdout.trim();
+            const id = sentinelCli(["SENTINEL", "MYID"]).slice(0, 8);
+            expect(sentinelCli(["SENTINEL", "SET", cluster.masterName, "auth-user", "", "auth-pass", REDIS_PASSWORD])).toBe("OK");
+            try {
+                await waitFor("sentinel 2 to log in to node 0 again", () => / name=sentinel-\w+-cmd .* user=default /.test(cli(["CLIENT", "LIST"])), 15000, () => cli(["CLIENT", "LIST"]));
+                expect(check().report.failures).toEqual([expect.stringMatching(new RegExp(`^local-0: Sentinels log in here as another user than ${SENTINEL_USER}: sentinel-${id}-cmd as default.* \\(the settings rollout moves them: pulumi up\\)$`))]);
+            } finally {
+                expect(sentinelCli(["SENTINEL", "SET", cluster.masterName, "auth-user", SENTINEL_USER, "auth-pass", sentinelUserPassword(REDIS_PASSWORD)])).toBe("OK");
+            }
+            await waitFor("sentinel 2 to log in as its user again", () => !/ name=sentinel-\w+-(cmd|pubsub) .* user=default /.test(cli(["CLIENT", "LIST"])), 15000, () => cli(["CLIENT", "LIST"]));
+            expect(check().report.failures).toEqual([]);
+        }, 90000);
+
         test("a data node without a Sentinel runs the same host facts alone, logged in with its operator credentials (or, made before them, its redis.conf's), and fails on the same leak", () => {
             // Node 0's Redis as if it had no Sentinel: no Sentinel's facts are judged.
             const run = (operatorCredentialsPath = cluster.operatorFile) => {
@@ -223,7 +252,7 @@ maybe("check script against real Redis and Sentinel", () => {
             const healthy = run();
             expect(healthy.report.failures).toEqual([]);
             expect(healthy.status).toBe(0);
-            expect(healthy.stdout).toContain("HARDEN acl ok redis users=default,app app-refused=CONFIG,FLUSHALL,DEBUG,REPLICAOF,ACL,SHUTDOWN,MONITOR");
+            expect(healthy.stdout).toMatch(/HARDEN acl ok redis users=default,app,sentinel app-refused=CONFIG,FLUSHALL,DEBUG,REPLICAOF,ACL,SHUTDOWN,MONITOR sentinel-refused=SET,GET,FLUSHALL,CONFIG,DEBUG,ACL,SHUTDOWN,MONITOR sentinel-logins=[1-9]/);
             expect(healthy.stdout).not.toContain("protected-mode ok sentinel");
             fs.writeFileSync(path.join(dir, "leak.log"), `${REDIS_PASSWORD}\n`, { mode: 0o644 });
             const leaking = run();

@@ -4,7 +4,7 @@ import { renderRedisConf } from "../../cloud-init/redisConf";
 import { renderSentinelConf } from "../../cloud-init/sentinelConf";
 import { OPERATOR_CREDENTIALS_FILE, renderOperatorCredentials } from "../../cloud-init/operatorCredentials";
 import { REDIS_PASSWORD, SENTINEL_PASSWORD } from "../support/fixtures";
-import { aclPasswordHash, appPassword } from "../../components/core/aclUsers";
+import { aclPasswordHash, appPassword, sentinelUserPassword } from "../../components/core/aclUsers";
 import { allHostVariants } from "../support/render";
 
 const directives = (conf: string) => conf.split("\n").filter((l) => l && !l.startsWith("#"));
@@ -18,6 +18,7 @@ const REPLICA = {
     masterAddress: "10.42.0.11",
     password: REDIS_PASSWORD,
     app: { password: appPassword(REDIS_PASSWORD), scripting: true },
+    sentinelUserPassword: sentinelUserPassword(REDIS_PASSWORD),
     persistence: "aof+rdb" as const,
     maxmemory: "1gb",
     maxmemoryPolicy: "noeviction" as const,
@@ -60,18 +61,26 @@ describe("redis.conf", () => {
         expect(directives(renderRedisConf({ ...REPLICA, persistence }))).toEqual(expect.arrayContaining([...expected]));
     });
 
-    test("the app user is defined by its password's hash, never the password, and loses scripting when told", () => {
+    test("the app user and the Sentinels' user are defined by their passwords' hashes, never the passwords; the app loses scripting when told", () => {
         const app = appPassword(REDIS_PASSWORD);
+        const sentinel = sentinelUserPassword(REDIS_PASSWORD);
         const conf = renderRedisConf(REPLICA);
-        const user = directives(conf).filter((l) => l.startsWith("user "));
-        expect(user).toEqual([expect.stringMatching(new RegExp(`^user app reset on #${aclPasswordHash(app)} ~\\* resetchannels .* \\+@all -@dangerous \\+info \\+role \\+flushdb$`))]);
-        expect(conf).not.toContain(app);
+        const users = directives(conf).filter((l) => l.startsWith("user "));
+        expect(users).toEqual([
+            expect.stringMatching(new RegExp(`^user app reset on #${aclPasswordHash(app)} ~\\* resetchannels .* \\+@all -@dangerous \\+info \\+role \\+flushdb$`)),
+            // The Redis docs' ACL for Sentinel, on the hello channel only, and no key pattern at all.
+            `user sentinel reset on #${aclPasswordHash(sentinel)} resetchannels &__sentinel__:hello +ping +info +role +subscribe +publish +client|setname +multi +exec +slaveof +config|rewrite +client|kill +script|kill`,
+        ]);
+        for (const password of [app, sentinel]) {
+            expect(conf).not.toContain(password);
+            expect(password).not.toContain(REDIS_PASSWORD);
+        }
+        expect(app).not.toBe(sentinel);
         expect(directives(renderRedisConf({ ...REPLICA, app: { ...REPLICA.app, scripting: false } })).find((l) => l.startsWith("user "))).toMatch(/ -@scripting$/);
-        expect(app).not.toContain(REDIS_PASSWORD);
     });
 
-    test("each directive appears once", () => {
-        const names = directives(renderRedisConf(REPLICA)).map((l) => l.split(" ")[0]);
+    test("each directive appears once (a user line once per user)", () => {
+        const names = directives(renderRedisConf(REPLICA)).map((l) => (l.startsWith("user ") ? l.split(" ").slice(0, 2).join(" ") : l.split(" ")[0]));
         expect(names.length).toBe(new Set(names).size);
     });
 

@@ -12,7 +12,7 @@ import { memoryBytes, runtimeSettings, describeRuntimeSettings } from "../../com
 import { waitFor } from "../../lab/drill";
 import { LocalCluster, LocalNode, redisAvailable } from "../support/localRedis";
 import { REDIS_PASSWORD, SENTINEL_PASSWORD } from "../support/fixtures";
-import { APP_USER, aclPasswordHash, appPassword, appUserSpec } from "../../components/core/aclUsers";
+import { APP_USER, SENTINEL_USER, aclPasswordHash, appPassword, appUserSpec, sentinelUserPassword } from "../../components/core/aclUsers";
 
 if (!redisAvailable) console.warn("\n!!! SKIPPED: redis-server/redis-sentinel are not installed; the rollout script is NOT exercised. Run `npm run setup`. !!!\n");
 const maybe = redisAvailable ? describe : describe.skip;
@@ -63,6 +63,7 @@ maybe("settings rollout against real Redis and Sentinel", () => {
             timeoutSeconds: options.timeoutSeconds ?? 20,
             sentinelConfPath: cluster.nodes[0].sentinelConf,
             intervalSeconds: 1,
+            operatorCredentialsPath: cluster.operatorFile,
         });
         const result = spawnSync("bash", ["-s"], { input: script, encoding: "utf8", timeout: 60000 });
         const lines = result.stdout.trim().split("\n");
@@ -167,7 +168,7 @@ maybe("a lower replicaCount: the rollout retires the nodes the stack no longer h
     const retire = (c: LocalCluster, dataNodes: LocalNode[], sentinels = c.sentinelEndpoints()) => {
         const script = renderRolloutScript({
             hostName: "local-0", masterName: c.masterName, dataNodes: dataNodes.map(at), sentinels,
-            settings: runtimeSettings(RENDERED), mode: "apply", timeoutSeconds: 30, sentinelConfPath: c.nodes[0].sentinelConf, intervalSeconds: 1,
+            settings: runtimeSettings(RENDERED), mode: "apply", timeoutSeconds: 30, sentinelConfPath: c.nodes[0].sentinelConf, intervalSeconds: 1, operatorCredentialsPath: c.operatorFile,
         });
         const result = spawnSync("bash", ["-s"], { input: script, encoding: "utf8", timeout: 240000 });
         return { status: result.status, lines: result.stdout.trim().split("\n"), stderr: result.stderr };
@@ -252,6 +253,9 @@ maybe("Redis password rotation in two steps, against real Redis and Sentinel", (
     const asApp = (n: LocalNode, stackPassword: string, args: string[]) =>
         spawnSync("redis-cli", ["-h", n.address, "-p", String(n.redisPort), "--user", APP_USER, "--no-auth-warning", "--raw", ...args], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: appPassword(stackPassword) } }).stdout.trim();
     const appPing = (n: LocalNode, stackPassword: string) => asApp(n, stackPassword, ["PING"]);
+    // The password hashes the Sentinels' user takes on a node, and the users the Sentinels' connections there logged in as.
+    const sentinelUserHashes = (n: LocalNode) => (cli(n, ["ACL", "LIST"], NEW_PASSWORD).split("\n").find((l) => l.startsWith(`user ${SENTINEL_USER} `)) ?? "").split(" ").filter((w) => /^#[0-9a-f]{64}$/.test(w)).map((w) => w.slice(1)).sort();
+    const sentinelLogins = (n: LocalNode) => [...new Set(cli(n, ["CLIENT", "LIST"], NEW_PASSWORD).split("\n").filter((l) => / name=sentinel-/.test(l)).map((l) => /\buser=(\S+)/.exec(l)![1]))];
     const sentinelFlags = (n: LocalNode) => {
         const lines = cli(n, ["SENTINEL", "MASTER", cluster.masterName], SENTINEL_PASSWORD, n.sentinelPort).split("\n");
         return lines[lines.indexOf("flags") + 1];
@@ -295,6 +299,30 @@ maybe("Redis password rotation in two steps, against real Redis and Sentinel", (
         expect(status).toBe(0);
     }, 60000);
 
+    test("a deployment made before the Sentinels' user gets it, then each Sentinel logs in as it, one at a time; a second run changes nothing", async () => {
+        // As an earlier redis-ha left it: no such user, every Sentinel logging in as default with the stack's password.
+        for (const n of cluster.nodes) {
+            expect(cli(n, ["ACL", "DELUSER", SENTINEL_USER], REDIS_PASSWORD)).toBe("1");
+            expect(cli(n, ["CONFIG", "REWRITE"], REDIS_PASSWORD)).toBe("OK");
+            expect(cli(n, ["SENTINEL", "SET", cluster.masterName, "auth-user", "", "auth-pass", REDIS_PASSWORD], SENTINEL_PASSWORD, n.sentinelPort)).toBe("OK");
+        }
+        const loginsAs = (user: string) => cluster.nodes.every((n) => { const users = [...new Set(cli(n, ["CLIENT", "LIST"], REDIS_PASSWORD).split("\n").filter((l) => / name=sentinel-/.test(l)).map((l) => /\buser=(\S+)/.exec(l)![1]))]; return users.length === 1 && users[0] === user; });
+        await waitFor("every Sentinel to log in as default", () => loginsAs("default"), 20000);
+        const { status, lines, stdout, stderr } = rotate(REDIS_PASSWORD, "");
+        expect(stderr).toBe("");
+        expect(status).toBe(0);
+        const [master, first, second] = cluster.nodes;
+        expect(lines.filter((l) => l.startsWith("SENTINELUSER "))).toEqual([first, second, master].map((n) => `SENTINELUSER ${at(n)} ${SENTINEL_USER} user set and saved`));
+        expect(lines.filter((l) => l.startsWith("SENTINELLOGIN "))).toEqual(cluster.nodes.map((n) => `SENTINELLOGIN sentinel ${n.address}:${n.sentinelPort} logs in to the nodes as ${SENTINEL_USER}`));
+        expect(stdout).not.toContain(sentinelUserPassword(REDIS_PASSWORD));
+        expect(loginsAs(SENTINEL_USER)).toBe(true);
+        for (const n of cluster.nodes) expect(fs.readFileSync(path.join(n.dir, "redis.conf"), "utf8")).toMatch(new RegExp(`^user ${SENTINEL_USER} on .*#${aclPasswordHash(sentinelUserPassword(REDIS_PASSWORD))}`, "m"));
+        // A second run finds everything in place.
+        const again = rotate(REDIS_PASSWORD, "");
+        expect(again.lines.filter((l) => /^(SENTINELUSER|SENTINELLOGIN) /.test(l))).toEqual([]);
+        expect(again.lines[again.lines.length - 1]).toBe("RESULT ok changed=0");
+    }, 90000);
+
     test("a new redisPassword without previousRedisPassword set to the running one is refused, changing nothing", () => {
         const { status, lines } = rotate(NEW_PASSWORD, "not-the-running-password-42");
         expect(status).toBe(1);
@@ -316,8 +344,12 @@ maybe("Redis password rotation in two steps, against real Redis and Sentinel", (
             expect(cli(n, ["PING"], REDIS_PASSWORD)).toBe("PONG");
             expect(cli(n, ["PING"], NEW_PASSWORD)).toBe("PONG");
             expect(cli(n, ["CONFIG", "GET", "masterauth"], NEW_PASSWORD).split("\n")[1]).toBe(NEW_PASSWORD);
-            expect(fs.readFileSync(n.sentinelConf, "utf8")).toMatch(new RegExp(`^sentinel auth-pass ${cluster.masterName} "?${NEW_PASSWORD}"?$`, "m"));
+            // The Sentinels log in as their user, with its password derived from the new one (saved by Sentinel).
+            expect(fs.readFileSync(n.sentinelConf, "utf8")).toMatch(new RegExp(`^sentinel auth-user ${cluster.masterName} "?${SENTINEL_USER}"?$`, "m"));
+            expect(fs.readFileSync(n.sentinelConf, "utf8")).toMatch(new RegExp(`^sentinel auth-pass ${cluster.masterName} "?${sentinelUserPassword(NEW_PASSWORD)}"?$`, "m"));
+            expect(sentinelUserHashes(n)).toEqual([sentinelUserPassword(REDIS_PASSWORD), sentinelUserPassword(NEW_PASSWORD)].map(aclPasswordHash).sort());
         }
+        expect(lines.filter((l) => l.startsWith("SENTINELLOGIN "))).toHaveLength(3);
         // Apps move at their own pace: the app user takes the app password of either stack password.
         for (const n of cluster.nodes) {
             expect(appPing(n, REDIS_PASSWORD)).toBe("PONG");
@@ -346,6 +378,9 @@ maybe("Redis password rotation in two steps, against real Redis and Sentinel", (
             expect(appPing(n, REDIS_PASSWORD)).toMatch(/WRONGPASS|NOAUTH/);
             expect(appPing(n, NEW_PASSWORD)).toBe("PONG");
             expect(sentinelFlags(n)).toBe("master");
+            // The Sentinels' user keeps only the new password's, and every Sentinel logs in with it.
+            expect(sentinelUserHashes(n)).toEqual([aclPasswordHash(sentinelUserPassword(NEW_PASSWORD))]);
+            expect(sentinelLogins(n)).toEqual([SENTINEL_USER]);
         }
         expect(onlineReplicas(NEW_PASSWORD)).toBe(2);
         const again = rotate(NEW_PASSWORD, "");
@@ -383,7 +418,7 @@ maybe("a data node that replicates another replica", () => {
         expect(cli(second, ["REPLICAOF", first.address, String(first.redisPort)])).toBe("OK");
         const script = renderRolloutScript({
             hostName: "local-0", masterName: cluster.masterName, dataNodes: cluster.nodes.map(at), sentinels: cluster.sentinelEndpoints(),
-            settings: runtimeSettings(RENDERED), mode: "apply", timeoutSeconds: 30, sentinelConfPath: cluster.nodes[0].sentinelConf, intervalSeconds: 1,
+            settings: runtimeSettings(RENDERED), mode: "apply", timeoutSeconds: 30, sentinelConfPath: cluster.nodes[0].sentinelConf, intervalSeconds: 1, operatorCredentialsPath: cluster.operatorFile,
         });
         const result = spawnSync("bash", ["-s"], { input: script, encoding: "utf8", timeout: 120000 });
         expect(result.stderr).toBe("");
