@@ -1,5 +1,5 @@
 import { BOOT_GUARD_PASSWORD_FILE } from "./bootGuard";
-import { LOCAL_SENTINEL_PASSWORD } from "./clusterShell";
+import { READ_CONF_CREDENTIALS, waitForCloudInit } from "./clusterShell";
 import { DEBIAN_PATHS } from "./paths";
 import { OPERATOR_CREDENTIALS_FILE, READ_OPERATOR_CREDENTIALS } from "./operatorCredentials";
 import { HardeningCheckInput, renderHardeningCheck } from "./hardeningCheck";
@@ -79,24 +79,13 @@ oneline() { printf '%s' "$*" | tr '\\r\\n' '  ' | sed 's/  */ /g; s/ $//'; }
 ${finishFunction("check")}
 ${READ_OPERATOR_CREDENTIALS}
 # A host made before the operator credentials: the passwords its sentinel.conf holds.
-read_conf_credentials() {
-    [ -r "$conf" ] || return 1
-    sentinel_pass=$(${LOCAL_SENTINEL_PASSWORD} "$conf")
-    redis_pass=$(awk -v n="$master_name" '$1 == "sentinel" && $2 == "auth-pass" && $3 == n { v = $4; gsub(/"/, "", v); print v; exit }' "$conf")
-}
+${READ_CONF_CREDENTIALS}
 
 ${input.hardening === false ? "check_hardening() { hardening_report=(); hardening_failures=(); }" : renderHardeningCheck(input.hardening)}
 attempt=0
 report=()
 failures=()
-${input.waitForCloudInit ? `if command -v cloud-init >/dev/null 2>&1; then
-    timeout "$((deadline - SECONDS))" cloud-init status --wait >/dev/null 2>&1
-    ci=$(cloud-init status 2>/dev/null | awk '$1 == "status:" { print $2 }')
-    if [ "$ci" != "done" ]; then
-        failures=("$host: cloud-init status is \${ci:-unknown}, not done (see /var/log/cloud-init-output.log)")
-        finish fail
-    fi
-fi` : "# This host is not booted by cloud-init; nothing to wait for."}
+${waitForCloudInit(input.waitForCloudInit, "$((deadline - SECONDS))", 'failures=("$host: $unfinished"); finish fail')}
 
 while :; do
     attempt=$((attempt + 1))

@@ -25,6 +25,34 @@ export function failFunction(result: string, stopped: string): string {
 export const LOCAL_SENTINEL_PASSWORD = `awk '$1 == "sentinel" && $2 == "sentinel-pass" { v = $3; gsub(/"/, "", v); found = v } $1 == "requirepass" && first == "" { v = $2; gsub(/"/, "", v); first = v } END { print (found != "" ? found : first) }'`;
 
 /**
+ * Bash that waits up to `seconds` (a bash word) for cloud-init to finish first boot, on a host booted
+ * by it, then runs `onUnfinished` with the reason in $unfinished when it ended in anything but done:
+ * a script that logs in before first boot has installed Redis and Sentinel would stop on a missing file.
+ */
+export function waitForCloudInit(bootsWithCloudInit: boolean | undefined, seconds: string, onUnfinished: string): string {
+    if (!bootsWithCloudInit) return "# This host is not booted by cloud-init; nothing to wait for.";
+    return `if command -v cloud-init >/dev/null 2>&1; then
+    timeout "${seconds}" cloud-init status --wait >/dev/null 2>&1
+    ci=$(cloud-init status 2>/dev/null | awk '$1 == "status:" { print $2 }')
+    if [ "$ci" != "done" ]; then
+        unfinished="cloud-init status is \${ci:-unknown}, not done (see /var/log/cloud-init-output.log)"
+        ${onUnfinished}
+    fi
+fi`;
+}
+
+/**
+ * Bash function read_conf_credentials: sets sentinel_pass and redis_pass from the sentinel.conf at
+ * $conf (whose master is $master_name), the login of a host made before the operator credentials;
+ * fails when the file is unreadable.
+ */
+export const READ_CONF_CREDENTIALS = `read_conf_credentials() {
+    [ -r "$conf" ] || return 1
+    sentinel_pass=$(${LOCAL_SENTINEL_PASSWORD} "$conf")
+    redis_pass=$(awk -v n="$master_name" '$1 == "sentinel" && $2 == "auth-pass" && $3 == n { v = $4; gsub(/"/, "", v); print v; exit }' "$conf")
+}`;
+
+/**
  * Bash shared by the scripts that act on a running cluster (the settings rollout, the switchover):
  * the passwords read from the local sentinel.conf, redis-cli towards Sentinels (scli) and data nodes
  * (rcli), and the master as a majority of the Sentinels name it now, confirmed by the node itself.
@@ -37,11 +65,11 @@ export const LOCAL_SENTINEL_PASSWORD = `awk '$1 == "sentinel" && $2 == "sentinel
  */
 export const CLUSTER_FUNCTIONS = `oneline() { printf '%s' "$*" | tr '\\r\\n' '  ' | sed 's/  */ /g; s/ $//'; }
 ${READ_OPERATOR_CREDENTIALS}
+${READ_CONF_CREDENTIALS}
 if read_operator_credentials; then
     : # The operator file's: the scripts' own login, whatever the configs carry.
-elif [ -r "$conf" ]; then
-    sentinel_pass=$(${LOCAL_SENTINEL_PASSWORD} "$conf")
-    redis_pass=$(awk -v n="$master_name" '$1 == "sentinel" && $2 == "auth-pass" && $3 == n { v = $4; gsub(/"/, "", v); print v; exit }' "$conf")
+elif read_conf_credentials; then
+    : # A host made before the operator credentials.
 elif [ -n "\${redis_conf:-}" ] && [ -r "$redis_conf" ]; then
     # A data node without a Sentinel: the boot guard's copy of the Sentinels' password.
     sentinel_pass=$(cat "\${sentinel_password_file:?a script that sets redis_conf sets sentinel_password_file too}" 2>/dev/null || true)

@@ -1,7 +1,7 @@
 import { OPERATOR_CREDENTIALS_FILE } from "./operatorCredentials";
 import { BOOT_GUARD_PASSWORD_FILE } from "./bootGuard";
 import { shellQuote } from "./shellQuote";
-import { CLUSTER_FUNCTIONS, SENTINEL_RECONCILE_FUNCTION, failFunction } from "./clusterShell";
+import { CLUSTER_FUNCTIONS, SENTINEL_RECONCILE_FUNCTION, failFunction, waitForCloudInit } from "./clusterShell";
 import { DEBIAN_PATHS } from "./paths";
 import { SWITCHOVER_FUNCTION } from "./switchoverScript";
 
@@ -87,12 +87,8 @@ changed=0
 ${failFunction("fail", "redis-ha $action of $host stopped")}
 case "$action" in leave|join) ;; *) fail "unknown action '$action' (leave or join)" ;; esac
 if [ "$action" = join ]; then
-${input.waitForCloudInit ? `    if command -v cloud-init >/dev/null 2>&1; then
-        timeout "$timeout_seconds" cloud-init status --wait >/dev/null 2>&1
-        ci=$(cloud-init status 2>/dev/null | awk '$1 == "status:" { print $2 }')
-        [ "$ci" = "done" ] || fail "cloud-init status is \${ci:-unknown}, not done (see /var/log/cloud-init-output.log)"
-    fi
-` : ""}    until [ -r "$conf" ] || [ -r "$redis_conf" ]; do
+${waitForCloudInit(input.waitForCloudInit, "$timeout_seconds", 'fail "$unfinished"')}
+    until [ -r "$conf" ] || [ -r "$redis_conf" ]; do
         [ "$SECONDS" -ge "$deadline" ] && fail "neither $conf nor $redis_conf exists after $timeout_seconds s: first boot did not finish"
         sleep "$interval"
     done

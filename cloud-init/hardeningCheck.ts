@@ -97,20 +97,22 @@ if [ -n "$redis_port" ] && ss -H -ltn "sport = :$redis_port" 2>/dev/null | grep 
     elif [ -n "$not_sentinel_user" ]; then
         hardening_failures+=("$host: Sentinels log in here as another user than ${SENTINEL_USER}: \${not_sentinel_user%, } (the settings rollout moves them: pulumi up)")
     else
-        granted=""
-        for probe in ${APP_REFUSED_PROBES.map((p) => q(p)).join(" ")}; do
-            read -ra words <<<"$probe"
-            [ "$(local_redis ACL DRYRUN ${APP_USER} "\${words[@]}")" = OK ] && granted="$granted, $probe"
-        done
-        sentinel_granted=""
-        for probe in ${SENTINEL_USER_REFUSED_PROBES.map((p) => q(p)).join(" ")}; do
-            read -ra words <<<"$probe"
-            [ "$(local_redis ACL DRYRUN ${SENTINEL_USER} "\${words[@]}")" = OK ] && sentinel_granted="$sentinel_granted, $probe"
-        done
+        # Prints, comma-separated, which of the probes ACL DRYRUN lets the user run.
+        granted_to() {
+            local user=$1 probe words found=""
+            shift
+            for probe in "$@"; do
+                read -ra words <<<"$probe"
+                [ "$(local_redis ACL DRYRUN "$user" "\${words[@]}")" = OK ] && found="$found, $probe"
+            done
+            printf '%s' "\${found#, }"
+        }
+        granted=$(granted_to ${APP_USER} ${APP_REFUSED_PROBES.map((p) => q(p)).join(" ")})
+        sentinel_granted=$(granted_to ${SENTINEL_USER} ${SENTINEL_USER_REFUSED_PROBES.map((p) => q(p)).join(" ")})
         if [ -n "$granted" ]; then
-            hardening_failures+=("$host: Redis's ${APP_USER} user may run \${granted#, }: a leaked app password could reconfigure or stop the server (the rollout sets its rules again)")
+            hardening_failures+=("$host: Redis's ${APP_USER} user may run $granted: a leaked app password could reconfigure or stop the server (the rollout sets its rules again)")
         elif [ -n "$sentinel_granted" ]; then
-            hardening_failures+=("$host: Redis's ${SENTINEL_USER} user may run \${sentinel_granted#, }: a leaked Sentinel login could do more than fail over (the rollout sets its rules again)")
+            hardening_failures+=("$host: Redis's ${SENTINEL_USER} user may run $sentinel_granted: a leaked Sentinel login could do more than fail over (the rollout sets its rules again)")
         else
             hardening_report+=("HARDEN acl ok redis users=default,${APP_USER},${SENTINEL_USER} ${APP_USER}-refused=${APP_REFUSED_PROBES.map((p) => p.split(" ")[0]).join(",")} ${SENTINEL_USER}-refused=${SENTINEL_USER_REFUSED_PROBES.map((p) => p.split(" ")[0]).join(",")} sentinel-logins=$(printf '%s\\n' "$sentinel_logins" | grep -c .)")
         fi

@@ -2,7 +2,7 @@ import type { RuntimeSetting } from "../components/core/runtimeSettings";
 import { shellQuote } from "./shellQuote";
 import { OPERATOR_CREDENTIALS_FILE } from "./operatorCredentials";
 import { APP_USER, SENTINEL_USER, sentinelUserPassword, sentinelUserSpec } from "../components/core/aclUsers";
-import { CLUSTER_FUNCTIONS, SENTINEL_RECONCILE_FUNCTION, failFunction } from "./clusterShell";
+import { CLUSTER_FUNCTIONS, SENTINEL_RECONCILE_FUNCTION, failFunction, waitForCloudInit } from "./clusterShell";
 import { DEBIAN_PATHS } from "./paths";
 import { SWITCHOVER_FUNCTION } from "./switchoverScript";
 
@@ -127,11 +127,7 @@ drift=0
 ${failFunction("fail changed=$changed", "redis-ha settings rollout stopped on $host after $changed change(s)")}
 # A host without rolling replacement has no handoff that waited for its first boot: on day 1 the
 # rollout may log in before cloud-init has installed Redis and Sentinel. Wait for it, as the check does.
-${input.waitForCloudInit ? `if command -v cloud-init >/dev/null 2>&1; then
-    timeout "$timeout_seconds" cloud-init status --wait >/dev/null 2>&1
-    ci=$(cloud-init status 2>/dev/null | awk '$1 == "status:" { print $2 }')
-    [ "$ci" = "done" ] || fail "cloud-init status is \${ci:-unknown}, not done (see /var/log/cloud-init-output.log): nothing was changed"
-fi` : "# This host is not booted by cloud-init; nothing to wait for."}
+${waitForCloudInit(input.waitForCloudInit, "$timeout_seconds", 'fail "$unfinished: nothing was changed"')}
 ${CLUSTER_FUNCTIONS}
 ${SENTINEL_RECONCILE_FUNCTION}
 ${SWITCHOVER_FUNCTION}
