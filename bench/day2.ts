@@ -24,6 +24,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { EngineLabStack, appRedisCli } from "../lab/engineStack";
+import { sentinelClientPassword } from "../components/core/aclUsers";
 import { labUnavailableReason } from "../lab/runtime";
 import { sleep } from "../components/platforms/lab/shell";
 import { Writer, WriterClient, startWriters } from "../lab/writers";
@@ -108,7 +109,7 @@ async function main(): Promise<number> {
         return urn;
     };
     // The master the Sentinels name now, "address:port".
-    const masterNow = async () => (await appRedisCli(lab.reach(), 0, ["SENTINEL", "get-master-addr-by-name", "redis-ha"], 26379, passwords.sentinelPassword)).trim().split("\n").join(":");
+    const masterNow = async () => (await appRedisCli(lab.reach(), 0, ["SENTINEL", "get-master-addr-by-name", "redis-ha"], 26379, sentinelClientPassword(passwords.sentinelPassword))).trim().split("\n").join(":");
     const startOn = async () => {
         const target = lab.writerTarget();
         target.secrets = { ...target.secrets, ...passwords };

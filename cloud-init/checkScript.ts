@@ -1,5 +1,5 @@
 import { BOOT_GUARD_PASSWORD_FILE } from "./bootGuard";
-import { READ_CONF_CREDENTIALS, waitForCloudInit } from "./clusterShell";
+import { READ_CONF_CREDENTIALS, SENTINEL_LOGIN_FUNCTIONS, waitForCloudInit } from "./clusterShell";
 import { DEBIAN_PATHS } from "./paths";
 import { OPERATOR_CREDENTIALS_FILE, READ_OPERATOR_CREDENTIALS } from "./operatorCredentials";
 import { HardeningCheckInput, renderHardeningCheck } from "./hardeningCheck";
@@ -80,6 +80,7 @@ ${finishFunction("check")}
 ${READ_OPERATOR_CREDENTIALS}
 # A host made before the operator credentials: the passwords its sentinel.conf holds.
 ${READ_CONF_CREDENTIALS}
+${SENTINEL_LOGIN_FUNCTIONS}
 
 ${input.hardening === false ? "check_hardening() { hardening_report=(); hardening_failures=(); }" : renderHardeningCheck(input.hardening)}
 attempt=0
@@ -95,10 +96,9 @@ while :; do
     if ! read_operator_credentials && ! read_conf_credentials; then
         failures=("$host: neither $operator_file nor $conf is readable (first boot not finished, or not run as root)")
     else
-        # No Sentinel password: Sentinels without auth (redis-ha:sentinelAuth false); an empty AUTH would be an error.
-        sentinel_cli() { if [ -n "$sentinel_pass" ]; then REDISCLI_AUTH="$sentinel_pass" "$@"; else "$@"; fi; }
+        remember_sentinel_logins
         for s in "\${sentinels[@]}"; do
-            out=$(sentinel_cli timeout 5 redis-cli --no-auth-warning -h "\${s%:*}" -p "\${s##*:}" --raw SENTINEL get-master-addr-by-name "$master_name" 2>&1)
+            out=$(scli_as "$sentinel_pass" "$s" SENTINEL get-master-addr-by-name "$master_name" 2>&1)
             addr=$(printf '%s\\n' "$out" | paste -sd: -)
             if ! [[ "$addr" =~ ^[0-9a-fA-F.:]+:[0-9]+$ ]]; then
                 failures+=("sentinel $s cannot name master $master_name: $(oneline "\${out:-no answer}")")
@@ -108,7 +108,7 @@ while :; do
             masters+=("$s=$addr")
             # A Sentinel that does not know every replica can win the election after a crash and then find
             # no replica to promote, which stalls failover for 2 x failover-timeout.
-            replicas=$(sentinel_cli timeout 5 redis-cli --no-auth-warning -h "\${s%:*}" -p "\${s##*:}" --raw SENTINEL REPLICAS "$master_name" 2>&1)
+            replicas=$(scli_as "$sentinel_pass" "$s" SENTINEL REPLICAS "$master_name" 2>&1)
             known=$(printf '%s\\n' "$replicas" | awk 'previous == "flags" && $0 == "slave" { n++ } { previous = $0 } END { print n + 0 }')
             report+=("KNOWS $s replicas=$known")
             if [ "$known" -lt "$expected_replicas" ]; then
@@ -127,7 +127,7 @@ while :; do
                     failures+=("sentinel $s lists $foreign as replicas, which are not data nodes of this stack (removed nodes it still remembers; the settings rollout resets it)")
                 fi
             fi
-            quorum=$(sentinel_cli timeout 5 redis-cli --no-auth-warning -h "\${s%:*}" -p "\${s##*:}" --raw SENTINEL CKQUORUM "$master_name" 2>&1)
+            quorum=$(scli_as "$sentinel_pass" "$s" SENTINEL CKQUORUM "$master_name" 2>&1)
             if [[ "$quorum" == OK* ]]; then
                 report+=("QUORUM $s ok $(oneline "$quorum")")
             else

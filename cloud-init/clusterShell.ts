@@ -1,3 +1,4 @@
+import { SENTINEL_ADMIN_USER, SENTINEL_CLIENT_USER } from "../components/core/aclUsers";
 import { READ_OPERATOR_CREDENTIALS } from "./operatorCredentials";
 
 /**
@@ -42,6 +43,43 @@ fi`;
 }
 
 /**
+ * Bash function scli_as PASSWORD ADDRESS:PORT ARGS...: redis-cli towards a Sentinel, the password
+ * through the environment, never argv ("" for Sentinels without auth, where an empty AUTH would be an
+ * error). The stack's Sentinel password is the admin user's on a Sentinel made by this redis-ha and
+ * the default user's on one made before it (until the settings rollout gives it the admin user), so
+ * the user that takes it is asked (PING) and remembered. remember_sentinel_logins asks every Sentinel
+ * in $sentinels with $sentinel_pass in the script's own shell, so that the answers reach the command
+ * substitutions scli_as mostly runs in; the rollout calls it again once it has made the admin users.
+ */
+export const SENTINEL_LOGIN_FUNCTIONS = `declare -A sentinel_login_users=()
+remember_sentinel_logins() {
+    local s login_user
+    sentinel_login_users=()
+    [ -n "\${sentinel_pass:-}" ] || return 0
+    for s in "\${sentinels[@]}"; do sentinel_login_user_for "$sentinel_pass" "$s"; done
+}
+sentinel_login_user_for() {
+    local auth=$1 at=$2 user
+    login_user=\${sentinel_login_users["$at $auth"]:-}
+    [ -n "$login_user" ] && return 0
+    for user in ${SENTINEL_ADMIN_USER} ${SENTINEL_CLIENT_USER}; do
+        if [ "$(REDISCLI_AUTH="$auth" timeout 5 redis-cli --no-auth-warning --user "$user" -h "\${at%:*}" -p "\${at##*:}" PING 2>/dev/null </dev/null)" = PONG ]; then
+            sentinel_login_users["$at $auth"]=$user
+            login_user=$user
+            return 0
+        fi
+    done
+    login_user="${SENTINEL_ADMIN_USER}"
+}
+scli_as() {
+    local auth=$1 at=$2 login_user
+    shift 2
+    if [ -z "$auth" ]; then timeout 5 redis-cli -h "\${at%:*}" -p "\${at##*:}" --raw "$@"; return; fi
+    sentinel_login_user_for "$auth" "$at"
+    REDISCLI_AUTH="$auth" timeout 5 redis-cli --no-auth-warning --user "$login_user" -h "\${at%:*}" -p "\${at##*:}" --raw "$@"
+}`;
+
+/**
  * Bash function read_conf_credentials: sets sentinel_pass and redis_pass from the sentinel.conf at
  * $conf (whose master is $master_name), the login of a host made before the operator credentials;
  * fails when the file is unreadable.
@@ -82,10 +120,9 @@ fi
 if [ -z "\${redis_pass:-}" ] && [ -n "\${redis_conf:-}" ] && [ -r "$redis_conf" ]; then
     redis_pass=$(awk '$1 == "masterauth" { v = $2; gsub(/"/, "", v); print v; exit }' "$redis_conf")
 fi
-# redis-cli towards a Sentinel with the given password ("" for Sentinels without auth, where an
-# empty AUTH would be an error); the password goes through the environment, never argv.
-scli_as() { local auth=$1 at=$2; shift 2; if [ -n "$auth" ]; then REDISCLI_AUTH="$auth" timeout 5 redis-cli --no-auth-warning -h "\${at%:*}" -p "\${at##*:}" --raw "$@"; else timeout 5 redis-cli -h "\${at%:*}" -p "\${at##*:}" --raw "$@"; fi; }
+${SENTINEL_LOGIN_FUNCTIONS}
 scli() { scli_as "$sentinel_pass" "$@"; }
+remember_sentinel_logins
 # redis-cli towards a data node with the given password (through the environment, never argv).
 rcli_as() { local auth=$1 at=$2; shift 2; REDISCLI_AUTH="$auth" timeout 5 redis-cli --no-auth-warning -h "\${at%:*}" -p "\${at##*:}" --raw "$@"; }
 rcli() { rcli_as "$redis_pass" "$@"; }

@@ -8,6 +8,7 @@
  * password), root-owned and readable by the prometheus group only. The exporter reads it at start,
  * so a rotation rewrites it and restarts the exporter (renderHostCredentialsScript).
  */
+import { sentinelClientPassword } from "../components/core/aclUsers";
 import { REDIS_EXPORTER_PORT, SENTINEL_EXPORTER_PORT } from "../components/core/monitoring";
 
 export type ExportedService = "redis" | "sentinel";
@@ -44,7 +45,8 @@ export const EXPORTERS: Record<ExportedService, ExporterFiles> = {
 };
 
 /**
- * The exporters a host runs and what each logs in to: one beside its Redis, one beside its Sentinel.
+ * The exporters a host runs and what each logs in to: one beside its Redis, one beside its Sentinel
+ * (as the Sentinels' client user). `passwords` are the stack's.
  * First boot (hostFiles.ts) and the rotation's credentials step (hostCredentials.ts) both ask this.
  */
 export function exportersOf(
@@ -54,7 +56,8 @@ export function exportersOf(
 ): Array<{ service: ExportedService; port: number; password: string }> {
     return [
         ...(host.redisRole ? [{ service: "redis" as const, port: ports.redisPort, password: passwords.redis }] : []),
-        ...(host.sentinel ? [{ service: "sentinel" as const, port: ports.sentinelPort, password: passwords.sentinel }] : []),
+        // The Sentinels' client user may read what the exporter reads (aclUsers.ts), and change nothing.
+        ...(host.sentinel ? [{ service: "sentinel" as const, port: ports.sentinelPort, password: passwords.sentinel === "" ? "" : sentinelClientPassword(passwords.sentinel) }] : []),
     ];
 }
 

@@ -9,6 +9,9 @@
  *   each with a password; the app user is refused what would reconfigure or stop the server, the
  *   Sentinels' user everything but failing over, and every Sentinel logs in as that user; Sentinel's
  *   protected-mode is as rendered (on whenever it has a password).
+ * - Sentinel (with a password) has no ACL users but `default`, which apps ask with and which is
+ *   refused whatever would change a Sentinel's view, and `admin`, as which every other Sentinel
+ *   logs in to it.
  * - No file an unprivileged user can read holds a password (found by content, then confirmed by
  *   reading it as `nobody`).
  *
@@ -18,7 +21,7 @@
  * `hardening_failures`. It changes nothing.
  */
 import { PATCHED_REDIS_BUILDS, REDIS_BINARIES_PACKAGE } from "../components/core/hardening";
-import { APP_USER, SENTINEL_USER } from "../components/core/aclUsers";
+import { APP_USER, SENTINEL_ADMIN_USER, SENTINEL_CLIENT_USER, SENTINEL_USER } from "../components/core/aclUsers";
 import { shellQuote } from "./shellQuote";
 
 /** Commands the app user must be refused (asked with ACL DRYRUN, which runs nothing). */
@@ -26,6 +29,17 @@ export const APP_REFUSED_PROBES = ["CONFIG SET maxmemory 0", "FLUSHALL", "DEBUG 
 
 /** Commands the Sentinels' user must be refused: it fails over, and reads, writes and reconfigures nothing. */
 export const SENTINEL_USER_REFUSED_PROBES = ["SET redis-ha-probe 1", "GET redis-ha-probe", "FLUSHALL", "CONFIG SET maxmemory 0", "DEBUG SLEEP 0", "ACL SETUSER redis-ha-probe", "SHUTDOWN NOSAVE", "MONITOR"] as const;
+
+/**
+ * Commands the Sentinels' client user (`default`, which apps ask with) must be refused: whatever
+ * changes a Sentinel's view or votes, forges its peers' messages, or stops it.
+ */
+export const SENTINEL_CLIENT_REFUSED_PROBES = [
+    "SENTINEL SET redis-ha-probe quorum 1", "SENTINEL MONITOR redis-ha-probe 127.0.0.1 6379 2", "SENTINEL REMOVE redis-ha-probe",
+    "SENTINEL FAILOVER redis-ha-probe", "SENTINEL RESET redis-ha-probe", "SENTINEL CONFIG SET sentinel-user redis-ha-probe",
+    "SENTINEL IS-MASTER-DOWN-BY-ADDR 127.0.0.1 6379 0 redis-ha-probe", "PUBLISH __sentinel__:hello redis-ha-probe",
+    "ACL SETUSER redis-ha-probe", "CLIENT KILL ID 1", "SHUTDOWN NOSAVE",
+] as const;
 
 /** Where a leaked password would be found: configuration, cloud-init's copies and logs, Redis's files, runtime files. */
 export const SECRET_SEARCH_DIRS = ["/etc", "/var/lib/cloud", "/var/log", "/var/lib/redis", "/run"] as const;
@@ -46,6 +60,17 @@ redis_port=""
 [ \${#data_nodes[@]} -gt 0 ] && redis_port=\${data_nodes[0]##*:}
 sentinel_port=\${sentinels[0]##*:}
 allowed_listeners=" 127.0.0.1 ::1 $(printf '%s ' "\${sentinels[@]%:*}" "\${data_nodes[@]%:*}")"
+
+# granted_to CLI USER PROBE...: prints, comma-separated, which of the probes ACL DRYRUN lets USER run.
+granted_to() {
+    local cli=$1 user=$2 probe words found=""
+    shift 2
+    for probe in "$@"; do
+        read -ra words <<<"$probe"
+        [ "$($cli ACL DRYRUN "$user" "\${words[@]}")" = OK ] && found="$found, $probe"
+    done
+    printf '%s' "\${found#, }"
+}
 
 release=$(. /etc/os-release 2>/dev/null && printf '%s' "\${VERSION_ID:-unknown}")
 build=$(dpkg-query -W -f='\${Version}' ${REDIS_BINARIES_PACKAGE} 2>/dev/null)
@@ -97,18 +122,8 @@ if [ -n "$redis_port" ] && ss -H -ltn "sport = :$redis_port" 2>/dev/null | grep 
     elif [ -n "$not_sentinel_user" ]; then
         hardening_failures+=("$host: Sentinels log in here as another user than ${SENTINEL_USER}: \${not_sentinel_user%, } (the settings rollout moves them: pulumi up)")
     else
-        # Prints, comma-separated, which of the probes ACL DRYRUN lets the user run.
-        granted_to() {
-            local user=$1 probe words found=""
-            shift
-            for probe in "$@"; do
-                read -ra words <<<"$probe"
-                [ "$(local_redis ACL DRYRUN "$user" "\${words[@]}")" = OK ] && found="$found, $probe"
-            done
-            printf '%s' "\${found#, }"
-        }
-        granted=$(granted_to ${APP_USER} ${APP_REFUSED_PROBES.map((p) => q(p)).join(" ")})
-        sentinel_granted=$(granted_to ${SENTINEL_USER} ${SENTINEL_USER_REFUSED_PROBES.map((p) => q(p)).join(" ")})
+        granted=$(granted_to local_redis ${APP_USER} ${APP_REFUSED_PROBES.map((p) => q(p)).join(" ")})
+        sentinel_granted=$(granted_to local_redis ${SENTINEL_USER} ${SENTINEL_USER_REFUSED_PROBES.map((p) => q(p)).join(" ")})
         if [ -n "$granted" ]; then
             hardening_failures+=("$host: Redis's ${APP_USER} user may run $granted: a leaked app password could reconfigure or stop the server (the rollout sets its rules again)")
         elif [ -n "$sentinel_granted" ]; then
@@ -122,6 +137,31 @@ if [ -r "$conf" ]; then
     want=$([ -n "$sentinel_pass" ] && echo yes || echo no)
     have=$(awk '$1 == "protected-mode" { print $2 }' "$conf" | tail -n 1)
     if [ "$have" = "$want" ]; then hardening_report+=("HARDEN protected-mode ok sentinel=$have"); else hardening_failures+=("$host: Sentinel's protected-mode is \${have:-unset} in $conf, rendered $want"); fi
+fi
+if [ -r "$conf" ] && [ -n "$sentinel_pass" ] && ss -H -ltn "sport = :$sentinel_port" 2>/dev/null | grep -q .; then
+    local_sentinel() { scli_as "$sentinel_pass" "127.0.0.1:$sentinel_port" "$@" 2>&1; }
+    sentinel_acl=$(local_sentinel ACL LIST | tr -d '\r')
+    sentinel_others=$(printf '%s\n' "$sentinel_acl" | awk '$1 == "user" && $2 != "${SENTINEL_CLIENT_USER}" && $2 != "${SENTINEL_ADMIN_USER}" { printf "%s ", $2 }')
+    # The links the other Sentinels hold here (named sentinel-<id>-cmd) not logged in as admin.
+    peers_not_admin=$(local_sentinel CLIENT LIST | tr -d '\r' | awk '/ name=sentinel-/ { name = ""; user = ""; for (i = 1; i <= NF; i++) { if ($i ~ /^name=/) name = substr($i, 6); if ($i ~ /^user=/) user = substr($i, 6) } if (user != "${SENTINEL_ADMIN_USER}") printf "%s as %s, ", name, user }')
+    if ! printf '%s\n' "$sentinel_acl" | grep -q '^user ${SENTINEL_ADMIN_USER} on '; then
+        hardening_failures+=("$host: Sentinel has no enabled ${SENTINEL_ADMIN_USER} user: the stack's Sentinel password still opens its default user, which apps ask with (the settings rollout makes it: pulumi up)")
+    elif ! printf '%s\n' "$sentinel_acl" | grep -q '^user ${SENTINEL_CLIENT_USER} on '; then
+        hardening_failures+=("$host: Sentinel's ${SENTINEL_CLIENT_USER} user is disabled: apps cannot ask it where the master is (the settings rollout sets it again: pulumi up)")
+    elif printf '%s\n' "$sentinel_acl" | grep -qE '^user (${SENTINEL_CLIENT_USER}|${SENTINEL_ADMIN_USER}) .*nopass'; then
+        hardening_failures+=("$host: a Sentinel user takes no password (nopass): anyone who reaches the port may log in as it")
+    elif [ -n "$sentinel_others" ]; then
+        hardening_failures+=("$host: Sentinel has ACL users redis-ha did not create: \${sentinel_others% } (ACL LIST; remove them with ACL DELUSER, or find who added them)")
+    elif [ -n "$peers_not_admin" ]; then
+        hardening_failures+=("$host: other Sentinels log in here as another user than ${SENTINEL_ADMIN_USER}: \${peers_not_admin%, } (the settings rollout moves them: pulumi up)")
+    else
+        client_granted=$(granted_to local_sentinel ${SENTINEL_CLIENT_USER} ${SENTINEL_CLIENT_REFUSED_PROBES.map((p) => q(p)).join(" ")})
+        if [ -n "$client_granted" ]; then
+            hardening_failures+=("$host: Sentinel's ${SENTINEL_CLIENT_USER} user, which apps ask with, may run $client_granted: a leaked app secret could point the apps at another master (the settings rollout sets its rules again: pulumi up)")
+        else
+            hardening_report+=("HARDEN acl ok sentinel users=${SENTINEL_CLIENT_USER},${SENTINEL_ADMIN_USER} ${SENTINEL_CLIENT_USER}-refused=${SENTINEL_CLIENT_REFUSED_PROBES.map((p) => p.split(" ").slice(0, p.startsWith("SENTINEL") ? 2 : 1).join("-")).join(",")} peer-logins=$(local_sentinel CLIENT LIST | grep -c ' name=sentinel-')")
+        fi
+    fi
 fi
 
 # A password in a file anyone can read is a password anyone on the host has: found by content,

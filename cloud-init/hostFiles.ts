@@ -2,7 +2,7 @@ import type { DeploymentConfig, DeploymentSecrets } from "../components/core/mod
 import type { HostPlan } from "../components/core/topology";
 import { BOOT_GUARD_PASSWORD_FILE, renderBootGuard } from "./bootGuard";
 import { AddressDiscovery, PRIVATE_ADDRESS_PLACEHOLDER, renderCloudConfig } from "./cloudConfig";
-import { appPassword, sentinelUserPassword } from "../components/core/aclUsers";
+import { appPassword, sentinelClientPassword, sentinelUserPassword } from "../components/core/aclUsers";
 import { renderRedisConf } from "./redisConf";
 import { renderSentinelConf } from "./sentinelConf";
 import { renderOperatorCredentials } from "./operatorCredentials";
@@ -82,7 +82,7 @@ export function renderHostFiles(
             sentinelConf,
             operatorCredentials: renderOperatorCredentials(secrets),
             bootGuard: host.redisRole
-                ? { script: renderBootGuard({ hostName: host.name, masterName: config.masterName, sentinels: config.knownSentinels, passwordFile: BOOT_GUARD_PASSWORD_FILE }), sentinelPassword: secrets.sentinelPassword }
+                ? { script: renderBootGuard({ hostName: host.name, masterName: config.masterName, sentinels: config.knownSentinels, passwordFile: BOOT_GUARD_PASSWORD_FILE }), sentinelPassword: secrets.sentinelPassword === "" ? "" : sentinelClientPassword(secrets.sentinelPassword) }
                 : undefined,
             addressDiscovery: needsDiscovery ? addressDiscovery : undefined,
             exporters,

@@ -1,7 +1,7 @@
 import type { RuntimeSetting } from "../components/core/runtimeSettings";
 import { shellQuote } from "./shellQuote";
 import { OPERATOR_CREDENTIALS_FILE } from "./operatorCredentials";
-import { APP_USER, SENTINEL_USER, sentinelUserPassword, sentinelUserSpec } from "../components/core/aclUsers";
+import { APP_USER, SENTINEL_ADMIN_USER, SENTINEL_CLIENT_USER, SENTINEL_USER, aclPasswordHash, sentinelAdminSpec, sentinelClientSpec, sentinelUserPassword, sentinelUserSpec } from "../components/core/aclUsers";
 import { CLUSTER_FUNCTIONS, SENTINEL_RECONCILE_FUNCTION, failFunction, waitForCloudInit } from "./clusterShell";
 import { DEBIAN_PATHS } from "./paths";
 import { SWITCHOVER_FUNCTION } from "./switchoverScript";
@@ -119,6 +119,13 @@ app_user_spec=(${(input.appUserSpec ?? []).map(q).join(" ")})
 sentinel_user=${SENTINEL_USER}
 sentinel_user_pass=${q(input.passwords ? sentinelUserPassword(input.passwords.redis) : "")}
 sentinel_user_spec=(${(input.passwords ? sentinelUserSpec(input.passwords.redis, input.passwords.previousRedis) : []).map(q).join(" ")})
+sentinel_admin_user=${q(SENTINEL_ADMIN_USER)}
+sentinel_client_user=${q(SENTINEL_CLIENT_USER)}
+sentinel_admin_spec=(${(input.passwords?.sentinel ? sentinelAdminSpec(input.passwords.sentinel, input.passwords.previousSentinel ?? "") : []).map(q).join(" ")})
+sentinel_client_spec=(${(input.passwords?.sentinel ? sentinelClientSpec(input.passwords.sentinel, input.passwords.previousSentinel ?? "") : []).map(q).join(" ")})
+# The stack's Sentinel passwords themselves, as ACL LIST shows them: what apps of a deployment made
+# before the client user still ask with.
+sentinel_legacy_hashes=(${[input.passwords?.sentinel ?? "", input.passwords?.previousSentinel ?? ""].filter((p) => p !== "").map((p) => q(`#${aclPasswordHash(p)}`)).join(" ")})
 pause_ms=15000
 paused=""
 changed=0
@@ -168,6 +175,7 @@ if [ "$manage_passwords" = 1 ]; then
     if [ -n "$stack_sentinel_pass" ]; then
         login_password scli_as "$stack_sentinel_pass" "$previous_sentinel_pass" Sentinels "a password" sentinelPassword previousSentinelPassword "\${sentinels[@]}"
         sentinel_pass=$login
+        remember_sentinel_logins
     fi
     login_password rcli_as "$new_pass" "$previous_pass" nodes "a Redis password" redisPassword previousRedisPassword "\${data_nodes[@]}"
     redis_pass=$login
@@ -178,17 +186,32 @@ rcli_secret() { local at=$1 auth=$2 secret=$3; shift 3; printf '%s' "$secret" | 
 # How many passwords the default user has, from ACL LIST on stdin.
 default_user_passwords() { awk '$1 == "user" && $2 == "default"' | grep -oE '#[0-9a-f]{64}' | wc -l; }
 password_count() { rcli "$1" ACL LIST 2>/dev/null | default_user_passwords; }
-sentinel_password_count() { scli "$1" ACL LIST 2>/dev/null | default_user_passwords; }
-sentinel_accepts() { [ "$(scli_as "$2" "$1" PING 2>&1)" = PONG ]; }
-sentinel_peer_pass() { scli "$1" SENTINEL CONFIG GET sentinel-pass 2>/dev/null | sed -n 2p; }
-# Makes a Sentinel log in to its peers with the new password (all of them accept it by now).
-set_sentinel_peer_pass() {
+sentinel_peer_login() { scli "$1" SENTINEL CONFIG GET "sentinel-$2" 2>/dev/null | sed -n 2p; }
+# Makes a Sentinel log in to its peers as the admin user with the stack's password (every one of them
+# takes it by now): the password first, then the user, each read back.
+set_sentinel_peer_login() {
     local out
     out=$(printf '%s' "$stack_sentinel_pass" | scli "$1" -x SENTINEL CONFIG SET sentinel-pass 2>&1)
     [ "$out" = OK ] || fail "sentinel $1: SENTINEL CONFIG SET sentinel-pass refused: $(oneline "$out")"
-    [ "$(sentinel_peer_pass "$1")" = "$stack_sentinel_pass" ] || fail "sentinel $1: sentinel-pass does not read back as the new password"
-    echo "PEERPASS sentinel $1 logs in to the other Sentinels with the new password"
+    [ "$(sentinel_peer_login "$1" pass)" = "$stack_sentinel_pass" ] || fail "sentinel $1: sentinel-pass does not read back as redis-ha:sentinelPassword"
+    out=$(scli "$1" SENTINEL CONFIG SET sentinel-user "$sentinel_admin_user" 2>&1)
+    [ "$out" = OK ] || fail "sentinel $1: SENTINEL CONFIG SET sentinel-user refused: $(oneline "$out")"
+    [ "$(sentinel_peer_login "$1" user)" = "$sentinel_admin_user" ] || fail "sentinel $1: sentinel-user does not read back as $sentinel_admin_user"
+    echo "PEERLOGIN sentinel $1 logs in to the other Sentinels as $sentinel_admin_user with redis-ha:sentinelPassword"
     changed=$((changed + 1))
+}
+# Waits until every other Sentinel has logged in to Sentinel $1 again since $2 (ms), when its links
+# were dropped; fails naming the first that has not, with why they were dropped ($3) and what to do ($4).
+peers_logged_in_again() {
+    local s=$1 dropped=$2 peer
+    for peer in "\${sentinels[@]}"; do
+        [ "$peer" = "$s" ] && continue
+        wait_for_login "$peer" sentinel "$s" "$dropped" "sentinel $peer has not logged in to sentinel $s again within 15 s of $3; $4"
+    done
+}
+# The IDs of the links other Sentinels hold to Sentinel $1 (named sentinel-<id>-cmd) not logged in as admin.
+sentinel_links_not_admin() {
+    scli "$1" CLIENT LIST 2>/dev/null | tr -d '\r' | awk -v admin="$sentinel_admin_user" '/ name=sentinel-/ { id = ""; user = ""; for (i = 1; i <= NF; i++) { if ($i ~ /^id=/) id = substr($i, 4); if ($i ~ /^user=/) user = substr($i, 6) } if (user != admin) print id }'
 }
 now_ms() { date +%s%3N; }
 # Closes every link a Sentinel holds to the given Redis (cli rcli) or Sentinel (scli), so that each
@@ -242,34 +265,42 @@ accept_both() {
     echo "ACCEPTS $label the \${missing[*]} password"
     changed=$((changed + 1))
 }
-# A user's line in ACL LIST on a data node.
-user_line() { rcli "$1" ACL LIST 2>/dev/null | tr -d '\r' | awk -v u="$2" '$1 == "user" && $2 == u'; }
+# A user's line in ACL LIST on a data node (cli rcli) or a Sentinel (scli).
+user_line() { $acl_cli "$1" ACL LIST 2>/dev/null | tr -d '\r' | awk -v u="$2" '$1 == "user" && $2 == u'; }
 # The "#hash" words of a spec or an ACL LIST line, sorted, one line.
 hashes_of() { printf '%s\n' "$@" | tr ' ' '\n' | grep -E '^#[0-9a-f]{64}$' | sort -u | paste -sd' ' -; }
 # ensure_user TAG USER NODE KEEP SPEC...: sets USER on NODE to SPEC, and with KEEP=1 also to the
 # passwords it takes now (so a login in use is never cut); reads it back by the password hashes ACL
 # LIST shows, and saves it (CONFIG REWRITE) when it changed. Prints "TAG NODE USER user set and saved".
-ensure_user() {
+# ensure_sentinel_user does the same on a Sentinel (saved with SENTINEL FLUSHCONFIG).
+# Where user_line and ensure_acl_user act: data nodes unless a caller says otherwise.
+acl_cli=rcli
+acl_save="CONFIG REWRITE"
+acl_label=""
+ensure_user() { acl_cli=rcli acl_save="CONFIG REWRITE" acl_label="" ensure_acl_user "$@"; }
+ensure_sentinel_user() { acl_cli=scli acl_save="SENTINEL FLUSHCONFIG" acl_label="sentinel " ensure_acl_user "$@"; }
+ensure_acl_user() {
     local tag=$1 user=$2 node=$3 keep=$4 before after out want kept=()
     shift 4
     before=$(user_line "$node" "$user")
     if [ "$mode" = report ]; then
         [ "$keep" = 1 ] && return 0
-        [[ "$before" == "user $user on "* ]] && [ "$(hashes_of $before)" = "$(hashes_of "$@")" ] && { echo "SAME $node $user user"; return 0; }
-        echo "DRIFT $node $user user is missing, disabled or takes other passwords"
+        [[ "$before" == "user $user on "* ]] && [ "$(hashes_of $before)" = "$(hashes_of "$@")" ] && { echo "SAME $acl_label$node $user user"; return 0; }
+        echo "DRIFT $acl_label$node $user user is missing, disabled or takes other passwords"
         drift=$((drift + 1))
         return 0
     fi
     [ "$keep" = 1 ] && [[ "$before" == "user $user on "* ]] && read -r -a kept <<<"$(hashes_of $before)"
     want=$(hashes_of "$@" "\${kept[@]}")
-    out=$(rcli "$node" ACL SETUSER "$user" "$@" "\${kept[@]}" 2>&1)
-    [ "$out" = OK ] || fail "$node: ACL SETUSER $user refused: $(oneline "$out")"
+    out=$($acl_cli "$node" ACL SETUSER "$user" "$@" "\${kept[@]}" 2>&1)
+    [ "$out" = OK ] || fail "$acl_label$node: ACL SETUSER $user refused: $(oneline "$out")"
     after=$(user_line "$node" "$user")
-    [[ "$after" == "user $user on "* ]] && [ "$(hashes_of $after)" = "$want" ] || fail "$node: the $user user does not read back enabled with exactly the stack's passwords for it after ACL SETUSER"
-    if [ "$before" = "$after" ]; then echo "SAME $node $user user"; return 0; fi
-    out=$(rcli "$node" CONFIG REWRITE 2>&1)
-    [ "$out" = OK ] || fail "$node: CONFIG REWRITE failed: $(oneline "$out"); the $user user would not survive a restart"
-    echo "$tag $node $user user set and saved"
+    [[ "$after" == "user $user on "* ]] && [ "$(hashes_of $after)" = "$want" ] || fail "$acl_label$node: the $user user does not read back enabled with exactly the stack's passwords for it after ACL SETUSER"
+    if [ "$before" = "$after" ]; then echo "SAME $acl_label$node $user user"; return 0; fi
+    # shellcheck disable=SC2086 # the save command's words
+    out=$($acl_cli "$node" $acl_save 2>&1)
+    [ "$out" = OK ] || fail "$acl_label$node: $acl_save failed: $(oneline "$out"); the $user user would not survive a restart"
+    echo "$tag $acl_label$node $user user set and saved"
     changed=$((changed + 1))
 }
 # The users the connections Sentinel $1 holds to node $2 logged in as (Sentinel names them
@@ -334,19 +365,56 @@ for node in "\${order[@]}"; do
     changed=$((changed + 1))
 done
 
-# Sentinel password rotation, step 1 (redis-ha:previousSentinelPassword set): every Sentinel accepts
-# both (ACL SETUSER default >new, saved by SENTINEL FLUSHCONFIG) before any logs in to a peer with
-# the new one (SENTINEL CONFIG SET sentinel-pass, which Sentinel saves itself). Without sentinel-pass
-# a Sentinel logs in to its peers with its default user's first password, the old one.
-if [ "$manage_passwords" = 1 ] && [ -n "$stack_sentinel_pass" ] && [ -n "$previous_sentinel_pass" ]; then
-    for s in "\${sentinels[@]}"; do accept_both scli_as "sentinel $s" "$s" sentinelPassword "$stack_sentinel_pass" "$previous_sentinel_pass" SENTINEL FLUSHCONFIG; done
+# The Sentinels' users (components/core/aclUsers.ts): admin takes the stack's Sentinel password (both
+# during a rotation), for the scripts and for the Sentinels' logins to each other; default is the
+# apps' user, which may only read where the master is. A deployment made before them, or a rotation,
+# gets them here, in an order where nothing depends on what a Sentinel does not take yet:
+# 1. admin on every Sentinel, keeping any password it takes (a rotation cut short loses none);
+# 2. each Sentinel logs in to its peers as admin with the stack's password (sentinel-user,
+#    sentinel-pass, which Sentinel saves itself); then on each Sentinel the links its peers still
+#    hold as another user are dropped, and every peer must log in again, as admin, before the next;
+# 3. default gets the apps' rules and the client passwords derived from the stack's (both during a
+#    rotation) and, where a Sentinel's default takes them now (a deployment made before the client
+#    user, whose apps ask with it), the stack's passwords themselves, until a rotation retires them.
+# A Sentinel password rotation's second step (previousSentinelPassword removed) is at the end.
+if [ "$manage_passwords" = 1 ] && [ -n "$stack_sentinel_pass" ]; then
+    # Every Sentinel must answer before any is changed: the steps below go through all of them.
+    for s in "\${sentinels[@]}"; do
+        out=$(scli "$s" PING 2>&1)
+        [ "$out" = PONG ] || fail "sentinel $s does not answer (PING: $(oneline "\${out:-no answer}")); nothing was changed on the Sentinels: start it and rerun"
+    done
+    for s in "\${sentinels[@]}"; do ensure_sentinel_user SENTINELADMIN "$sentinel_admin_user" "$s" 1 "\${sentinel_admin_spec[@]}"; done
     if [ "$mode" = apply ]; then
         sentinel_pass=$stack_sentinel_pass
-        for s in "\${sentinels[@]}"; do
-            if [ "$(sentinel_peer_pass "$s")" = "$stack_sentinel_pass" ]; then echo "SAME sentinel $s sentinel-pass"; continue; fi
-            set_sentinel_peer_pass "$s"
-        done
+        remember_sentinel_logins
     fi
+    for s in "\${sentinels[@]}"; do
+        if [ "$(sentinel_peer_login "$s" user)" = "$sentinel_admin_user" ] && [ "$(sentinel_peer_login "$s" pass)" = "$stack_sentinel_pass" ]; then echo "SAME sentinel $s logs in to its peers as $sentinel_admin_user"; continue; fi
+        if [ "$mode" = report ]; then echo "DRIFT sentinel $s does not log in to its peers as $sentinel_admin_user with redis-ha:sentinelPassword"; drift=$((drift + 1)); continue; fi
+        set_sentinel_peer_login "$s"
+    done
+    for s in "\${sentinels[@]}"; do
+        stale_links=$(sentinel_links_not_admin "$s")
+        [ -z "$stale_links" ] && continue
+        if [ "$mode" = report ]; then echo "DRIFT sentinel $s has peers logged in as another user than $sentinel_admin_user"; drift=$((drift + 1)); continue; fi
+        dropped_at=$(now_ms)
+        for id in $stale_links; do scli "$s" CLIENT KILL ID "$id" >/dev/null 2>&1; done
+        peers_logged_in_again "$s" "$dropped_at" "being made to log in as $sentinel_admin_user" "the Sentinels after it were left as they were"
+        until_at=$((SECONDS + 15))
+        until [ -z "$(sentinel_links_not_admin "$s")" ]; do
+            [ "$SECONDS" -ge "$until_at" ] && fail "sentinel $s: its peers still log in as another user than $sentinel_admin_user 15 s after their links were dropped"
+            sleep 0.3
+        done
+        echo "PEERLINKS sentinel $s: every other Sentinel logged in again as $sentinel_admin_user"
+        changed=$((changed + 1))
+    done
+    legacy=()
+    for hash in "\${sentinel_legacy_hashes[@]}"; do
+        for s in "\${sentinels[@]}"; do
+            if [[ " $(acl_cli=scli user_line "$s" "$sentinel_client_user") " == *" $hash "* ]]; then legacy+=("$hash"); break; fi
+        done
+    done
+    for s in "\${sentinels[@]}"; do ensure_sentinel_user SENTINELCLIENT "$sentinel_client_user" "$s" 0 "\${sentinel_client_spec[@]}" "\${legacy[@]}"; done
 fi
 
 # Password rotation, step 1 (redis-ha:previousRedisPassword set): every node accepts both passwords
@@ -478,43 +546,18 @@ if [ "$manage_passwords" = 1 ] && [ -z "$previous_pass" ]; then
 fi
 
 # Sentinel password rotation, step 2 (redis-ha:previousSentinelPassword removed): each Sentinel in
-# turn keeps only the new password (ACL SETUSER default resetpass >new). Its peers' links to it are
-# dropped, and every peer must log in again (a PING answered after the drop) before the next one.
+# turn keeps only the new password for admin (every peer logs in with it since step 2 above). Its
+# peers' links to it are dropped, and every peer must log in again (a PING answered after the drop)
+# before the next one.
 if [ "$manage_passwords" = 1 ] && [ -n "$stack_sentinel_pass" ] && [ -z "$previous_sentinel_pass" ]; then
-    retiring=()
     for s in "\${sentinels[@]}"; do
-        if ! sentinel_accepts "$s" "$stack_sentinel_pass"; then
-            [ "$mode" = report ] && { echo "DRIFT sentinel $s does not accept redis-ha:sentinelPassword"; drift=$((drift + 1)); continue; }
-            fail "sentinel $s does not accept redis-ha:sentinelPassword: set redis-ha:previousSentinelPassword to the password it runs now and rerun, so that it learns the new one first"
-        fi
-        if [ "$(sentinel_password_count "$s")" = 1 ]; then echo "SAME sentinel $s single password"; continue; fi
-        if [ "$mode" = report ]; then echo "DRIFT sentinel $s still accepts a previous password"; drift=$((drift + 1)); continue; fi
-        retiring+=("$s")
-    done
-    if [ \${#retiring[@]} -gt 0 ]; then
-        # No Sentinel may still log in to a peer with the old password once one retires it: a step 1 cut
-        # short before its sentinel-pass step is finished here (every Sentinel accepts the new one).
-        for s in "\${sentinels[@]}"; do
-            current=$(sentinel_peer_pass "$s")
-            [ "$current" = "$stack_sentinel_pass" ] && continue
-            [ -z "$current" ] && [ "$(sentinel_password_count "$s")" = 1 ] && continue
-            set_sentinel_peer_pass "$s"
-        done
-    fi
-    for s in "\${retiring[@]}"; do
-        out=$(printf '>%s' "$stack_sentinel_pass" | scli "$s" -x ACL SETUSER default resetpass 2>&1)
-        [ "$out" = OK ] || fail "sentinel $s: ACL SETUSER default resetpass refused: $(oneline "$out")"
-        [ "$(sentinel_password_count "$s")" = 1 ] && sentinel_accepts "$s" "$stack_sentinel_pass" || fail "sentinel $s: after ACL SETUSER resetpass it does not accept exactly the new password"
-        out=$(scli "$s" SENTINEL FLUSHCONFIG 2>&1)
-        [ "$out" = OK ] || fail "sentinel $s: SENTINEL FLUSHCONFIG failed: $(oneline "$out")"
+        before=$changed
+        ensure_sentinel_user SENTINELADMIN "$sentinel_admin_user" "$s" 0 "\${sentinel_admin_spec[@]}"
+        [ "$changed" = "$before" ] && continue
         dropped_at=$(now_ms)
         drop_sentinel_links scli "$s"
-        for peer in "\${sentinels[@]}"; do
-            [ "$peer" = "$s" ] && continue
-            wait_for_login "$peer" sentinel "$s" "$dropped_at" "sentinel $peer has not logged in to sentinel $s again within 15 s of the old password's retirement there: it may still use the old one. Set redis-ha:previousSentinelPassword back and rerun (the Sentinels after $s still accept it)"
-        done
+        peers_logged_in_again "$s" "$dropped_at" "the old password's retirement there: it may still use the old one" "set redis-ha:previousSentinelPassword back and rerun (the Sentinels after $s still accept it)"
         echo "RETIRED sentinel $s the previous password; every other Sentinel logged in again with the new one"
-        changed=$((changed + 1))
     done
 fi
 

@@ -1,3 +1,4 @@
+import { SENTINEL_ADMIN_USER, SENTINEL_CLIENT_USER, sentinelAdminSpec, sentinelClientSpec } from "../components/core/aclUsers";
 import { configToken } from "../components/core/tokens";
 import { DEBIAN_PATHS, RedisPaths } from "./paths";
 
@@ -19,7 +20,11 @@ export interface SentinelConfInput {
      * Sentinel to the Sentinels' user (SENTINEL SET auth-user auth-pass), which Sentinel saves here.
      */
     redisUser?: string;
-    /** requirepass of the Sentinel; undefined runs it without auth (clients that cannot authenticate to Sentinels). */
+    /**
+     * The stack's Sentinel password: the admin user's, and the Sentinels' to each other; apps get the
+     * client password derived from it (components/core/aclUsers.ts). Undefined runs the Sentinel
+     * without auth (clients that cannot authenticate to Sentinels).
+     */
     sentinelPassword: string | undefined;
     downAfterMilliseconds: number;
     failoverTimeoutMilliseconds: number;
@@ -56,9 +61,13 @@ export function renderSentinelConf(input: SentinelConfInput): string {
                   "",
               ]
             : [
-                  "# Clients and the other Sentinels authenticate with this; Sentinel uses it towards its peers too,",
-                  "# so every Sentinel of the quorum carries the same one.",
-                  `requirepass ${configToken("the Sentinel password", input.sentinelPassword)}`,
+                  "# Apps ask as default (Predis cannot name a user to a Sentinel), which may only read where the",
+                  "# master is; the stack's Sentinel password is admin's, for the operators and for the Sentinels'",
+                  "# logins to each other.",
+                  `user ${SENTINEL_CLIENT_USER} ${sentinelClientSpec(configToken("the Sentinel password", input.sentinelPassword), "").join(" ")}`,
+                  `user ${SENTINEL_ADMIN_USER} ${sentinelAdminSpec(configToken("the Sentinel password", input.sentinelPassword), "").join(" ")}`,
+                  `sentinel sentinel-user ${SENTINEL_ADMIN_USER}`,
+                  `sentinel sentinel-pass ${configToken("the Sentinel password", input.sentinelPassword)}`,
                   "",
               ]),
         // Announce the private address to the other Sentinels and to clients, whatever interface the packet left by.

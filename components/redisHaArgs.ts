@@ -108,7 +108,7 @@ export interface RedisHaArgs {
     previousRedisPassword?: pulumi.Input<string>;
     /** Sentinels require sentinelPassword. false only for clients that cannot authenticate to Sentinels (Predis 1.1); the firewall is then all that guards them. Default true. */
     sentinelAuth?: boolean;
-    /** Password of the Sentinels themselves. Same rules as redisPassword; must differ from it. Leave unset with sentinelAuth false. Default: required while sentinelAuth is true. A secret. */
+    /** Password of the Sentinels' admin user: the operators', the checks' and rollouts', and the Sentinels' to each other. Apps get a client password derived from it (clientEnvironment), which may only ask where the master is. Same rules as redisPassword; must differ from it. Leave unset with sentinelAuth false. Default: required while sentinelAuth is true. A secret. */
     sentinelPassword?: pulumi.Input<string>;
     /** The Sentinel password being rotated out. To rotate, set this to the password the Sentinels run now and sentinelPassword to the new one: pulumi up makes every Sentinel accept both and moves the Sentinels' logins to each other to the new one. Remove it once every app uses the new one: the next pulumi up retires the old one. A secret. */
     previousSentinelPassword?: pulumi.Input<string>;

@@ -35,7 +35,7 @@ export interface SentinelOptions {
      * authenticate to Sentinels (Predis 1.1); only the firewall then guards them. Default true.
      */
     authentication?: boolean;
-    /** Password of the Sentinels themselves (requirepass). Required unless `authentication` is false; kept secret. */
+    /** Password of the Sentinels' admin user; apps get a client password derived from it (components/core/aclUsers.ts). Required unless `authentication` is false; kept secret. */
     password?: pulumi.Input<string>;
     /**
      * The Sentinel password being rotated out: while set, every Sentinel accepts it beside `password`

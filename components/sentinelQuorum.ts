@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { HostAccessArgs, commandTimeouts, connectionTo, rootShell } from "./hostAccess";
 import { renderCheckScript, renderHostHardeningScript } from "../cloud-init/checkScript";
 import { renderRolloutScript } from "../cloud-init/rolloutScript";
-import { APP_USER, SENTINEL_USER, appUserSpec } from "./core/aclUsers";
+import { APP_USER, SENTINEL_ADMIN_USER, SENTINEL_CLIENT_USER, SENTINEL_USER, appUserSpec, sentinelClientPassword } from "./core/aclUsers";
 import { exportersOf } from "../cloud-init/exporters";
 import { renderHostCredentialsScript } from "../cloud-init/hostCredentials";
 import { describeRuntimeSettings, runtimeSettings } from "./core/runtimeSettings";
@@ -115,6 +115,10 @@ export class SentinelQuorum extends pulumi.ComponentResource {
             const settingsLines = describeRuntimeSettings(settings);
             const appUserLine = `app user ${APP_USER}: scripting ${context.config.appScripting ? "allowed" : "refused"}`;
             const sentinelUserLine = `the Sentinels log in to the nodes as user ${SENTINEL_USER}`;
+            // Says only whether the Sentinels have a password, so it may be shown.
+            const sentinelUsersLine = pulumi.unsecret(context.sentinelPassword.apply((p) => (p === ""
+                ? "the Sentinels run without auth"
+                : `the apps ask the Sentinels as ${SENTINEL_CLIENT_USER}, which may only read; the operators and the Sentinels log in to them as ${SENTINEL_ADMIN_USER}`)));
             // A changed password shows as a changed secret; whether a rotation is under way, in words.
             const passwordHash = (which: string, p: string) => `${which} password ${createHash("sha256").update(`redis-ha:${p}`).digest("hex")}`;
             const sentinelPasswordLine = pulumi.secret(context.sentinelPassword.apply((p) => passwordHash("sentinel", p)));
@@ -144,9 +148,11 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                     // What `pulumi preview --diff` shows: one line per setting, old and new.
                     // The users' lines after the settings: a deployment made before one had it previews it as an
                     // added line. Then the hosts: a replaced host's Sentinel boots logging in as default, and only
-                    // the rollout moves it to the Sentinels' user, so a replacement runs the rollout again.
+                    // the rollout moves it to the Sentinels' user, so a replacement runs the rollout again. The
+                    // Sentinels' own users last: added after the hosts line, a deployment made before them
+                    // previews exactly one added line.
                     triggers: [...settingsLines, pulumi.interpolate`data nodes ${dataNodes.apply((n) => n.join(" "))}`, ...passwordLines, appUserLine, sentinelUserLine,
-                        pulumi.interpolate`hosts ${pulumi.all(allHosts.map((h) => (h.resource as pulumi.CustomResource).id)).apply((ids) => ids.join(" "))}`],
+                        pulumi.interpolate`hosts ${pulumi.all(allHosts.map((h) => (h.resource as pulumi.CustomResource).id)).apply((ids) => ids.join(" "))}`, sentinelUsersLine],
                 },
                 // After every host and, in a rolling replacement, every handoff: the nodes are all back in.
                 { parent: this, dependsOn: [...allHosts.map((h) => h.resource), ...set.handoffs], customTimeouts },
@@ -166,7 +172,8 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                     update: runAs,
                     stdin: pulumi.secret(pulumi.all([host.privateAddress, context.redisPassword, context.sentinelPassword]).apply(([address, redis, sentinel]) => renderHostCredentialsScript({
                         operator: { redisPassword: redis, sentinelPassword: sentinel },
-                        bootGuardSentinelPassword: allPlans[i].redisRole ? sentinel : undefined,
+                        // The boot guard only asks where the master is: the apps' Sentinel password does.
+                        bootGuardSentinelPassword: allPlans[i].redisRole ? (sentinel === "" ? "" : sentinelClientPassword(sentinel)) : undefined,
                         exporters: exportersOf(allPlans[i], context.config, { redis, sentinel }).map((e) => ({ ...e, bindAddress: address })),
                     }))),
                     triggers: [passwordLines[0], sentinelPasswordLine, (host.resource as pulumi.CustomResource).id],

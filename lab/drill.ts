@@ -129,12 +129,12 @@ export function switchesSince(lab: Lab, offsets: Map<string, number>): string[] 
 export async function runDrill(lab: Lab, scenario: Scenario, options: DrillOptions = {}): Promise<DrillResult> {
     const log = options.log ?? (() => undefined);
     const settings = lab.settings;
-    const { redisPassword, sentinelPassword } = lab.secrets;
+    const { redisPassword } = lab.secrets;
     const app = lab.network.app.namespace;
     const sentinelHosts = lab.network.hosts.filter((h) => h.plan.sentinel);
     const redisHosts = lab.network.hosts.filter((h) => h.plan.redisRole);
     const askSentinel = async (host: LabHost) =>
-        (await lab.redisCli(app, host.address, settings.sentinelPort, ["SENTINEL", "get-master-addr-by-name", settings.masterName], sentinelPassword)).stdout.trim().split("\n").join(":");
+        (await lab.sentinelAdminCli(app, host.address, ["SENTINEL", "get-master-addr-by-name", settings.masterName])).stdout.trim().split("\n").join(":");
     const redis = (host: LabHost, args: string[]) => lab.redisCli(app, host.address, settings.redisPort, args, redisPassword);
     const hostAt = (address: string) => lab.network.hosts.find((h) => `${h.address}:${settings.redisPort}` === address);
 
@@ -156,7 +156,7 @@ export async function runDrill(lab: Lab, scenario: Scenario, options: DrillOptio
     await waitFor("every Sentinel to see every replica as a replica", async () => {
         const live = sentinelHosts.filter((h) => lab.isRunning(h.namespace, "sentinel"));
         const stale = await Promise.all(live.map(async (h) => replicasRememberedAsMasters(
-            (await lab.redisCli(app, h.address, settings.sentinelPort, ["SENTINEL", "REPLICAS", settings.masterName], sentinelPassword)).stdout)));
+            (await lab.sentinelAdminCli(app, h.address, ["SENTINEL", "REPLICAS", settings.masterName])).stdout)));
         return stale.every((names) => names.length === 0);
     }, 30000);
 
@@ -178,7 +178,7 @@ export async function runDrill(lab: Lab, scenario: Scenario, options: DrillOptio
                 await lab.exec(oldHost.namespace, ["ip", "link", "set", "eth0", "down"]);
                 break;
             case "forced-failover":
-                await lab.redisCli(app, otherSentinels[0].address, settings.sentinelPort, ["SENTINEL", "FAILOVER", settings.masterName], sentinelPassword);
+                await lab.sentinelAdminCli(app, otherSentinels[0].address, ["SENTINEL", "FAILOVER", settings.masterName]);
                 break;
             case "switchover": {
                 // Writes block (not fail) while paused; once every replica has the master's last offset
@@ -189,7 +189,7 @@ export async function runDrill(lab: Lab, scenario: Scenario, options: DrillOptio
                     const info = parseReplicationInfo((await redis(oldHost, ["INFO", "replication"])).stdout);
                     return info.replicas.length === replicaHosts.length && info.replicas.every((r) => r.offset === info.offset);
                 }, pauseMs / 2);
-                await lab.redisCli(app, otherSentinels[0].address, settings.sentinelPort, ["SENTINEL", "FAILOVER", settings.masterName], sentinelPassword);
+                await lab.sentinelAdminCli(app, otherSentinels[0].address, ["SENTINEL", "FAILOVER", settings.masterName]);
                 break;
             }
             case "planned-switchover": {

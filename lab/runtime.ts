@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { renderCheckScript } from "../cloud-init/checkScript";
 import { renderRolloutScript } from "../cloud-init/rolloutScript";
-import { appUserSpec } from "../components/core/aclUsers";
+import { SENTINEL_ADMIN_USER, appUserSpec } from "../components/core/aclUsers";
 import { runtimeSettings } from "../components/core/runtimeSettings";
 import { EXPORTER_BINARY } from "../cloud-init/exporters";
 import { renderHostFiles } from "../cloud-init/hostFiles";
@@ -228,6 +228,15 @@ export class Lab {
         delete env.REDISCLI_AUTH;
         if (password) env.REDISCLI_AUTH = password;
         return this.exec(from, ["timeout", "5", "redis-cli", "--no-auth-warning", ...(user ? ["--user", user] : []), "-h", address, "-p", String(port), "--raw", ...args], { env, timeoutMs: 10000 });
+    }
+
+    /**
+     * redis-cli towards a Sentinel from a lab namespace as its operators do: as the admin user with the
+     * stack's Sentinel password (none when the Sentinels run without auth).
+     */
+    sentinelAdminCli(from: string, address: string, args: string[]) {
+        const password = this.secrets.sentinelPassword;
+        return this.redisCli(from, address, this.settings.sentinelPort, args, password, password ? SENTINEL_ADMIN_USER : undefined);
     }
 
     /** SSH from the admin namespace, as an operator or `pulumi up` would. */

@@ -10,10 +10,10 @@
  * stack's. Redis only ever sees its SHA-256 (`#` in an ACL rule), so the config files on the nodes
  * hold no app password in the clear.
  *
- * Not on the Sentinels (yet): Predis 2 (and so the WordPress plugin, which bundles it) drops any user
- * name it is given for a Sentinel (SentinelReplication::createSentinelConnection sets it to null), so a
- * restricted Sentinel user for every client has to be Sentinel's `default` user, with the operators
- * and the Sentinels' own logins on a named user (docs/security.md, "Decided for the remaining users").
+ * On the Sentinels (the end of this file), Predis 2 (and so the WordPress plugin, which bundles it)
+ * drops any user name it is given for a Sentinel (SentinelReplication::createSentinelConnection sets
+ * it to null), so the apps' restricted user there is Sentinel's `default`, and the operators and the
+ * Sentinels' logins to each other use a named user, `admin`.
  */
 import { createHash, createHmac } from "crypto";
 
@@ -116,13 +116,61 @@ export function sentinelUserSpec(redisPassword: string, previousRedisPassword: s
 }
 
 /**
+ * On the Sentinels: the user that holds the stack's sentinelPassword and may do everything, for the
+ * scripts (checks, rollouts, handoffs, switchovers) and for the Sentinels' logins to each other
+ * (`sentinel sentinel-user`/`sentinel-pass`). Apps never get its password.
+ */
+export const SENTINEL_ADMIN_USER = "admin";
+
+export const SENTINEL_ADMIN_RULES = ["allkeys", "allchannels", "+@all"] as const;
+
+/**
+ * On the Sentinels, `default` is the apps' user, because Predis 2 (and the WordPress plugin, which
+ * bundles it) cannot send a user name to a Sentinel. It may ask where the master and the replicas
+ * are and hear of a failover (+switch-master, ioredis's failover detector), and read Sentinel's state
+ * as the Sentinel exporter does (INFO, SENTINEL MASTERS and CKQUORUM, naming its connection). It
+ * cannot change anything: no SENTINEL SET, MONITOR, REMOVE, FAILOVER, RESET, CONFIG SET or
+ * IS-MASTER-DOWN-BY-ADDR (a vote), no PUBLISH (a forged hello could point the Sentinels elsewhere),
+ * no ACL, CLIENT KILL or SHUTDOWN. A leaked app secret can then no longer point the apps at a master
+ * of the attacker's choosing.
+ */
+export const SENTINEL_CLIENT_USER = "default";
+
+export const SENTINEL_CLIENT_RULES = [
+    "resetchannels", "&+switch-master", "-@all",
+    "+ping", "+auth", "+hello", "+subscribe", "+unsubscribe",
+    "+sentinel|get-master-addr-by-name", "+sentinel|sentinels", "+sentinel|replicas", "+sentinel|slaves",
+    "+info", "+client|setname", "+sentinel|masters", "+sentinel|ckquorum",
+] as const;
+
+/** The apps' password on the Sentinels, derived from the stack's sentinelPassword, which it does not reveal. */
+export function sentinelClientPassword(sentinelPassword: string): string {
+    if (sentinelPassword === "") throw new Error("the Sentinels' client password is derived from the stack's Sentinel password, which is empty");
+    return createHmac("sha256", sentinelPassword).update("redis-ha/sentinel/default").digest("base64url");
+}
+
+/**
+ * What ACL SETUSER takes after `default` on a Sentinel: the client passwords derived from the stack's
+ * Sentinel passwords (both during a rotation) and, on a deployment made before this user, any other
+ * password `default` still takes (the rollout keeps those until a rotation's second step).
+ */
+export function sentinelClientSpec(sentinelPassword: string, previousSentinelPassword: string): string[] {
+    return aclUserSpec([sentinelPassword, previousSentinelPassword].filter((p) => p !== "").map(sentinelClientPassword), SENTINEL_CLIENT_RULES);
+}
+
+/** What ACL SETUSER takes after the admin user's name on a Sentinel: the stack's Sentinel passwords. */
+export function sentinelAdminSpec(sentinelPassword: string, previousSentinelPassword: string): string[] {
+    return aclUserSpec([sentinelPassword, previousSentinelPassword].filter((p) => p !== ""), SENTINEL_ADMIN_RULES);
+}
+
+/**
  * The environment the client snippets read (clientEnvironment): the app user and its password, and
- * the Sentinels' password (none when the Sentinels run without auth). Secret.
+ * the Sentinels' client password (none when the Sentinels run without auth). Secret.
  */
 export function clientEnvironmentOf(redisPassword: string, sentinelPassword: string): Record<string, string> {
     return {
         REDIS_USERNAME: APP_USER,
         REDIS_PASSWORD: appPassword(redisPassword),
-        ...(sentinelPassword === "" ? {} : { REDIS_SENTINEL_PASSWORD: sentinelPassword }),
+        ...(sentinelPassword === "" ? {} : { REDIS_SENTINEL_PASSWORD: sentinelClientPassword(sentinelPassword) }),
     };
 }

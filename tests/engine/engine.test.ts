@@ -8,7 +8,8 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { EngineLabStack, Reach, appRedisCli } from "../../lab/engineStack";
+import { EngineLabStack, Reach, appRedisCli, sentinelAdminCli } from "../../lab/engineStack";
+import { SENTINEL_ADMIN_USER, sentinelClientPassword } from "../../components/core/aclUsers";
 import { readHostState, startService, stopService } from "../../components/platforms/lab/machine";
 import { labUnavailableReason } from "../../lab/runtime";
 import { startWriters } from "../../lab/writers";
@@ -34,7 +35,7 @@ const labHost = (i: number) => lab.labHost(i);
 const redisCli = appRedisCli;
 const configGet = async (target: Reach, i: number, key: string) => (await redisCli(target, i, ["CONFIG", "GET", key])).split("\n")[1];
 async function sentinelField(target: Reach, i: number, key: string): Promise<string> {
-    const lines = (await redisCli(target, i, ["SENTINEL", "MASTER", "redis-ha"], 26379, target.secrets.sentinelPassword)).split("\n");
+    const lines = (await sentinelAdminCli(target, i, ["SENTINEL", "MASTER", "redis-ha"])).split("\n");
     return lines[lines.indexOf(key) + 1];
 }
 const processes = (i: number) => readHostState({ dir: labDir }, hostName(i))?.processes;
@@ -42,11 +43,11 @@ const nftRuleset = (i: number) => spawnSync("ip", ["netns", "exec", hostName(i),
 const macOf = (i: number) => /link\/ether (\S+)/.exec(spawnSync("ip", ["-n", hostName(i), "-o", "link", "show", "eth0"], { encoding: "utf8" }).stdout)?.[1];
 const healthy = (master: string, replicasOnline = 2) => ({ ok: true, agreedMaster: master, replicasOnline, failures: [] });
 async function sentinelReplicas(target: Reach, i: number): Promise<string[]> {
-    const lines = (await redisCli(target, i, ["SENTINEL", "REPLICAS", "redis-ha"], 26379, target.secrets.sentinelPassword)).split("\n");
+    const lines = (await sentinelAdminCli(target, i, ["SENTINEL", "REPLICAS", "redis-ha"])).split("\n");
     return lines.flatMap((l, n) => (l === "name" ? [lines[n + 1]] : [])).sort();
 }
 async function currentMaster(target: Reach): Promise<string> {
-    return (await redisCli(target, 0, ["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "redis-ha"], 26379, target.secrets.sentinelPassword)).trim().split("\n").join(":");
+    return (await redisCli(target, 0, ["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "redis-ha"], 26379, sentinelClientPassword(target.secrets.sentinelPassword))).trim().split("\n").join(":");
 }
 /** The lab stack's own Prometheus, asked from this machine over the lab's operator link. */
 function prometheusGet(pathAndQuery: string): { status: string; data: unknown } {
@@ -218,7 +219,7 @@ maybe("pulumi on the lab stack", () => {
         expect([0, 1, 2].map(processes)).toEqual(before);
     }, 600000);
 
-    test("a rollout that meets a stopped Sentinel halts there, naming it, and leaves the rest untouched; a rerun once it is back completes", async () => {
+    test("a rollout that meets a stopped Sentinel halts before changing any, naming it; a rerun once it is back completes", async () => {
         const { spec, host } = labHost(2);
         const target = lab.reach();
         await stopService(spec, host.namespace, "sentinel", "SIGTERM");
@@ -227,18 +228,18 @@ maybe("pulumi on the lab stack", () => {
             const { status, out } = await pulumiAsync("up");
             expect(status).not.toBe(0);
             expect(out).toContain(`redis-ha settings rollout stopped on ${hostName(0)}`);
-            expect(out).toMatch(new RegExp(`FAIL sentinel ${net(13).replace(/\./g, "\\.")}:26379: SENTINEL MASTER redis-ha failed: .*Connection refused`));
-            // The Sentinels before it took the change; nothing ran the checks on a half-done rollout.
-            expect(await sentinelField(target, 0, "parallel-syncs")).toBe("2");
-            expect(await sentinelField(target, 1, "parallel-syncs")).toBe("2");
+            // Found before any Sentinel is changed (the Sentinels' users go through all of them first);
+            // nothing ran the checks on a half-done rollout.
+            expect(out).toMatch(new RegExp(`FAIL sentinel ${net(13).replace(/\./g, "\\.")}:26379 does not answer \\(PING: .*Connection refused\\); nothing was changed on the Sentinels: start it and rerun`));
+            expect(await sentinelField(target, 0, "parallel-syncs")).toBe("1");
+            expect(await sentinelField(target, 1, "parallel-syncs")).toBe("1");
             expect(out).not.toMatch(/-check (created|replaced)/);
         } finally {
             await startService(spec, host, "sentinel");
         }
         const rerun = await pulumiAsync("up");
         if (rerun.status !== 0) throw new Error(rerun.out);
-        expect(rerun.out).toMatch(new RegExp(`SET sentinel ${net(13).replace(/\./g, "\\.")}:26379 parallel-syncs 1 -> 2`));
-        expect(rerun.out).toMatch(new RegExp(`SAME sentinel ${net(11).replace(/\./g, "\\.")}:26379 parallel-syncs`));
+        for (const i of [11, 12, 13]) expect(rerun.out).toMatch(new RegExp(`SET sentinel ${net(i).replace(/\./g, "\\.")}:26379 parallel-syncs 1 -> 2`));
         expect(await sentinelField(target, 2, "parallel-syncs")).toBe("2");
         expect(outputs().health).toEqual([0, 1, 2].map(() => healthy(`${net(11)}:6379`)));
     }, 600000);
@@ -340,7 +341,14 @@ maybe("pulumi on the lab stack", () => {
     test("a Redis and a Sentinel password rotation together, in two steps: both accepted while the apps move, then the old ones retired; no client error in either", async () => {
         const old = lab.reach().secrets;
         const rotated = { redisPassword: `rotated-${old.redisPassword}`.slice(0, 64), sentinelPassword: `rotated-${old.sentinelPassword}`.slice(0, 64) };
-        const answer = async (i: number, password: string, port = 6379) => (await appRedisCli(lab.reach(), i, ["PING"], port, password)).trim();
+        const answer = async (i: number, login: { port: number; password: string; user?: string }) => (await appRedisCli(lab.reach(), i, ["PING"], login.port, login.password, login.user)).trim();
+        // Each login a stack's passwords give: Redis's default; on a Sentinel, admin with the stack's
+        // password (the operators') and default with the client password derived from it (the apps').
+        const loginsOf = (p: { redisPassword: string; sentinelPassword: string }) => [
+            { port: 6379, password: p.redisPassword },
+            { port: 26379, password: p.sentinelPassword, user: SENTINEL_ADMIN_USER },
+            { port: 26379, password: sentinelClientPassword(p.sentinelPassword) },
+        ];
         for (const [key, value] of [["redisPassword", rotated.redisPassword], ["previousRedisPassword", old.redisPassword], ["sentinelPassword", rotated.sentinelPassword], ["previousSentinelPassword", old.sentinelPassword]]) {
             expect((await pulumiAsync("pulumi", ["config", "set", "--secret", `redis-ha:${key}`, value])).status).toBe(0);
         }
@@ -353,21 +361,20 @@ maybe("pulumi on the lab stack", () => {
         const first = await upWithWriters({ redisPassword: old.redisPassword, sentinelPassword: old.sentinelPassword });
         for (const secret of Object.values(rotated)) expect(first).not.toContain(secret);
         expect(first.match(/ACCEPTS \d\S+ the new password/g)).toHaveLength(3);
-        expect(first.match(/ACCEPTS sentinel \S+ the new password/g)).toHaveLength(3);
-        expect(first.match(/PEERPASS sentinel \S+/g)).toHaveLength(3);
+        // Each Sentinel's admin takes both stack passwords, its default both client passwords, and every
+        // Sentinel logs in to its peers with the new one.
+        expect(first.match(/SENTINELADMIN sentinel \S+ admin user set and saved/g)).toHaveLength(3);
+        expect(first.match(/SENTINELCLIENT sentinel \S+ default user set and saved/g)).toHaveLength(3);
+        expect(first.match(/PEERLOGIN sentinel \S+/g)).toHaveLength(3);
         // The app user accepts the app passwords of both (the writers above are on the old one; below, on the new).
         expect(first.match(/APPUSER \d\S+ app user set and saved/g)).toHaveLength(3);
         // The Sentinels' user takes the new password's too, and every Sentinel is given it.
         expect(first.match(/SENTINELUSER \d\S+ sentinel user set and saved/g)).toHaveLength(3);
         expect(first.match(/SENTINELLOGIN sentinel \S+ logs in to the nodes as sentinel/g)).toHaveLength(3);
         for (const i of [0, 1, 2]) {
-            for (const which of ["redisPassword", "sentinelPassword"] as const) {
-                const port = which === "redisPassword" ? 6379 : 26379;
-                expect(await answer(i, old[which], port)).toBe("PONG");
-                expect(await answer(i, rotated[which], port)).toBe("PONG");
-            }
-            // A restart's boot guard asks the Sentinels with the password they will keep.
-            expect(fs.readFileSync(path.join(labDir, "hosts", hostName(i), "etc-redis-ha", "sentinel-password"), "utf8").trim()).toBe(rotated.sentinelPassword);
+            for (const login of [...loginsOf(old), ...loginsOf(rotated)]) expect({ login: login.user ?? login.port, answer: await answer(i, login) }).toEqual({ login: login.user ?? login.port, answer: "PONG" });
+            // A restart's boot guard asks the Sentinels, as the apps do, with the password they will keep.
+            expect(fs.readFileSync(path.join(labDir, "hosts", hostName(i), "etc-redis-ha", "sentinel-password"), "utf8").trim()).toBe(sentinelClientPassword(rotated.sentinelPassword));
             // And the checks, handoffs and switchovers log in with the new ones.
             expect(fs.readFileSync(path.join(labDir, "hosts", hostName(i), "etc-redis-ha", "operator.conf"), "utf8")).toContain(`redis-password ${rotated.redisPassword}\nsentinel-password ${rotated.sentinelPassword}\n`);
         }
@@ -376,16 +383,14 @@ maybe("pulumi on the lab stack", () => {
         const second = await upWithWriters(rotated);
         expect(second.match(/RETIRED \d\S+ the previous password/g)).toHaveLength(3);
         expect(second.match(/RETIRED sentinel \S+ the previous password/g)).toHaveLength(3);
+        expect(second.match(/SENTINELCLIENT sentinel \S+ default user set and saved/g)).toHaveLength(3);
         expect(second.match(/APPUSER \d\S+ app user set and saved/g)).toHaveLength(3);
         // The Sentinels' user keeps only the new password's, once every Sentinel was given it again.
         expect(second.match(/SENTINELLOGIN sentinel \S+ logs in to the nodes as sentinel/g)).toHaveLength(3);
         expect(second.match(/SENTINELUSER \d\S+ sentinel user set and saved/g)).toHaveLength(3);
         for (const i of [0, 1, 2]) {
-            for (const which of ["redisPassword", "sentinelPassword"] as const) {
-                const port = which === "redisPassword" ? 6379 : 26379;
-                expect(await answer(i, old[which], port)).toMatch(/WRONGPASS|NOAUTH/);
-                expect(await answer(i, rotated[which], port)).toBe("PONG");
-            }
+            for (const login of loginsOf(old)) expect({ login: login.user ?? login.port, answer: await answer(i, login) }).toEqual({ login: login.user ?? login.port, answer: expect.stringMatching(/WRONGPASS|NOAUTH/) });
+            for (const login of loginsOf(rotated)) expect({ login: login.user ?? login.port, answer: await answer(i, login) }).toEqual({ login: login.user ?? login.port, answer: "PONG" });
         }
         expect(outputs().health).toEqual([0, 1, 2].map(() => healthy(expect.any(String))));
         // The exporters moved with the passwords (the old ones are refused now): each still sees its process.

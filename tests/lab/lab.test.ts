@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Lab, labUnavailableReason } from "../../lab/runtime";
 import { run } from "../../components/platforms/lab/shell";
-import { SENTINEL_USER, clientEnvironmentOf, sentinelUserPassword } from "../../components/core/aclUsers";
+import { SENTINEL_USER, clientEnvironmentOf, sentinelClientPassword, sentinelUserPassword } from "../../components/core/aclUsers";
 import { waitFor } from "../../lab/drill";
 
 const unavailable = labUnavailableReason();
@@ -115,6 +115,31 @@ maybe("the lab", () => {
         expect(Object.values(env)).not.toContain(lab.secrets.redisPassword);
     });
 
+    test("the apps' Sentinel login (clientEnvironment) finds the master and the replicas, and is refused whatever would change a Sentinel's view", async () => {
+        const app = lab.network.app.namespace;
+        const env = clientEnvironmentOf(lab.secrets.redisPassword, lab.secrets.sentinelPassword);
+        const master = lab.settings.masterName;
+        const asApp = async (args: string[]) => {
+            // Sentinel's default user: Predis cannot send a Sentinel a user name.
+            const r = await lab.redisCli(app, host(1).address, lab.settings.sentinelPort, args, env.REDIS_SENTINEL_PASSWORD);
+            return (r.stdout + r.stderr).trim();
+        };
+        expect((await asApp(["SENTINEL", "get-master-addr-by-name", master])).split("\n")).toEqual([host(0).address, String(lab.settings.redisPort)]);
+        expect(await asApp(["SENTINEL", "REPLICAS", master])).toContain(host(2).address);
+        const refused: Record<string, string> = {};
+        for (const command of [["SENTINEL", "SET", master, "quorum", "1"], ["SENTINEL", "MONITOR", "rogue", "10.0.0.1", "6379", "1"], ["SENTINEL", "REMOVE", master],
+            ["SENTINEL", "FAILOVER", master], ["SENTINEL", "RESET", master], ["SENTINEL", "CONFIG", "SET", "sentinel-pass", "x"], ["PUBLISH", "__sentinel__:hello", "forged"],
+            ["ACL", "SETUSER", "default", "+@all"], ["CLIENT", "KILL", "TYPE", "normal"], ["SHUTDOWN", "NOSAVE"]]) {
+            refused[command.join(" ")] = await asApp(command);
+        }
+        for (const [command, answer] of Object.entries(refused)) expect({ command, answer }).toEqual({ command, answer: expect.stringMatching(/^NOPERM /) });
+        // Nothing of it happened: the Sentinel still monitors the master with its quorum, and knows no other.
+        expect((await lab.sentinelAdminCli(app, host(1).address, ["SENTINEL", "CKQUORUM", master])).stdout).toMatch(/^OK 3 usable Sentinels/);
+        expect((await lab.sentinelAdminCli(app, host(1).address, ["SENTINEL", "MASTERS"])).stdout.split("\n").filter((_, i, all) => all[i - 1] === "name")).toEqual([master]);
+        // And the stack's Sentinel password (admin's) is not what apps get.
+        expect(Object.values(env)).not.toContain(lab.secrets.sentinelPassword);
+    });
+
     test("every Sentinel logs in to the nodes as the Sentinels' user, which may fail over and nothing more", async () => {
         const app = lab.network.app.namespace;
         const asOperator = async (i: number, args: string[]) => (await lab.redisCli(app, host(i).address, lab.settings.redisPort, args, lab.secrets.redisPassword)).stdout.trim();
@@ -144,7 +169,7 @@ maybe("the lab", () => {
         const { redisPassword, sentinelPassword } = lab.secrets;
         const app = lab.network.app.namespace;
         expect((await lab.redisCli(app, host(0).address, lab.settings.redisPort, ["PING"], redisPassword)).stdout.trim()).toBe("PONG");
-        expect((await lab.redisCli(app, host(1).address, lab.settings.sentinelPort, ["PING"], sentinelPassword)).stdout.trim()).toBe("PONG");
+        expect((await lab.redisCli(app, host(1).address, lab.settings.sentinelPort, ["PING"], sentinelClientPassword(sentinelPassword))).stdout.trim()).toBe("PONG");
         const connect = (from: string, address: string, port: number) =>
             lab.exec(from, ["timeout", "2", "bash", "-c", `exec 3<>/dev/tcp/${address}/${port}`], { timeoutMs: 5000 });
         for (const port of [lab.settings.redisPort, lab.settings.sentinelPort, 22]) {
@@ -211,9 +236,9 @@ maybe("the lab", () => {
     });
 
     test("Sentinels disagreeing on the master fail the check", async () => {
-        const { redisPassword, sentinelPassword } = lab.secrets;
+        const { redisPassword } = lab.secrets;
         const app = lab.network.app.namespace; // Sentinel admits the app CIDRs and the cluster only, not admins
-        const sentinel = (i: number, args: string[]) => lab.redisCli(app, host(i).address, lab.settings.sentinelPort, args, sentinelPassword);
+        const sentinel = (i: number, args: string[]) => lab.sentinelAdminCli(app, host(i).address, args);
         // One Sentinel forgets the master and is pointed at a replica instead.
         const monitor = async (i: number, address: string) => {
             await sentinel(i, ["SENTINEL", "REMOVE", lab.settings.masterName]);
@@ -234,10 +259,10 @@ maybe("the lab", () => {
     test("a Sentinel with a wrong Redis password fails the check, named by what it can no longer see", async () => {
         // The check logs in with the host's operator credentials, not the Sentinel's auth-pass: a
         // Sentinel that cannot log in is found by what it reports, from every host's check.
-        const { redisPassword, sentinelPassword } = lab.secrets;
+        const { redisPassword } = lab.secrets;
         const app = lab.network.app.namespace; // Sentinel admits the app CIDRs and the cluster only, not admins
         const broken = `${host(1).address}:${lab.settings.sentinelPort}`;
-        const sentinel = (args: string[]) => lab.redisCli(app, host(1).address, lab.settings.sentinelPort, args, sentinelPassword);
+        const sentinel = (args: string[]) => lab.sentinelAdminCli(app, host(1).address, args);
         const setAuth = (password: string) => sentinel(["SENTINEL", "SET", lab.settings.masterName, "auth-pass", password]);
         expect((await setAuth("Wrong-password-0123456789")).stdout.trim()).toBe("OK");
         try {

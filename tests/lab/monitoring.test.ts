@@ -7,6 +7,7 @@
  * of the Grafana dashboard has data.
  */
 import * as fs from "fs";
+import { sentinelClientPassword } from "../../components/core/aclUsers";
 import { dashboardPanels } from "../../components/core/dashboard";
 import { sleep } from "../../components/platforms/lab/shell";
 import { waitFor } from "../../lab/drill";
@@ -25,7 +26,7 @@ maybe("the lab watched by its own Prometheus", () => {
     let prometheus: LabPrometheus;
     const deployment = () => prometheus.input.deployment;
     const sentinelAnswer = async (via: number) =>
-        (await lab.redisCli(lab.network.app.namespace, lab.network.hosts[via].address, lab.settings.sentinelPort, ["SENTINEL", "get-master-addr-by-name", lab.settings.masterName], lab.secrets.sentinelPassword)).stdout.trim().split("\n").join(":");
+        (await lab.redisCli(lab.network.app.namespace, lab.network.hosts[via].address, lab.settings.sentinelPort, ["SENTINEL", "get-master-addr-by-name", lab.settings.masterName], sentinelClientPassword(lab.secrets.sentinelPassword))).stdout.trim().split("\n").join(":");
 
     beforeAll(async () => {
         lab = await Lab.up({ stack: "lab", id, overrides: { checkTimeoutSeconds: "60" } });

@@ -1,5 +1,5 @@
 /** The whole program for the `ovh` stack, under Pulumi's mocks. */
-import { appPassword } from "../../components/core/aclUsers";
+import { appPassword, sentinelClientPassword } from "../../components/core/aclUsers";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { ProgramRun, placeholderSecret, readStackConfig, runProgram } from "../../scripts/lib/mockCloud";
@@ -150,20 +150,22 @@ test("the settings rollout goes through the running processes from the first Sen
         "the Sentinels log in to the nodes as user sentinel",
         // A replaced host runs it again (its Sentinel boots logging in as default).
         expect.stringMatching(/^hosts \S+ \S+ \S+$/),
+        // Last, so a deployment made before them previews one added line.
+        "the apps ask the Sentinels as default, which may only read; the operators and the Sentinels log in to them as admin",
     ]);
     expect(JSON.stringify(rollout.inputs.triggers)).not.toContain(redisPassword);
     // A VM's rollout waits for its first boot (without rolling replacement no handoff has waited for it).
     expect(rollout.inputs.stdin).toContain("cloud-init status --wait");
 });
 
-test("each host's boot guard and exporters get the stack's passwords after the rollout, only through a secret", () => {
+test("each host's boot guard and exporters get their passwords after the rollout, only through a secret: the Sentinels' client password, which may only read", () => {
     const commands = ofType("command:remote:Command").filter((c) => c.name.endsWith("-credentials"));
     expect(commands.map((c) => c.name)).toEqual([0, 1, 2].map((i) => `redis-ha-ovh-redis-${i}-credentials`));
     for (const [i, c] of commands.entries()) {
         expect(c.secretInputs).toContain("stdin");
-        expect(c.inputs.stdin).toContain(`replace '/etc/redis-ha/sentinel-password' root 0600 '${sentinelPassword}' "boot guard password"`);
+        expect(c.inputs.stdin).toContain(`replace '/etc/redis-ha/sentinel-password' root 0600 '${sentinelClientPassword(sentinelPassword)}' "boot guard password"`);
         expect(c.inputs.stdin).toContain(`replace '/etc/redis-ha/redis-exporter.json' prometheus 0640 '{"redis://10.42.0.${11 + i}:6379":"${redisPassword}"}'`);
-        expect(c.inputs.stdin).toContain(`replace '/etc/redis-ha/sentinel-exporter.json' prometheus 0640 '{"redis://10.42.0.${11 + i}:26379":"${sentinelPassword}"}'`);
+        expect(c.inputs.stdin).toContain(`replace '/etc/redis-ha/sentinel-exporter.json' prometheus 0640 '{"redis://10.42.0.${11 + i}:26379":"${sentinelClientPassword(sentinelPassword)}"}'`);
         for (const secret of [sentinelPassword, redisPassword]) expect(JSON.stringify(c.inputs.triggers)).not.toContain(secret);
     }
 });
@@ -192,8 +194,9 @@ test("outputs: node table, Sentinel endpoints, client snippets; passwords only i
     expect(clients.wordpress).toContain("define('WP_REDIS_HA_MIN_REPLICAS', 1);");
     expect(clients.wordpressObjectCache).toMatch(/^<\?php\n\/\*\*\n \* Plugin Name: redis-ha object cache\n/);
     // The app user, never the stack's Redis password.
-    expect(run.outputs.clientEnvironment).toEqual({ REDIS_USERNAME: "app", REDIS_PASSWORD: appPassword(redisPassword), REDIS_SENTINEL_PASSWORD: sentinelPassword });
-    expect(Object.values(run.outputs.clientEnvironment as Record<string, string>)).not.toContain(redisPassword);
+    // And the Sentinels' client password, never the stack's Sentinel password (admin's).
+    expect(run.outputs.clientEnvironment).toEqual({ REDIS_USERNAME: "app", REDIS_PASSWORD: appPassword(redisPassword), REDIS_SENTINEL_PASSWORD: sentinelClientPassword(sentinelPassword) });
+    for (const stackPassword of [redisPassword, sentinelPassword]) expect(Object.values(run.outputs.clientEnvironment as Record<string, string>)).not.toContain(stackPassword);
 });
 
 test("outputs: what a Prometheus needs, every exporter on its private address, labelled with the stack's deployment", () => {

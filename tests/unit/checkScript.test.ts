@@ -12,7 +12,7 @@ import { PATCHED_REDIS_BUILDS } from "../../components/core/hardening";
 import { parseCheckOutput, parseReplicationInfo, parseSentinelReplicas, replicasRememberedAsMasters } from "../../components/core/checkOutput";
 import { LocalCluster, redisAvailable } from "../support/localRedis";
 import { REDIS_PASSWORD, SENTINEL_PASSWORD } from "../support/fixtures";
-import { SENTINEL_USER, sentinelUserPassword } from "../../components/core/aclUsers";
+import { SENTINEL_ADMIN_USER, SENTINEL_USER, sentinelUserPassword } from "../../components/core/aclUsers";
 import { waitFor } from "../../lab/drill";
 
 if (!redisAvailable) console.warn("SKIPPED: redis-server/redis-sentinel are not installed; the check script is NOT exercised. Run `npm run setup`.");
@@ -167,6 +167,19 @@ maybe("check script against real Redis and Sentinel", () => {
             expect(status).toBe(0);
             expect(new Set(report.hardened.map((h) => h.split(" ")[0]))).toEqual(new Set(["build", "listen", "protected-mode", "acl", "secrets"]));
             expect(stdout).toContain(`HARDEN listen ok ${cluster.nodes[0].redisPort} `);
+            expect(stdout).toMatch(/HARDEN acl ok sentinel users=default,admin default-refused=SENTINEL-SET,SENTINEL-MONITOR,SENTINEL-REMOVE,SENTINEL-FAILOVER,SENTINEL-RESET,SENTINEL-CONFIG,SENTINEL-IS-MASTER-DOWN-BY-ADDR,PUBLISH,ACL,CLIENT,SHUTDOWN peer-logins=2/);
+        }, 60000);
+
+        test("a Sentinel whose default user, which apps ask with, may reconfigure it or fail over is named", () => {
+            const sentinel0 = cluster.nodes[0];
+            const asAdmin = (args: string[]) => spawnSync("redis-cli", ["--user", SENTINEL_ADMIN_USER, "-h", sentinel0.address, "-p", String(sentinel0.sentinelPort), "--no-auth-warning", ...args], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: SENTINEL_PASSWORD } }).stdout.trim();
+            expect(asAdmin(["ACL", "SETUSER", "default", "+sentinel|set", "+sentinel|failover"])).toBe("OK");
+            try {
+                expect(check().report.failures).toEqual(["local-0: Sentinel's default user, which apps ask with, may run SENTINEL SET redis-ha-probe quorum 1, SENTINEL FAILOVER redis-ha-probe: a leaked app secret could point the apps at another master (the settings rollout sets its rules again: pulumi up)"]);
+            } finally {
+                expect(asAdmin(["ACL", "SETUSER", "default", "-sentinel|set", "-sentinel|failover"])).toBe("OK");
+            }
+            expect(check().report.failures).toEqual([]);
         }, 60000);
 
         test("a password in a file every user can read is named; one in a directory nobody can enter is not", () => {
@@ -226,7 +239,7 @@ maybe("check script against real Redis and Sentinel", () => {
             }
             // Sentinel 2 back on the default user with the stack's password, as a first boot leaves it.
             const sentinel2 = cluster.nodes[2];
-            const sentinelCli = (args: string[]) => spawnSync("redis-cli", ["-h", sentinel2.address, "-p", String(sentinel2.sentinelPort), "--no-auth-warning", ...args], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: SENTINEL_PASSWORD } }).stdout.trim();
+            const sentinelCli = (args: string[]) => spawnSync("redis-cli", ["--user", SENTINEL_ADMIN_USER, "-h", sentinel2.address, "-p", String(sentinel2.sentinelPort), "--no-auth-warning", ...args], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: SENTINEL_PASSWORD } }).stdout.trim();
             const id = sentinelCli(["SENTINEL", "MYID"]).slice(0, 8);
             expect(sentinelCli(["SENTINEL", "SET", cluster.masterName, "auth-user", "", "auth-pass", REDIS_PASSWORD])).toBe("OK");
             try {

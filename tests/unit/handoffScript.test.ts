@@ -8,6 +8,7 @@ import { spawnSync } from "child_process";
 import * as path from "path";
 import { renderHandoffScript } from "../../cloud-init/handoffScript";
 import { LocalCluster, LocalNode, redisAvailable } from "../support/localRedis";
+import { SENTINEL_ADMIN_USER } from "../../components/core/aclUsers";
 import { REDIS_PASSWORD, SENTINEL_PASSWORD } from "../support/fixtures";
 
 if (!redisAvailable) console.warn("\n!!! SKIPPED: redis-server/redis-sentinel are not installed; the handoff script is NOT exercised. Run `npm run setup`. !!!\n");
@@ -17,7 +18,7 @@ maybe("handoff of a replaced host against real Redis and Sentinel", () => {
     let cluster: LocalCluster;
     const at = (n: LocalNode) => `${n.address}:${n.redisPort}`;
     const cli = (n: LocalNode, args: string[], sentinel = false) =>
-        spawnSync("redis-cli", ["-h", n.address, "-p", String(sentinel ? n.sentinelPort : n.redisPort), "--raw", ...args], {
+        spawnSync("redis-cli", [...(sentinel ? ["--user", SENTINEL_ADMIN_USER] : []), "-h", n.address, "-p", String(sentinel ? n.sentinelPort : n.redisPort), "--raw", ...args], {
             encoding: "utf8",
             env: { ...process.env, REDISCLI_AUTH: sentinel ? SENTINEL_PASSWORD : REDIS_PASSWORD },
         }).stdout.trim();

@@ -4,7 +4,7 @@ import { renderRedisConf } from "../../cloud-init/redisConf";
 import { renderSentinelConf } from "../../cloud-init/sentinelConf";
 import { OPERATOR_CREDENTIALS_FILE, renderOperatorCredentials } from "../../cloud-init/operatorCredentials";
 import { REDIS_PASSWORD, SENTINEL_PASSWORD } from "../support/fixtures";
-import { aclPasswordHash, appPassword, sentinelUserPassword } from "../../components/core/aclUsers";
+import { SENTINEL_ADMIN_USER, SENTINEL_CLIENT_RULES, aclPasswordHash, appPassword, sentinelClientPassword, sentinelUserPassword } from "../../components/core/aclUsers";
 import { allHostVariants } from "../support/render";
 
 const directives = (conf: string) => conf.split("\n").filter((l) => l && !l.startsWith("#"));
@@ -116,7 +116,8 @@ describe("sentinel.conf", () => {
         expect(directives(renderSentinelConf(SENTINEL))).toEqual(expect.arrayContaining([
             "bind 10.42.0.12 127.0.0.1 -::1",
             "port 26379",
-            `requirepass ${SENTINEL_PASSWORD}`,
+            `sentinel sentinel-user ${SENTINEL_ADMIN_USER}`,
+            `sentinel sentinel-pass ${SENTINEL_PASSWORD}`,
             "sentinel monitor redis-ha 10.42.0.11 6379 2",
             `sentinel auth-pass redis-ha ${REDIS_PASSWORD}`,
             "sentinel down-after-milliseconds redis-ha 5000",
@@ -126,8 +127,23 @@ describe("sentinel.conf", () => {
         ]));
     });
 
-    test("holds no ACL user: clients ask it with its password (Predis 2 cannot send a Sentinel a user name)", () => {
-        expect(directives(renderSentinelConf(SENTINEL)).some((l) => l.startsWith("user "))).toBe(false);
+    test("apps ask as default with the client password, which may only read; the stack's password is admin's, by hash only", () => {
+        const users = directives(renderSentinelConf(SENTINEL)).filter((l) => l.startsWith("user "));
+        expect(users).toEqual([
+            `user default reset on #${aclPasswordHash(sentinelClientPassword(SENTINEL_PASSWORD))} ${SENTINEL_CLIENT_RULES.join(" ")}`,
+            `user ${SENTINEL_ADMIN_USER} reset on #${aclPasswordHash(SENTINEL_PASSWORD)} allkeys allchannels +@all`,
+        ]);
+        // Predis 2 cannot send a Sentinel a user name, so the apps' user is default; the requirepass a
+        // Sentinel made before it had would set default's password again.
+        expect(directives(renderSentinelConf(SENTINEL)).some((l) => l.startsWith("requirepass"))).toBe(false);
+        expect(sentinelClientPassword(SENTINEL_PASSWORD)).not.toBe(SENTINEL_PASSWORD);
+        expect(users.join("\n")).not.toContain(sentinelClientPassword(SENTINEL_PASSWORD));
+    });
+
+    test("without Sentinel auth: no users, no peer login, protected-mode off", () => {
+        const lines = directives(renderSentinelConf({ ...SENTINEL, sentinelPassword: undefined }));
+        expect(lines.filter((l) => /^user |sentinel-user|sentinel-pass|requirepass/.test(l))).toEqual([]);
+        expect(lines).toContain("protected-mode no");
     });
 
     test("says it must never be re-rendered", () => {
@@ -181,7 +197,7 @@ describe("#cloud-config user-data", () => {
         expect(staged("colocated replica", "sentinel-exporter.service").content).toContain("-redis.addr redis://10.42.0.12:26379 -redis.password-file /etc/redis-ha/sentinel-exporter.json -web.listen-address 10.42.0.12:9122 ");
         // The passwords wait root-only, like the configs.
         expect(staged("colocated replica", "redis-exporter.json")).toMatchObject({ permissions: "0600", content: `{"redis://10.42.0.12:6379":"${REDIS_PASSWORD}"}\n` });
-        expect(staged("colocated replica", "sentinel-exporter.json")).toMatchObject({ permissions: "0600", content: `{"redis://10.42.0.12:26379":"${SENTINEL_PASSWORD}"}\n` });
+        expect(staged("colocated replica", "sentinel-exporter.json")).toMatchObject({ permissions: "0600", content: `{"redis://10.42.0.12:26379":"${sentinelClientPassword(SENTINEL_PASSWORD)}"}\n` });
         expect(staged("dedicated Sentinel", "redis-exporter.service")).toBeUndefined();
         expect(staged("data node without Sentinel", "sentinel-exporter.service")).toBeUndefined();
         const script = userData("colocated replica").write_files.find((f: { path: string }) => f.path === "/usr/local/sbin/redis-ha-firstboot").content as string;

@@ -12,7 +12,7 @@ import { memoryBytes, runtimeSettings, describeRuntimeSettings } from "../../com
 import { waitFor } from "../../lab/drill";
 import { LocalCluster, LocalNode, redisAvailable } from "../support/localRedis";
 import { REDIS_PASSWORD, SENTINEL_PASSWORD } from "../support/fixtures";
-import { APP_USER, SENTINEL_USER, aclPasswordHash, appPassword, appUserSpec, sentinelUserPassword } from "../../components/core/aclUsers";
+import { APP_USER, SENTINEL_ADMIN_USER, SENTINEL_USER, sentinelClientPassword, aclPasswordHash, appPassword, appUserSpec, sentinelUserPassword } from "../../components/core/aclUsers";
 
 if (!redisAvailable) console.warn("\n!!! SKIPPED: redis-server/redis-sentinel are not installed; the rollout script is NOT exercised. Run `npm run setup`. !!!\n");
 const maybe = redisAvailable ? describe : describe.skip;
@@ -48,7 +48,7 @@ maybe("settings rollout against real Redis and Sentinel", () => {
     const configGet = (n: LocalNode, key: string) =>
         spawnSync("redis-cli", ["-h", n.address, "-p", String(n.redisPort), "--raw", "CONFIG", "GET", key], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: REDIS_PASSWORD } }).stdout.split("\n")[1];
     const sentinelField = (n: LocalNode, key: string) => {
-        const lines = spawnSync("redis-cli", ["-h", n.address, "-p", String(n.sentinelPort), "--raw", "SENTINEL", "MASTER", cluster.masterName], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: SENTINEL_PASSWORD } }).stdout.split("\n");
+        const lines = spawnSync("redis-cli", ["--user", SENTINEL_ADMIN_USER, "-h", n.address, "-p", String(n.sentinelPort), "--raw", "SENTINEL", "MASTER", cluster.masterName], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: SENTINEL_PASSWORD } }).stdout.split("\n");
         return lines[lines.indexOf(key) + 1];
     };
 
@@ -159,7 +159,7 @@ maybe("a lower replicaCount: the rollout retires the nodes the stack no longer h
     let cluster: LocalCluster | undefined;
     const at = (n: LocalNode) => `${n.address}:${n.redisPort}`;
     const cli = (n: LocalNode, args: string[], port = n.redisPort, password = REDIS_PASSWORD) =>
-        spawnSync("redis-cli", ["-h", n.address, "-p", String(port), "--raw", ...args], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: password } }).stdout.trim();
+        spawnSync("redis-cli", [...(port === n.sentinelPort ? ["--user", SENTINEL_ADMIN_USER] : []), "-h", n.address, "-p", String(port), "--raw", ...args], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: password } }).stdout.trim();
     const sentinelReplicas = (c: LocalCluster, n: LocalNode) => {
         const lines = cli(n, ["SENTINEL", "REPLICAS", c.masterName], n.sentinelPort, SENTINEL_PASSWORD).split("\n");
         return lines.flatMap((l, i) => (l === "name" ? [lines[i + 1]] : [])).sort();
@@ -237,7 +237,7 @@ maybe("Redis password rotation in two steps, against real Redis and Sentinel", (
     const NEW_PASSWORD = "rotated-Password-0123456789";
     const at = (n: LocalNode) => `${n.address}:${n.redisPort}`;
     const cli = (n: LocalNode, args: string[], password: string, port = n.redisPort) =>
-        spawnSync("redis-cli", ["-h", n.address, "-p", String(port), "--no-auth-warning", "--raw", ...args], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: password } }).stdout.trim();
+        spawnSync("redis-cli", [...(port === n.sentinelPort ? ["--user", SENTINEL_ADMIN_USER] : []), "-h", n.address, "-p", String(port), "--no-auth-warning", "--raw", ...args], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: password } }).stdout.trim();
     const rotate = (redis: string, previousRedis: string, sentinelConfPath = cluster.nodes[0].sentinelConf) => {
         const script = renderRolloutScript({
             hostName: "local-0", masterName: cluster.masterName, dataNodes: cluster.nodes.map(at), sentinels: cluster.sentinelEndpoints(),
@@ -428,25 +428,27 @@ maybe("a data node that replicates another replica", () => {
     }, 120000);
 });
 
-maybe("Sentinel password rotation in two steps, against real Sentinels", () => {
-    let cluster: LocalCluster;
-    const NEW_SENTINEL_PASSWORD = "rotated-Sentinel-Password-0123";
+/** redis-cli towards a Sentinel of a local cluster, as `user` (default: Sentinel's default user). */
+const sentinelCli = (n: LocalNode, args: string[], password: string, user?: string) =>
+    spawnSync("redis-cli", [...(user ? ["--user", user] : []), "-h", n.address, "-p", String(n.sentinelPort), "--no-auth-warning", "--raw", ...args], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: password } }).stdout.trim();
+
+/** The rollout with the stack's Redis password and the given Sentinel passwords, against a local cluster. */
+function rolloutWithSentinelPasswords(cluster: LocalCluster, sentinel: string, previousSentinel: string) {
     const at = (n: LocalNode) => `${n.address}:${n.redisPort}`;
-    const scli = (n: LocalNode, args: string[], password: string) =>
-        spawnSync("redis-cli", ["-h", n.address, "-p", String(n.sentinelPort), "--no-auth-warning", "--raw", ...args], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: password } }).stdout.trim();
-    const rotate = (sentinel: string, previousSentinel: string) => {
-        const script = renderRolloutScript({
-            hostName: "local-0", masterName: cluster.masterName, dataNodes: cluster.nodes.map(at), sentinels: cluster.sentinelEndpoints(),
-            settings: runtimeSettings(RENDERED), mode: "apply", timeoutSeconds: 30, sentinelConfPath: cluster.nodes[0].sentinelConf, intervalSeconds: 1,
-            passwords: { redis: REDIS_PASSWORD, previousRedis: "", sentinel, previousSentinel },
-            appUserSpec: appUserSpec(REDIS_PASSWORD, "", true),
-        });
-        const result = spawnSync("bash", ["-s"], { input: script, encoding: "utf8", timeout: 120000 });
-        return { status: result.status, lines: result.stdout.trim().split("\n"), stdout: result.stdout, stderr: result.stderr };
-    };
-    /** How `n`'s peers see it: every one must have a PING answered by it, so every one is logged in. */
-    const peersLoggedIn = (n: LocalNode, password: string) => cluster.nodes.filter((p) => p !== n).every((p) => {
-        const lines = scli(p, ["SENTINEL", "SENTINELS", cluster.masterName], password).split("\n");
+    const script = renderRolloutScript({
+        hostName: "local-0", masterName: cluster.masterName, dataNodes: cluster.nodes.map(at), sentinels: cluster.sentinelEndpoints(),
+        settings: runtimeSettings(RENDERED), mode: "apply", timeoutSeconds: 30, sentinelConfPath: cluster.nodes[0].sentinelConf, intervalSeconds: 1,
+        passwords: { redis: REDIS_PASSWORD, previousRedis: "", sentinel, previousSentinel },
+        appUserSpec: appUserSpec(REDIS_PASSWORD, "", true),
+    });
+    const result = spawnSync("bash", ["-s"], { input: script, encoding: "utf8", timeout: 120000 });
+    return { status: result.status, lines: result.stdout.trim().split("\n"), stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Whether every other Sentinel has had a PING answered by `n` lately, so is logged in to it (asked as `user`). */
+function peersLoggedIn(cluster: LocalCluster, n: LocalNode, password: string, user: string | null = SENTINEL_ADMIN_USER): boolean {
+    return cluster.nodes.filter((p) => p !== n).every((p) => {
+        const lines = sentinelCli(p, ["SENTINEL", "SENTINELS", cluster.masterName], password, user ?? undefined).split("\n");
         for (let i = 0; i + 1 < lines.length; i++) {
             if (lines[i] !== "port" || lines[i + 1] !== String(n.sentinelPort)) continue;
             const entry = lines.slice(Math.max(0, i - 8), i + 40);
@@ -455,6 +457,24 @@ maybe("Sentinel password rotation in two steps, against real Sentinels", () => {
         }
         return false;
     });
+}
+
+/** The users the other Sentinels' links to `n` (named sentinel-<id>-cmd) logged in as, sorted. */
+const peerLinkUsers = (n: LocalNode, password: string) =>
+    [...sentinelCli(n, ["CLIENT", "LIST"], password, SENTINEL_ADMIN_USER).matchAll(/ name=sentinel-\S+ .*? user=(\S+)/g)].map((m) => m[1]).sort();
+
+maybe("Sentinel password rotation in two steps, against real Sentinels", () => {
+    let cluster: LocalCluster;
+    const NEW_SENTINEL_PASSWORD = "rotated-Sentinel-Password-0123";
+    const rotate = (sentinel: string, previousSentinel: string) => rolloutWithSentinelPasswords(cluster, sentinel, previousSentinel);
+    /** What each login answers PING: admin with the stack's passwords, default with the apps' (derived) ones. */
+    const logins = (n: LocalNode) => ({
+        adminOld: sentinelCli(n, ["PING"], SENTINEL_PASSWORD, SENTINEL_ADMIN_USER),
+        adminNew: sentinelCli(n, ["PING"], NEW_SENTINEL_PASSWORD, SENTINEL_ADMIN_USER),
+        appOld: sentinelCli(n, ["PING"], sentinelClientPassword(SENTINEL_PASSWORD)),
+        appNew: sentinelCli(n, ["PING"], sentinelClientPassword(NEW_SENTINEL_PASSWORD)),
+    });
+    const REFUSED = expect.stringMatching(/WRONGPASS|NOAUTH/);
 
     beforeAll(async () => {
         cluster = await LocalCluster.start();
@@ -467,54 +487,106 @@ maybe("Sentinel password rotation in two steps, against real Sentinels", () => {
         const { status, lines } = rotate(NEW_SENTINEL_PASSWORD, "");
         expect(status).toBe(1);
         expect(lines.find((l) => l.startsWith("FAIL "))).toMatch(/^FAIL the Sentinels run a password that is neither redis-ha:sentinelPassword nor redis-ha:previousSentinelPassword\. To rotate, set redis-ha:previousSentinelPassword/);
-        for (const n of cluster.nodes) expect(scli(n, ["PING"], NEW_SENTINEL_PASSWORD)).toMatch(/WRONGPASS|NOAUTH/);
+        for (const n of cluster.nodes) expect(logins(n)).toEqual({ adminOld: "PONG", adminNew: REFUSED, appOld: "PONG", appNew: REFUSED });
     }, 60000);
 
-    test("step 1: every Sentinel accepts both passwords, then logs in to its peers with the new one; a restarted Sentinel keeps both", async () => {
+    test("step 1: admin takes both passwords on every Sentinel before any logs in to its peers with the new one, the apps' user both derived ones; a restarted Sentinel keeps them", async () => {
         const { status, lines, stdout, stderr } = rotate(NEW_SENTINEL_PASSWORD, SENTINEL_PASSWORD);
         expect(stderr).toBe("");
         expect(status).toBe(0);
-        expect(stdout).not.toContain(NEW_SENTINEL_PASSWORD);
-        expect(stdout).not.toContain(SENTINEL_PASSWORD);
+        for (const secret of [NEW_SENTINEL_PASSWORD, SENTINEL_PASSWORD, sentinelClientPassword(NEW_SENTINEL_PASSWORD)]) expect(stdout).not.toContain(secret);
         const endpoints = cluster.sentinelEndpoints();
-        expect(lines.filter((l) => l.startsWith("ACCEPTS sentinel "))).toEqual(endpoints.map((s) => `ACCEPTS sentinel ${s} the new password`));
-        // Only once every Sentinel accepts the new one does any log in with it.
-        const lastAccepts = lines.map((l) => l.startsWith("ACCEPTS sentinel ")).lastIndexOf(true);
-        expect(lines.findIndex((l) => l.startsWith("PEERPASS "))).toBeGreaterThan(lastAccepts);
-        expect(lines.filter((l) => l.startsWith("PEERPASS sentinel ")).map((l) => l.split(" ")[2])).toEqual(endpoints);
-        for (const n of cluster.nodes) {
-            expect(scli(n, ["PING"], SENTINEL_PASSWORD)).toBe("PONG");
-            expect(scli(n, ["PING"], NEW_SENTINEL_PASSWORD)).toBe("PONG");
-        }
+        expect(lines.filter((l) => l.startsWith("SENTINELADMIN "))).toEqual(endpoints.map((s) => `SENTINELADMIN sentinel ${s} admin user set and saved`));
+        // Only once every Sentinel's admin takes the new one does any log in to a peer with it.
+        const lastAdmin = lines.map((l) => l.startsWith("SENTINELADMIN ")).lastIndexOf(true);
+        expect(lines.findIndex((l) => l.startsWith("PEERLOGIN "))).toBeGreaterThan(lastAdmin);
+        expect(lines.filter((l) => l.startsWith("PEERLOGIN sentinel ")).map((l) => l.split(" ")[2])).toEqual(endpoints);
+        expect(lines.filter((l) => l.startsWith("SENTINELCLIENT "))).toEqual(endpoints.map((s) => `SENTINELCLIENT sentinel ${s} default user set and saved`));
+        for (const n of cluster.nodes) expect(logins(n)).toEqual({ adminOld: "PONG", adminNew: "PONG", appOld: "PONG", appNew: "PONG" });
         const restarted = cluster.nodes[1];
         await cluster.stop(restarted.sentinel);
         await cluster.startSentinel(restarted);
-        expect(scli(restarted, ["PING"], SENTINEL_PASSWORD)).toBe("PONG");
-        expect(scli(restarted, ["PING"], NEW_SENTINEL_PASSWORD)).toBe("PONG");
+        expect(logins(restarted)).toEqual({ adminOld: "PONG", adminNew: "PONG", appOld: "PONG", appNew: "PONG" });
         // Its peers log in to it, and it to them, with the new password.
-        await waitFor("the restarted Sentinel and its peers logged in to each other", () => cluster.nodes.every((n) => peersLoggedIn(n, NEW_SENTINEL_PASSWORD)), 30000);
-        expect(rotate(NEW_SENTINEL_PASSWORD, SENTINEL_PASSWORD).lines.filter((l) => /^(ACCEPTS|PEERPASS|RETIRED) /.test(l))).toEqual([]);
+        await waitFor("the restarted Sentinel and its peers logged in to each other", () => cluster.nodes.every((n) => peersLoggedIn(cluster, n, NEW_SENTINEL_PASSWORD)), 30000);
+        expect(rotate(NEW_SENTINEL_PASSWORD, SENTINEL_PASSWORD).lines.filter((l) => /^(SENTINELADMIN|SENTINELCLIENT|PEERLOGIN|PEERLINKS|RETIRED) /.test(l))).toEqual([]);
     }, 120000);
 
-    test("step 2: each Sentinel in turn retires the previous password after every peer logged in again; a restart does not bring it back", async () => {
+    test("step 2: each Sentinel in turn retires the previous password after every peer logged in again, and the apps' user the previous derived one; a restart does not bring them back", async () => {
         const { status, lines, stderr } = rotate(NEW_SENTINEL_PASSWORD, "");
         expect(stderr).toBe("");
         expect(status).toBe(0);
         expect(lines.filter((l) => l.startsWith("RETIRED sentinel ")).map((l) => l.split(" ")[2])).toEqual(cluster.sentinelEndpoints());
-        for (const n of cluster.nodes) {
-            expect(scli(n, ["PING"], SENTINEL_PASSWORD)).toMatch(/WRONGPASS|NOAUTH/);
-            expect(scli(n, ["PING"], NEW_SENTINEL_PASSWORD)).toBe("PONG");
-        }
-        // sentinel.conf still holds the original requirepass line; the user line Sentinel saved wins.
+        expect(lines.filter((l) => l.startsWith("SENTINELCLIENT sentinel ")).map((l) => l.split(" ")[2])).toEqual(cluster.sentinelEndpoints());
+        for (const n of cluster.nodes) expect(logins(n)).toEqual({ adminOld: REFUSED, adminNew: "PONG", appOld: REFUSED, appNew: "PONG" });
         const restarted = cluster.nodes[2];
         await cluster.stop(restarted.sentinel);
         await cluster.startSentinel(restarted);
-        expect(scli(restarted, ["PING"], SENTINEL_PASSWORD)).toMatch(/WRONGPASS|NOAUTH/);
-        expect(scli(restarted, ["PING"], NEW_SENTINEL_PASSWORD)).toBe("PONG");
-        await waitFor("every Sentinel and its peers logged in to each other", () => cluster.nodes.every((n) => peersLoggedIn(n, NEW_SENTINEL_PASSWORD)), 30000);
-        // The rollout reads the local password from sentinel.conf: it finds the new one and has nothing to do.
+        expect(logins(restarted)).toEqual({ adminOld: REFUSED, adminNew: "PONG", appOld: REFUSED, appNew: "PONG" });
+        await waitFor("every Sentinel and its peers logged in to each other", () => cluster.nodes.every((n) => peersLoggedIn(cluster, n, NEW_SENTINEL_PASSWORD)), 30000);
+        for (const n of cluster.nodes) expect(peerLinkUsers(n, NEW_SENTINEL_PASSWORD)).toEqual([SENTINEL_ADMIN_USER, SENTINEL_ADMIN_USER]);
         const again = rotate(NEW_SENTINEL_PASSWORD, "");
         expect(again.stderr).toBe("");
         expect(again.lines[again.lines.length - 1]).toBe("RESULT ok changed=0");
+    }, 120000);
+});
+
+maybe("Sentinels made before their users: the rollout gives them admin and a read-only default, and apps on the stack's password keep asking", () => {
+    let cluster: LocalCluster;
+    const NEW_SENTINEL_PASSWORD = "rotated-Sentinel-Password-4567";
+
+    beforeAll(async () => {
+        cluster = await LocalCluster.start();
+        // As an earlier redis-ha rendered them: default takes the stack's password and may do anything,
+        // and the Sentinels log in to each other as default.
+        for (const n of cluster.nodes) {
+            await cluster.stop(n.sentinel);
+            const lines = fs.readFileSync(n.sentinelConf, "utf8").split("\n").filter((l) => !/^user |^sentinel sentinel-(user|pass) /.test(l));
+            fs.writeFileSync(n.sentinelConf, [...lines, `requirepass ${SENTINEL_PASSWORD}`, ""].join("\n"));
+        }
+        for (const n of cluster.nodes) await cluster.startSentinel(n);
+        await waitFor("the Sentinels to log in to each other as default", () => cluster.nodes.every((n) => peersLoggedIn(cluster, n, SENTINEL_PASSWORD, null)), 30000);
+    }, 90000);
+    afterAll(async () => {
+        await cluster?.destroy();
+    });
+
+    test("one rollout: admin on each, peers moved to it and read back, then default restricted keeping the stack's password; a second changes nothing", async () => {
+        for (const n of cluster.nodes) expect(sentinelCli(n, ["SENTINEL", "SET", cluster.masterName, "quorum", "2"], SENTINEL_PASSWORD)).toBe("OK");
+        const { status, lines, stdout, stderr } = rolloutWithSentinelPasswords(cluster, SENTINEL_PASSWORD, "");
+        expect(stderr).toBe("");
+        expect(status).toBe(0);
+        expect(stdout).not.toContain(SENTINEL_PASSWORD);
+        const endpoints = cluster.sentinelEndpoints();
+        for (const tag of ["SENTINELADMIN", "PEERLOGIN", "SENTINELCLIENT"]) {
+            expect({ tag, sentinels: lines.filter((l) => l.startsWith(`${tag} sentinel `)).map((l) => l.split(" ")[2]) }).toEqual({ tag, sentinels: endpoints });
+        }
+        // PEERLINKS only where a peer's link was still logged in as another user when the rollout looked
+        // (Redis 7.0 had its peers logged in again as admin by then in every run here); below, every
+        // link is read back as admin either way.
+        const order = ["SENTINELADMIN", "PEERLOGIN", "SENTINELCLIENT"].map((tag) => lines.findIndex((l) => l.startsWith(tag)));
+        expect([...order].sort((a, b) => a - b)).toEqual(order);
+        for (const n of cluster.nodes) {
+            // An app not yet moved still finds the master with the stack's password, and can do nothing else.
+            expect(sentinelCli(n, ["SENTINEL", "get-master-addr-by-name", cluster.masterName], SENTINEL_PASSWORD).split("\n")).toEqual([cluster.nodes[0].address, String(cluster.nodes[0].redisPort)]);
+            for (const command of [["SENTINEL", "SET", cluster.masterName, "quorum", "1"], ["SENTINEL", "FAILOVER", cluster.masterName], ["SENTINEL", "REMOVE", cluster.masterName], ["ACL", "LIST"]]) {
+                expect({ command, answer: sentinelCli(n, command, SENTINEL_PASSWORD) }).toEqual({ command, answer: expect.stringMatching(/^NOPERM/) });
+            }
+            expect(sentinelCli(n, ["SENTINEL", "get-master-addr-by-name", cluster.masterName], sentinelClientPassword(SENTINEL_PASSWORD))).toMatch(/^127\./);
+            expect(sentinelCli(n, ["SENTINEL", "CKQUORUM", cluster.masterName], SENTINEL_PASSWORD, SENTINEL_ADMIN_USER)).toMatch(/^OK 3 usable Sentinels/);
+            expect(peerLinkUsers(n, SENTINEL_PASSWORD)).toEqual([SENTINEL_ADMIN_USER, SENTINEL_ADMIN_USER]);
+        }
+        const again = rolloutWithSentinelPasswords(cluster, SENTINEL_PASSWORD, "");
+        expect(again.lines[again.lines.length - 1]).toBe("RESULT ok changed=0");
+    }, 120000);
+
+    test("the stack's password leaves default at the second step of the next rotation, not before", () => {
+        expect(rolloutWithSentinelPasswords(cluster, NEW_SENTINEL_PASSWORD, SENTINEL_PASSWORD).status).toBe(0);
+        for (const n of cluster.nodes) expect(sentinelCli(n, ["PING"], SENTINEL_PASSWORD)).toBe("PONG");
+        expect(rolloutWithSentinelPasswords(cluster, NEW_SENTINEL_PASSWORD, "").status).toBe(0);
+        for (const n of cluster.nodes) {
+            expect(sentinelCli(n, ["PING"], SENTINEL_PASSWORD)).toMatch(/WRONGPASS|NOAUTH/);
+            expect(sentinelCli(n, ["PING"], sentinelClientPassword(NEW_SENTINEL_PASSWORD))).toBe("PONG");
+        }
     }, 120000);
 });

@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { renderSwitchoverScript } from "../../cloud-init/switchoverScript";
 import { waitFor } from "../../lab/drill";
+import { SENTINEL_ADMIN_USER } from "../../components/core/aclUsers";
 import { LocalCluster, LocalNode, redisAvailable } from "../support/localRedis";
 import { REDIS_PASSWORD, SENTINEL_PASSWORD } from "../support/fixtures";
 
@@ -18,7 +19,7 @@ maybe("planned switchover against real Redis and Sentinel", () => {
     let cluster: LocalCluster;
     const at = (n: LocalNode) => `${n.address}:${n.redisPort}`;
     const cli = (n: LocalNode, args: string[], port = n.redisPort, password = REDIS_PASSWORD) =>
-        spawnSync("redis-cli", ["-h", n.address, "-p", String(port), "--raw", ...args], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: password } }).stdout.trim();
+        spawnSync("redis-cli", [...(port === n.sentinelPort ? ["--user", SENTINEL_ADMIN_USER] : []), "-h", n.address, "-p", String(port), "--raw", ...args], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: password } }).stdout.trim();
     const switchover = () => {
         const script = renderSwitchoverScript({ hostName: "local-0", masterName: cluster.masterName, sentinels: cluster.sentinelEndpoints(), expectedReplicas: 2, timeoutSeconds: 20, sentinelConfPath: cluster.nodes[0].sentinelConf, operatorCredentialsPath: cluster.operatorFile });
         const result = spawnSync("bash", ["-s"], { input: script, encoding: "utf8", timeout: 90000 });

@@ -9,6 +9,7 @@ import * as path from "path";
 import { readStackConfig } from "../../scripts/lib/mockCloud";
 import { CheckReport, parseCheckOutput } from "../../components/core/checkOutput";
 import { generatePassword } from "../../components/core/tokens";
+import { SENTINEL_ADMIN_USER } from "../../components/core/aclUsers";
 import { DEBIAN_PATHS } from "../../cloud-init/paths";
 import { STAGING_DIR } from "../../cloud-init/cloudConfig";
 import { commandExists, sleep } from "../../components/platforms/lab/shell";
@@ -197,7 +198,8 @@ describeVm("cloud-init for real: the rendered user-data in Debian 12 VMs", () =>
         const { sentinelPassword } = deployment.secrets;
         const user = userOf(deployment);
         // A test password of a throwaway guest: passed inline to redis-cli inside the guest.
-        const sentinelCommand = (via: string, args: string) => `REDISCLI_AUTH='${sentinelPassword}' redis-cli --no-auth-warning -h ${hostSpec(via).privateAddress} -p ${sentinelPort} --raw ${args}`;
+        // As an operator: the Sentinels' admin user, with the stack's Sentinel password.
+        const sentinelCommand = (via: string, args: string) => `REDISCLI_AUTH='${sentinelPassword}' redis-cli --no-auth-warning --user ${SENTINEL_ADMIN_USER} -h ${hostSpec(via).privateAddress} -p ${sentinelPort} --raw ${args}`;
         const failover = await vm!.ssh(replica1.plan.name, user, "bash -s", sentinelCommand(replica1.plan.name, `SENTINEL FAILOVER ${masterName}`), 20000);
         expect(failover.stdout.trim()).toBe("OK");
         let newMaster = "";
