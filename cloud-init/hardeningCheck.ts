@@ -164,9 +164,11 @@ if [ -r "$conf" ] && [ -n "$sentinel_pass" ] && ss -H -ltn "sport = :$sentinel_p
     fi
 fi
 
-# A password in a file anyone can read is a password anyone on the host has: found by content,
-# then confirmed by reading the file as nobody (its directories must let nobody through too).
-secrets=$(printf '%s\\n' "$redis_pass" "$sentinel_pass" | grep . | sort -u)
+# A password in a file anyone can read is a password anyone on the host has: found by content (the
+# stack's, and those the operator credentials list as derived from them: the app's, the Sentinels'
+# and the Sentinels' client one), then confirmed by reading the file as nobody (its directories must
+# let nobody through too).
+secrets=$(printf '%s\\n' "$redis_pass" "$sentinel_pass" "\${derived_passes:-}" | grep . | sort -u)
 leaks=""
 if [ -n "$secrets" ]; then
     while IFS= read -r -d '' file; do

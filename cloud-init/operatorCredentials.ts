@@ -16,6 +16,7 @@
  * rotation's first step cannot leave it logging in with a stale file. (Run by hand without them, it
  * uses this file like the others.)
  */
+import { APP_USER, SENTINEL_CLIENT_USER, SENTINEL_USER, appPassword, sentinelClientPassword, sentinelUserPassword } from "../components/core/aclUsers";
 import { configToken } from "../components/core/tokens";
 
 export const OPERATOR_CREDENTIALS_FILE = "/etc/redis-ha/operator.conf";
@@ -41,16 +42,32 @@ export function renderOperatorCredentials(credentials: OperatorCredentials): str
         if (value === "") continue;
         lines.push(`${KEYS[key]} ${configToken(`the operator credentials' ${KEYS[key]}`, value)}`);
     }
+    // What this host's files may hold besides the two above (the boot guard's and the exporters'
+    // copies): the check searches world-readable files for these too. Nothing logs in with them.
+    lines.push(...derivedPasswords(credentials).map(([user, password]) => `${DERIVED_KEY} ${user} ${password}`));
     return lines.join("\n") + "\n";
 }
 
+const DERIVED_KEY = "derived-password";
+
+/** The passwords derived from the stack's (components/core/aclUsers.ts), by the user they are for. */
+function derivedPasswords(credentials: OperatorCredentials): Array<[string, string]> {
+    return [
+        ...(credentials.redisPassword === "" ? [] : [[APP_USER, appPassword(credentials.redisPassword)], [SENTINEL_USER, sentinelUserPassword(credentials.redisPassword)]] as Array<[string, string]>),
+        ...(credentials.sentinelPassword === "" ? [] : [[`sentinel-${SENTINEL_CLIENT_USER}`, sentinelClientPassword(credentials.sentinelPassword)]] as Array<[string, string]>),
+    ];
+}
+
 /**
- * Bash: reads the operator file named by $operator_file into redis_pass and sentinel_pass and
- * returns 0, or returns 1 (setting nothing) when it is absent or unreadable. A file without a
- * sentinel-password line means Sentinels without auth.
+ * Bash: reads the operator file named by $operator_file into redis_pass and sentinel_pass (and the
+ * derived passwords, one per line, into derived_passes) and returns 0, or returns 1 (setting
+ * nothing) when it is absent or unreadable. A file without a sentinel-password line means Sentinels
+ * without auth; one written before the derived lines has none of them.
  */
 export const READ_OPERATOR_CREDENTIALS = `read_operator_credentials() {
     [ -n "\${operator_file:-}" ] && [ -r "$operator_file" ] || return 1
     redis_pass=$(awk '$1 == "${KEYS.redisPassword}" { print $2; exit }' "$operator_file")
     sentinel_pass=$(awk '$1 == "${KEYS.sentinelPassword}" { print $2; exit }' "$operator_file")
+    # shellcheck disable=SC2034 # read by the hardening check, in the scripts that have one
+    derived_passes=$(awk '$1 == "${DERIVED_KEY}" { print $3 }' "$operator_file")
 }`;

@@ -12,7 +12,7 @@ import { PATCHED_REDIS_BUILDS } from "../../components/core/hardening";
 import { parseCheckOutput, parseReplicationInfo, parseSentinelReplicas, replicasRememberedAsMasters } from "../../components/core/checkOutput";
 import { LocalCluster, redisAvailable } from "../support/localRedis";
 import { REDIS_PASSWORD, SENTINEL_PASSWORD } from "../support/fixtures";
-import { SENTINEL_ADMIN_USER, SENTINEL_USER, sentinelUserPassword } from "../../components/core/aclUsers";
+import { SENTINEL_ADMIN_USER, SENTINEL_USER, sentinelClientPassword, sentinelUserPassword } from "../../components/core/aclUsers";
 import { waitFor } from "../../lab/drill";
 
 if (!redisAvailable) console.warn("SKIPPED: redis-server/redis-sentinel are not installed; the check script is NOT exercised. Run `npm run setup`.");
@@ -190,6 +190,13 @@ maybe("check script against real Redis and Sentinel", () => {
             const { status, report } = check();
             expect(status).toBe(1);
             expect(report.failures).toEqual([`local-0: a password is readable by every user of the host in ${path.join(dir, "leak.log")}: chmod o-r them (and find what wrote them)`]);
+        }, 60000);
+
+        test("a password derived from the stack's (here the Sentinels' client one, which the exporter's file holds) in a world-readable file is named too", () => {
+            fs.writeFileSync(path.join(dir, "sentinel-exporter.json"), `{"redis://127.0.0.1:26379":"${sentinelClientPassword(SENTINEL_PASSWORD)}"}\n`, { mode: 0o644 });
+            const { status, report } = check();
+            expect(status).toBe(1);
+            expect(report.failures).toEqual([`local-0: a password is readable by every user of the host in ${path.join(dir, "sentinel-exporter.json")}: chmod o-r them (and find what wrote them)`]);
         }, 60000);
 
         test("Redis listening on every address, without protected-mode, or with an ACL user redis-ha did not create: each named", () => {

@@ -171,10 +171,12 @@ describe("#cloud-config user-data", () => {
         for (const { label, files } of variants) {
             const file = parse(files.userData).write_files.find((f: { path: string }) => f.path === OPERATOR_CREDENTIALS_FILE);
             expect({ label, owner: file?.owner, permissions: file?.permissions }).toEqual({ label, owner: "root:root", permissions: "0600" });
-            expect(file.content.split("\n").filter((l: string) => l && !l.startsWith("#"))).toEqual([`redis-password ${REDIS_PASSWORD}`, `sentinel-password ${SENTINEL_PASSWORD}`]);
+            // Then the passwords derived from them, which the check searches world-readable files for.
+            expect(file.content.split("\n").filter((l: string) => l && !l.startsWith("#"))).toEqual([`redis-password ${REDIS_PASSWORD}`, `sentinel-password ${SENTINEL_PASSWORD}`,
+                `derived-password app ${appPassword(REDIS_PASSWORD)}`, `derived-password sentinel ${sentinelUserPassword(REDIS_PASSWORD)}`, `derived-password sentinel-default ${sentinelClientPassword(SENTINEL_PASSWORD)}`]);
         }
         // Sentinels without auth: no line, which the scripts read as no password.
-        expect(renderOperatorCredentials({ redisPassword: REDIS_PASSWORD, sentinelPassword: "" })).not.toContain("sentinel-password");
+        expect(renderOperatorCredentials({ redisPassword: REDIS_PASSWORD, sentinelPassword: "" })).not.toMatch(/sentinel-password|sentinel-default/);
         // A value that would add a line (or a second word) is refused, never written.
         expect(() => renderOperatorCredentials({ redisPassword: `${REDIS_PASSWORD}\nsentinel-password x`, sentinelPassword: SENTINEL_PASSWORD })).toThrow(/operator credentials' redis-password: it holds a line break/);
         expect(() => renderOperatorCredentials({ redisPassword: REDIS_PASSWORD, sentinelPassword: "two words" })).toThrow(/sentinel-password: it holds whitespace/);
