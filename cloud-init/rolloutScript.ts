@@ -240,29 +240,28 @@ wait_for_login() {
         sleep 0.3
     done
 }
-# Step 1 of a rotation on one Redis (cli rcli_as) or Sentinel (scli_as): it accepts the new password
-# and the previous one ("" for none), saved by the given command so that a restart keeps both.
+# Step 1 of a rotation on one data node: it accepts the new password and the previous one ("" for
+# none), saved with CONFIG REWRITE so that a restart keeps both.
 accept_both() {
-    local cli=$1 label=$2 at=$3 setting=$4 new=$5 previous=$6 auth out which secret missing=()
-    shift 6
-    answers() { [ "$($cli "$1" "$at" PING 2>&1)" = PONG ]; }
+    local node=$1 new=$2 previous=$3 auth out which secret missing=()
+    answers() { [ "$(rcli_as "$1" "$node" PING 2>&1)" = PONG ]; }
     answers "$new" || missing+=(new)
     [ -n "$previous" ] && ! answers "$previous" && missing+=(previous)
-    if [ \${#missing[@]} -eq 0 ]; then echo "SAME $label passwords"; return 0; fi
-    if [ "$mode" = report ]; then echo "DRIFT $label does not accept the \${missing[*]} password"; drift=$((drift + 1)); return 0; fi
+    if [ \${#missing[@]} -eq 0 ]; then echo "SAME $node passwords"; return 0; fi
+    if [ "$mode" = report ]; then echo "DRIFT $node does not accept the \${missing[*]} password"; drift=$((drift + 1)); return 0; fi
     if answers "$new"; then auth=$new; elif [ -n "$previous" ] && answers "$previous"; then auth=$previous; else
-        fail "$label accepts neither redis-ha:$setting nor redis-ha:previous\${setting^}; nothing more was changed"
+        fail "$node accepts neither redis-ha:redisPassword nor redis-ha:previousRedisPassword; nothing more was changed"
     fi
     for which in "\${missing[@]}"; do
         secret=$new; [ "$which" = previous ] && secret=$previous
-        out=$(printf '>%s' "$secret" | $cli "$auth" "$at" -x ACL SETUSER default 2>&1)
-        [ "$out" = OK ] || fail "$label: ACL SETUSER default (adding the $which password) refused: $(oneline "$out")"
+        out=$(printf '>%s' "$secret" | rcli_as "$auth" "$node" -x ACL SETUSER default 2>&1)
+        [ "$out" = OK ] || fail "$node: ACL SETUSER default (adding the $which password) refused: $(oneline "$out")"
     done
-    answers "$new" || fail "$label does not accept the new password after ACL SETUSER"
-    [ -z "$previous" ] || answers "$previous" || fail "$label does not accept the previous password after ACL SETUSER"
-    out=$($cli "$new" "$at" "$@" 2>&1)
-    [ "$out" = OK ] || fail "$label: $* failed: $(oneline "$out"); it accepts the new password only until a restart"
-    echo "ACCEPTS $label the \${missing[*]} password"
+    answers "$new" || fail "$node does not accept the new password after ACL SETUSER"
+    [ -z "$previous" ] || answers "$previous" || fail "$node does not accept the previous password after ACL SETUSER"
+    out=$(rcli_as "$new" "$node" CONFIG REWRITE 2>&1)
+    [ "$out" = OK ] || fail "$node: CONFIG REWRITE failed: $(oneline "$out"); it accepts the new password only until a restart"
+    echo "ACCEPTS $node the \${missing[*]} password"
     changed=$((changed + 1))
 }
 # A user's line in ACL LIST on a data node (cli rcli) or a Sentinel (scli).
@@ -422,7 +421,7 @@ fi
 # masterauth moves to it on every node (the Sentinels' user follows below). Nothing ever depends on
 # a password a node does not accept yet, so replication, Sentinel and clients never break.
 if [ "$manage_passwords" = 1 ]; then
-    for node in "\${order[@]}"; do accept_both rcli_as "$node" "$node" redisPassword "$new_pass" "$previous_pass" CONFIG REWRITE; done
+    for node in "\${order[@]}"; do accept_both "$node" "$new_pass" "$previous_pass"; done
     if [ "$mode" = apply ]; then
         redis_pass=$new_pass
         for node in "\${order[@]}"; do
