@@ -90,6 +90,18 @@ export const READ_CONF_CREDENTIALS = `read_conf_credentials() {
     redis_pass=$(awk -v n="$master_name" '$1 == "sentinel" && $2 == "auth-pass" && $3 == n { v = $4; gsub(/"/, "", v); print v; exit }' "$conf")
 }`;
 
+/** The bounded wait every cluster script's loops share: each keeps its own bound and failure message. */
+export const WAIT_UNTIL_FUNCTION = `# wait_until SECONDS CMD...: reruns CMD until it succeeds; returns 1 once SECONDS have passed, so the
+# caller names what it waited for. CMD runs in this shell: what it sets, the caller's message can show.
+wait_until() {
+    local until_at=$((SECONDS + $1))
+    shift
+    until "$@"; do
+        [ "$SECONDS" -ge "$until_at" ] && return 1
+        sleep 0.3
+    done
+}`;
+
 /**
  * Bash shared by the scripts that act on a running cluster (the settings rollout, the switchover):
  * the passwords read from the local sentinel.conf, redis-cli towards Sentinels (scli) and data nodes
@@ -102,6 +114,7 @@ export const READ_CONF_CREDENTIALS = `read_conf_credentials() {
  * that file).
  */
 export const CLUSTER_FUNCTIONS = `oneline() { printf '%s' "$*" | tr '\\r\\n' '  ' | sed 's/  */ /g; s/ $//'; }
+${WAIT_UNTIL_FUNCTION}
 ${READ_OPERATOR_CREDENTIALS}
 ${READ_CONF_CREDENTIALS}
 if read_operator_credentials; then
@@ -182,21 +195,27 @@ in_stack() { in_list "$1" "\${data_nodes[@]}"; }
 replicas_of() { scli "$1" SENTINEL REPLICAS "$master_name" 2>/dev/null | awk 'previous == "name" { name = $0 } previous == "flags" { print name, $0 } { previous = $0 }'; }
 # One field of SENTINEL MASTER as a Sentinel reports it.
 sentinel_field() { scli "$1" SENTINEL MASTER "$master_name" 2>/dev/null | awk -v k="$2" 'previous == k { print; exit } { previous = $0 }'; }
+# Whether Sentinel $1 monitors $master with no failover in progress (sets monitored).
+monitors_settled_master() {
+    monitored=$(scli "$1" SENTINEL MASTER "$master_name" 2>/dev/null | awk '{ v[previous] = $0; previous = $0 } END { print v["ip"] ":" v["port"], v["flags"] }')
+    [[ "$monitored" == "$master "* && "$monitored" != *failover* ]]
+}
+# Whether Sentinel $1 knows every replica, every peer and $master again after a reset (sets known, peers, named).
+rediscovered() {
+    known=$(replicas_of "$1" | awk '$2 == "slave" { print $1 }' | sort | paste -sd' ' -)
+    peers=$(sentinel_field "$1" num-other-sentinels)
+    named=$(named_by "$1")
+    [ "$known" = "$wanted" ] && [ "$peers" = $((\${#sentinels[@]} - 1)) ] && [ "$named" = "$master" ]
+}
 reconcile_sentinels() {
-    local s monitored stale peers extra started until_at known named wanted
+    local s monitored stale peers extra started known named wanted
     wanted=$(printf '%s\\n' "\${data_nodes[@]}" | grep -vxF "$master" | sort | paste -sd' ' -)
     for s in "\${sentinels[@]}"; do
         # After a handover a Sentinel may still be switching, and the one that led it names the new
         # master while its failover still runs (it waits for the other replicas). Its tables are final
         # only once it monitors the new master itself, with no failover in progress: a reset before that
         # would end the failover on the old address, and the switch that follows lists the old master again.
-        until_at=$((SECONDS + reset_timeout))
-        while :; do
-            monitored=$(scli "$s" SENTINEL MASTER "$master_name" 2>/dev/null | awk '{ v[previous] = $0; previous = $0 } END { print v["ip"] ":" v["port"], v["flags"] }')
-            [[ "$monitored" == "$master "* && "$monitored" != *failover* ]] && break
-            [ "$SECONDS" -ge "$until_at" ] && fail "sentinel $s does not monitor the master $master with its failover over after $reset_timeout s (it reports $(oneline "$monitored")); the Sentinels after it were not reset: rerun once it does"
-            sleep 0.5
-        done
+        wait_until "$reset_timeout" monitors_settled_master "$s" || fail "sentinel $s does not monitor the master $master with its failover over after $reset_timeout s (it reports $(oneline "$monitored")); the Sentinels after it were not reset: rerun once it does"
         stale=$(replicas_of "$s" | awk '{ print $1 }' | while read -r node; do in_stack "$node" || printf '%s ' "$node"; done)
         peers=$(sentinel_field "$s" num-other-sentinels)
         extra=""
@@ -207,15 +226,7 @@ reconcile_sentinels() {
         started=$SECONDS
         out=$(scli "$s" SENTINEL RESET "$master_name" 2>&1)
         [ "$out" = 1 ] || fail "sentinel $s: SENTINEL RESET $master_name answered $(oneline "\${out:-nothing}"), not 1"
-        until_at=$((SECONDS + reset_timeout))
-        while :; do
-            known=$(replicas_of "$s" | awk '$2 == "slave" { print $1 }' | sort | paste -sd' ' -)
-            peers=$(sentinel_field "$s" num-other-sentinels)
-            named=$(named_by "$s")
-            [ "$known" = "$wanted" ] && [ "$peers" = $((\${#sentinels[@]} - 1)) ] && [ "$named" = "$master" ] && break
-            [ "$SECONDS" -ge "$until_at" ] && fail "sentinel $s: after SENTINEL RESET it knows replicas '$known' (want '$wanted') and $peers other Sentinels (want $((\${#sentinels[@]} - 1))) after $reset_timeout s; the Sentinels after it were not reset: rerun once it has"
-            sleep 0.5
-        done
+        wait_until "$reset_timeout" rediscovered "$s" || fail "sentinel $s: after SENTINEL RESET it knows replicas '$known' (want '$wanted') and $peers other Sentinels (want $((\${#sentinels[@]} - 1))) after $reset_timeout s; the Sentinels after it were not reset: rerun once it has"
         echo "RESET sentinel $s forgot $stale; rediscovered $((\${#sentinels[@]} - 1)) Sentinels and replicas $wanted in $((SECONDS - started)) s"
         changed=$((changed + 1))
     done

@@ -96,6 +96,8 @@ fi
 ${CLUSTER_FUNCTIONS}
 ${SENTINEL_RECONCILE_FUNCTION}
 ${SWITCHOVER_FUNCTION}
+# Whether the first Sentinel has read replica $1's replica-priority as $2.
+priority_read() { [ "$(scli "\${sentinels[0]}" SENTINEL REPLICAS "$master_name" 2>/dev/null | awk -v want="$1" 'previous == "name" { name = $0 } previous == "slave-priority" && name == want { print; exit } { previous = $0 }')" = "$2" ]; }
 
 if [ "$action" = leave ]; then
     if [ -z "$node" ]; then echo "LEAVING $host carries a Sentinel only; the others are reset when its successor joins"; echo "RESULT ok"; exit 0; fi
@@ -132,10 +134,9 @@ if [ "$action" = leave ]; then
     # Sentinel that runs the failover has read the new one, it may promote a node the roll replaces next.
     until_at=$((SECONDS + 15))
     for n in "\${preferred[@]}"; do
-        until [ "$(scli "\${sentinels[0]}" SENTINEL REPLICAS "$master_name" 2>/dev/null | awk -v want="$n" 'previous == "name" { name = $0 } previous == "slave-priority" && name == want { print; exit } { previous = $0 }')" = 50 ]; do
-            if [ "$SECONDS" -ge "$until_at" ]; then echo "PREFERENCE sentinel \${sentinels[0]} has not read $n's replica-priority 50 within 15 s: the switchover may choose another replica"; break 2; fi
-            sleep 0.5
-        done
+        wait_until $((until_at - SECONDS)) priority_read "$n" 50 && continue
+        echo "PREFERENCE sentinel \${sentinels[0]} has not read $n's replica-priority 50 within 15 s: the switchover may choose another replica"
+        break
     done
     planned_switchover
     for n in "\${preferred[@]}"; do rcli "$n" CONFIG SET replica-priority 100 >/dev/null 2>&1; done

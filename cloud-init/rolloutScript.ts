@@ -213,6 +213,8 @@ peers_logged_in_again() {
 sentinel_links_not_admin() {
     scli "$1" CLIENT LIST 2>/dev/null | tr -d '\r' | awk -v admin="$sentinel_admin_user" '/ name=sentinel-/ { id = ""; user = ""; for (i = 1; i <= NF; i++) { if ($i ~ /^id=/) id = substr($i, 4); if ($i ~ /^user=/) user = substr($i, 6) } if (user != admin) print id }'
 }
+# Whether every link other Sentinels hold to Sentinel $1 is logged in as admin.
+peers_all_admin() { [ -z "$(sentinel_links_not_admin "$1")" ]; }
 now_ms() { date +%s%3N; }
 # Closes every link a Sentinel holds to the given Redis (cli rcli) or Sentinel (scli), so that each
 # must log in again, with the password it has now.
@@ -223,22 +225,22 @@ drop_sentinel_links() {
 # Waits (at most 15 s) until Sentinel $1 has its links to $3 (a master, replica or sentinel: $2) up
 # and a PING answered after $4 (ms), when they were dropped: it logged in again. Fails with $5.
 wait_for_login() {
-    local observer=$1 kind=$2 target=$3 dropped=$4 seen flags age until_at=$((SECONDS + 15))
-    while :; do
-        case $kind in
-            master) seen=$(scli "$observer" SENTINEL MASTER "$master_name" 2>/dev/null | awk '{ v[previous] = $0; previous = $0 } END { print v["flags"], v["last-ok-ping-reply"] }') ;;
-            replica) seen=$(scli "$observer" SENTINEL REPLICAS "$master_name" 2>/dev/null | awk -v n="$target" 'previous == "name" { name = $0 } name == n { v[previous] = $0 } { previous = $0 } END { print v["flags"], v["last-ok-ping-reply"] }') ;;
-            sentinel) seen=$(scli "$observer" SENTINEL SENTINELS "$master_name" 2>/dev/null | awk -v want="$target" '
-                function emit() { if (ip ":" port == want) print flags, age }
-                previous == "name" { emit(); ip = ""; port = ""; flags = ""; age = "" }
-                previous == "ip" { ip = $0 } previous == "port" { port = $0 } previous == "flags" { flags = $0 } previous == "last-ok-ping-reply" { age = $0 }
-                { previous = $0 } END { emit() }') ;;
-        esac
-        read -r flags age <<<"$seen"
-        [[ -n "$age" && "$flags" != *disconnected* && "$flags" != *s_down* ]] && [ $(( $(now_ms) - age )) -gt "$dropped" ] && return 0
-        [ "$SECONDS" -ge "$until_at" ] && fail "$5"
-        sleep 0.3
-    done
+    wait_until 15 logged_in_since "$1" "$2" "$3" "$4" || fail "$5"
+}
+# Whether $1 sees its link to $2 ($3: master, replica or sentinel) up, unflagged, and answered since $4 ms.
+logged_in_since() {
+    local observer=$1 kind=$2 target=$3 dropped=$4 seen flags age
+    case $kind in
+        master) seen=$(scli "$observer" SENTINEL MASTER "$master_name" 2>/dev/null | awk '{ v[previous] = $0; previous = $0 } END { print v["flags"], v["last-ok-ping-reply"] }') ;;
+        replica) seen=$(scli "$observer" SENTINEL REPLICAS "$master_name" 2>/dev/null | awk -v n="$target" 'previous == "name" { name = $0 } name == n { v[previous] = $0 } { previous = $0 } END { print v["flags"], v["last-ok-ping-reply"] }') ;;
+        sentinel) seen=$(scli "$observer" SENTINEL SENTINELS "$master_name" 2>/dev/null | awk -v want="$target" '
+            function emit() { if (ip ":" port == want) print flags, age }
+            previous == "name" { emit(); ip = ""; port = ""; flags = ""; age = "" }
+            previous == "ip" { ip = $0 } previous == "port" { port = $0 } previous == "flags" { flags = $0 } previous == "last-ok-ping-reply" { age = $0 }
+            { previous = $0 } END { emit() }') ;;
+    esac
+    read -r flags age <<<"$seen"
+    [[ -n "$age" && "$flags" != *disconnected* && "$flags" != *s_down* ]] && [ $(( $(now_ms) - age )) -gt "$dropped" ]
 }
 # Step 1 of a rotation on one data node: it accepts the new password and the previous one ("" for
 # none), saved with CONFIG REWRITE so that a restart keeps both.
@@ -310,20 +312,18 @@ sentinel_login_users() {
     [ -n "$id" ] || return 0
     rcli "$2" CLIENT LIST 2>/dev/null | tr -d '\r' | awk -v n="name=sentinel-$id-" 'index($0, n) { for (i = 1; i <= NF; i++) if ($i ~ /^user=/) print substr($i, 6) }' | sort -u | paste -sd' ' -
 }
+# Whether Sentinel $1's links to node $2 are all logged in as user $3 (sets users).
+logs_in_as() { users=$(sentinel_login_users "$1" "$2"); [ "$users" = "$3" ]; }
 # Makes Sentinel $1 log in to the nodes as the Sentinels' user with its password (auth-user and
 # auth-pass in one SENTINEL SET, the secret last, from stdin; Sentinel drops its links at once and
 # saves its config), then waits until it has logged in to the master again, as that user.
 move_sentinel_login() {
-    local s=$1 out dropped_at users until_at
+    local s=$1 out dropped_at users
     dropped_at=$(now_ms)
     out=$(printf '%s' "$sentinel_user_pass" | scli "$s" -x SENTINEL SET "$master_name" auth-user "$sentinel_user" auth-pass 2>&1)
     [ "$out" = OK ] || fail "sentinel $s: SENTINEL SET $master_name auth-user auth-pass refused: $(oneline "$out")"
     wait_for_login "$s" master "$master" "$dropped_at" "sentinel $s has not logged in to the master $master again within 15 s of being given the $sentinel_user user; the Sentinels after it were left as they were"
-    until_at=$((SECONDS + 15))
-    until users=$(sentinel_login_users "$s" "$master"); [ "$users" = "$sentinel_user" ]; do
-        [ "$SECONDS" -ge "$until_at" ] && fail "sentinel $s logs in to the master $master as '\${users:-nobody}', not as $sentinel_user, 15 s after SENTINEL SET; the Sentinels after it were left as they were"
-        sleep 0.3
-    done
+    wait_until 15 logs_in_as "$s" "$master" "$sentinel_user" || fail "sentinel $s logs in to the master $master as '\${users:-nobody}', not as $sentinel_user, 15 s after SENTINEL SET; the Sentinels after it were left as they were"
 }
 wait_for_settled_master
 echo "MASTER $master"
@@ -399,11 +399,7 @@ if [ "$manage_passwords" = 1 ] && [ -n "$stack_sentinel_pass" ]; then
         dropped_at=$(now_ms)
         for id in $stale_links; do scli "$s" CLIENT KILL ID "$id" >/dev/null 2>&1; done
         peers_logged_in_again "$s" "$dropped_at" "being made to log in as $sentinel_admin_user" "the Sentinels after it were left as they were"
-        until_at=$((SECONDS + 15))
-        until [ -z "$(sentinel_links_not_admin "$s")" ]; do
-            [ "$SECONDS" -ge "$until_at" ] && fail "sentinel $s: its peers still log in as another user than $sentinel_admin_user 15 s after their links were dropped"
-            sleep 0.3
-        done
+        wait_until 15 peers_all_admin "$s" || fail "sentinel $s: its peers still log in as another user than $sentinel_admin_user 15 s after their links were dropped"
         echo "PEERLINKS sentinel $s: every other Sentinel logged in again as $sentinel_admin_user"
         changed=$((changed + 1))
     done

@@ -1,12 +1,13 @@
 /**
- * The cloud-init wait the rollout, the handoff and the check share, run by bash against a stand-in
- * `cloud-init` on PATH (the real one is proven by the VM test, where first boot runs for real).
+ * The waits the rollout, the handoff and the check share, run by bash: the cloud-init wait against a
+ * stand-in `cloud-init` on PATH (the real one is proven by the VM test, where first boot runs for
+ * real), and the bounded wait every cluster loop uses.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { waitForCloudInit } from "../../cloud-init/clusterShell";
+import { WAIT_UNTIL_FUNCTION, waitForCloudInit } from "../../cloud-init/clusterShell";
 
 function runWait(status: string | undefined): { status: number | null; stdout: string } {
     const bin = fs.mkdtempSync(path.join(os.tmpdir(), "redis-ha-cloud-init-"));
@@ -48,5 +49,31 @@ describe("waitForCloudInit", () => {
 
     test("a host not booted by cloud-init renders no wait at all", () => {
         expect(waitForCloudInit(false, "5", "fail")).not.toMatch(/cloud-init status/);
+    });
+});
+
+describe("wait_until", () => {
+    function runBash(body: string): { status: number | null; stdout: string } {
+        const result = spawnSync("/bin/bash", ["-s"], { input: `${WAIT_UNTIL_FUNCTION}\n${body}`, encoding: "utf8", timeout: 30000 });
+        return { status: result.status, stdout: result.stdout.trim() };
+    }
+
+    test("a condition that comes true: it goes on, and what the condition set is the caller's to print", () => {
+        // Counts its own tries, so the result does not depend on how fast the machine is.
+        const body = `tries=0
+third_try() { tries=$((tries + 1)); seen="try $tries"; [ "$tries" -ge 3 ]; }
+wait_until 60 third_try && echo "done after $seen"`;
+        expect(runBash(body)).toEqual({ status: 0, stdout: "done after try 3" });
+    });
+
+    test("a condition that never comes: it gives up once its bound has passed, and the caller's message names the last state", () => {
+        const body = `never() { state="still waiting"; false; }
+wait_until 1 never || { echo "gave up: $state"; exit 3; }
+echo "went on"`;
+        expect(runBash(body)).toEqual({ status: 3, stdout: "gave up: still waiting" });
+    });
+
+    test("a bound already spent still tries once", () => {
+        expect(runBash(`wait_until 0 true && echo "tried"`)).toEqual({ status: 0, stdout: "tried" });
     });
 });
