@@ -1,5 +1,6 @@
 import { shellQuote } from "./shellQuote";
 import { DEBIAN_PATHS } from "./paths";
+import { waitForCloudInit } from "./clusterShell";
 
 export interface BootGuardInput {
     hostName: string;
@@ -78,8 +79,11 @@ if [ "$master" = "$own:$port" ]; then
     exit 0
 fi
 # Only a node that is serving as master: what this one is about to replicate from.
+# Asked with this node's own replication login (masteruser, which may run ROLE; none on a node made
+# before the replication user, whose masterauth is the stack's password).
 masterauth=$(awk '$1 == "masterauth" { v = $2; gsub(/"/, "", v); print v; exit }' "$conf")
-role=$(REDISCLI_AUTH="$masterauth" timeout 2 redis-cli --no-auth-warning -h "\${master%:*}" -p "\${master##*:}" --raw ROLE 2>&1 | head -n 1)
+masteruser=$(awk '$1 == "masteruser" { v = $2; gsub(/"/, "", v); print v; exit }' "$conf")
+role=$(REDISCLI_AUTH="$masterauth" timeout 2 redis-cli --no-auth-warning \${masteruser:+--user "$masteruser"} -h "\${master%:*}" -p "\${master##*:}" --raw ROLE 2>&1 | head -n 1)
 if [ "$role" != "master" ]; then
     say "the Sentinels name $master as master, but it does not answer as one (\${role:-no answer}): starting as configured"
     exit 0
@@ -91,3 +95,39 @@ exit 0
 `;
 }
 
+
+export interface BootGuardInstallInput {
+    /** The boot guard as renderBootGuard renders it for this host. */
+    script: string;
+    /** Wait for cloud-init first (VMs: yes; the lab: no), so first boot's own copy is in place. Default false. */
+    waitForCloudInit?: boolean;
+    /** Where the guard is. Default BOOT_GUARD_PATH (tests point it elsewhere). */
+    path?: string;
+}
+
+/**
+ * Brings a running host's boot guard up to date, run as root over SSH before the settings rollout.
+ * The guard is redis-ha's own program, not a config Redis or Sentinel rewrites, so it may be
+ * replaced: a host made by an earlier redis-ha keeps the guard of that day otherwise, and the
+ * rollout may change what that guard relies on (the replication user moved masterauth to a password
+ * the old guard sent as default's, so its ROLE question failed and a restarting former master started
+ * as one). Written beside itself and renamed over it, so a start never runs half a script. A host
+ * without a guard (none was rendered for it) is left alone.
+ */
+export function renderBootGuardInstall(input: BootGuardInstallInput): string {
+    const q = shellQuote;
+    return `#!/bin/bash
+set -eu
+umask 077
+guard=${q(input.path ?? BOOT_GUARD_PATH)}
+${waitForCloudInit(input.waitForCloudInit, "600", 'echo "FAIL $unfinished: the boot guard was left as it was" >&2; exit 1')}
+wanted=${q(input.script.replace(/\n$/, ""))}
+if [ ! -e "$guard" ]; then echo "NOGUARD this host has no boot guard to update"; exit 0; fi
+if [ "$(cat "$guard")" = "$wanted" ]; then echo "SAME boot guard"; exit 0; fi
+tmp=$(mktemp "$(dirname "$guard")/.redis-ha-boot-guard.XXXXXX")
+printf '%s\\n' "$wanted" > "$tmp"
+chmod 0700 "$tmp"
+mv -f "$tmp" "$guard"
+echo "UPDATED boot guard"
+`;
+}

@@ -128,10 +128,10 @@ else
     fail "$host: $conf is missing or unreadable (first boot not finished, or not run as root)"
 fi
 # A data node without a Sentinel, or one whose Sentinel the rollout retired (a lower sentinelCount:
-# SENTINEL REMOVE leaves no auth-pass): the password it replicates with (a rotation rewrites it; a
-# detach changes it at runtime only).
+# SENTINEL REMOVE leaves no auth-pass), on a host made before the operator credentials: the password
+# it replicates with, which is the stack's until the rollout gives it the replication user (masteruser).
 if [ -z "\${redis_pass:-}" ] && [ -n "\${redis_conf:-}" ] && [ -r "$redis_conf" ]; then
-    redis_pass=$(awk '$1 == "masterauth" { v = $2; gsub(/"/, "", v); print v; exit }' "$redis_conf")
+    redis_pass=$(awk '$1 == "masterauth" && v == "" { v = $2; gsub(/"/, "", v) } $1 == "masteruser" { user = 1 } END { if (!user) print v }' "$redis_conf")
 fi
 ${SENTINEL_LOGIN_FUNCTIONS}
 scli() { scli_as "$sentinel_pass" "$@"; }

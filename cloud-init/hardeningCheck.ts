@@ -21,7 +21,7 @@
  * `hardening_failures`. It changes nothing.
  */
 import { PATCHED_REDIS_BUILDS, REDIS_BINARIES_PACKAGE } from "../components/core/hardening";
-import { APP_USER, SENTINEL_ADMIN_USER, SENTINEL_CLIENT_USER, SENTINEL_USER } from "../components/core/aclUsers";
+import { APP_USER, REPLICATION_USER, SENTINEL_ADMIN_USER, SENTINEL_CLIENT_USER, SENTINEL_USER } from "../components/core/aclUsers";
 import { shellQuote } from "./shellQuote";
 
 /** Commands the app user must be refused (asked with ACL DRYRUN, which runs nothing). */
@@ -29,6 +29,9 @@ export const APP_REFUSED_PROBES = ["CONFIG SET maxmemory 0", "FLUSHALL", "DEBUG 
 
 /** Commands the Sentinels' user must be refused: it fails over, and reads, writes and reconfigures nothing. */
 export const SENTINEL_USER_REFUSED_PROBES = ["SET redis-ha-probe 1", "GET redis-ha-probe", "FLUSHALL", "CONFIG SET maxmemory 0", "DEBUG SLEEP 0", "ACL SETUSER redis-ha-probe", "SHUTDOWN NOSAVE", "MONITOR"] as const;
+
+/** Commands the replication user must be refused: it streams the data to a replica, and reads, writes, reconfigures or promotes nothing. */
+export const REPLICATION_USER_REFUSED_PROBES = ["SET redis-ha-probe 1", "GET redis-ha-probe", "FLUSHALL", "CONFIG SET maxmemory 0", "DEBUG SLEEP 0", "REPLICAOF NO ONE", "ACL SETUSER redis-ha-probe", "SHUTDOWN NOSAVE", "MONITOR", "PUBLISH __sentinel__:hello redis-ha-probe"] as const;
 
 /**
  * Commands the Sentinels' client user (`default`, which apps ask with) must be refused: whatever
@@ -105,31 +108,41 @@ if [ -n "$redis_port" ] && ss -H -ltn "sport = :$redis_port" 2>/dev/null | grep 
     protected=$(local_redis CONFIG GET protected-mode | sed -n 2p)
     if [ "$protected" = yes ]; then hardening_report+=("HARDEN protected-mode ok redis"); else hardening_failures+=("$host: Redis runs with protected-mode \${protected:-unknown}, not yes: CONFIG SET protected-mode yes, then CONFIG REWRITE"); fi
     acl=$(local_redis ACL LIST)
-    others=$(printf '%s\\n' "$acl" | awk '$1 == "user" && $2 != "default" && $2 != "${APP_USER}" && $2 != "${SENTINEL_USER}" { printf "%s ", $2 }')
+    others=$(printf '%s\\n' "$acl" | awk '$1 == "user" && $2 != "default" && $2 != "${APP_USER}" && $2 != "${SENTINEL_USER}" && $2 != "${REPLICATION_USER}" { printf "%s ", $2 }')
     # Every connection a Sentinel holds here (named sentinel-<id>-cmd|pubsub) and the user it logged in as.
     sentinel_logins=$(local_redis CLIENT LIST | tr -d '\\r' | awk '/ name=sentinel-/ { name = ""; user = ""; for (i = 1; i <= NF; i++) { if ($i ~ /^name=/) name = substr($i, 6); if ($i ~ /^user=/) user = substr($i, 6) } print name, user }')
     not_sentinel_user=$(printf '%s\\n' "$sentinel_logins" | awk 'NF == 2 && $2 != "${SENTINEL_USER}" { printf "%s as %s, ", $1, $2 }')
+    # Every link a replica holds here (flags=S: this node is its master) and the user it logged in as.
+    replica_logins=$(local_redis CLIENT LIST | tr -d '\\r' | awk '/ flags=S / { addr = ""; user = ""; for (i = 1; i <= NF; i++) { if ($i ~ /^addr=/) addr = substr($i, 6); if ($i ~ /^user=/) user = substr($i, 6) } print addr, user }')
+    not_replication_user=$(printf '%s\\n' "$replica_logins" | awk 'NF == 2 && $2 != "${REPLICATION_USER}" { printf "%s as %s, ", $1, $2 }')
     if ! printf '%s\\n' "$acl" | grep -q '^user default on '; then
         hardening_failures+=("$host: Redis's ACL LIST has no enabled default user as rendered: $(printf '%s' "$acl" | head -c 200 | tr '\\n' ' ')")
-    elif printf '%s\\n' "$acl" | grep -qE '^user (default|${APP_USER}|${SENTINEL_USER}) .*nopass'; then
+    elif printf '%s\\n' "$acl" | grep -qE '^user (default|${APP_USER}|${SENTINEL_USER}|${REPLICATION_USER}) .*nopass'; then
         hardening_failures+=("$host: a Redis user takes no password (nopass): anyone who reaches the port may log in as it")
     elif ! printf '%s\\n' "$acl" | grep -q '^user ${APP_USER} on '; then
         hardening_failures+=("$host: Redis has no enabled ${APP_USER} user as rendered: apps would need the stack's password, which can do everything")
     elif ! printf '%s\\n' "$acl" | grep -q '^user ${SENTINEL_USER} on '; then
         hardening_failures+=("$host: Redis has no enabled ${SENTINEL_USER} user as rendered: the Sentinels would need the stack's password, which can do everything")
+    elif ! printf '%s\\n' "$acl" | grep -q '^user ${REPLICATION_USER} on '; then
+        hardening_failures+=("$host: Redis has no enabled ${REPLICATION_USER} user as rendered: replicas would need the stack's password, which can do everything (the settings rollout makes it: pulumi up)")
     elif [ -n "$others" ]; then
         hardening_failures+=("$host: Redis has ACL users redis-ha did not create: \${others% } (ACL LIST; remove them with ACL DELUSER, or find who added them)")
     elif [ -n "$not_sentinel_user" ]; then
         hardening_failures+=("$host: Sentinels log in here as another user than ${SENTINEL_USER}: \${not_sentinel_user%, } (the settings rollout moves them: pulumi up)")
+    elif [ -n "$not_replication_user" ]; then
+        hardening_failures+=("$host: replicas log in here as another user than ${REPLICATION_USER}: \${not_replication_user%, } (the settings rollout moves them: pulumi up)")
     else
         granted=$(granted_to local_redis ${APP_USER} ${APP_REFUSED_PROBES.map((p) => q(p)).join(" ")})
         sentinel_granted=$(granted_to local_redis ${SENTINEL_USER} ${SENTINEL_USER_REFUSED_PROBES.map((p) => q(p)).join(" ")})
+        replication_granted=$(granted_to local_redis ${REPLICATION_USER} ${REPLICATION_USER_REFUSED_PROBES.map((p) => q(p)).join(" ")})
         if [ -n "$granted" ]; then
             hardening_failures+=("$host: Redis's ${APP_USER} user may run $granted: a leaked app password could reconfigure or stop the server (the rollout sets its rules again)")
         elif [ -n "$sentinel_granted" ]; then
             hardening_failures+=("$host: Redis's ${SENTINEL_USER} user may run $sentinel_granted: a leaked Sentinel login could do more than fail over (the rollout sets its rules again)")
+        elif [ -n "$replication_granted" ]; then
+            hardening_failures+=("$host: Redis's ${REPLICATION_USER} user may run $replication_granted: a leaked replication login (masterauth is in every redis.conf) could do more than replicate (the rollout sets its rules again)")
         else
-            hardening_report+=("HARDEN acl ok redis users=default,${APP_USER},${SENTINEL_USER} ${APP_USER}-refused=${APP_REFUSED_PROBES.map((p) => p.split(" ")[0]).join(",")} ${SENTINEL_USER}-refused=${SENTINEL_USER_REFUSED_PROBES.map((p) => p.split(" ")[0]).join(",")} sentinel-logins=$(printf '%s\\n' "$sentinel_logins" | grep -c .)")
+            hardening_report+=("HARDEN acl ok redis users=default,${APP_USER},${SENTINEL_USER},${REPLICATION_USER} ${APP_USER}-refused=${APP_REFUSED_PROBES.map((p) => p.split(" ")[0]).join(",")} ${SENTINEL_USER}-refused=${SENTINEL_USER_REFUSED_PROBES.map((p) => p.split(" ")[0]).join(",")} ${REPLICATION_USER}-refused=${REPLICATION_USER_REFUSED_PROBES.map((p) => p.split(" ")[0]).join(",")} sentinel-logins=$(printf '%s\\n' "$sentinel_logins" | grep -c .) replica-logins=$(printf '%s\\n' "$replica_logins" | grep -c .)")
         fi
     fi
 fi

@@ -2,7 +2,7 @@ import type { DeploymentConfig, DeploymentSecrets } from "../components/core/mod
 import type { HostPlan } from "../components/core/topology";
 import { BOOT_GUARD_PASSWORD_FILE, renderBootGuard } from "./bootGuard";
 import { AddressDiscovery, PRIVATE_ADDRESS_PLACEHOLDER, renderCloudConfig } from "./cloudConfig";
-import { appPassword, sentinelClientPassword, sentinelUserPassword } from "../components/core/aclUsers";
+import { appPassword, replicationPassword, sentinelClientPassword, sentinelUserPassword } from "../components/core/aclUsers";
 import { renderRedisConf } from "./redisConf";
 import { renderSentinelConf } from "./sentinelConf";
 import { renderOperatorCredentials } from "./operatorCredentials";
@@ -43,6 +43,7 @@ export function renderHostFiles(
               password: secrets.redisPassword,
               app: { password: appPassword(secrets.redisPassword), scripting: config.appScripting },
               sentinelUserPassword: sentinelUserPassword(secrets.redisPassword),
+              replicationPassword: replicationPassword(secrets.redisPassword),
               persistence: config.persistence,
               maxmemory: config.maxmemory,
               maxmemoryPolicy: config.maxmemoryPolicy,

@@ -2,7 +2,7 @@ import { appendOnly, savePoints } from "../components/core/runtimeSettings";
 import { configToken } from "../components/core/tokens";
 import type { MaxmemoryPolicy, Persistence } from "../components/core/model";
 import type { RedisRole } from "../components/core/topology";
-import { APP_USER, SENTINEL_USER, SENTINEL_USER_RULES, aclUserSpec, appUserRules } from "../components/core/aclUsers";
+import { APP_USER, REPLICATION_USER, REPLICATION_USER_RULES, SENTINEL_USER, SENTINEL_USER_RULES, aclUserSpec, appUserRules } from "../components/core/aclUsers";
 import { DEBIAN_PATHS, RedisPaths } from "./paths";
 
 export interface RedisConfInput {
@@ -21,6 +21,8 @@ export interface RedisConfInput {
     app: { password: string; scripting: boolean };
     /** The password of the user the Sentinels log in with (components/core/aclUsers.ts SENTINEL_USER). */
     sentinelUserPassword: string;
+    /** The password of the user every node replicates as (components/core/aclUsers.ts REPLICATION_USER). */
+    replicationPassword: string;
     persistence: Persistence;
     maxmemory: string;
     maxmemoryPolicy: MaxmemoryPolicy;
@@ -75,14 +77,18 @@ export function renderRedisConf(input: RedisConfInput): string {
         `logfile ${paths.redisLog}`,
         `dir ${paths.dataDir}`,
         "",
-        "# Auth: clients and replicas alike (every node may become master, so every node has both).",
+        "# Auth. The stack's password is the operators' (default). Every node may become a replica, so",
+        "# every node logs in to its master as the replication user, which may only replicate.",
         `requirepass ${password}`,
-        `masterauth ${password}`,
+        `masteruser ${REPLICATION_USER}`,
+        `masterauth ${configToken("the replication password", input.replicationPassword)}`,
         "# The application's user: data commands, INFO and ROLE; never CONFIG, FLUSHALL, DEBUG, REPLICAOF,",
         "# ACL or SHUTDOWN. Only the SHA-256 of its password is here.",
         `user ${APP_USER} ${aclUserSpec([configToken("the app password", input.app.password)], appUserRules({ scripting: input.app.scripting })).join(" ")}`,
         "# The Sentinels' user: monitor and fail over (the Redis docs' ACL for Sentinel, on the hello channel only).",
         `user ${SENTINEL_USER} ${aclUserSpec([configToken("the Sentinels' password", input.sentinelUserPassword)], SENTINEL_USER_RULES).join(" ")}`,
+        "# The replication user: PSYNC, REPLCONF, PING and ROLE (the boot guard's question), nothing else.",
+        `user ${REPLICATION_USER} ${aclUserSpec([configToken("the replication password", input.replicationPassword)], REPLICATION_USER_RULES).join(" ")}`,
         "",
         "# Persistence on every node: a replica is a future master.",
         ...persistenceLines(input.persistence),

@@ -1,7 +1,7 @@
 import type { RuntimeSetting } from "../components/core/runtimeSettings";
 import { shellQuote } from "./shellQuote";
 import { OPERATOR_CREDENTIALS_FILE } from "./operatorCredentials";
-import { APP_USER, SENTINEL_ADMIN_USER, SENTINEL_CLIENT_USER, SENTINEL_USER, aclPasswordHash, sentinelAdminSpec, sentinelClientSpec, sentinelUserPassword, sentinelUserSpec } from "../components/core/aclUsers";
+import { APP_USER, REPLICATION_USER, SENTINEL_ADMIN_USER, SENTINEL_CLIENT_USER, SENTINEL_USER, aclPasswordHash, sentinelAdminSpec, sentinelClientSpec, replicationPassword, replicationUserSpec, sentinelUserPassword, sentinelUserSpec } from "../components/core/aclUsers";
 import { CLUSTER_FUNCTIONS, SENTINEL_RECONCILE_FUNCTION, failFunction, waitForCloudInit } from "./clusterShell";
 import { DEBIAN_PATHS } from "./paths";
 import { SWITCHOVER_FUNCTION } from "./switchoverScript";
@@ -119,6 +119,9 @@ app_user_spec=(${(input.appUserSpec ?? []).map(q).join(" ")})
 sentinel_user=${SENTINEL_USER}
 sentinel_user_pass=${q(input.passwords ? sentinelUserPassword(input.passwords.redis) : "")}
 sentinel_user_spec=(${(input.passwords ? sentinelUserSpec(input.passwords.redis, input.passwords.previousRedis) : []).map(q).join(" ")})
+replication_user=${REPLICATION_USER}
+replication_pass=${q(input.passwords ? replicationPassword(input.passwords.redis) : "")}
+replication_user_spec=(${(input.passwords ? replicationUserSpec(input.passwords.redis, input.passwords.previousRedis) : []).map(q).join(" ")})
 sentinel_admin_user=${q(SENTINEL_ADMIN_USER)}
 sentinel_client_user=${q(SENTINEL_CLIENT_USER)}
 sentinel_admin_spec=(${(input.passwords?.sentinel ? sentinelAdminSpec(input.passwords.sentinel, input.passwords.previousSentinel ?? "") : []).map(q).join(" ")})
@@ -325,6 +328,20 @@ move_sentinel_login() {
     wait_for_login "$s" master "$master" "$dropped_at" "sentinel $s has not logged in to the master $master again within 15 s of being given the $sentinel_user user; the Sentinels after it were left as they were"
     wait_until 15 logs_in_as "$s" "$master" "$sentinel_user" || fail "sentinel $s logs in to the master $master as '\${users:-nobody}', not as $sentinel_user, 15 s after SENTINEL SET; the Sentinels after it were left as they were"
 }
+# Drops replica $1's link to $master and waits until it is back: a new link on the master (an id
+# above any it had), a replica's, logged in as the replication user, and the replica reporting it up.
+relink_replica() {
+    local node=$1 since
+    since=$(rcli "$master" CLIENT ID 2>/dev/null)
+    [[ "$since" =~ ^[0-9]+$ ]] || fail "the master $master does not answer CLIENT ID; $node's link was left as it was"
+    rcli "$node" CLIENT KILL TYPE master >/dev/null 2>&1
+    wait_until "$timeout_seconds" relinked "$node" "$since" || fail "$node has not replicated from the master $master again as $replication_user within $timeout_seconds s of its link being dropped (the master's log says why; ACL LOG names a refused login): the nodes after it were left as they were"
+}
+# Whether replica $1 reports its link up and the master holds a replica link newer than id $2 logged in as the replication user.
+relinked() {
+    rcli "$1" INFO replication 2>/dev/null | tr -d '\\r' | grep -qx 'master_link_status:up' || return 1
+    rcli "$master" CLIENT LIST 2>/dev/null | tr -d '\\r' | awk -v since="$2" -v want="$replication_user" '{ id = 0; user = ""; replica = 0; for (i = 1; i <= NF; i++) { if ($i ~ /^id=/) id = substr($i, 4) + 0; if ($i ~ /^user=/) user = substr($i, 6); if ($i ~ /^flags=.*S/) replica = 1 } if (replica && user == want && id > since) found = 1 } END { exit !found }'
+}
 wait_for_settled_master
 echo "MASTER $master"
 
@@ -413,31 +430,48 @@ if [ "$manage_passwords" = 1 ] && [ -n "$stack_sentinel_pass" ]; then
 fi
 
 # Password rotation, step 1 (redis-ha:previousRedisPassword set): every node accepts both passwords
-# (ACL SETUSER default >new adds one; Redis keeps both) before anything uses the new one; then
-# masterauth moves to it on every node (the Sentinels' user follows below). Nothing ever depends on
-# a password a node does not accept yet, so replication, Sentinel and clients never break.
+# (ACL SETUSER default >new adds one; Redis keeps both) before anything uses the new one. Nothing
+# ever depends on a password a node does not accept yet, so replication, Sentinel and clients never break.
 if [ "$manage_passwords" = 1 ]; then
     for node in "\${order[@]}"; do accept_both "$node" "$new_pass" "$previous_pass"; done
-    if [ "$mode" = apply ]; then
-        redis_pass=$new_pass
-        for node in "\${order[@]}"; do
-            current=$(rcli "$node" CONFIG GET masterauth 2>/dev/null | sed -n 2p)
-            if [ "$current" = "$new_pass" ]; then echo "SAME $node masterauth"; continue; fi
-            out=$(rcli_secret "$node" "$new_pass" "$new_pass" CONFIG SET masterauth 2>&1)
-            [ "$out" = OK ] || fail "$node: CONFIG SET masterauth refused: $(oneline "$out")"
-            [ "$(rcli "$node" CONFIG GET masterauth 2>/dev/null | sed -n 2p)" = "$new_pass" ] || fail "$node: masterauth does not read back as the new password"
-            out=$(rcli "$node" CONFIG REWRITE 2>&1)
-            [ "$out" = OK ] || fail "$node: CONFIG REWRITE failed: $(oneline "$out")"
-            echo "MASTERAUTH $node uses the new password"
-            changed=$((changed + 1))
-        done
-    else
-        while read -r node; do
-            [ "$(rcli "$node" CONFIG GET masterauth 2>/dev/null | sed -n 2p)" = "$new_pass" ] || { echo "DRIFT $node masterauth is not redis-ha:redisPassword"; drift=$((drift + 1)); }
-        done < <(printf '%s\\n' "\${order[@]}")
-    fi
+    [ "$mode" = apply ] && redis_pass=$new_pass
 fi
 
+# The replication user (components/core/aclUsers.ts): every node takes it, keeping any password it
+# takes now (both derived passwords during a rotation). Then each node, replicas first and the
+# master last, logs in to its master as that user with the stack's password for it (masteruser and
+# masterauth, read back and saved). A replica's link is dropped and must come back, logged in as
+# that user (a new link on the master, PSYNC continuing from the backlog), before the next node: a
+# login that fails stops the rollout with one replica out, not all. The master's login is tried on
+# every replica (AUTH and PING). Then the user keeps exactly the stack's passwords for it.
+if [ "$manage_passwords" = 1 ]; then
+    for node in "\${order[@]}"; do ensure_user REPLUSER "$replication_user" "$node" 1 "\${replication_user_spec[@]}"; done
+    for node in "\${order[@]}"; do
+        if [ "$(rcli "$node" CONFIG GET masteruser 2>/dev/null | sed -n 2p)" = "$replication_user" ] && [ "$(rcli "$node" CONFIG GET masterauth 2>/dev/null | sed -n 2p)" = "$replication_pass" ]; then
+            echo "SAME $node replicates as $replication_user"
+            continue
+        fi
+        if [ "$mode" = report ]; then echo "DRIFT $node does not log in to its master as $replication_user with the stack's password for it"; drift=$((drift + 1)); continue; fi
+        out=$(rcli "$node" CONFIG SET masteruser "$replication_user" 2>&1)
+        [ "$out" = OK ] || fail "$node: CONFIG SET masteruser refused: $(oneline "$out")"
+        out=$(rcli_secret "$node" "$redis_pass" "$replication_pass" CONFIG SET masterauth 2>&1)
+        [ "$out" = OK ] || fail "$node: CONFIG SET masterauth refused: $(oneline "$out")"
+        [ "$(rcli "$node" CONFIG GET masteruser 2>/dev/null | sed -n 2p)" = "$replication_user" ] && [ "$(rcli "$node" CONFIG GET masterauth 2>/dev/null | sed -n 2p)" = "$replication_pass" ] || fail "$node: masteruser and masterauth do not read back as the replication user's login"
+        out=$(rcli "$node" CONFIG REWRITE 2>&1)
+        [ "$out" = OK ] || fail "$node: CONFIG REWRITE failed: $(oneline "$out"); its replication login would not survive a restart"
+        if [ "$node" = "$master" ]; then
+            for other in "\${order[@]}"; do
+                [ "$other" = "$master" ] && continue
+                [ "$(REDISCLI_AUTH="$replication_pass" timeout 5 redis-cli --no-auth-warning --user "$replication_user" -h "\${other%:*}" -p "\${other##*:}" --raw PING 2>&1)" = PONG ] || fail "$other does not take the master $master's replication login: were it demoted, it could not replicate"
+            done
+        else
+            relink_replica "$node"
+        fi
+        echo "REPLLOGIN $node logs in to its master as $replication_user"
+        changed=$((changed + 1))
+    done
+    for node in "\${order[@]}"; do ensure_user REPLUSER "$replication_user" "$node" 0 "\${replication_user_spec[@]}"; done
+fi
 
 for node in "\${order[@]}"; do
     touched=0

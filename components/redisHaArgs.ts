@@ -102,7 +102,7 @@ export interface RedisHaArgs {
     checkTimeoutSeconds?: number;
     /** Address the checks SSH to: public, or private (when pulumi runs inside the private network). Default "public". */
     sshVia?: SshVia;
-    /** Password of Redis (requirepass and masterauth). 16-128 characters, no whitespace, quotes, backslash or #. A secret. */
+    /** Password of Redis's default user (requirepass), the operators'; the app's, the Sentinels' and replication's passwords are derived from it. 16-128 characters, no whitespace, quotes, backslash or #. A secret. */
     redisPassword: pulumi.Input<string>;
     /** The Redis password being rotated out. To rotate, set this to the password the nodes run now and redisPassword to the new one: pulumi up makes every node accept both and moves replication and the Sentinels to the new one. Remove it once every app uses the new one: the next pulumi up retires the old one. A secret. */
     previousRedisPassword?: pulumi.Input<string>;

@@ -90,7 +90,7 @@ export interface RedisReplicaSetArgs {
     replicaCount?: number;
     /** Name of the master for Sentinel and clients. Default "redis-ha". */
     masterName?: string;
-    /** Redis password (requirepass and masterauth). Required; kept secret. */
+    /** Redis password: the default user's (requirepass), the operators'; the app, Sentinel and replication users' passwords are derived from it. Required; kept secret. */
     redisPassword: pulumi.Input<string>;
     /**
      * The Redis password being rotated out: while set, every node accepts it beside `redisPassword`

@@ -4,9 +4,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { HostAccessArgs, commandTimeouts, connectionTo, rootShell } from "./hostAccess";
 import { renderCheckScript, renderHostHardeningScript } from "../cloud-init/checkScript";
 import { renderRolloutScript } from "../cloud-init/rolloutScript";
-import { APP_USER, SENTINEL_ADMIN_USER, SENTINEL_CLIENT_USER, SENTINEL_USER, appUserSpec, sentinelClientPassword } from "./core/aclUsers";
+import { APP_USER, REPLICATION_USER, SENTINEL_ADMIN_USER, SENTINEL_CLIENT_USER, SENTINEL_USER, appUserSpec, sentinelClientPassword } from "./core/aclUsers";
 import { exportersOf } from "../cloud-init/exporters";
 import { renderHostCredentialsScript } from "../cloud-init/hostCredentials";
+import { BOOT_GUARD_PASSWORD_FILE, renderBootGuard, renderBootGuardInstall } from "../cloud-init/bootGuard";
 import { describeRuntimeSettings, runtimeSettings } from "./core/runtimeSettings";
 import { CheckReport, checkNotRun, parseCheckOutput } from "./core/checkOutput";
 import type { PlatformHost } from "./platforms/platform";
@@ -66,6 +67,8 @@ export class SentinelQuorum extends pulumi.ComponentResource {
      * rotation and onto a host made before them. Empty when checks are disabled.
      */
     readonly hostCredentials: pulumi.Resource[];
+    /** One per data node, before the rollout: the host's boot guard brought up to date (cloud-init/bootGuard.ts). Empty when checks are disabled. */
+    readonly bootGuards: pulumi.Resource[];
     /**
      * The host half of the check (docs/security.md) on each data node without a Sentinel, where the
      * check itself does not run; a host that fails it fails `pulumi up`. Empty when checks are disabled.
@@ -99,6 +102,7 @@ export class SentinelQuorum extends pulumi.ComponentResource {
 
         this.checkCommands = [];
         this.hostCredentials = [];
+        this.bootGuards = [];
         const checkOutputs: pulumi.Output<string>[] = [];
         if (values.checks) {
             const timeoutSeconds = values.checkTimeoutSeconds!;
@@ -115,6 +119,7 @@ export class SentinelQuorum extends pulumi.ComponentResource {
             const settingsLines = describeRuntimeSettings(settings);
             const appUserLine = `app user ${APP_USER}: scripting ${context.config.appScripting ? "allowed" : "refused"}`;
             const sentinelUserLine = `the Sentinels log in to the nodes as user ${SENTINEL_USER}`;
+            const replicationUserLine = `the nodes replicate as user ${REPLICATION_USER}, which may only replicate`;
             // Says only whether the Sentinels have a password, so it may be shown.
             const sentinelUsersLine = pulumi.unsecret(context.sentinelPassword.apply((p) => (p === ""
                 ? "the Sentinels run without auth"
@@ -130,6 +135,23 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                 pulumi.unsecret(context.previousSentinelPassword.apply((p) => (p ? "sentinel previous password still accepted (rotation under way)" : "sentinel previous password retired"))),
             ];
             const dataNodes = pulumi.all(set.hosts.map((h) => h.privateAddress)).apply((addresses) => addresses.map((a) => `${a}:${context.config.redisPort}`));
+            // Before the rollout changes what a restart's boot guard relies on, every data node runs
+            // today's guard (a host made by an earlier redis-ha has that day's), with every Sentinel's
+            // address: first boot's knows them only where the plan fixes the addresses.
+            this.bootGuards = allHosts.flatMap((host, i) => (allPlans[i].redisRole ? [new command.remote.Command(
+                `${host.name}-boot-guard`,
+                {
+                    connection: connection(host),
+                    create: runAs,
+                    update: runAs,
+                    stdin: this.endpoints.apply((sentinels) => renderBootGuardInstall({
+                        script: renderBootGuard({ hostName: host.name, masterName: context.config.masterName, sentinels, passwordFile: BOOT_GUARD_PASSWORD_FILE }),
+                        waitForCloudInit: platform.bootsWithCloudInit,
+                    })),
+                    triggers: [(host.resource as pulumi.CustomResource).id],
+                },
+                { parent: this, dependsOn: [...allHosts.map((h) => h.resource), ...set.handoffs], customTimeouts },
+            )] : []));
             const rolloutHost = sentinelHosts[0];
             const rollout = new command.remote.Command(
                 `${name}-settings`,
@@ -149,13 +171,13 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                     // The users' lines after the settings: a deployment made before one had it previews it as an
                     // added line. Then the hosts: a replaced host's Sentinel boots logging in as default, and only
                     // the rollout moves it to the Sentinels' user, so a replacement runs the rollout again. The
-                    // Sentinels' own users last: added after the hosts line, a deployment made before them
-                    // previews exactly one added line.
+                    // Sentinels' own users, then the replication user, last: each added at the end, a deployment
+                    // made before it previews exactly one added line.
                     triggers: [...settingsLines, pulumi.interpolate`data nodes ${dataNodes.apply((n) => n.join(" "))}`, ...passwordLines, appUserLine, sentinelUserLine,
-                        pulumi.interpolate`hosts ${pulumi.all(allHosts.map((h) => (h.resource as pulumi.CustomResource).id)).apply((ids) => ids.join(" "))}`, sentinelUsersLine],
+                        pulumi.interpolate`hosts ${pulumi.all(allHosts.map((h) => (h.resource as pulumi.CustomResource).id)).apply((ids) => ids.join(" "))}`, sentinelUsersLine, replicationUserLine],
                 },
                 // After every host and, in a rolling replacement, every handoff: the nodes are all back in.
-                { parent: this, dependsOn: [...allHosts.map((h) => h.resource), ...set.handoffs], customTimeouts },
+                { parent: this, dependsOn: [...allHosts.map((h) => h.resource), ...set.handoffs, ...this.bootGuards], customTimeouts },
             );
             this.settingsRollout = rollout;
             // The checks log in with the host's operator credentials, the boot guard asks the Sentinels

@@ -116,6 +116,27 @@ export function sentinelUserSpec(redisPassword: string, previousRedisPassword: s
 }
 
 /**
+ * The user every data node logs in to its master with (`masteruser`): what the Redis docs give a
+ * replica (PSYNC, REPLCONF, PING), and ROLE, which the boot guard asks a named master with this
+ * login before it follows it. It reads and writes no key and changes nothing: a leaked replication
+ * login (masterauth sits in every redis.conf) can stream a copy of the data, which any replica can,
+ * and no longer reconfigure, flush or stop the cluster, as the stack's password could.
+ */
+export const REPLICATION_USER = "replica";
+
+export const REPLICATION_USER_RULES = ["+psync", "+replconf", "+ping", "+role"] as const;
+
+/** The replication password, derived from the stack's Redis password. */
+export function replicationPassword(redisPassword: string): string {
+    return derivedPassword(redisPassword, REPLICATION_USER);
+}
+
+/** What ACL SETUSER takes after the replication user's name; both derived passwords during a rotation. */
+export function replicationUserSpec(redisPassword: string, previousRedisPassword: string): string[] {
+    return aclUserSpec([redisPassword, previousRedisPassword].filter((p) => p !== "").map(replicationPassword), REPLICATION_USER_RULES);
+}
+
+/**
  * On the Sentinels: the user that holds the stack's sentinelPassword and may do everything, for the
  * scripts (checks, rollouts, handoffs, switchovers) and for the Sentinels' logins to each other
  * (`sentinel sentinel-user`/`sentinel-pass`). Apps never get its password.

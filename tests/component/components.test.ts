@@ -63,14 +63,20 @@ test("children are parented to their component (URNs carry the component type)",
     expect(checkUrn).toContain("redis-ha:index:SentinelQuorum$command:remote:Command::sessions-redis-0-check");
 });
 
-test("the settings rollout runs after every host of its deployment exists, and each check (the data nodes' hardening too, as they have no Sentinel) after the rollout and every credentials step", () => {
-    const commands = seen.filter((s) => s.type === "command:remote:Command" && s.name.startsWith("cache-"));
+test("each data node's boot guard is brought up to date, then the settings rollout runs, after every host of its deployment exists, and each check (the data nodes' hardening too, as they have no Sentinel) after the rollout and every credentials step", () => {
+    const all = seen.filter((s) => s.type === "command:remote:Command" && s.name.startsWith("cache-"));
     const hosts = [...cache.replicaSet.hosts, ...cache.quorum.dedicatedHosts].map((h) => h.resource);
+    // Only the data nodes have a boot guard; the dedicated Sentinels none.
+    const guards = all.filter((c) => c.name.endsWith("-boot-guard"));
+    expect(guards.map((c) => c.name)).toEqual([0, 1, 2].map((i) => `cache-redis-${i}-boot-guard`));
+    for (const guard of guards) expect(guard.opts.dependsOn).toEqual(hosts);
+    const commands = all.filter((c) => !guards.includes(c));
     expect(commands.map((c) => c.name)).toEqual([
         "cache-settings", ...[0, 1, 2].map((i) => `cache-redis-${i}-credentials`), ...[0, 1, 2].map((i) => `cache-sentinel-${i}-credentials`), "cache-sentinel-0-check", "cache-sentinel-1-check", "cache-sentinel-2-check",
         ...[0, 1, 2].map((i) => `cache-redis-${i}-hardening`),
     ]);
-    expect(commands[0].opts.dependsOn).toEqual(hosts);
+    // The rollout may change what an earlier redis-ha's guard relies on (masterauth): today's guard is in place first.
+    expect(commands[0].opts.dependsOn).toEqual([...hosts, ...cache.quorum.bootGuards]);
     // The copies in files (boot guards', exporters') move only after the rollout made every node accept the stack's passwords.
     for (const credentials of commands.slice(1, 7)) expect(credentials.opts.dependsOn).toEqual([cache.quorum.settingsRollout]);
     // After the credentials steps too: a host made by an earlier version has its operator credentials by then.

@@ -106,9 +106,9 @@ maybe("pulumi on the lab stack", () => {
         lab.cleanUp();
     }, 300000);
 
-    test("preview plans the lab network, three hosts with their handoffs and boot-guard passwords, the settings rollout and three checks (remote.Command), and creates nothing", () => {
+    test("preview plans the lab network, three hosts with their handoffs and boot guards, the settings rollout and three checks (remote.Command), and creates nothing", () => {
         const { status, out } = pulumi("preview");
-        expect(out).toMatch(/\+ 20 to create/);
+        expect(out).toMatch(/\+ 23 to create/);
         expect(out).toMatch(/\+ +pulumi-nodejs:dynamic:Resource +redis-ha-\S+-prometheus/);
         expect(out.match(/\+ +command:remote:Command +redis-ha-\S+-handoff/g)).toHaveLength(3);
         expect(out.match(/\+ +command:remote:Command +redis-ha-\S+-check/g)).toHaveLength(3);
@@ -121,7 +121,10 @@ maybe("pulumi on the lab stack", () => {
     test("up creates the hosts, and the remote.Command checks over SSH prove the quorum", () => {
         const { status, out } = pulumi("up");
         if (status !== 0) throw new Error(out);
-        expect(out).toMatch(/\+ 20 created/);
+        expect(out).toMatch(/\+ 23 created/);
+        // Each data node's boot guard step ran, and before the settings rollout.
+        for (const i of [0, 1, 2]) expect(out.indexOf(`-redis-${i}-boot-guard created`)).toBeGreaterThan(-1);
+        expect(Math.max(...[0, 1, 2].map((i) => out.indexOf(`-redis-${i}-boot-guard created`)))).toBeLessThan(out.search(/command:remote:Command redis-ha-\S+-settings created/));
         expect(out).toMatch(/command:remote:Command redis-ha-\S+-redis-0-check created/);
         const shown = outputs();
         expect(shown.health).toEqual([0, 1, 2].map(() => healthy(`${net(11)}:6379`)));
@@ -371,6 +374,10 @@ maybe("pulumi on the lab stack", () => {
         // The Sentinels' user takes the new password's too, and every Sentinel is given it.
         expect(first.match(/SENTINELUSER \d\S+ sentinel user set and saved/g)).toHaveLength(3);
         expect(first.match(/SENTINELLOGIN sentinel \S+ logs in to the nodes as sentinel/g)).toHaveLength(3);
+        // Replication too: the replication user takes the new password's, and each node, replicas
+        // relinked one at a time, logs in to its master with it.
+        expect(first.match(/REPLUSER \d\S+ replica user set and saved/g)).toHaveLength(3);
+        expect(first.match(/REPLLOGIN \d\S+ logs in to its master as replica/g)).toHaveLength(3);
         for (const i of [0, 1, 2]) {
             for (const login of [...loginsOf(old), ...loginsOf(rotated)]) expect({ login: login.user ?? login.port, answer: await answer(i, login) }).toEqual({ login: login.user ?? login.port, answer: "PONG" });
             // A restart's boot guard asks the Sentinels, as the apps do, with the password they will keep.
@@ -388,6 +395,8 @@ maybe("pulumi on the lab stack", () => {
         // The Sentinels' user keeps only the new password's, once every Sentinel was given it again.
         expect(second.match(/SENTINELLOGIN sentinel \S+ logs in to the nodes as sentinel/g)).toHaveLength(3);
         expect(second.match(/SENTINELUSER \d\S+ sentinel user set and saved/g)).toHaveLength(3);
+        expect(second.match(/REPLUSER \d\S+ replica user set and saved/g)).toHaveLength(3);
+        expect(second).not.toMatch(/REPLLOGIN/);
         for (const i of [0, 1, 2]) {
             for (const login of loginsOf(old)) expect({ login: login.user ?? login.port, answer: await answer(i, login) }).toEqual({ login: login.user ?? login.port, answer: expect.stringMatching(/WRONGPASS|NOAUTH/) });
             for (const login of loginsOf(rotated)) expect({ login: login.user ?? login.port, answer: await answer(i, login) }).toEqual({ login: login.user ?? login.port, answer: "PONG" });
@@ -440,7 +449,7 @@ maybe("pulumi on the lab stack", () => {
 
     test("destroy leaves nothing behind", () => {
         const { status, out } = pulumi("destroy");
-        expect(out).toMatch(/- 20 deleted/);
+        expect(out).toMatch(/- 23 deleted/);
         // Destroy never hands over between doomed nodes: the handoffs are deleted with the deployment.
         expect(out).not.toMatch(/HANDOVER|LEAVING/);
         expect(status).toBe(0);

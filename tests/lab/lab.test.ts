@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Lab, labUnavailableReason } from "../../lab/runtime";
 import { run } from "../../components/platforms/lab/shell";
-import { SENTINEL_USER, clientEnvironmentOf, sentinelClientPassword, sentinelUserPassword } from "../../components/core/aclUsers";
+import { REPLICATION_USER, SENTINEL_USER, clientEnvironmentOf, replicationPassword, sentinelClientPassword, sentinelUserPassword } from "../../components/core/aclUsers";
 import { waitFor } from "../../lab/drill";
 
 const unavailable = labUnavailableReason();
@@ -163,6 +163,27 @@ maybe("the lab", () => {
         for (const command of [["SLAVEOF", "NO", "ONE"], ["CONFIG", "REWRITE"], ["CLIENT", "KILL", "TYPE", "normal"], ["PUBLISH", "__sentinel__:hello", "x"]]) {
             expect({ command, answer: await asOperator(1, ["ACL", "DRYRUN", SENTINEL_USER, ...command]) }).toEqual({ command, answer: "OK" });
         }
+    });
+
+    test("every replica logs in to the master as the replication user, which may only replicate", async () => {
+        const app = lab.network.app.namespace;
+        const asOperator = async (i: number, args: string[]) => (await lab.redisCli(app, host(i).address, lab.settings.redisPort, args, lab.secrets.redisPassword)).stdout.trim();
+        const roles = await Promise.all([0, 1, 2].map(async (i) => (await asOperator(i, ["ROLE"])).split("\n")[0]));
+        const master = roles.indexOf("master");
+        expect(roles.filter((r) => r === "slave")).toHaveLength(2);
+        const links = (await asOperator(master, ["CLIENT", "LIST"])).split("\n").filter((l) => / flags=S /.test(l)).map((l) => /\buser=(\S+)/.exec(l)![1]);
+        expect(links).toEqual([REPLICATION_USER, REPLICATION_USER]);
+        const asReplicationUser = async (args: string[]) => {
+            const r = await lab.redisCli(app, host(master).address, lab.settings.redisPort, args, replicationPassword(lab.secrets.redisPassword), REPLICATION_USER);
+            return (r.stdout + r.stderr).trim();
+        };
+        // What the boot guard asks with it.
+        expect(await asReplicationUser(["ROLE"])).toMatch(/^master\n/);
+        const refused: Record<string, string> = {};
+        for (const command of [["GET", "acl:app"], ["SET", "acl:replica", "x"], ["FLUSHALL"], ["CONFIG", "SET", "maxmemory", "1"], ["REPLICAOF", "NO", "ONE"], ["SHUTDOWN", "NOSAVE"], ["PUBLISH", "__sentinel__:hello", "x"]]) {
+            refused[command.join(" ")] = await asReplicationUser(command);
+        }
+        for (const [command, answer] of Object.entries(refused)) expect({ command, answer }).toEqual({ command, answer: expect.stringMatching(/^NOPERM /) });
     });
 
     test("the firewall admits the app to Redis and Sentinel, and nobody else than admins to SSH", async () => {

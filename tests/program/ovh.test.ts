@@ -41,6 +41,7 @@ test("creates exactly the expected resources", () => {
             `command:remote:Command redis-ha-ovh-redis-${i}-check`,
             `command:remote:Command redis-ha-ovh-redis-${i}-handoff`,
             `command:remote:Command redis-ha-ovh-redis-${i}-credentials`,
+            `command:remote:Command redis-ha-ovh-redis-${i}-boot-guard`,
         ]),
         "command:remote:Command redis-ha-ovh-settings",
         "pulumi-nodejs:dynamic:Resource redis-ha-ovh-guard",
@@ -150,8 +151,9 @@ test("the settings rollout goes through the running processes from the first Sen
         "the Sentinels log in to the nodes as user sentinel",
         // A replaced host runs it again (its Sentinel boots logging in as default).
         expect.stringMatching(/^hosts \S+ \S+ \S+$/),
-        // Last, so a deployment made before them previews one added line.
+        // Last, each added at the end, so a deployment made before one previews one added line.
         "the apps ask the Sentinels as default, which may only read; the operators and the Sentinels log in to them as admin",
+        "the nodes replicate as user replica, which may only replicate",
     ]);
     expect(JSON.stringify(rollout.inputs.triggers)).not.toContain(redisPassword);
     // A VM's rollout waits for its first boot (without rolling replacement no handoff has waited for it).

@@ -12,7 +12,7 @@ import { PATCHED_REDIS_BUILDS } from "../../components/core/hardening";
 import { parseCheckOutput, parseReplicationInfo, parseSentinelReplicas, replicasRememberedAsMasters } from "../../components/core/checkOutput";
 import { LocalCluster, redisAvailable } from "../support/localRedis";
 import { REDIS_PASSWORD, SENTINEL_PASSWORD } from "../support/fixtures";
-import { SENTINEL_ADMIN_USER, SENTINEL_USER, sentinelClientPassword, sentinelUserPassword } from "../../components/core/aclUsers";
+import { REPLICATION_USER, SENTINEL_ADMIN_USER, SENTINEL_USER, replicationPassword, sentinelClientPassword, sentinelUserPassword } from "../../components/core/aclUsers";
 import { waitFor } from "../../lab/drill";
 
 if (!redisAvailable) console.warn("SKIPPED: redis-server/redis-sentinel are not installed; the check script is NOT exercised. Run `npm run setup`.");
@@ -260,6 +260,35 @@ maybe("check script against real Redis and Sentinel", () => {
             expect(check().report.failures).toEqual([]);
         }, 90000);
 
+        test("a replication user that may do more than replicate, or a replica logging in as default, is named", async () => {
+            const cluster0Conf = fs.readFileSync(path.join(cluster.nodes[0].dir, "redis.conf"), "utf8");
+            expect(cli(["ACL", "SETUSER", REPLICATION_USER, "+flushall", "+replicaof"])).toBe("OK");
+            try {
+                expect(check().report.failures).toEqual([`local-0: Redis's ${REPLICATION_USER} user may run FLUSHALL, REPLICAOF NO ONE: a leaked replication login (masterauth is in every redis.conf) could do more than replicate (the rollout sets its rules again)`]);
+            } finally {
+                const line = cluster0Conf.split("\n").find((l) => l.startsWith(`user ${REPLICATION_USER} `))!;
+                expect(cli(["ACL", "SETUSER", ...line.split(" ").slice(1)])).toBe("OK");
+            }
+            // Replica 1 back on the default user with the stack's password, as a node made before the replication user replicates.
+            const replica = cluster.nodes[1];
+            const replicaCli = (args: string[]) => spawnSync("redis-cli", ["-h", replica.address, "-p", String(replica.redisPort), "--no-auth-warning", ...args], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: REDIS_PASSWORD } }).stdout.trim();
+            const replicaLinks = () => cli(["CLIENT", "LIST"]).split("\n").filter((l) => / flags=S /.test(l));
+            // Until the master holds one link logged in as each of `users` (replica 1's and replica 2's).
+            const relink = async (user: string, password: string, users: string[]) => {
+                expect(replicaCli(["CONFIG", "SET", "masteruser", user])).toBe("OK");
+                expect(replicaCli(["CONFIG", "SET", "masterauth", password])).toBe("OK");
+                replicaCli(["CLIENT", "KILL", "TYPE", "master"]);
+                await waitFor(`replica 1 to replicate again as ${user || "default"}`, () => replicaLinks().map((l) => /\buser=(\S+)/.exec(l)![1]).sort().join() === users.join() && /master_link_status:up/.test(replicaCli(["INFO", "replication"])), 20000, () => replicaLinks().join("\n"));
+            };
+            await relink("", REDIS_PASSWORD, ["default", REPLICATION_USER]);
+            try {
+                expect(check().report.failures).toEqual([expect.stringMatching(new RegExp(`^local-0: replicas log in here as another user than ${REPLICATION_USER}: 127\\.0\\.0\\.\\d+:\\d+ as default \\(the settings rollout moves them: pulumi up\\)$`))]);
+            } finally {
+                await relink(REPLICATION_USER, replicationPassword(REDIS_PASSWORD), [REPLICATION_USER, REPLICATION_USER]);
+            }
+            expect(check().report.failures).toEqual([]);
+        }, 90000);
+
         test("a data node without a Sentinel runs the same host facts alone, logged in with its operator credentials (or, made before them, its redis.conf's), and fails on the same leak", () => {
             // Node 0's Redis as if it had no Sentinel: no Sentinel's facts are judged.
             const run = (operatorCredentialsPath = cluster.operatorFile) => {
@@ -273,7 +302,7 @@ maybe("check script against real Redis and Sentinel", () => {
             const healthy = run();
             expect(healthy.report.failures).toEqual([]);
             expect(healthy.status).toBe(0);
-            expect(healthy.stdout).toMatch(/HARDEN acl ok redis users=default,app,sentinel app-refused=CONFIG,FLUSHALL,DEBUG,REPLICAOF,ACL,SHUTDOWN,MONITOR sentinel-refused=SET,GET,FLUSHALL,CONFIG,DEBUG,ACL,SHUTDOWN,MONITOR sentinel-logins=[1-9]/);
+            expect(healthy.stdout).toMatch(/HARDEN acl ok redis users=default,app,sentinel,replica app-refused=CONFIG,FLUSHALL,DEBUG,REPLICAOF,ACL,SHUTDOWN,MONITOR sentinel-refused=SET,GET,FLUSHALL,CONFIG,DEBUG,ACL,SHUTDOWN,MONITOR replica-refused=SET,GET,FLUSHALL,CONFIG,DEBUG,REPLICAOF,ACL,SHUTDOWN,MONITOR,PUBLISH sentinel-logins=[1-9]\d* replica-logins=2/);
             expect(healthy.stdout).not.toContain("protected-mode ok sentinel");
             fs.writeFileSync(path.join(dir, "leak.log"), `${REDIS_PASSWORD}\n`, { mode: 0o644 });
             const leaking = run();

@@ -4,7 +4,7 @@ import { renderRedisConf } from "../../cloud-init/redisConf";
 import { renderSentinelConf } from "../../cloud-init/sentinelConf";
 import { OPERATOR_CREDENTIALS_FILE, renderOperatorCredentials } from "../../cloud-init/operatorCredentials";
 import { REDIS_PASSWORD, SENTINEL_PASSWORD } from "../support/fixtures";
-import { SENTINEL_ADMIN_USER, SENTINEL_CLIENT_RULES, aclPasswordHash, appPassword, sentinelClientPassword, sentinelUserPassword } from "../../components/core/aclUsers";
+import { SENTINEL_ADMIN_USER, SENTINEL_CLIENT_RULES, aclPasswordHash, appPassword, replicationPassword, sentinelClientPassword, sentinelUserPassword } from "../../components/core/aclUsers";
 import { allHostVariants } from "../support/render";
 
 const directives = (conf: string) => conf.split("\n").filter((l) => l && !l.startsWith("#"));
@@ -19,6 +19,7 @@ const REPLICA = {
     password: REDIS_PASSWORD,
     app: { password: appPassword(REDIS_PASSWORD), scripting: true },
     sentinelUserPassword: sentinelUserPassword(REDIS_PASSWORD),
+    replicationPassword: replicationPassword(REDIS_PASSWORD),
     persistence: "aof+rdb" as const,
     maxmemory: "1gb",
     maxmemoryPolicy: "noeviction" as const,
@@ -33,7 +34,8 @@ describe("redis.conf", () => {
             "bind 10.42.0.12 127.0.0.1 -::1",
             "protected-mode yes",
             `requirepass ${REDIS_PASSWORD}`,
-            `masterauth ${REDIS_PASSWORD}`,
+            "masteruser replica",
+            `masterauth ${replicationPassword(REDIS_PASSWORD)}`,
             "appendonly yes",
             "appendfsync everysec",
             "save 3600 1 300 100 60 10000",
@@ -46,10 +48,11 @@ describe("redis.conf", () => {
         ]));
     });
 
-    test("the master has no replicaof line but keeps masterauth, since it may be demoted later", () => {
+    test("the master has no replicaof line but keeps its replication login, since it may be demoted later; the stack's password is never masterauth", () => {
         const lines = directives(renderRedisConf({ ...REPLICA, role: "master", masterAddress: undefined }));
         expect(lines.some((l) => l.startsWith("replicaof"))).toBe(false);
-        expect(lines).toContain(`masterauth ${REDIS_PASSWORD}`);
+        expect(lines).toEqual(expect.arrayContaining(["masteruser replica", `masterauth ${replicationPassword(REDIS_PASSWORD)}`]));
+        expect(lines).not.toContain(`masterauth ${REDIS_PASSWORD}`);
     });
 
     test.each([
@@ -61,21 +64,26 @@ describe("redis.conf", () => {
         expect(directives(renderRedisConf({ ...REPLICA, persistence }))).toEqual(expect.arrayContaining([...expected]));
     });
 
-    test("the app user and the Sentinels' user are defined by their passwords' hashes, never the passwords; the app loses scripting when told", () => {
+    test("the app user, the Sentinels' user and the replication user are defined by their passwords' hashes, never the passwords; the app loses scripting when told", () => {
         const app = appPassword(REDIS_PASSWORD);
         const sentinel = sentinelUserPassword(REDIS_PASSWORD);
+        const replication = replicationPassword(REDIS_PASSWORD);
         const conf = renderRedisConf(REPLICA);
         const users = directives(conf).filter((l) => l.startsWith("user "));
         expect(users).toEqual([
             expect.stringMatching(new RegExp(`^user app reset on #${aclPasswordHash(app)} ~\\* resetchannels .* \\+@all -@dangerous \\+info \\+role \\+flushdb$`)),
             // The Redis docs' ACL for Sentinel, on the hello channel only, and no key pattern at all.
             `user sentinel reset on #${aclPasswordHash(sentinel)} resetchannels &__sentinel__:hello +ping +info +role +subscribe +publish +client|setname +multi +exec +slaveof +config|rewrite +client|kill +script|kill`,
+            // The Redis docs' ACL for a replica, and ROLE for the boot guard.
+            `user replica reset on #${aclPasswordHash(replication)} +psync +replconf +ping +role`,
         ]);
         for (const password of [app, sentinel]) {
             expect(conf).not.toContain(password);
             expect(password).not.toContain(REDIS_PASSWORD);
         }
-        expect(app).not.toBe(sentinel);
+        // masterauth is the one derived password a config holds in the clear (Redis sends it, so it must).
+        expect(conf.split("\n").filter((l) => l.includes(replication))).toEqual([`masterauth ${replication}`]);
+        expect(new Set([app, sentinel, replication]).size).toBe(3);
         expect(directives(renderRedisConf({ ...REPLICA, app: { ...REPLICA.app, scripting: false } })).find((l) => l.startsWith("user "))).toMatch(/ -@scripting$/);
     });
 
@@ -173,7 +181,7 @@ describe("#cloud-config user-data", () => {
             expect({ label, owner: file?.owner, permissions: file?.permissions }).toEqual({ label, owner: "root:root", permissions: "0600" });
             // Then the passwords derived from them, which the check searches world-readable files for.
             expect(file.content.split("\n").filter((l: string) => l && !l.startsWith("#"))).toEqual([`redis-password ${REDIS_PASSWORD}`, `sentinel-password ${SENTINEL_PASSWORD}`,
-                `derived-password app ${appPassword(REDIS_PASSWORD)}`, `derived-password sentinel ${sentinelUserPassword(REDIS_PASSWORD)}`, `derived-password sentinel-default ${sentinelClientPassword(SENTINEL_PASSWORD)}`]);
+                `derived-password app ${appPassword(REDIS_PASSWORD)}`, `derived-password sentinel ${sentinelUserPassword(REDIS_PASSWORD)}`, `derived-password replica ${replicationPassword(REDIS_PASSWORD)}`, `derived-password sentinel-default ${sentinelClientPassword(SENTINEL_PASSWORD)}`]);
         }
         // Sentinels without auth: no line, which the scripts read as no password.
         expect(renderOperatorCredentials({ redisPassword: REDIS_PASSWORD, sentinelPassword: "" })).not.toMatch(/sentinel-password|sentinel-default/);

@@ -12,7 +12,7 @@ import { memoryBytes, runtimeSettings, describeRuntimeSettings } from "../../com
 import { waitFor } from "../../lab/drill";
 import { LocalCluster, LocalNode, redisAvailable } from "../support/localRedis";
 import { REDIS_PASSWORD, SENTINEL_PASSWORD } from "../support/fixtures";
-import { APP_USER, SENTINEL_ADMIN_USER, SENTINEL_USER, sentinelClientPassword, aclPasswordHash, appPassword, appUserSpec, sentinelUserPassword } from "../../components/core/aclUsers";
+import { APP_USER, REPLICATION_USER, SENTINEL_ADMIN_USER, SENTINEL_USER, sentinelClientPassword, aclPasswordHash, appPassword, appUserSpec, replicationPassword, sentinelUserPassword } from "../../components/core/aclUsers";
 
 if (!redisAvailable) console.warn("\n!!! SKIPPED: redis-server/redis-sentinel are not installed; the rollout script is NOT exercised. Run `npm run setup`. !!!\n");
 const maybe = redisAvailable ? describe : describe.skip;
@@ -255,6 +255,10 @@ maybe("Redis password rotation in two steps, against real Redis and Sentinel", (
     const appPing = (n: LocalNode, stackPassword: string) => asApp(n, stackPassword, ["PING"]);
     // The password hashes the Sentinels' user takes on a node, and the users the Sentinels' connections there logged in as.
     const sentinelUserHashes = (n: LocalNode) => (cli(n, ["ACL", "LIST"], NEW_PASSWORD).split("\n").find((l) => l.startsWith(`user ${SENTINEL_USER} `)) ?? "").split(" ").filter((w) => /^#[0-9a-f]{64}$/.test(w)).map((w) => w.slice(1)).sort();
+    // The users the replicas' links to the master logged in as (CLIENT LIST flags=S), and the replication user's password hashes on a node.
+    const replicaLogins = (password: string) => cli(cluster.nodes[0], ["CLIENT", "LIST"], password).split("\n").filter((l) => /\bflags=S\b/.test(l)).map((l) => /\buser=(\S+)/.exec(l)![1]);
+    const fullSyncs = (password: string) => Number(/^sync_full:(\d+)/m.exec(cli(cluster.nodes[0], ["INFO", "stats"], password))![1]);
+    const replicationUserHashes = (n: LocalNode) => (cli(n, ["ACL", "LIST"], NEW_PASSWORD).split("\n").find((l) => l.startsWith(`user ${REPLICATION_USER} `)) ?? "").split(" ").filter((w) => /^#[0-9a-f]{64}$/.test(w)).map((w) => w.slice(1)).sort();
     const sentinelLogins = (n: LocalNode) => [...new Set(cli(n, ["CLIENT", "LIST"], NEW_PASSWORD).split("\n").filter((l) => / name=sentinel-/.test(l)).map((l) => /\buser=(\S+)/.exec(l)![1]))];
     const sentinelFlags = (n: LocalNode) => {
         const lines = cli(n, ["SENTINEL", "MASTER", cluster.masterName], SENTINEL_PASSWORD, n.sentinelPort).split("\n");
@@ -323,6 +327,42 @@ maybe("Redis password rotation in two steps, against real Redis and Sentinel", (
         expect(again.lines[again.lines.length - 1]).toBe("RESULT ok changed=0");
     }, 90000);
 
+    test("a deployment made before the replication user gets it, then each replica logs in to the master as it, one at a time, with no full resync; a second run changes nothing", async () => {
+        // As an earlier redis-ha left it: no such user, every node replicating as default with the stack's password.
+        for (const n of cluster.nodes) {
+            expect(cli(n, ["ACL", "DELUSER", REPLICATION_USER], REDIS_PASSWORD)).toBe("1");
+            expect(cli(n, ["CONFIG", "SET", "masteruser", ""], REDIS_PASSWORD)).toBe("OK");
+            expect(cli(n, ["CONFIG", "SET", "masterauth", REDIS_PASSWORD], REDIS_PASSWORD)).toBe("OK");
+            expect(cli(n, ["CONFIG", "REWRITE"], REDIS_PASSWORD)).toBe("OK");
+            if (n !== cluster.nodes[0]) cli(n, ["CLIENT", "KILL", "TYPE", "master"], REDIS_PASSWORD);
+        }
+        await waitFor("both replicas back as default", () => onlineReplicas(REDIS_PASSWORD) === 2 && replicaLogins(REDIS_PASSWORD).join() === "default,default", 30000, () => cli(cluster.nodes[0], ["CLIENT", "LIST"], REDIS_PASSWORD));
+        const fullBefore = fullSyncs(REDIS_PASSWORD);
+        const { status, lines, stdout, stderr } = rotate(REDIS_PASSWORD, "");
+        expect(stderr).toBe("");
+        expect(status).toBe(0);
+        const [master, first, second] = cluster.nodes;
+        expect(lines.filter((l) => /^(REPLUSER|REPLLOGIN) /.test(l))).toEqual([
+            ...[first, second, master].map((n) => `REPLUSER ${at(n)} ${REPLICATION_USER} user set and saved`),
+            ...[first, second, master].map((n) => `REPLLOGIN ${at(n)} logs in to its master as ${REPLICATION_USER}`),
+        ]);
+        expect(stdout).not.toContain(replicationPassword(REDIS_PASSWORD));
+        // Each replica came back through a partial resync: nothing copied again, nothing lost.
+        expect(replicaLogins(REDIS_PASSWORD)).toEqual([REPLICATION_USER, REPLICATION_USER]);
+        expect(onlineReplicas(REDIS_PASSWORD)).toBe(2);
+        expect(fullSyncs(REDIS_PASSWORD)).toBe(fullBefore);
+        for (const n of cluster.nodes) {
+            const conf = fs.readFileSync(path.join(n.dir, "redis.conf"), "utf8");
+            expect(conf).toMatch(new RegExp(`^masteruser "?${REPLICATION_USER}"?$`, "m"));
+            expect(conf).toMatch(new RegExp(`^user ${REPLICATION_USER} on .*#${aclPasswordHash(replicationPassword(REDIS_PASSWORD))}`, "m"));
+            // The stack's password no longer opens replication: masterauth is the replication user's.
+            expect(conf).not.toMatch(new RegExp(`^masterauth "?${REDIS_PASSWORD}"?$`, "m"));
+        }
+        const again = rotate(REDIS_PASSWORD, "");
+        expect(again.lines.filter((l) => /^(REPLUSER|REPLLOGIN) /.test(l))).toEqual([]);
+        expect(again.lines[again.lines.length - 1]).toBe("RESULT ok changed=0");
+    }, 90000);
+
     test("a new redisPassword without previousRedisPassword set to the running one is refused, changing nothing", () => {
         const { status, lines } = rotate(NEW_PASSWORD, "not-the-running-password-42");
         expect(status).toBe(1);
@@ -339,11 +379,14 @@ maybe("Redis password rotation in two steps, against real Redis and Sentinel", (
         expect(stdout).not.toContain(REDIS_PASSWORD);
         const [master, first, second] = cluster.nodes;
         expect(lines.filter((l) => l.startsWith("ACCEPTS "))).toEqual([first, second, master].map((n) => `ACCEPTS ${at(n)} the new password`));
-        expect(lines.filter((l) => l.startsWith("MASTERAUTH "))).toHaveLength(3);
+        // Replication moves to the password derived from the new one: each replica logged in again with it.
+        expect(lines.filter((l) => l.startsWith("REPLLOGIN ")).map((l) => l.split(" ")[1])).toEqual([first, second, master].map(at));
+        expect(replicaLogins(NEW_PASSWORD)).toEqual([REPLICATION_USER, REPLICATION_USER]);
         for (const n of cluster.nodes) {
             expect(cli(n, ["PING"], REDIS_PASSWORD)).toBe("PONG");
             expect(cli(n, ["PING"], NEW_PASSWORD)).toBe("PONG");
-            expect(cli(n, ["CONFIG", "GET", "masterauth"], NEW_PASSWORD).split("\n")[1]).toBe(NEW_PASSWORD);
+            expect(cli(n, ["CONFIG", "GET", "masterauth"], NEW_PASSWORD).split("\n")[1]).toBe(replicationPassword(NEW_PASSWORD));
+            expect(replicationUserHashes(n)).toEqual([replicationPassword(REDIS_PASSWORD), replicationPassword(NEW_PASSWORD)].map(aclPasswordHash).sort());
             // The Sentinels log in as their user, with its password derived from the new one (saved by Sentinel).
             expect(fs.readFileSync(n.sentinelConf, "utf8")).toMatch(new RegExp(`^sentinel auth-user ${cluster.masterName} "?${SENTINEL_USER}"?$`, "m"));
             expect(fs.readFileSync(n.sentinelConf, "utf8")).toMatch(new RegExp(`^sentinel auth-pass ${cluster.masterName} "?${sentinelUserPassword(NEW_PASSWORD)}"?$`, "m"));
@@ -363,7 +406,7 @@ maybe("Redis password rotation in two steps, against real Redis and Sentinel", (
         expect(appPing(second, NEW_PASSWORD)).toBe("PONG");
         // It syncs again with the new masterauth.
         await waitFor("both replicas online after the restart", () => onlineReplicas(NEW_PASSWORD) === 2, 30000, () => cli(master, ["INFO", "replication"], NEW_PASSWORD));
-        expect(rotate(NEW_PASSWORD, REDIS_PASSWORD).lines.filter((l) => /^(ACCEPTS|MASTERAUTH|RETIRED) /.test(l))).toEqual([]);
+        expect(rotate(NEW_PASSWORD, REDIS_PASSWORD).lines.filter((l) => /^(ACCEPTS|REPLLOGIN|RETIRED) /.test(l))).toEqual([]);
     }, 120000);
 
     test("step 2: the previous password is retired, replicas first and the master last, each after every Sentinel logged in again", async () => {
@@ -381,8 +424,10 @@ maybe("Redis password rotation in two steps, against real Redis and Sentinel", (
             // The Sentinels' user keeps only the new password's, and every Sentinel logs in with it.
             expect(sentinelUserHashes(n)).toEqual([aclPasswordHash(sentinelUserPassword(NEW_PASSWORD))]);
             expect(sentinelLogins(n)).toEqual([SENTINEL_USER]);
+            expect(replicationUserHashes(n)).toEqual([aclPasswordHash(replicationPassword(NEW_PASSWORD))]);
         }
         expect(onlineReplicas(NEW_PASSWORD)).toBe(2);
+        expect(replicaLogins(NEW_PASSWORD)).toEqual([REPLICATION_USER, REPLICATION_USER]);
         const again = rotate(NEW_PASSWORD, "");
         expect(again.lines[again.lines.length - 1]).toBe("RESULT ok changed=0");
     }, 120000);

@@ -160,7 +160,7 @@ export function networkUp(spec: LabSpec): void {
     if (spec.rootLink) checkRootLinkIsFree(spec);
     if (!fs.existsSync(labKeyFile(spec))) run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", `redis-ha lab ${spec.id}`, "-f", labKeyFile(spec)]);
     // Mount points for the hosts' own dirs (the packages' runtime dirs, and the one redis-ha writes on a VM).
-    for (const dir of ["/run/redis", "/run/sentinel", "/run/sshd", path.dirname(BOOT_GUARD_PASSWORD_FILE)]) fs.mkdirSync(dir, { recursive: true });
+    for (const dir of ["/run/redis", "/run/sentinel", "/run/sshd", path.dirname(BOOT_GUARD_PASSWORD_FILE), path.dirname(BOOT_GUARD_PATH)]) fs.mkdirSync(dir, { recursive: true });
     const { network } = spec;
     addNamespace(network.bridgeNamespace);
     run(["ip", "-n", network.bridgeNamespace, "link", "add", "br0", "type", "bridge"]);
@@ -265,7 +265,9 @@ function installFiles(spec: LabSpec, host: LabHost, userData: string): string[] 
         } else if (file.path === BOOT_GUARD_PASSWORD_FILE || file.path === OPERATOR_CREDENTIALS_FILE) {
             writeFileAs(path.join(dirs.etcHa, path.basename(file.path)), file.content, 0o600);
         } else if (file.path === BOOT_GUARD_PATH) {
-            writeFileAs(path.join(root, "boot-guard"), file.content, 0o700);
+            // At its own path inside the host (bind-mounted below), where the boot guard step updates it.
+            fs.mkdirSync(path.join(root, LAB_SBIN), { recursive: true });
+            writeFileAs(path.join(root, LAB_SBIN, path.basename(BOOT_GUARD_PATH)), file.content, 0o700);
         } else if (file.path === BOOT_GUARD_DROPIN_PATH) {
             skipped.push(`${file.path}: no systemd in a namespace; the lab runs the boot guard itself before every start of redis-server`);
         } else if (file.path.startsWith("/etc/sysctl.d/")) {
@@ -297,6 +299,9 @@ function installFiles(spec: LabSpec, host: LabHost, userData: string): string[] 
     return skipped;
 }
 
+/** The host's own /usr/local/sbin, under its directory. */
+const LAB_SBIN = "usr-local-sbin";
+
 /** A process that owns the host's private mount namespace, where its own dirs sit at Debian's paths. */
 async function startHolder(spec: LabSpec, host: LabEndpoint): Promise<void> {
     const root = hostDir(spec, host.namespace);
@@ -307,7 +312,10 @@ async function startHolder(spec: LabSpec, host: LabEndpoint): Promise<void> {
         [path.join(root, "var-log-redis"), path.dirname(DEBIAN_PATHS.redisLog)],
         [path.join(root, "run-redis"), path.dirname(DEBIAN_PATHS.redisPid)],
         [path.join(root, "run-sentinel"), path.dirname(DEBIAN_PATHS.sentinelPid)],
+        // Where the boot guard is (the machine's own /usr/local/sbin is hidden from the host).
+        [path.join(root, LAB_SBIN), path.dirname(BOOT_GUARD_PATH)],
     ];
+    for (const [from] of mounts) fs.mkdirSync(from, { recursive: true });
     const script = [...mounts.map(([from, to]) => `mount --bind '${from}' '${to}'`), "echo ready", "exec sleep infinity"].join(" && ");
     const child = spawn("ip", ["netns", "exec", host.namespace, "unshare", "--mount", "--propagation", "private", "--", "sh", "-c", script], { detached: true, stdio: ["ignore", "pipe", "pipe"] });
     const ready = await new Promise<boolean>((resolve) => {
@@ -358,9 +366,9 @@ export async function startService(spec: LabSpec, host: LabHost, kind: ProcessKi
         sentinel: [...asRedis, "redis-sentinel", DEBIAN_PATHS.sentinelConf, "--supervised", "systemd", "--daemonize", "no"],
         sshd: ["/usr/sbin/sshd", "-D", "-e", "-f", path.join(root, "ssh", "sshd_config")],
     }[kind];
-    if (kind === "redis" && fs.existsSync(path.join(root, "boot-guard"))) {
-        // ExecStartPre=+ on a VM: before every start, as root, in the host's namespaces.
-        const guard = run(["nsenter", "-t", String(state.processes.holder), "-m", "-n", "--", "bash", path.join(root, "boot-guard")], { timeoutMs: 30000, allowFailure: true });
+    if (kind === "redis" && fs.existsSync(path.join(root, LAB_SBIN, path.basename(BOOT_GUARD_PATH)))) {
+        // ExecStartPre=+ on a VM: before every start, as root, in the host's namespaces, from its path there.
+        const guard = run(["nsenter", "-t", String(state.processes.holder), "-m", "-n", "--", "bash", BOOT_GUARD_PATH], { timeoutMs: 30000, allowFailure: true });
         fs.appendFileSync(path.join(root, "boot-guard.log"), guard.stdout + guard.stderr);
     }
     const out = fs.openSync(path.join(root, `${kind}.stdout.log`), "a");
