@@ -452,10 +452,9 @@ if [ "$manage_passwords" = 1 ]; then
             continue
         fi
         if [ "$mode" = report ]; then echo "DRIFT $node does not log in to its master as $replication_user with the stack's password for it"; drift=$((drift + 1)); continue; fi
-        out=$(rcli "$node" CONFIG SET masteruser "$replication_user" 2>&1)
-        [ "$out" = OK ] || fail "$node: CONFIG SET masteruser refused: $(oneline "$out")"
-        out=$(rcli_secret "$node" "$redis_pass" "$replication_pass" CONFIG SET masterauth 2>&1)
-        [ "$out" = OK ] || fail "$node: CONFIG SET masterauth refused: $(oneline "$out")"
+        # Both in one CONFIG SET (atomic): a link that drops in between never logs in with half of it.
+        out=$(rcli_secret "$node" "$redis_pass" "$replication_pass" CONFIG SET masteruser "$replication_user" masterauth 2>&1)
+        [ "$out" = OK ] || fail "$node: CONFIG SET masteruser masterauth refused: $(oneline "$out")"
         [ "$(rcli "$node" CONFIG GET masteruser 2>/dev/null | sed -n 2p)" = "$replication_user" ] && [ "$(rcli "$node" CONFIG GET masterauth 2>/dev/null | sed -n 2p)" = "$replication_pass" ] || fail "$node: masteruser and masterauth do not read back as the replication user's login"
         out=$(rcli "$node" CONFIG REWRITE 2>&1)
         [ "$out" = OK ] || fail "$node: CONFIG REWRITE failed: $(oneline "$out"); its replication login would not survive a restart"
