@@ -135,7 +135,7 @@ export function buildDeployment(name: string, settings: StackSettings, platform:
         replicaSet,
         quorum,
         sentinelEndpoints: quorum.endpoints,
-        clients: quorum.endpoints.apply((sentinels) => renderClientSnippets({ masterName: settings.masterName, sentinels, sentinelAuth: settings.sentinelAuth, minReplicasToWrite: settings.minReplicasToWrite })),
+        clients: quorum.endpoints.apply((sentinels) => renderClientSnippets({ masterName: settings.masterName, sentinels, sentinelAuth: settings.sentinelAuth, minReplicasToWrite: settings.minReplicasToWrite, sentinelTimings: settings })),
         clientEnvironment: pulumi.secret(pulumi.all([redisPassword, sentinelPassword ?? ""]).apply(([r, s]) => clientEnvironmentOf(r, settings.sentinelAuth ? s : ""))),
         health: quorum.checkReports.apply((reports) =>
             reports.map((r) => ({ ok: r.ok, agreedMaster: r.agreedMaster ?? null, replicasOnline: r.replicas.filter((x) => x.state === "online").length, failures: r.failures })),

@@ -52,7 +52,7 @@ export interface RedisHaArgs {
     quorum?: number;
     /** Silence after which a Sentinel considers a node down. 1500 was chosen from 50 crash drills and a 10-minute soak (docs/failover.md); below it risks false failovers. Default 1500. */
     downAfterMilliseconds?: number;
-    /** Sentinel failover-timeout; must exceed downAfterMilliseconds. Default 60000. */
+    /** Sentinel failover-timeout; must exceed downAfterMilliseconds. When the Sentinels split their vote (two left after a host loss can each vote for itself), the next election waits twice this, so it is what such a failover costs on top (docs/failover.md). Default 10000. */
     failoverTimeoutMilliseconds?: number;
     /** Replicas resynchronising with a new master at once (1 keeps the others serving reads). Default 1. */
     parallelSyncs?: number;

@@ -45,7 +45,7 @@ export interface SentinelOptions {
     previousPassword?: pulumi.Input<string>;
     /** Silence before a node is considered down. Default 1500 (chosen from the failover study, docs/failover.md). */
     downAfterMilliseconds?: number;
-    /** Sentinel failover-timeout. Default 60000. */
+    /** Sentinel failover-timeout. A split vote costs twice this. Default 10000. */
     failoverTimeoutMilliseconds?: number;
     /** Replicas resynchronising at once after a failover. Default 1. */
     parallelSyncs?: number;

@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { renderSwitchoverScript } from "../cloud-init/switchoverScript";
 import { parseReplicationInfo, replicasRememberedAsMasters } from "../components/core/checkOutput";
+import type { StackSettings } from "../components/core/settingsSchema";
 import type { LabHost } from "../components/platforms/lab/machine";
 import type { Lab } from "./runtime";
 import { sleep } from "../components/platforms/lab/shell";
@@ -59,6 +60,11 @@ export interface DrillResult {
     failovers: number;
     /** Switches beyond the one the scenario calls for (or any, where it calls for none). */
     falseFailovers: number;
+    /**
+     * Elections a Sentinel gave up for want of a majority (-failover-abort-not-elected): a split vote,
+     * after which no Sentinel tries again for twice failover-timeout.
+     */
+    abortedElections: number;
     writers: WriterFigures[];
     /** Fault to the live Sentinels agreeing on a new master, where the scenario fails over. */
     failoverAfterMs?: number;
@@ -85,7 +91,10 @@ export interface DrillTraffic {
 export interface DrillOptions {
     clients?: readonly WriterClient[];
     traffic?: DrillTraffic;
-    /** How long to wait for the Sentinels to agree on a new master. Default 60 s. */
+    /**
+     * How long to wait for the Sentinels to agree on a new master. Default: long enough for two split
+     * votes in a row (failoverWithinMsFor), and never less than 60 s.
+     */
     failoverWithinMs?: number;
     /** How long after the new master to wait for every writer to resume. Default 60 s. */
     resumeWithinMs?: number;
@@ -115,6 +124,16 @@ export function sentinelLogsSince(lab: Lab, offsets: Map<string, number>): strin
         const text = fs.readFileSync(sentinelLog(lab, h));
         return text.subarray(Math.min(offsets.get(h.namespace) ?? 0, text.length)).toString("utf8");
     });
+}
+
+/**
+ * How long a failover may take when the Sentinels split their vote `splitVotes` times in a row: each
+ * split makes every Sentinel wait twice failover-timeout from the round's start before the next
+ * (Redis's sentinelStartFailoverIfNeeded); 15 s covers down-after's detection, the agreement on it
+ * and the promotion on a busy machine.
+ */
+export function failoverWithinMsFor(settings: Pick<StackSettings, "downAfterMilliseconds" | "failoverTimeoutMilliseconds">, splitVotes = 2): number {
+    return Math.max(60000, settings.downAfterMilliseconds + splitVotes * 2 * settings.failoverTimeoutMilliseconds + 15000);
 }
 
 /** Distinct "+switch-master" announcements appended to the Sentinels' logs since `offsets`. */
@@ -233,7 +252,7 @@ export async function runDrill(lab: Lab, scenario: Scenario, options: DrillOptio
         const asked = scenario === "sentinel-lost" ? [...otherSentinels.slice(1), oldHost] : otherSentinels;
         if (expectFailover) {
             await waitFor("the live Sentinels to agree on a new master", () => newMasterAgreed(asked),
-                options.failoverWithinMs ?? 60000, sentinelLogTails);
+                options.failoverWithinMs ?? failoverWithinMsFor(settings), sentinelLogTails);
             result.failoverAfterMs = Date.now() - faultAt;
         } else if (scenario === "two-sentinels-lost") {
             // Long enough for a failover to have happened if a lone Sentinel could start one.
@@ -323,6 +342,7 @@ export async function runDrill(lab: Lab, scenario: Scenario, options: DrillOptio
         const switches = switchesSince(lab, offsets);
         result.failovers = switches.length;
         result.falseFailovers = Math.max(0, switches.length - (expectFailover ? 1 : 0));
+        result.abortedElections = sentinelLogsSince(lab, offsets).reduce((n, text) => n + (text.match(/-failover-abort-not-elected/g) ?? []).length, 0);
         return result as DrillResult;
     } catch (e) {
         // Leave the lab whole for the next drill: everything back up, nothing paused.

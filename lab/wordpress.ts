@@ -131,7 +131,7 @@ export class WordPressSite {
     private writeConfig(setup: WordPressSetup): void {
         const settings = this.lab.settings;
         const sentinels = this.lab.network.hosts.filter((h) => h.plan.sentinel).map((h) => `${h.address}:${settings.sentinelPort}`);
-        const snippet = renderClientSnippets({ masterName: settings.masterName, sentinels, sentinelAuth: settings.sentinelAuth !== false, minReplicasToWrite: settings.minReplicasToWrite }).wordpress;
+        const snippet = renderClientSnippets({ masterName: settings.masterName, sentinels, sentinelAuth: settings.sentinelAuth !== false, minReplicasToWrite: settings.minReplicasToWrite, sentinelTimings: settings }).wordpress;
         const defines = Object.entries(WORDPRESS_SETUPS[setup].defines).map(([name, value]) => `define('${name}', ${JSON.stringify(value)});`).join("\n");
         fs.writeFileSync(path.join(this.site, "wp-config.php"), `<?php
 define('DB_NAME', 'wordpress');

@@ -25,6 +25,26 @@ export interface ClientConfigInput {
      * this many replicas, since until then Redis refuses its writes (NOREPLICAS). Default 0.
      */
     minReplicasToWrite?: number;
+    /**
+     * The stack's Sentinel timings: with them the WordPress snippet sets how long a page waits for a
+     * master (wordpressMasterWaitMs) to outlast a split vote. Default: the drop-in's own 10 s.
+     */
+    sentinelTimings?: SentinelTimings;
+}
+
+export interface SentinelTimings {
+    downAfterMilliseconds: number;
+    failoverTimeoutMilliseconds: number;
+}
+
+/**
+ * How long a WordPress page waits for a master: a failover whose first election splits (two
+ * Sentinels left after a host loss can each vote for itself) is retried only twice failover-timeout
+ * after that election began, so a page that started at the fault must outlast down-after plus that;
+ * 10 s more covers the agreement on the fault, the promotion, and the Sentinels naming it.
+ */
+export function wordpressMasterWaitMs(timings: SentinelTimings): number {
+    return timings.downAfterMilliseconds + 2 * timings.failoverTimeoutMilliseconds + 10000;
 }
 
 export interface ClientSnippets {
@@ -139,7 +159,8 @@ export function renderClientSnippets(input: ClientConfigInput): ClientSnippets {
         phpredis: phpredisSnippet(master, sentinels, redis, sentinelEnv),
         predis: predisSnippet(master, sentinels, redis, sentinelEnv),
         predis1: input.sentinelAuth === false ? predis1Snippet(master, sentinels, redis) : PREDIS1_NEEDS_OPEN_SENTINELS,
-        wordpress: wordpressSnippet(master, sentinels, redis, sentinelEnv, checkedCount("minReplicasToWrite", input.minReplicasToWrite ?? 0)),
+        wordpress: wordpressSnippet(master, sentinels, redis, sentinelEnv, checkedCount("minReplicasToWrite", input.minReplicasToWrite ?? 0),
+            input.sentinelTimings && checkedCount("the WordPress wait for a master", wordpressMasterWaitMs(input.sentinelTimings))),
         wordpressObjectCache: WORDPRESS_OBJECT_CACHE,
         ioredis: ioredisSnippet(master, sentinels, redis, sentinelEnv),
     };
@@ -320,7 +341,11 @@ ${predisClient(uris, master, redis, "Predis\\Connection\\Aggregate\\SentinelRepl
 `;
 }
 
-function wordpressSnippet(master: string, sentinels: Endpoint[], redis: Credentials, sentinelEnv: string, minReplicas: number): string {
+function wordpressSnippet(master: string, sentinels: Endpoint[], redis: Credentials, sentinelEnv: string, minReplicas: number, masterWaitMs?: number): string {
+    const stackWait = masterWaitMs === undefined ? "" : `define('WP_REDIS_HA_WAIT_MS', ${masterWaitMs}); // a page waits at most this long for a master: the stack's downAfterMilliseconds
+// + 2 x failoverTimeoutMilliseconds + 10 s, so a failover whose first Sentinel election splits is waited out, not shown as an error page
+`;
+    const defaultWait = masterWaitMs === undefined ? "// define('WP_REDIS_HA_WAIT_MS', 10000);            // a page waits at most this long for a master\n" : "";
     return `// wp-config.php, above "That's all, stop editing!". Redis Object Cache plugin (rhubarbgroup/redis-cache)
 // 2.x, whose Sentinel support goes through the Predis it bundles - hence WP_REDIS_CLIENT.
 // Save the stack output clients.wordpressObjectCache as wp-content/object-cache.php, in place of the
@@ -337,9 +362,8 @@ ${sentinelUris(sentinels, sentinelEnv, "    ")}
 ]);
 define('WP_REDIS_PASSWORD', getenv('${redis.user}') ? [getenv('${redis.user}'), (string) getenv('${redis.password}')] : (string) getenv('${redis.password}')); // '' (unset) means no AUTH to the plugin
 define('WP_REDIS_HA_MIN_REPLICAS', ${minReplicas}); // the stack's minReplicasToWrite: Redis refuses writes to a master with fewer
-// redis-ha's drop-in, with its defaults:
-// define('WP_REDIS_HA_WAIT_MS', 10000);            // a page waits at most this long for a master
-// define('WP_REDIS_HA_REPLICA_WAIT_MS', 3000);     // and at most this long of it for a new master's replicas
+${stackWait}// redis-ha's drop-in, with its defaults:
+${defaultWait}// define('WP_REDIS_HA_REPLICA_WAIT_MS', 3000);     // and at most this long of it for a new master's replicas
 // define('WP_REDIS_HA_REPLICA_READS', false);      // true: reads from replicas, which may not have a page's last write yet
 // define('WP_REDIS_HA_FLUSH_AFTER_FAILOVER', true); // the first page under a new master flushes the object cache
 // Leave WP_REDIS_GRACEFUL off: with it the plugin acknowledges writes that never reach Redis, and

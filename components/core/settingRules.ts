@@ -113,7 +113,7 @@ export function crossSettingRules(v: Partial<StackSettings>, names: SettingNames
 
     if (downAfterMilliseconds !== undefined && failoverTimeoutMilliseconds !== undefined && failoverTimeoutMilliseconds <= downAfterMilliseconds) {
         problem("failoverTimeoutMilliseconds", failoverTimeoutMilliseconds, `must be larger than ${names.mention("downAfterMilliseconds")} (${downAfterMilliseconds})`,
-            names.set("failoverTimeoutMilliseconds", Math.max(60000, downAfterMilliseconds * 4)));
+            names.set("failoverTimeoutMilliseconds", Math.max(10000, downAfterMilliseconds * 2)));
     }
     if (downAfterMilliseconds !== undefined && downAfterMilliseconds < 1500) {
         warnings.push(`${names.mention("downAfterMilliseconds")} ${downAfterMilliseconds} is below 1500: expect false failovers, each losing what the demoted master acknowledged after the switch (see docs/failover.md).`);

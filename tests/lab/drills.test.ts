@@ -33,7 +33,7 @@ function expectEveryClientWroteAgain(drill: DrillResult, expected: readonly Writ
 }
 
 function report(drill: DrillResult) {
-    console.log(`${drill.scenario}: ${drill.oldMaster} -> ${drill.newMaster}; ${drill.writers.map((w) => `${w.client} outage ${w.outageMs} ms, lost ${w.lost}/${w.acknowledged} (WAIT 1-confirmed ${w.confirmedLost}, by all ${w.allConfirmedLost})`).join("; ")}; healthy after ${drill.healthyAfterMs} ms`);
+    console.log(`${drill.scenario}: ${drill.oldMaster} -> ${drill.newMaster}; ${drill.writers.map((w) => `${w.client} outage ${w.outageMs} ms, lost ${w.lost}/${w.acknowledged} (WAIT 1-confirmed ${w.confirmedLost}, by all ${w.allConfirmedLost})`).join("; ")}; healthy after ${drill.healthyAfterMs} ms${drill.abortedElections ? `; ${drill.abortedElections} election(s) aborted for a split vote` : ""}`);
 }
 
 function cleanupChecked(lab: Lab | undefined, id: string) {

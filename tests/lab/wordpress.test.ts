@@ -8,7 +8,7 @@
  * times are printed, and compared in `npm run bench:wordpress`.
  */
 import * as fs from "fs";
-import { Scenario, runDrill, waitFor } from "../../lab/drill";
+import { DrillResult, Scenario, runDrill, waitFor } from "../../lab/drill";
 import { Lab, labUnavailableReason } from "../../lab/runtime";
 import { run } from "../../components/platforms/lab/shell";
 import { ShopFigures, ShopTraffic, WordPressSite, wordpressUnavailableReason } from "../../lab/wordpress";
@@ -51,8 +51,8 @@ maybe("WordPress with redis-ha's clients.wordpress and its object-cache drop-in"
         }));
     }
 
-    function report(what: string, f: ShopFigures, failoverAfterMs?: number) {
-        console.log(`${what}: ${f.errorPages} error pages of ${f.views}, slowest page ${f.slowestMs} ms (new master agreed after ${failoverAfterMs ?? "-"} ms), stale reads ${f.staleReads}, acknowledged cache writes missing ${f.ackedMissing}, stale entries ${f.staleEntries}, flushes ${f.flushes}${f.problems.length ? `; ${f.problems.join(" | ")}` : ""}`);
+    function report(what: string, f: ShopFigures, drill: DrillResult) {
+        console.log(`${what}: ${f.errorPages} error pages of ${f.views}, slowest page ${f.slowestMs} ms (new master agreed after ${drill.failoverAfterMs ?? "-"} ms${drill.abortedElections ? `, ${drill.abortedElections} election(s) aborted for a split vote` : ""}), stale reads ${f.staleReads}, acknowledged cache writes missing ${f.ackedMissing}, stale entries ${f.staleEntries}, flushes ${f.flushes}${f.problems.length ? `; ${f.problems.join(" | ")}` : ""}`);
     }
 
     const shopperSees = (f: ShopFigures) => ({ errorPages: f.errorPages, staleReads: f.staleReads, ackedMissing: f.ackedMissing, staleEntries: f.staleEntries, problems: f.problems });
@@ -132,7 +132,7 @@ maybe("WordPress with redis-ha's clients.wordpress and its object-cache drop-in"
         const traffic = new ShopTraffic(site, { holdOnePageAcrossTheFault: true });
         const drill = await runDrill(lab, scenario, { clients: [], traffic });
         const figures = traffic.figures();
-        report(scenario, figures, drill.failoverAfterMs);
+        report(scenario, figures, drill);
         expect(drill.newMaster).not.toBe(drill.oldMaster);
         return figures;
     }

@@ -141,7 +141,7 @@ test("the settings rollout goes through the running processes from the first Sen
     expect(rollout.inputs.triggers).toEqual([
         "redis maxmemory 5gb", "redis maxmemory-policy noeviction", "redis appendonly yes", "redis save 3600 1 300 100 60 10000",
         "redis min-replicas-to-write 1", "redis min-replicas-max-lag 3", "redis repl-diskless-sync-delay 0",
-        "sentinel down-after-milliseconds 1500", "sentinel failover-timeout 60000", "sentinel parallel-syncs 1", "sentinel quorum 2",
+        "sentinel down-after-milliseconds 1500", "sentinel failover-timeout 10000", "sentinel parallel-syncs 1", "sentinel quorum 2",
         "data nodes 10.42.0.11:6379 10.42.0.12:6379 10.42.0.13:6379",
         expect.stringMatching(/^redis password [0-9a-f]{64}$/),
         "redis previous password retired",
@@ -194,6 +194,8 @@ test("outputs: node table, Sentinel endpoints, client snippets; passwords only i
     expect(clients.wordpress).toContain("WP_REDIS_SENTINEL");
     // The drop-in waits for a new master's replicas because Redis refuses writes until the stack's minReplicasToWrite have attached.
     expect(clients.wordpress).toContain("define('WP_REDIS_HA_MIN_REPLICAS', 1);");
+    // A page outlasts a split Sentinel vote: down-after 1500 + 2 x failover-timeout 10000 + 10 s.
+    expect(clients.wordpress).toContain("define('WP_REDIS_HA_WAIT_MS', 31500);");
     expect(clients.wordpressObjectCache).toMatch(/^<\?php\n\/\*\*\n \* Plugin Name: redis-ha object cache\n/);
     // The app user, never the stack's Redis password.
     // And the Sentinels' client password, never the stack's Sentinel password (admin's).

@@ -190,6 +190,14 @@ describe("PHP snippets", () => {
         expect(() => renderClientSnippets({ masterName: "redis-ha", sentinels: SENTINELS, minReplicasToWrite: 1.5 })).toThrow("minReplicasToWrite 1.5 is not a count");
     });
 
+    phpTest("with the stack's Sentinel timings, a page waits out a split Sentinel vote: down-after + 2 x failover-timeout + 10 s, and still passes php -l", () => {
+        const timed = renderClientSnippets({ masterName: "redis-ha", sentinels: SENTINELS, sentinelTimings: { downAfterMilliseconds: 1500, failoverTimeoutMilliseconds: 10000 } }).wordpress;
+        expect(timed).toContain("\ndefine('WP_REDIS_HA_WAIT_MS', 31500);");
+        expect(timed).not.toContain("// define('WP_REDIS_HA_WAIT_MS'");
+        expect(snippets.wordpress).toContain("// define('WP_REDIS_HA_WAIT_MS', 10000);");
+        expect(phpLint(`<?php\n${timed}`).ok).toBe(true);
+    });
+
     phpTest("predis1 (sentinelAuth false) passes php -l", () => {
         expect(phpLint(`<?php\n${openSentinelSnippets.predis1}`).ok).toBe(true);
     });

@@ -31,7 +31,7 @@ describe("valid stacks", () => {
             quorum: 2,
             sentinelPlacement: "colocated",
             downAfterMilliseconds: 1500,
-            failoverTimeoutMilliseconds: 60000,
+            failoverTimeoutMilliseconds: 10000,
             parallelSyncs: 1,
             persistence: "aof+rdb",
             minReplicasToWrite: 1,
