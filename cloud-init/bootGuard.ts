@@ -1,6 +1,6 @@
 import { shellQuote } from "./shellQuote";
 import { DEBIAN_PATHS } from "./paths";
-import { waitForCloudInit } from "./clusterShell";
+import { REPLACE_FILE_FUNCTION, waitForCloudInit } from "./clusterShell";
 
 export interface BootGuardInput {
     hostName: string;
@@ -122,12 +122,8 @@ umask 077
 guard=${q(input.path ?? BOOT_GUARD_PATH)}
 ${waitForCloudInit(input.waitForCloudInit, "600", 'echo "FAIL $unfinished: the boot guard was left as it was" >&2; exit 1')}
 wanted=${q(input.script.replace(/\n$/, ""))}
+${REPLACE_FILE_FUNCTION}
 if [ ! -e "$guard" ]; then echo "NOGUARD this host has no boot guard to update"; exit 0; fi
-if [ "$(cat "$guard")" = "$wanted" ]; then echo "SAME boot guard"; exit 0; fi
-tmp=$(mktemp "$(dirname "$guard")/.redis-ha-boot-guard.XXXXXX")
-printf '%s\\n' "$wanted" > "$tmp"
-chmod 0700 "$tmp"
-mv -f "$tmp" "$guard"
-echo "UPDATED boot guard"
+replace "$guard" root 0700 "$wanted" "boot guard" || true
 `;
 }

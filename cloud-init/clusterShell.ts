@@ -90,6 +90,24 @@ export const READ_CONF_CREDENTIALS = `read_conf_credentials() {
     redis_pass=$(awk -v n="$master_name" '$1 == "sentinel" && $2 == "auth-pass" && $3 == n { v = $4; gsub(/"/, "", v); print v; exit }' "$conf")
 }`;
 
+/**
+ * How a host step puts a file in place: written beside it and renamed over it, so a reader (a starting
+ * redis-server, an exporter) sees the old file or the new one, never half of one; and left alone, with
+ * its timestamps, when it already holds the content. Shared by the credentials and boot guard steps.
+ */
+export const REPLACE_FILE_FUNCTION = `# replace FILE GROUP MODE CONTENT WHAT: 0 when it rewrote FILE, 1 when FILE already held CONTENT.
+replace() {
+    if [ -e "$1" ] && [ "$(cat "$1")" = "$4" ]; then echo "SAME $5"; return 1; fi
+    mkdir -p "$(dirname "$1")"
+    local tmp
+    tmp=$(mktemp "$(dirname "$1")/.redis-ha-replace.XXXXXX")
+    printf '%s\\n' "$4" > "$tmp"
+    chgrp "$2" "$tmp"
+    chmod "$3" "$tmp"
+    mv -f "$tmp" "$1"
+    echo "UPDATED $5"
+}`;
+
 /** The bounded wait every cluster script's loops share: each keeps its own bound and failure message. */
 export const WAIT_UNTIL_FUNCTION = `# wait_until SECONDS CMD...: reruns CMD until it succeeds; returns 1 once SECONDS have passed, so the
 # caller names what it waited for. CMD runs in this shell: what it sets, the caller's message can show.

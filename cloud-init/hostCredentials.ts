@@ -16,6 +16,7 @@
 import { BOOT_GUARD_PASSWORD_FILE } from "./bootGuard";
 import { OPERATOR_CREDENTIALS_FILE, OperatorCredentials, renderOperatorCredentials } from "./operatorCredentials";
 import { shellQuote } from "./shellQuote";
+import { REPLACE_FILE_FUNCTION } from "./clusterShell";
 import { EXPORTERS, EXPORTER_USER, ExportedService, renderExporterPasswordFile } from "./exporters";
 
 export interface HostCredentialsInput {
@@ -54,18 +55,7 @@ export function renderHostCredentialsScript(input: HostCredentialsInput): string
     return `#!/bin/bash
 set -eu
 umask 077
-# replace FILE GROUP MODE CONTENT WHAT: 0 when it rewrote FILE, 1 when FILE already held CONTENT.
-replace() {
-    if [ -e "$1" ] && [ "$(cat "$1")" = "$4" ]; then echo "SAME $5"; return 1; fi
-    mkdir -p "$(dirname "$1")"
-    local tmp
-    tmp=$(mktemp "$(dirname "$1")/.redis-ha-credentials.XXXXXX")
-    printf '%s\\n' "$4" > "$tmp"
-    chgrp "$2" "$tmp"
-    chmod "$3" "$tmp"
-    mv -f "$tmp" "$1"
-    echo "UPDATED $5"
-}
+${REPLACE_FILE_FUNCTION}
 # restart_exporter PORT SERVICE: stops what listens on PORT in this host's network; Restart=always brings it back.
 restart_exporter() {
     local pids
