@@ -108,6 +108,27 @@ replace() {
     echo "UPDATED $5"
 }`;
 
+/**
+ * The one reader of CLIENT LIST the scripts share: which links a Redis or Sentinel holds, and who
+ * logged in on each. Fields are read by name, since their order and number change between versions.
+ */
+export const CLIENT_LINKS_FUNCTION = `# client_links FIELD REGEX SHOW...: CLIENT LIST on stdin; for each link whose FIELD matches REGEX (awk's),
+# one line of the SHOW fields' values, space-separated ("-" for an empty one, so columns stay put).
+client_links() {
+    local field=$1 pattern=$2
+    shift 2
+    tr -d '\\r' | awk -v field="$field" -v pattern="$pattern" -v show="$*" '
+        BEGIN { count = split(show, wanted, " ") }
+        {
+            split("", value)
+            for (i = 1; i <= NF; i++) { eq = index($i, "="); if (eq) value[substr($i, 1, eq - 1)] = substr($i, eq + 1) }
+            if (value[field] !~ pattern) next
+            line = ""
+            for (j = 1; j <= count; j++) line = line (j > 1 ? " " : "") (value[wanted[j]] == "" ? "-" : value[wanted[j]])
+            print line
+        }'
+}`;
+
 /** The bounded wait every cluster script's loops share: each keeps its own bound and failure message. */
 export const WAIT_UNTIL_FUNCTION = `# wait_until SECONDS CMD...: reruns CMD until it succeeds; returns 1 once SECONDS have passed, so the
 # caller names what it waited for. CMD runs in this shell: what it sets, the caller's message can show.
@@ -133,6 +154,7 @@ wait_until() {
  */
 export const CLUSTER_FUNCTIONS = `oneline() { printf '%s' "$*" | tr '\\r\\n' '  ' | sed 's/  */ /g; s/ $//'; }
 ${WAIT_UNTIL_FUNCTION}
+${CLIENT_LINKS_FUNCTION}
 ${READ_OPERATOR_CREDENTIALS}
 ${READ_CONF_CREDENTIALS}
 if read_operator_credentials; then

@@ -23,6 +23,7 @@
 import { PATCHED_REDIS_BUILDS, REDIS_BINARIES_PACKAGE } from "../components/core/hardening";
 import { APP_USER, REPLICATION_USER, SENTINEL_ADMIN_USER, SENTINEL_CLIENT_USER, SENTINEL_USER } from "../components/core/aclUsers";
 import { shellQuote } from "./shellQuote";
+import { CLIENT_LINKS_FUNCTION } from "./clusterShell";
 
 /** Commands the app user must be refused (asked with ACL DRYRUN, which runs nothing). */
 export const APP_REFUSED_PROBES = ["CONFIG SET maxmemory 0", "FLUSHALL", "DEBUG SLEEP 0", "REPLICAOF NO ONE", "ACL SETUSER redis-ha-probe", "SHUTDOWN NOSAVE", "MONITOR"] as const;
@@ -63,6 +64,8 @@ redis_port=""
 [ \${#data_nodes[@]} -gt 0 ] && redis_port=\${data_nodes[0]##*:}
 sentinel_port=\${sentinels[0]##*:}
 allowed_listeners=" 127.0.0.1 ::1 $(printf '%s ' "\${sentinels[@]%:*}" "\${data_nodes[@]%:*}")"
+
+${CLIENT_LINKS_FUNCTION}
 
 # granted_to CLI USER PROBE...: prints, comma-separated, which of the probes ACL DRYRUN lets USER run.
 granted_to() {
@@ -110,10 +113,10 @@ if [ -n "$redis_port" ] && ss -H -ltn "sport = :$redis_port" 2>/dev/null | grep 
     acl=$(local_redis ACL LIST)
     others=$(printf '%s\\n' "$acl" | awk '$1 == "user" && $2 != "default" && $2 != "${APP_USER}" && $2 != "${SENTINEL_USER}" && $2 != "${REPLICATION_USER}" { printf "%s ", $2 }')
     # Every connection a Sentinel holds here (named sentinel-<id>-cmd|pubsub) and the user it logged in as.
-    sentinel_logins=$(local_redis CLIENT LIST | tr -d '\\r' | awk '/ name=sentinel-/ { name = ""; user = ""; for (i = 1; i <= NF; i++) { if ($i ~ /^name=/) name = substr($i, 6); if ($i ~ /^user=/) user = substr($i, 6) } print name, user }')
+    sentinel_logins=$(local_redis CLIENT LIST | client_links name '^sentinel-' name user)
     not_sentinel_user=$(printf '%s\\n' "$sentinel_logins" | awk 'NF == 2 && $2 != "${SENTINEL_USER}" { printf "%s as %s, ", $1, $2 }')
     # Every link a replica holds here (flags=S: this node is its master) and the user it logged in as.
-    replica_logins=$(local_redis CLIENT LIST | tr -d '\\r' | awk '/ flags=S / { addr = ""; user = ""; for (i = 1; i <= NF; i++) { if ($i ~ /^addr=/) addr = substr($i, 6); if ($i ~ /^user=/) user = substr($i, 6) } print addr, user }')
+    replica_logins=$(local_redis CLIENT LIST | client_links flags '^S$' addr user)
     not_replication_user=$(printf '%s\\n' "$replica_logins" | awk 'NF == 2 && $2 != "${REPLICATION_USER}" { printf "%s as %s, ", $1, $2 }')
     if ! printf '%s\\n' "$acl" | grep -q '^user default on '; then
         hardening_failures+=("$host: Redis's ACL LIST has no enabled default user as rendered: $(printf '%s' "$acl" | head -c 200 | tr '\\n' ' ')")
@@ -156,7 +159,7 @@ if [ -r "$conf" ] && [ -n "$sentinel_pass" ] && ss -H -ltn "sport = :$sentinel_p
     sentinel_acl=$(local_sentinel ACL LIST | tr -d '\r')
     sentinel_others=$(printf '%s\n' "$sentinel_acl" | awk '$1 == "user" && $2 != "${SENTINEL_CLIENT_USER}" && $2 != "${SENTINEL_ADMIN_USER}" { printf "%s ", $2 }')
     # The links the other Sentinels hold here (named sentinel-<id>-cmd) not logged in as admin.
-    peers_not_admin=$(local_sentinel CLIENT LIST | tr -d '\r' | awk '/ name=sentinel-/ { name = ""; user = ""; for (i = 1; i <= NF; i++) { if ($i ~ /^name=/) name = substr($i, 6); if ($i ~ /^user=/) user = substr($i, 6) } if (user != "${SENTINEL_ADMIN_USER}") printf "%s as %s, ", name, user }')
+    peers_not_admin=$(local_sentinel CLIENT LIST | client_links name '^sentinel-' name user | awk '$2 != "${SENTINEL_ADMIN_USER}" { printf "%s as %s, ", $1, $2 }')
     if ! printf '%s\n' "$sentinel_acl" | grep -q '^user ${SENTINEL_ADMIN_USER} on '; then
         hardening_failures+=("$host: Sentinel has no enabled ${SENTINEL_ADMIN_USER} user: the stack's Sentinel password still opens its default user, which apps ask with (the settings rollout makes it: pulumi up)")
     elif ! printf '%s\n' "$sentinel_acl" | grep -q '^user ${SENTINEL_CLIENT_USER} on '; then

@@ -214,7 +214,7 @@ peers_logged_in_again() {
 }
 # The IDs of the links other Sentinels hold to Sentinel $1 (named sentinel-<id>-cmd) not logged in as admin.
 sentinel_links_not_admin() {
-    scli "$1" CLIENT LIST 2>/dev/null | tr -d '\r' | awk -v admin="$sentinel_admin_user" '/ name=sentinel-/ { id = ""; user = ""; for (i = 1; i <= NF; i++) { if ($i ~ /^id=/) id = substr($i, 4); if ($i ~ /^user=/) user = substr($i, 6) } if (user != admin) print id }'
+    scli "$1" CLIENT LIST 2>/dev/null | client_links name '^sentinel-' id user | awk -v admin="$sentinel_admin_user" '$2 != admin { print $1 }'
 }
 # Whether every link other Sentinels hold to Sentinel $1 is logged in as admin.
 peers_all_admin() { [ -z "$(sentinel_links_not_admin "$1")" ]; }
@@ -223,7 +223,7 @@ now_ms() { date +%s%3N; }
 # must log in again, with the password it has now.
 drop_sentinel_links() {
     local cli=$1 at=$2 id
-    for id in $($cli "$at" CLIENT LIST 2>/dev/null | tr -d '\\r' | awk '/ name=sentinel-/ { sub(/^id=/, "", $1); print $1 }'); do $cli "$at" CLIENT KILL ID "$id" >/dev/null 2>&1; done
+    for id in $($cli "$at" CLIENT LIST 2>/dev/null | client_links name '^sentinel-' id); do $cli "$at" CLIENT KILL ID "$id" >/dev/null 2>&1; done
 }
 # Waits (at most 15 s) until Sentinel $1 has its links to $3 (a master, replica or sentinel: $2) up
 # and a PING answered after $4 (ms), when they were dropped: it logged in again. Fails with $5.
@@ -313,7 +313,7 @@ sentinel_login_users() {
     local id
     id=$(scli "$1" SENTINEL MYID 2>/dev/null | head -c 8)
     [ -n "$id" ] || return 0
-    rcli "$2" CLIENT LIST 2>/dev/null | tr -d '\r' | awk -v n="name=sentinel-$id-" 'index($0, n) { for (i = 1; i <= NF; i++) if ($i ~ /^user=/) print substr($i, 6) }' | sort -u | paste -sd' ' -
+    rcli "$2" CLIENT LIST 2>/dev/null | client_links name "^sentinel-$id-" user | sort -u | paste -sd' ' -
 }
 # Whether Sentinel $1's links to node $2 are all logged in as user $3 (sets users).
 logs_in_as() { users=$(sentinel_login_users "$1" "$2"); [ "$users" = "$3" ]; }
@@ -340,7 +340,7 @@ relink_replica() {
 # Whether replica $1 reports its link up and the master holds a replica link newer than id $2 logged in as the replication user.
 relinked() {
     rcli "$1" INFO replication 2>/dev/null | tr -d '\\r' | grep -qx 'master_link_status:up' || return 1
-    rcli "$master" CLIENT LIST 2>/dev/null | tr -d '\\r' | awk -v since="$2" -v want="$replication_user" '{ id = 0; user = ""; replica = 0; for (i = 1; i <= NF; i++) { if ($i ~ /^id=/) id = substr($i, 4) + 0; if ($i ~ /^user=/) user = substr($i, 6); if ($i ~ /^flags=.*S/) replica = 1 } if (replica && user == want && id > since) found = 1 } END { exit !found }'
+    rcli "$master" CLIENT LIST 2>/dev/null | client_links flags S id user | awk -v since="$2" -v want="$replication_user" '$2 == want && $1 + 0 > since + 0 { found = 1 } END { exit !found }'
 }
 wait_for_settled_master
 echo "MASTER $master"
