@@ -1,5 +1,5 @@
 import { BOOT_GUARD_PASSWORD_FILE } from "./bootGuard";
-import { READ_CONF_CREDENTIALS, SENTINEL_LOGIN_FUNCTIONS, waitForCloudInit } from "./clusterShell";
+import { READ_CONF_CREDENTIALS, REDIS_LOGIN_FUNCTIONS, SENTINEL_LOGIN_FUNCTIONS, waitForCloudInit } from "./clusterShell";
 import { DEBIAN_PATHS } from "./paths";
 import { OPERATOR_CREDENTIALS_FILE, READ_OPERATOR_CREDENTIALS } from "./operatorCredentials";
 import { HardeningCheckInput, renderHardeningCheck } from "./hardeningCheck";
@@ -81,6 +81,7 @@ ${READ_OPERATOR_CREDENTIALS}
 # A host made before the operator credentials: the passwords its sentinel.conf holds.
 ${READ_CONF_CREDENTIALS}
 ${SENTINEL_LOGIN_FUNCTIONS}
+${REDIS_LOGIN_FUNCTIONS}
 
 ${input.hardening === false ? "check_hardening() { hardening_report=(); hardening_failures=(); }" : renderHardeningCheck(input.hardening)}
 attempt=0
@@ -97,6 +98,7 @@ while :; do
         failures=("$host: neither $operator_file nor $conf is readable (first boot not finished, or not run as root)")
     else
         remember_sentinel_logins
+        remember_redis_logins
         for s in "\${sentinels[@]}"; do
             out=$(scli_as "$sentinel_pass" "$s" SENTINEL get-master-addr-by-name "$master_name" 2>&1)
             addr=$(printf '%s\\n' "$out" | paste -sd: -)
@@ -140,7 +142,7 @@ while :; do
             failures+=("sentinels disagree on the master: $(oneline "\${masters[*]}")")
         elif [ -n "$distinct" ]; then
             master=$distinct
-            info=$(REDISCLI_AUTH="$redis_pass" timeout 5 redis-cli --no-auth-warning -h "\${master%:*}" -p "\${master##*:}" INFO replication 2>&1 | tr -d '\\r')
+            info=$(rcli_as "$redis_pass" "$master" INFO replication 2>&1 | tr -d '\\r')
             role=$(printf '%s\\n' "$info" | awk -F: '$1 == "role" { print $2 }')
             if [ "$role" != master ]; then
                 failures+=("master $master (named by the Sentinels) is not serving as master: $(oneline "\${role:+role:$role}\${role:-$info}")")
@@ -224,6 +226,7 @@ if ! read_operator_credentials; then
     redis_pass=$(awk '$1 == "requirepass" { v = $2; gsub(/"/, "", v); print v; exit }' "$redis_conf")
     sentinel_pass=$(cat ${q(input.sentinelPasswordPath ?? BOOT_GUARD_PASSWORD_FILE)} 2>/dev/null || true)
 fi
+${REDIS_LOGIN_FUNCTIONS}
 ${renderHardeningCheck(input.hardening)}
 check_hardening
 report=("\${hardening_report[@]}")

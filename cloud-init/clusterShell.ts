@@ -1,4 +1,4 @@
-import { SENTINEL_ADMIN_USER, SENTINEL_CLIENT_USER } from "../components/core/aclUsers";
+import { OPERATOR_USER, SENTINEL_ADMIN_USER, SENTINEL_CLIENT_USER } from "../components/core/aclUsers";
 import { READ_OPERATOR_CREDENTIALS } from "./operatorCredentials";
 
 /**
@@ -142,6 +142,45 @@ wait_until() {
 }`;
 
 /**
+ * Bash functions rcli_as AUTH NODE ARGS... (redis-cli towards a data node, the password through the
+ * environment, never argv) and remember_redis_logins. The scripts log in as the operator user; a node
+ * made before it (the settings rollout makes it) takes the same password as `default`. Which user took
+ * a password at a node is asked once (PING) and remembered; remember_redis_logins asks every node in
+ * $data_nodes with $redis_pass in the script's own shell, so the answers reach the command
+ * substitutions rcli_as mostly runs in. A node that did not answer is remembered as `default`'s, which
+ * serves it as before.
+ */
+export const REDIS_LOGIN_FUNCTIONS = `declare -A redis_login_users=()
+redis_login_user_for() {
+    local auth=$1 at=$2
+    login_user=\${redis_login_users["$at $auth"]:-}
+    [ -n "$login_user" ] && return 0
+    login_user=default
+    if [ -n "$auth" ] && [ "$(REDISCLI_AUTH="$auth" timeout 5 redis-cli --no-auth-warning --user ${OPERATOR_USER} -h "\${at%:*}" -p "\${at##*:}" PING 2>/dev/null </dev/null)" = PONG ]; then
+        login_user=${OPERATOR_USER}
+    fi
+    redis_login_users["$at $auth"]=$login_user
+}
+# As the default user, whoever else takes the password: for what is about default's own passwords.
+rcli_default_as() { local auth=$1 at=$2; shift 2; REDISCLI_AUTH="$auth" timeout 5 redis-cli --no-auth-warning -h "\${at%:*}" -p "\${at##*:}" --raw "$@"; }
+remember_redis_logins() {
+    local node login_user
+    redis_login_users=()
+    [ -n "\${redis_pass:-}" ] || return 0
+    for node in "\${data_nodes[@]}"; do redis_login_user_for "$redis_pass" "$node"; done
+}
+rcli_as() {
+    local auth=$1 at=$2 login_user
+    shift 2
+    redis_login_user_for "$auth" "$at"
+    if [ "$login_user" = default ]; then
+        rcli_default_as "$auth" "$at" "$@"
+    else
+        REDISCLI_AUTH="$auth" timeout 5 redis-cli --no-auth-warning --user "$login_user" -h "\${at%:*}" -p "\${at##*:}" --raw "$@"
+    fi
+}`;
+
+/**
  * Bash shared by the scripts that act on a running cluster (the settings rollout, the switchover):
  * the passwords read from the local sentinel.conf, redis-cli towards Sentinels (scli) and data nodes
  * (rcli), and the master as a majority of the Sentinels name it now, confirmed by the node itself.
@@ -176,9 +215,9 @@ fi
 ${SENTINEL_LOGIN_FUNCTIONS}
 scli() { scli_as "$sentinel_pass" "$@"; }
 remember_sentinel_logins
-# redis-cli towards a data node with the given password (through the environment, never argv).
-rcli_as() { local auth=$1 at=$2; shift 2; REDISCLI_AUTH="$auth" timeout 5 redis-cli --no-auth-warning -h "\${at%:*}" -p "\${at##*:}" --raw "$@"; }
+${REDIS_LOGIN_FUNCTIONS}
 rcli() { rcli_as "$redis_pass" "$@"; }
+remember_redis_logins
 # What a data node says it is now: master, slave, or nothing when it does not answer.
 role_of() { rcli "$1" ROLE 2>/dev/null | head -n 1; }
 # What a replica replicates ("address:port"); nothing for a master or a node that does not answer.

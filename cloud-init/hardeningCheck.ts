@@ -21,7 +21,7 @@
  * `hardening_failures`. It changes nothing.
  */
 import { PATCHED_REDIS_BUILDS, REDIS_BINARIES_PACKAGE } from "../components/core/hardening";
-import { APP_USER, REPLICATION_USER, SENTINEL_ADMIN_USER, SENTINEL_CLIENT_USER, SENTINEL_USER } from "../components/core/aclUsers";
+import { APP_USER, OPERATOR_USER, REPLICATION_USER, SENTINEL_ADMIN_USER, SENTINEL_CLIENT_USER, SENTINEL_USER } from "../components/core/aclUsers";
 import { shellQuote } from "./shellQuote";
 import { CLIENT_LINKS_FUNCTION } from "./clusterShell";
 
@@ -107,11 +107,14 @@ for port in $redis_port $sentinel_port; do
 done
 
 if [ -n "$redis_port" ] && ss -H -ltn "sport = :$redis_port" 2>/dev/null | grep -q .; then
-    local_redis() { REDISCLI_AUTH="$redis_pass" timeout 5 redis-cli --no-auth-warning -h 127.0.0.1 -p "$redis_port" --raw "$@" 2>&1; }
+    local_redis() { rcli_as "$redis_pass" "127.0.0.1:$redis_port" "$@" 2>&1; }
+    # Asked here, in this shell, so that every local_redis below logs in as the same user without asking again.
+    redis_login_user_for "$redis_pass" "127.0.0.1:$redis_port"
+    checked_as=$login_user
     protected=$(local_redis CONFIG GET protected-mode | sed -n 2p)
     if [ "$protected" = yes ]; then hardening_report+=("HARDEN protected-mode ok redis"); else hardening_failures+=("$host: Redis runs with protected-mode \${protected:-unknown}, not yes: CONFIG SET protected-mode yes, then CONFIG REWRITE"); fi
     acl=$(local_redis ACL LIST)
-    others=$(printf '%s\\n' "$acl" | awk '$1 == "user" && $2 != "default" && $2 != "${APP_USER}" && $2 != "${SENTINEL_USER}" && $2 != "${REPLICATION_USER}" { printf "%s ", $2 }')
+    others=$(printf '%s\\n' "$acl" | awk '$1 == "user" && $2 != "default" && $2 != "${OPERATOR_USER}" && $2 != "${APP_USER}" && $2 != "${SENTINEL_USER}" && $2 != "${REPLICATION_USER}" { printf "%s ", $2 }')
     # Every connection a Sentinel holds here (named sentinel-<id>-cmd|pubsub) and the user it logged in as.
     sentinel_logins=$(local_redis CLIENT LIST | client_links name '^sentinel-' name user)
     not_sentinel_user=$(printf '%s\\n' "$sentinel_logins" | awk 'NF == 2 && $2 != "${SENTINEL_USER}" { printf "%s as %s, ", $1, $2 }')
@@ -120,8 +123,10 @@ if [ -n "$redis_port" ] && ss -H -ltn "sport = :$redis_port" 2>/dev/null | grep 
     not_replication_user=$(printf '%s\\n' "$replica_logins" | awk 'NF == 2 && $2 != "${REPLICATION_USER}" { printf "%s as %s, ", $1, $2 }')
     if ! printf '%s\\n' "$acl" | grep -q '^user default on '; then
         hardening_failures+=("$host: Redis's ACL LIST has no enabled default user as rendered: $(printf '%s' "$acl" | head -c 200 | tr '\\n' ' ')")
-    elif printf '%s\\n' "$acl" | grep -qE '^user (default|${APP_USER}|${SENTINEL_USER}|${REPLICATION_USER}) .*nopass'; then
+    elif printf '%s\\n' "$acl" | grep -qE '^user (default|${OPERATOR_USER}|${APP_USER}|${SENTINEL_USER}|${REPLICATION_USER}) .*nopass'; then
         hardening_failures+=("$host: a Redis user takes no password (nopass): anyone who reaches the port may log in as it")
+    elif ! printf '%s\\n' "$acl" | grep -q '^user ${OPERATOR_USER} on '; then
+        hardening_failures+=("$host: Redis has no enabled ${OPERATOR_USER} user as rendered: the checks and the day-2 scripts log in as default, which apps made before the ${APP_USER} user may share (the settings rollout makes it: pulumi up)")
     elif ! printf '%s\\n' "$acl" | grep -q '^user ${APP_USER} on '; then
         hardening_failures+=("$host: Redis has no enabled ${APP_USER} user as rendered: apps would need the stack's password, which can do everything")
     elif ! printf '%s\\n' "$acl" | grep -q '^user ${SENTINEL_USER} on '; then
@@ -145,7 +150,7 @@ if [ -n "$redis_port" ] && ss -H -ltn "sport = :$redis_port" 2>/dev/null | grep 
         elif [ -n "$replication_granted" ]; then
             hardening_failures+=("$host: Redis's ${REPLICATION_USER} user may run $replication_granted: a leaked replication login (masterauth is in every redis.conf) could do more than replicate (the rollout sets its rules again)")
         else
-            hardening_report+=("HARDEN acl ok redis users=default,${APP_USER},${SENTINEL_USER},${REPLICATION_USER} ${APP_USER}-refused=${APP_REFUSED_PROBES.map((p) => p.split(" ")[0]).join(",")} ${SENTINEL_USER}-refused=${SENTINEL_USER_REFUSED_PROBES.map((p) => p.split(" ")[0]).join(",")} ${REPLICATION_USER}-refused=${REPLICATION_USER_REFUSED_PROBES.map((p) => p.split(" ")[0]).join(",")} sentinel-logins=$(printf '%s\\n' "$sentinel_logins" | grep -c .) replica-logins=$(printf '%s\\n' "$replica_logins" | grep -c .)")
+            hardening_report+=("HARDEN acl ok redis users=default,${OPERATOR_USER},${APP_USER},${SENTINEL_USER},${REPLICATION_USER} ${APP_USER}-refused=${APP_REFUSED_PROBES.map((p) => p.split(" ")[0]).join(",")} ${SENTINEL_USER}-refused=${SENTINEL_USER_REFUSED_PROBES.map((p) => p.split(" ")[0]).join(",")} ${REPLICATION_USER}-refused=${REPLICATION_USER_REFUSED_PROBES.map((p) => p.split(" ")[0]).join(",")} sentinel-logins=$(printf '%s\\n' "$sentinel_logins" | grep -c .) replica-logins=$(printf '%s\\n' "$replica_logins" | grep -c .) checked-as=$checked_as")
         fi
     fi
 fi

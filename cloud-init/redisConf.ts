@@ -2,7 +2,7 @@ import { appendOnly, savePoints } from "../components/core/runtimeSettings";
 import { configToken } from "../components/core/tokens";
 import type { MaxmemoryPolicy, Persistence } from "../components/core/model";
 import type { RedisRole } from "../components/core/topology";
-import { APP_USER, REPLICATION_USER, REPLICATION_USER_RULES, SENTINEL_USER, SENTINEL_USER_RULES, aclUserSpec, appUserRules } from "../components/core/aclUsers";
+import { APP_USER, OPERATOR_RULES, OPERATOR_USER, REPLICATION_USER, REPLICATION_USER_RULES, SENTINEL_USER, SENTINEL_USER_RULES, aclUserSpec, appUserRules } from "../components/core/aclUsers";
 import { DEBIAN_PATHS, RedisPaths } from "./paths";
 
 export interface RedisConfInput {
@@ -82,6 +82,8 @@ export function renderRedisConf(input: RedisConfInput): string {
         `requirepass ${password}`,
         `masteruser ${REPLICATION_USER}`,
         `masterauth ${configToken("the replication password", input.replicationPassword)}`,
+        "# The operators' user, which the checks and the day-2 scripts log in as: the stack's password, everything.",
+        `user ${OPERATOR_USER} ${aclUserSpec([password], OPERATOR_RULES).join(" ")}`,
         "# The application's user: data commands, INFO and ROLE; never CONFIG, FLUSHALL, DEBUG, REPLICAOF,",
         "# ACL or SHUTDOWN. Only the SHA-256 of its password is here.",
         `user ${APP_USER} ${aclUserSpec([configToken("the app password", input.app.password)], appUserRules({ scripting: input.app.scripting })).join(" ")}`,

@@ -1,7 +1,7 @@
 import type { RuntimeSetting } from "../components/core/runtimeSettings";
 import { shellQuote } from "./shellQuote";
 import { OPERATOR_CREDENTIALS_FILE } from "./operatorCredentials";
-import { APP_USER, REPLICATION_USER, SENTINEL_ADMIN_USER, SENTINEL_CLIENT_USER, SENTINEL_USER, aclPasswordHash, sentinelAdminSpec, sentinelClientSpec, replicationPassword, replicationUserSpec, sentinelUserPassword, sentinelUserSpec } from "../components/core/aclUsers";
+import { APP_USER, OPERATOR_USER, operatorUserSpec, REPLICATION_USER, SENTINEL_ADMIN_USER, SENTINEL_CLIENT_USER, SENTINEL_USER, aclPasswordHash, sentinelAdminSpec, sentinelClientSpec, replicationPassword, replicationUserSpec, sentinelUserPassword, sentinelUserSpec } from "../components/core/aclUsers";
 import { CLUSTER_FUNCTIONS, SENTINEL_RECONCILE_FUNCTION, failFunction, waitForCloudInit } from "./clusterShell";
 import { DEBIAN_PATHS } from "./paths";
 import { SWITCHOVER_FUNCTION } from "./switchoverScript";
@@ -119,6 +119,8 @@ app_user_spec=(${(input.appUserSpec ?? []).map(q).join(" ")})
 sentinel_user=${SENTINEL_USER}
 sentinel_user_pass=${q(input.passwords ? sentinelUserPassword(input.passwords.redis) : "")}
 sentinel_user_spec=(${(input.passwords ? sentinelUserSpec(input.passwords.redis, input.passwords.previousRedis) : []).map(q).join(" ")})
+operator_user=${OPERATOR_USER}
+operator_user_spec=(${(input.passwords ? operatorUserSpec(input.passwords.redis, input.passwords.previousRedis) : []).map(q).join(" ")})
 replication_user=${REPLICATION_USER}
 replication_pass=${q(input.passwords ? replicationPassword(input.passwords.redis) : "")}
 replication_user_spec=(${(input.passwords ? replicationUserSpec(input.passwords.redis, input.passwords.previousRedis) : []).map(q).join(" ")})
@@ -182,8 +184,10 @@ if [ "$manage_passwords" = 1 ]; then
     fi
     login_password rcli_as "$new_pass" "$previous_pass" nodes "a Redis password" redisPassword previousRedisPassword "\${data_nodes[@]}"
     redis_pass=$login
+    remember_redis_logins
 fi
-accepts() { [ "$(rcli_as "$2" "$1" PING 2>&1)" = PONG ]; }
+# Whether node $1's default user takes password $2 (the operator user may take it without).
+accepts() { [ "$(rcli_default_as "$2" "$1" PING 2>&1)" = PONG ]; }
 # The secret is the last argument, read from stdin (-x): never on a command line other users can see.
 rcli_secret() { local at=$1 auth=$2 secret=$3; shift 3; printf '%s' "$secret" | rcli_as "$auth" "$at" -x "$@"; }
 # How many passwords the default user has, from ACL LIST on stdin.
@@ -249,12 +253,14 @@ logged_in_since() {
 # none), saved with CONFIG REWRITE so that a restart keeps both.
 accept_both() {
     local node=$1 new=$2 previous=$3 auth out which secret missing=()
-    answers() { [ "$(rcli_as "$1" "$node" PING 2>&1)" = PONG ]; }
+    # What default takes (the point of this step), and what this script can log in with (the operator user may take it without).
+    answers() { [ "$(rcli_default_as "$1" "$node" PING 2>&1)" = PONG ]; }
+    logs_in() { [ "$(rcli_as "$1" "$node" PING 2>&1)" = PONG ]; }
     answers "$new" || missing+=(new)
     [ -n "$previous" ] && ! answers "$previous" && missing+=(previous)
     if [ \${#missing[@]} -eq 0 ]; then echo "SAME $node passwords"; return 0; fi
     if [ "$mode" = report ]; then echo "DRIFT $node does not accept the \${missing[*]} password"; drift=$((drift + 1)); return 0; fi
-    if answers "$new"; then auth=$new; elif [ -n "$previous" ] && answers "$previous"; then auth=$previous; else
+    if logs_in "$new"; then auth=$new; elif [ -n "$previous" ] && logs_in "$previous"; then auth=$previous; else
         fail "$node accepts neither redis-ha:redisPassword nor redis-ha:previousRedisPassword; nothing more was changed"
     fi
     for which in "\${missing[@]}"; do
@@ -435,6 +441,14 @@ fi
 if [ "$manage_passwords" = 1 ]; then
     for node in "\${order[@]}"; do accept_both "$node" "$new_pass" "$previous_pass"; done
     [ "$mode" = apply ] && redis_pass=$new_pass
+fi
+
+# The operator user (components/core/aclUsers.ts), replicas first: the stack's password (and the
+# previous one during a rotation), everything. From here on this script logs in as it, as the checks,
+# the switchover and the handoff do.
+if [ \${#operator_user_spec[@]} -gt 0 ]; then
+    for node in "\${order[@]}"; do ensure_user OPERUSER "$operator_user" "$node" 0 "\${operator_user_spec[@]}"; done
+    [ "$mode" = apply ] && remember_redis_logins
 fi
 
 # The replication user (components/core/aclUsers.ts): every node takes it, keeping any password it

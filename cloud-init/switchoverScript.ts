@@ -126,6 +126,8 @@ host=${q(input.hostName)}
 master_name=${q(input.masterName)}
 sentinels=(${input.sentinels.map(q).join(" ")})
 expected_replicas=${input.expectedReplicas}
+# Known only as the Sentinels name them: which user takes the password is asked of each as it is met.
+data_nodes=()
 pause_ms=${pauseMs}
 conf=${q(input.sentinelConfPath ?? DEBIAN_PATHS.sentinelConf)}
 operator_file=${q(input.operatorCredentialsPath ?? OPERATOR_CREDENTIALS_FILE)}

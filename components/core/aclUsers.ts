@@ -137,6 +137,21 @@ export function replicationUserSpec(redisPassword: string, previousRedisPassword
 }
 
 /**
+ * The operators' own user on the data nodes, and the one the checks, the rollouts, the switchover and
+ * the handoff log in as: everything, with the stack's Redis password itself (default's too, for now).
+ * With every machine login on a user of its own, `default` is left to apps made before the app
+ * user, and can be turned off once none is (docs/security.md).
+ */
+export const OPERATOR_USER = "operator";
+
+export const OPERATOR_RULES = ["allkeys", "allchannels", "+@all"] as const;
+
+/** What ACL SETUSER takes after the operator user's name: the stack's password, and the previous one during a rotation. */
+export function operatorUserSpec(redisPassword: string, previousRedisPassword: string): string[] {
+    return aclUserSpec([redisPassword, previousRedisPassword].filter((p) => p !== ""), OPERATOR_RULES);
+}
+
+/**
  * On the Sentinels: the user that holds the stack's sentinelPassword and may do everything, for the
  * scripts (checks, rollouts, handoffs, switchovers) and for the Sentinels' logins to each other
  * (`sentinel sentinel-user`/`sentinel-pass`). Apps never get its password.

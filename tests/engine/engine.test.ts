@@ -9,7 +9,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { EngineLabStack, Reach, appRedisCli, sentinelAdminCli } from "../../lab/engineStack";
-import { SENTINEL_ADMIN_USER, sentinelClientPassword } from "../../components/core/aclUsers";
+import { OPERATOR_USER, SENTINEL_ADMIN_USER, sentinelClientPassword } from "../../components/core/aclUsers";
 import { readHostState, startService, stopService } from "../../components/platforms/lab/machine";
 import { labUnavailableReason } from "../../lab/runtime";
 import { startWriters } from "../../lab/writers";
@@ -349,6 +349,7 @@ maybe("pulumi on the lab stack", () => {
         // password (the operators') and default with the client password derived from it (the apps').
         const loginsOf = (p: { redisPassword: string; sentinelPassword: string }) => [
             { port: 6379, password: p.redisPassword },
+            { port: 6379, password: p.redisPassword, user: OPERATOR_USER },
             { port: 26379, password: p.sentinelPassword, user: SENTINEL_ADMIN_USER },
             { port: 26379, password: sentinelClientPassword(p.sentinelPassword) },
         ];
@@ -378,6 +379,8 @@ maybe("pulumi on the lab stack", () => {
         // relinked one at a time, logs in to its master with it.
         expect(first.match(/REPLUSER \d\S+ replica user set and saved/g)).toHaveLength(3);
         expect(first.match(/REPLLOGIN \d\S+ logs in to its master as replica/g)).toHaveLength(3);
+        // The operators' user takes both, as default does.
+        expect(first.match(/OPERUSER \d\S+ operator user set and saved/g)).toHaveLength(3);
         for (const i of [0, 1, 2]) {
             for (const login of [...loginsOf(old), ...loginsOf(rotated)]) expect({ login: login.user ?? login.port, answer: await answer(i, login) }).toEqual({ login: login.user ?? login.port, answer: "PONG" });
             // A restart's boot guard asks the Sentinels, as the apps do, with the password they will keep.
@@ -397,6 +400,7 @@ maybe("pulumi on the lab stack", () => {
         expect(second.match(/SENTINELUSER \d\S+ sentinel user set and saved/g)).toHaveLength(3);
         expect(second.match(/REPLUSER \d\S+ replica user set and saved/g)).toHaveLength(3);
         expect(second).not.toMatch(/REPLLOGIN/);
+        expect(second.match(/OPERUSER \d\S+ operator user set and saved/g)).toHaveLength(3);
         for (const i of [0, 1, 2]) {
             for (const login of loginsOf(old)) expect({ login: login.user ?? login.port, answer: await answer(i, login) }).toEqual({ login: login.user ?? login.port, answer: expect.stringMatching(/WRONGPASS|NOAUTH/) });
             for (const login of loginsOf(rotated)) expect({ login: login.user ?? login.port, answer: await answer(i, login) }).toEqual({ login: login.user ?? login.port, answer: "PONG" });

@@ -59,6 +59,8 @@ maybe("the lab", () => {
         const check = await expectHealthy();
         expect(check.reports).toHaveLength(3);
         expect(check.reports.every((r) => r.report?.agreedMaster === redisAddress(0))).toBe(true);
+        // On every host the check logged in to Redis as the operators' user, not as default.
+        expect(check.reports.map((r) => r.report?.hardened.find((h) => h.startsWith("acl redis "))?.split(" ").pop())).toEqual(["checked-as=operator", "checked-as=operator", "checked-as=operator"]);
         const table = lab.table(check);
         expect(table).toMatch(new RegExp(`rha-${id}-redis-0\\s+lab-a\\s+master\\s+10\\.42\\.0\\.11\\s+2 replicas online`));
         expect(lab.skipped.join("\n")).toMatch(/sysctl.*would change this machine/);

@@ -154,6 +154,7 @@ test("the settings rollout goes through the running processes from the first Sen
         // Last, each added at the end, so a deployment made before one previews one added line.
         "the apps ask the Sentinels as default, which may only read; the operators and the Sentinels log in to them as admin",
         "the nodes replicate as user replica, which may only replicate",
+        "the checks and day-2 scripts log in to the nodes as user operator",
     ]);
     expect(JSON.stringify(rollout.inputs.triggers)).not.toContain(redisPassword);
     // A VM's rollout waits for its first boot (without rolling replacement no handoff has waited for it).

@@ -167,6 +167,8 @@ maybe("check script against real Redis and Sentinel", () => {
             expect(status).toBe(0);
             expect(new Set(report.hardened.map((h) => h.split(" ")[0]))).toEqual(new Set(["build", "listen", "protected-mode", "acl", "secrets"]));
             expect(stdout).toContain(`HARDEN listen ok ${cluster.nodes[0].redisPort} `);
+            // It logged in as the operators' user, not as default, which apps made before the app user may share.
+            expect(stdout).toMatch(/HARDEN acl ok redis users=default,operator,app,sentinel,replica .* checked-as=operator$/m);
             expect(stdout).toMatch(/HARDEN acl ok sentinel users=default,admin default-refused=SENTINEL-SET,SENTINEL-MONITOR,SENTINEL-REMOVE,SENTINEL-FAILOVER,SENTINEL-RESET,SENTINEL-CONFIG,SENTINEL-IS-MASTER-DOWN-BY-ADDR,PUBLISH,ACL,CLIENT,SHUTDOWN peer-logins=2/);
         }, 60000);
 
@@ -215,6 +217,19 @@ maybe("check script against real Redis and Sentinel", () => {
                 cli(["CONFIG", "SET", "protected-mode", "yes"]);
                 cli(["CONFIG", "SET", "bind", `${cluster.nodes[0].address} 127.0.0.1 -::1`]);
             }
+        }, 60000);
+
+        test("a node without the operator user is named, and still checked, logged in as default", () => {
+            const line = fs.readFileSync(path.join(cluster.nodes[0].dir, "redis.conf"), "utf8").split("\n").find((l) => l.startsWith("user operator "))!;
+            expect(cli(["ACL", "DELUSER", "operator"])).toBe("1");
+            try {
+                const { status, report } = check();
+                expect(status).toBe(1);
+                expect(report.failures).toEqual(["local-0: Redis has no enabled operator user as rendered: the checks and the day-2 scripts log in as default, which apps made before the app user may share (the settings rollout makes it: pulumi up)"]);
+            } finally {
+                expect(cli(["ACL", "SETUSER", ...line.split(" ").slice(1)])).toBe("OK");
+            }
+            expect(check().stdout).toMatch(/ checked-as=operator$/m);
         }, 60000);
 
         test("an app user that may reconfigure or stop the server, or that lost its password, is named", () => {
@@ -302,7 +317,7 @@ maybe("check script against real Redis and Sentinel", () => {
             const healthy = run();
             expect(healthy.report.failures).toEqual([]);
             expect(healthy.status).toBe(0);
-            expect(healthy.stdout).toMatch(/HARDEN acl ok redis users=default,app,sentinel,replica app-refused=CONFIG,FLUSHALL,DEBUG,REPLICAOF,ACL,SHUTDOWN,MONITOR sentinel-refused=SET,GET,FLUSHALL,CONFIG,DEBUG,ACL,SHUTDOWN,MONITOR replica-refused=SET,GET,FLUSHALL,CONFIG,DEBUG,REPLICAOF,ACL,SHUTDOWN,MONITOR,PUBLISH sentinel-logins=[1-9]\d* replica-logins=2/);
+            expect(healthy.stdout).toMatch(/HARDEN acl ok redis users=default,operator,app,sentinel,replica app-refused=CONFIG,FLUSHALL,DEBUG,REPLICAOF,ACL,SHUTDOWN,MONITOR sentinel-refused=SET,GET,FLUSHALL,CONFIG,DEBUG,ACL,SHUTDOWN,MONITOR replica-refused=SET,GET,FLUSHALL,CONFIG,DEBUG,REPLICAOF,ACL,SHUTDOWN,MONITOR,PUBLISH sentinel-logins=[1-9]\d* replica-logins=2/);
             expect(healthy.stdout).not.toContain("protected-mode ok sentinel");
             fs.writeFileSync(path.join(dir, "leak.log"), `${REDIS_PASSWORD}\n`, { mode: 0o644 });
             const leaking = run();

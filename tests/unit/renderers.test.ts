@@ -64,13 +64,15 @@ describe("redis.conf", () => {
         expect(directives(renderRedisConf({ ...REPLICA, persistence }))).toEqual(expect.arrayContaining([...expected]));
     });
 
-    test("the app user, the Sentinels' user and the replication user are defined by their passwords' hashes, never the passwords; the app loses scripting when told", () => {
+    test("the operator, app, Sentinels' and replication users are defined by their passwords' hashes, never the passwords; the app loses scripting when told", () => {
         const app = appPassword(REDIS_PASSWORD);
         const sentinel = sentinelUserPassword(REDIS_PASSWORD);
         const replication = replicationPassword(REDIS_PASSWORD);
         const conf = renderRedisConf(REPLICA);
         const users = directives(conf).filter((l) => l.startsWith("user "));
         expect(users).toEqual([
+            // The checks' and day-2 scripts' login: the stack's password (requirepass's too), everything.
+            `user operator reset on #${aclPasswordHash(REDIS_PASSWORD)} allkeys allchannels +@all`,
             expect.stringMatching(new RegExp(`^user app reset on #${aclPasswordHash(app)} ~\\* resetchannels .* \\+@all -@dangerous \\+info \\+role \\+flushdb$`)),
             // The Redis docs' ACL for Sentinel, on the hello channel only, and no key pattern at all.
             `user sentinel reset on #${aclPasswordHash(sentinel)} resetchannels &__sentinel__:hello +ping +info +role +subscribe +publish +client|setname +multi +exec +slaveof +config|rewrite +client|kill +script|kill`,
@@ -84,7 +86,7 @@ describe("redis.conf", () => {
         // masterauth is the one derived password a config holds in the clear (Redis sends it, so it must).
         expect(conf.split("\n").filter((l) => l.includes(replication))).toEqual([`masterauth ${replication}`]);
         expect(new Set([app, sentinel, replication]).size).toBe(3);
-        expect(directives(renderRedisConf({ ...REPLICA, app: { ...REPLICA.app, scripting: false } })).find((l) => l.startsWith("user "))).toMatch(/ -@scripting$/);
+        expect(directives(renderRedisConf({ ...REPLICA, app: { ...REPLICA.app, scripting: false } })).find((l) => l.startsWith("user app "))).toMatch(/ -@scripting$/);
     });
 
     test("each directive appears once (a user line once per user)", () => {
