@@ -43,6 +43,38 @@ fi`;
 }
 
 /**
+ * Which user takes a password at a node, asked once with PING and remembered per node and password:
+ * <kind>_login_user_for AUTH NODE sets login_user to the first of `users` that answers, or to
+ * `fallback` (remembered too when `rememberFallback`: a node that does not answer is then not asked
+ * again at every call). remember_<kind>_logins asks every node in $<nodes> with $<password> in the
+ * script's own shell, so that the answers reach the command substitutions the callers mostly run in.
+ */
+function loginChooser(o: { kind: string; users: readonly string[]; nodes: string; password: string; fallback: string; rememberFallback: boolean }): string {
+    const cache = `${o.kind}_login_users`;
+    return `declare -A ${cache}=()
+remember_${o.kind}_logins() {
+    local node login_user
+    ${cache}=()
+    [ -n "\${${o.password}:-}" ] || return 0
+    for node in "\${${o.nodes}[@]}"; do ${o.kind}_login_user_for "$${o.password}" "$node"; done
+}
+${o.kind}_login_user_for() {
+    local auth=$1 at=$2 user candidates=(${o.users.join(" ")})
+    login_user=\${${cache}["$at $auth"]:-}
+    [ -n "$login_user" ] && return 0
+    for user in "\${candidates[@]}"; do
+        if [ -n "$auth" ] && [ "$(REDISCLI_AUTH="$auth" timeout 5 redis-cli --no-auth-warning --user "$user" -h "\${at%:*}" -p "\${at##*:}" PING 2>/dev/null </dev/null)" = PONG ]; then
+            ${cache}["$at $auth"]=$user
+            login_user=$user
+            return 0
+        fi
+    done
+    login_user="${o.fallback}"${o.rememberFallback ? `
+    ${cache}["$at $auth"]=$login_user` : ""}
+}`;
+}
+
+/**
  * Bash function scli_as PASSWORD ADDRESS:PORT ARGS...: redis-cli towards a Sentinel, the password
  * through the environment, never argv ("" for Sentinels without auth, where an empty AUTH would be an
  * error). The stack's Sentinel password is the admin user's on a Sentinel made by this redis-ha and
@@ -51,26 +83,7 @@ fi`;
  * in $sentinels with $sentinel_pass in the script's own shell, so that the answers reach the command
  * substitutions scli_as mostly runs in; the rollout calls it again once it has made the admin users.
  */
-export const SENTINEL_LOGIN_FUNCTIONS = `declare -A sentinel_login_users=()
-remember_sentinel_logins() {
-    local s login_user
-    sentinel_login_users=()
-    [ -n "\${sentinel_pass:-}" ] || return 0
-    for s in "\${sentinels[@]}"; do sentinel_login_user_for "$sentinel_pass" "$s"; done
-}
-sentinel_login_user_for() {
-    local auth=$1 at=$2 user
-    login_user=\${sentinel_login_users["$at $auth"]:-}
-    [ -n "$login_user" ] && return 0
-    for user in ${SENTINEL_ADMIN_USER} ${SENTINEL_CLIENT_USER}; do
-        if [ "$(REDISCLI_AUTH="$auth" timeout 5 redis-cli --no-auth-warning --user "$user" -h "\${at%:*}" -p "\${at##*:}" PING 2>/dev/null </dev/null)" = PONG ]; then
-            sentinel_login_users["$at $auth"]=$user
-            login_user=$user
-            return 0
-        fi
-    done
-    login_user="${SENTINEL_ADMIN_USER}"
-}
+export const SENTINEL_LOGIN_FUNCTIONS = `${loginChooser({ kind: "sentinel", users: [SENTINEL_ADMIN_USER, SENTINEL_CLIENT_USER], nodes: "sentinels", password: "sentinel_pass", fallback: SENTINEL_ADMIN_USER, rememberFallback: false })}
 scli_as() {
     local auth=$1 at=$2 login_user
     shift 2
@@ -150,25 +163,9 @@ wait_until() {
  * substitutions rcli_as mostly runs in. A node that did not answer is remembered as `default`'s, which
  * serves it as before.
  */
-export const REDIS_LOGIN_FUNCTIONS = `declare -A redis_login_users=()
-redis_login_user_for() {
-    local auth=$1 at=$2
-    login_user=\${redis_login_users["$at $auth"]:-}
-    [ -n "$login_user" ] && return 0
-    login_user=default
-    if [ -n "$auth" ] && [ "$(REDISCLI_AUTH="$auth" timeout 5 redis-cli --no-auth-warning --user ${OPERATOR_USER} -h "\${at%:*}" -p "\${at##*:}" PING 2>/dev/null </dev/null)" = PONG ]; then
-        login_user=${OPERATOR_USER}
-    fi
-    redis_login_users["$at $auth"]=$login_user
-}
+export const REDIS_LOGIN_FUNCTIONS = `${loginChooser({ kind: "redis", users: [OPERATOR_USER], nodes: "data_nodes", password: "redis_pass", fallback: "default", rememberFallback: true })}
 # As the default user, whoever else takes the password: for what is about default's own passwords.
 rcli_default_as() { local auth=$1 at=$2; shift 2; REDISCLI_AUTH="$auth" timeout 5 redis-cli --no-auth-warning -h "\${at%:*}" -p "\${at##*:}" --raw "$@"; }
-remember_redis_logins() {
-    local node login_user
-    redis_login_users=()
-    [ -n "\${redis_pass:-}" ] || return 0
-    for node in "\${data_nodes[@]}"; do redis_login_user_for "$redis_pass" "$node"; done
-}
 rcli_as() {
     local auth=$1 at=$2 login_user
     shift 2
