@@ -96,8 +96,25 @@ fi
 ${CLUSTER_FUNCTIONS}
 ${SENTINEL_RECONCILE_FUNCTION}
 ${SWITCHOVER_FUNCTION}
-# Whether the first Sentinel has read replica $1's replica-priority as $2.
-priority_read() { [ "$(scli "\${sentinels[0]}" SENTINEL REPLICAS "$master_name" 2>/dev/null | awk -v want="$1" 'previous == "name" { name = $0 } previous == "slave-priority" && name == want { print; exit } { previous = $0 }')" = "$2" ]; }
+# Whether the first Sentinel, which runs the switchover, would promote replica $1 now, by its own rules
+# (Redis's sentinelSelectSlave): not down or disconnected, a PING answered within 5 s, its INFO read
+# within 30 s, its link to the master not down for longer than 10 down-after periods, and the
+# replica-priority 50 this handoff gave it (so it ranks first). Sets why when not.
+promotable() {
+    why=$(scli "\${sentinels[0]}" SENTINEL REPLICAS "$master_name" 2>/dev/null | tr -d '\r' | awk -v want="$1" '
+        NR % 2 == 1 { key = $0; next }
+        key == "name" { name = $0 }
+        name == want { value[key] = $0 }
+        END {
+            if (!("flags" in value)) print "it is not among its replicas"
+            else if (value["flags"] ~ /s_down|o_down|disconnected/) print "flags " value["flags"]
+            else if (value["slave-priority"] != 50) print "replica-priority " value["slave-priority"] " as it last read it"
+            else if (value["last-ok-ping-reply"] + 0 >= 5000) print "its last PING answered " value["last-ok-ping-reply"] " ms ago"
+            else if (value["info-refresh"] + 0 >= 30000) print "its INFO last read " value["info-refresh"] " ms ago"
+            else if (value["master-link-down-time"] + 0 > 10 * value["down-after-milliseconds"]) print "its link to the master down for " value["master-link-down-time"] " ms"
+        }')
+    [ -z "$why" ]
+}
 
 if [ "$action" = leave ]; then
     if [ -z "$node" ]; then echo "LEAVING $host carries a Sentinel only; the others are reset when its successor joins"; echo "RESULT ok"; exit 0; fi
@@ -130,15 +147,19 @@ if [ "$action" = leave ]; then
     for n in "\${replaced_before[@]}"; do
         [ "$(rcli "$n" CONFIG GET replica-priority 2>/dev/null | sed -n 2p)" = 100 ] && rcli "$n" CONFIG SET replica-priority 50 >/dev/null 2>&1 && preferred+=("$n")
     done
-    # Sentinel chooses by the priority it last read in each replica's INFO, every 10 s: until the
-    # Sentinel that runs the failover has read the new one, it may promote a node the roll replaces next.
+    # Sentinel chooses by the priority it last read in each replica's INFO, every 10 s, among the
+    # replicas it holds fit: until the Sentinel that runs the failover has read the new one and holds
+    # the replica fit, it may promote a node the roll replaces next.
     until_at=$((SECONDS + 15))
     for n in "\${preferred[@]}"; do
-        wait_until $((until_at - SECONDS)) priority_read "$n" 50 && continue
-        echo "PREFERENCE sentinel \${sentinels[0]} has not read $n's replica-priority 50 within 15 s: the switchover may choose another replica"
+        wait_until $((until_at - SECONDS)) promotable "$n" && continue
+        echo "PREFERENCE sentinel \${sentinels[0]} would not promote $n within 15 s ($why): the switchover may choose another replica"
         break
     done
     planned_switchover
+    if [ \${#preferred[@]} -gt 0 ] && ! in_list "$master" "\${preferred[@]}"; then
+        echo "PREFERENCE sentinel \${sentinels[0]} promoted $master, not \${preferred[*]}: the roll hands the master over once more when it replaces $master"
+    fi
     for n in "\${preferred[@]}"; do rcli "$n" CONFIG SET replica-priority 100 >/dev/null 2>&1; done
     rcli "$node" CONFIG SET replica-priority 0 >/dev/null 2>&1 || true
     echo "RESULT ok"

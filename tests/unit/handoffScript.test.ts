@@ -103,7 +103,9 @@ maybe("handoff of a replaced host against real Redis and Sentinel", () => {
         const { status, lines, stderr } = handoff(master, "leave", [replaced]);
         if (status !== 0) throw new Error(`${lines.join("\n")}\n${stderr}`);
         expect(lines).toContain(`HANDOVER ${at(master)} is the master: planned switchover before its VM goes`);
-        // Not the other replica, which a roll would replace next and so hand over once more.
+        // Not the other replica, which a roll would replace next and so hand over once more: the
+        // Sentinel that runs it held the replaced node fit to promote, and did promote it.
+        expect(lines.filter((l) => l.startsWith("PREFERENCE "))).toEqual([]);
         expect(lines).toContain(`SWITCHED ${at(master)} -> ${at(replaced)}`);
         expect(cluster.nodes.map(namedMaster)).toEqual([at(replaced), at(replaced), at(replaced)]);
         expect(cli(master, ["ROLE"]).split("\n")[0]).toBe("slave");
