@@ -53,6 +53,8 @@ export function writeOutage(ackTimes: readonly number[], faultAt: number, now: n
     return firstAfter === -1 || sinceLast > longest + 1000 ? { outageMs: Math.max(longest, sinceLast), resumed: false } : { outageMs: longest, resumed: true };
 }
 
+const IOREDIS_SENTINEL_NOISE = /^\[ioredis\] Unhandled error event: Error: connect (ETIMEDOUT|ECONNREFUSED|EHOSTUNREACH)\b/;
+
 export class Writer {
     readonly acked: number[] = [];
     readonly ackTimes: number[] = [];
@@ -60,15 +62,35 @@ export class Writer {
     readonly confirmed = new Set<number>();
     /** Writes that every replica confirmed having: whichever replica Sentinel promotes has them. */
     readonly confirmedByAll = new Set<number>();
+    /** Writes that failed, and whatever else the client printed on stderr that is not in clientLogs. */
     readonly errors: string[] = [];
+    /**
+     * What ioredis printed about its own Sentinel connections, no command of the app's behind it:
+     * "[ioredis] Unhandled error event: Error: connect ETIMEDOUT" (or ECONNREFUSED, EHOSTUNREACH)
+     * comes from the failover detector's subscribers, which ioredis gives no error listener
+     * (redis/ioredis#1829), when a Sentinel's host is gone (a host loss, a scale-down).
+     */
+    readonly clientLogs: string[] = [];
     private pending = "";
+    private stderrPending = "";
     private readonly exited: Promise<void>;
 
     /** `replicas`: how many replicas the master has when healthy, so how many "all" is. */
     constructor(readonly client: WriterClient, readonly key: string, private readonly child: ChildProcessWithoutNullStreams, private readonly replicas = 1) {
         child.stdout.on("data", (d: Buffer) => this.consume(d.toString()));
-        child.stderr.on("data", (d: Buffer) => this.errors.push(`stderr ${d.toString().trim()}`));
+        child.stderr.on("data", (d: Buffer) => this.consumeStderr(d.toString()));
+        child.stderr.on("end", () => this.consumeStderr("\n"));
         this.exited = new Promise((resolve) => child.on("exit", () => resolve()));
+    }
+
+    /** One message per line that is not indented; a stack trace's "    at ..." lines go with the message above them. */
+    private consumeStderr(text: string): void {
+        const lines = (this.stderrPending + text).split("\n");
+        this.stderrPending = lines.pop()!;
+        for (const line of lines) {
+            if (line.trim() === "" || /^\s/.test(line)) continue;
+            (IOREDIS_SENTINEL_NOISE.test(line) ? this.clientLogs : this.errors).push(`stderr ${line}`);
+        }
     }
 
     private consume(text: string): void {

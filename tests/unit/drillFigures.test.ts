@@ -35,3 +35,19 @@ test("a write counts as confirmed by all only when every replica had it, by one 
     expect([...writer.confirmedByAll]).toEqual([1]);
     expect(writer.errors).toEqual(["err 150 NOREPLICAS"]);
 });
+
+test("ioredis's complaint about a Sentinel connection of its own is a client log, not an error; anything else on stderr is an error", async () => {
+    // What the failover detector's subscribers print when a Sentinel's host is gone (redis/ioredis#1829),
+    // stack trace included, split across writes as a pipe may deliver it; then a real failure.
+    const child = spawn("bash", ["-c", [
+        "printf '[ioredis] Unhandled error event: Error: connect ETIMEDOUT\\n    at Socket.<anonymous> (Redis.js:196:41)\\n    at Object.onceWrapper' >&2",
+        "sleep 0.1",
+        "printf ' (node:events:638:28)\\nTypeError: the app broke\\n    at main (app.js:1:1)\\n' >&2",
+        "printf 'ack 1 100\\n'",
+    ].join("; ")]);
+    const writer = new Writer("ioredis", "writes:ioredis", child);
+    await new Promise((resolve) => child.on("close", resolve));
+    expect(writer.acked).toEqual([1]);
+    expect(writer.clientLogs).toEqual(["stderr [ioredis] Unhandled error event: Error: connect ETIMEDOUT"]);
+    expect(writer.errors).toEqual(["stderr TypeError: the app broke"]);
+});
