@@ -21,7 +21,7 @@ export const WORDPRESS_OBJECT_CACHE = String.raw`<?php
  * Plugin Name: redis-ha object cache
  * Plugin URI: https://www.npmjs.com/package/redis-ha
  * Description: The Redis Object Cache plugin's drop-in behind Redis Sentinel, made failover-safe by redis-ha: waits for a live master before the plugin connects, reads from the master, retries every 100 ms, flushes after a failover.
- * Version: 1.0.0
+ * Version: 1.1.0
  * Author: redis-ha
  * Requires PHP: 7.2
  *
@@ -33,7 +33,8 @@ export const WORDPRESS_OBJECT_CACHE = String.raw`<?php
  *     Sentinels to name a master that answers ROLE master, before the plugin connects. A failover
  *     takes the Sentinels' down-after-milliseconds plus about a second, and twice failover-timeout
  *     more when their first election splits; pages wait only while there is no master. A refused
- *     password stops the wait at once. A command in flight that a master refuses
+ *     password stops the wait at once. When the plugin then cannot connect (the master's host was
+ *     lost in that moment), it tries again, at most three times in all, within the same bound. A command in flight that a master refuses
  *     in its first moments (READONLY, LOADING) is asked again within the same bound.
  *   WP_REDIS_HA_MIN_REPLICAS (clients.wordpress sets it: the stack's minReplicasToWrite) and
  *   WP_REDIS_HA_REPLICA_WAIT_MS (default 3000): how long, of the above, a page waits for a new
@@ -234,6 +235,33 @@ if (!function_exists('redis_ha_object_cache_resp')) {
         } while (microtime(true) < $deadline);
         return $why;
     }
+    /**
+     * The plugin's cache, made as wp_cache_init() would make it, and made again (at most three
+     * tries, within the page's wait) when the plugin could not connect although the wait had found
+     * a master: that master's host can vanish in the moment between the wait and the plugin's own
+     * connection, and the plugin's start asks the master outside Predis's retries
+     * (switchToMaster() in fetch_info()), so one unlucky page would get the error page while a new
+     * master is seconds away. The tries before the last fail gracefully; the last keeps the site's
+     * WP_REDIS_GRACEFUL, so what the site sees when there is no master is what the plugin shows.
+     */
+    function redis_ha_object_cache_connect($deadline)
+    {
+        $graceful = defined('WP_REDIS_GRACEFUL') && WP_REDIS_GRACEFUL;
+        for ($try = 1; ; $try++) {
+            $last = $try >= 3 || microtime(true) >= $deadline;
+            $cache = new WP_Object_Cache($last ? $graceful : true);
+            if ($last || $cache->redis_status()) {
+                return $cache;
+            }
+            $why = redis_ha_object_cache_await_master(max(0, (int) (($deadline - microtime(true)) * 1000)));
+            if ($why !== null) {
+                error_log("redis-ha object cache: the plugin could not connect and there is no master for " . WP_REDIS_SENTINEL . " yet: $why");
+                return $graceful ? $cache : new WP_Object_Cache(false);
+            }
+            error_log("redis-ha object cache: the plugin could not connect (" . implode('; ', $cache->errors) . "); a master answers again: try " . ($try + 1));
+        }
+    }
+
     /** Tunes the plugin's Predis client behind the Sentinels, once the plugin has connected. */
     function redis_ha_object_cache_tune(Predis\Client $client)
     {
@@ -307,7 +335,9 @@ $redis_ha_object_cache_plugin = defined('WP_REDIS_PLUGIN_PATH') ? WP_REDIS_PLUGI
 if (is_readable($redis_ha_object_cache_plugin . '/includes/object-cache.php')) {
     $redis_ha_object_cache_on = (!defined('WP_REDIS_DISABLED') || !WP_REDIS_DISABLED) && defined('WP_REDIS_SENTINEL') && defined('WP_REDIS_SERVERS');
     if ($redis_ha_object_cache_on) {
-        $redis_ha_object_cache_wait = redis_ha_object_cache_await_master(defined('WP_REDIS_HA_WAIT_MS') ? (int) WP_REDIS_HA_WAIT_MS : 10000);
+        $redis_ha_object_cache_budget = defined('WP_REDIS_HA_WAIT_MS') ? (int) WP_REDIS_HA_WAIT_MS : 10000;
+        $redis_ha_object_cache_deadline = microtime(true) + $redis_ha_object_cache_budget / 1000;
+        $redis_ha_object_cache_wait = redis_ha_object_cache_await_master($redis_ha_object_cache_budget);
         if ($redis_ha_object_cache_wait !== null) {
             // The plugin connects anyway and says what is wrong in its own way; this line says why we stopped waiting.
             error_log("redis-ha object cache: no master for " . WP_REDIS_SENTINEL . " yet: $redis_ha_object_cache_wait");
@@ -323,8 +353,12 @@ if (is_readable($redis_ha_object_cache_plugin . '/includes/object-cache.php')) {
     }, 10, 2);
 
     if ($redis_ha_object_cache_on) {
-        // WordPress calls wp_cache_init() again right after loading this file; the plugin's one
-        // then keeps the cache made here.
+        if ($redis_ha_object_cache_wait === null) {
+            $GLOBALS['wp_object_cache'] = redis_ha_object_cache_connect($redis_ha_object_cache_deadline);
+        }
+        // The plugin's wp_cache_init() keeps a cache made above (and reads WP_REDIS_PREFIX from the
+        // environment, which only the cache's methods use); WordPress calls it again right after
+        // loading this file, and the plugin's one then keeps the cache made here.
         wp_cache_init();
         $redis_ha_object_cache = $GLOBALS['wp_object_cache'];
         if (method_exists($redis_ha_object_cache, 'redis_status') && $redis_ha_object_cache->redis_status()

@@ -11,6 +11,7 @@ import * as fs from "fs";
 import { DrillResult, Scenario, runDrill, waitFor } from "../../lab/drill";
 import { Lab, labUnavailableReason } from "../../lab/runtime";
 import { run } from "../../components/platforms/lab/shell";
+import { WORDPRESS_OBJECT_CACHE } from "../../components/core/wordpressObjectCache";
 import { ShopFigures, ShopTraffic, WordPressSite, wordpressUnavailableReason } from "../../lab/wordpress";
 
 const why = labUnavailableReason() ?? wordpressUnavailableReason();
@@ -71,7 +72,8 @@ maybe("WordPress with redis-ha's clients.wordpress and its object-cache drop-in"
         const shown = site.diagnostics();
         expect(shown).toMatch(/^Status: Connected/m);
         expect(shown).toMatch(/^Drop-in: Valid/m);
-        expect(shown).toContain("redis-ha object cache v1.0.0 by redis-ha");
+        // The version the drop-in declares, so the plugin shows the file in place is the one this build ships.
+        expect(shown).toContain(`redis-ha object cache v${/^ \* Version: (\S+)$/m.exec(WORDPRESS_OBJECT_CACHE)![1]} by redis-ha`);
         // 2.6.3 masks from the first "password=" on (its pattern is greedy): the other URIs are hidden too.
         expect(shown).toMatch(/^WP_REDIS_SERVERS: \[\s+&quot;tcp:\/\/[\d.]+:\d+\?password=\*\*\*\*\*/m);
         const { redisPassword, sentinelPassword } = lab.secrets;

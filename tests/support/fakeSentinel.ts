@@ -47,6 +47,11 @@ export class FakeSentinel {
     /** Runs before the next master lookup is answered; cleared when it runs. */
     beforeNextLookup?: () => Promise<void>;
     lookups = 0;
+    /** Answers lookup number `n` (from 1) with another master when it returns one: a master that is gone, say. */
+    masterForLookup?: (n: number) => Endpoint | undefined;
+    /** The replicas it names (SENTINEL replicas / slaves), each as Sentinel's list of fields. */
+    replicas: Endpoint[] = [];
+    replicaLookups = 0;
 
     private constructor(readonly masterName: string, public master: Endpoint) {}
 
@@ -123,7 +128,14 @@ export class FakeSentinel {
             const hook = this.beforeNextLookup;
             this.beforeNextLookup = undefined;
             if (hook) await hook();
-            return args[1] === this.masterName ? array([this.master.host, String(this.master.port)]) : "*-1\r\n";
+            const master = this.masterForLookup?.(this.lookups) ?? this.master;
+            return args[1] === this.masterName ? array([master.host, String(master.port)]) : "*-1\r\n";
+        }
+        if (command === "SENTINEL" && ["replicas", "slaves"].includes(args[0]?.toLowerCase()) && args[1] === this.masterName) {
+            this.replicaLookups += 1;
+            // Field positions as Sentinel sends them (clients read ip at 3, port at 5, flags at 9).
+            const fields = (r: Endpoint) => array(["name", `${r.host}:${r.port}`, "ip", r.host, "port", String(r.port), "runid", "", "flags", "slave", "master-link-status", "ok"]);
+            return `*${this.replicas.length}\r\n${this.replicas.map(fields).join("")}`;
         }
         if (command === "SENTINEL") return "*0\r\n";
         return "+OK\r\n";
