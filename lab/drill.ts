@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { renderSwitchoverScript } from "../cloud-init/switchoverScript";
 import { parseReplicationInfo, replicasRememberedAsMasters } from "../components/core/checkOutput";
+import { splitVoteFailoverMs } from "../components/core/clientConfig";
 import type { StackSettings } from "../components/core/settingsSchema";
 import type { LabHost } from "../components/platforms/lab/machine";
 import type { Lab } from "./runtime";
@@ -127,13 +128,12 @@ export function sentinelLogsSince(lab: Lab, offsets: Map<string, number>): strin
 }
 
 /**
- * How long a failover may take when the Sentinels split their vote `splitVotes` times in a row: each
- * split makes every Sentinel wait twice failover-timeout from the round's start before the next
- * (Redis's sentinelStartFailoverIfNeeded); 15 s covers down-after's detection, the agreement on it
- * and the promotion on a busy machine.
+ * How long a drill waits for a new master: a failover whose election splits `splitVotes` times in a
+ * row (splitVoteFailoverMs), 15 s for the agreement on the fault and the promotion on a busy machine,
+ * and never less than 60 s.
  */
 export function failoverWithinMsFor(settings: Pick<StackSettings, "downAfterMilliseconds" | "failoverTimeoutMilliseconds">, splitVotes = 2): number {
-    return Math.max(60000, settings.downAfterMilliseconds + splitVotes * 2 * settings.failoverTimeoutMilliseconds + 15000);
+    return Math.max(60000, splitVoteFailoverMs(settings, splitVotes) + 15000);
 }
 
 /** Distinct "+switch-master" announcements appended to the Sentinels' logs since `offsets`. */

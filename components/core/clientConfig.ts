@@ -38,13 +38,22 @@ export interface SentinelTimings {
 }
 
 /**
- * How long a WordPress page waits for a master: a failover whose first election splits (two
- * Sentinels left after a host loss can each vote for itself) is retried only twice failover-timeout
- * after that election began, so a page that started at the fault must outlast down-after plus that;
- * 10 s more covers the agreement on the fault, the promotion, and the Sentinels naming it.
+ * How long after a master fails the Sentinels may still name no new one when their election splits
+ * `splitVotes` times in a row (two Sentinels left after a host loss can each vote for itself):
+ * down-after to notice, then, per split, twice failover-timeout, since a Sentinel tries again only
+ * that long after the election it lost began (Redis's sentinelStartFailoverIfNeeded). The agreement
+ * on the fault and the promotion itself come on top, a few seconds: each caller adds its margin.
+ */
+export function splitVoteFailoverMs(timings: SentinelTimings, splitVotes: number): number {
+    return timings.downAfterMilliseconds + splitVotes * 2 * timings.failoverTimeoutMilliseconds;
+}
+
+/**
+ * How long a WordPress page waits for a master: long enough for a failover whose first election
+ * splits, and 10 s for the agreement on the fault, the promotion, and the Sentinels naming it.
  */
 export function wordpressMasterWaitMs(timings: SentinelTimings): number {
-    return timings.downAfterMilliseconds + 2 * timings.failoverTimeoutMilliseconds + 10000;
+    return splitVoteFailoverMs(timings, 1) + 10000;
 }
 
 export interface ClientSnippets {
