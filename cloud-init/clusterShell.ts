@@ -219,6 +219,8 @@ remember_redis_logins
 role_of() { rcli "$1" ROLE 2>/dev/null | head -n 1; }
 # What a replica replicates ("address:port"); nothing for a master or a node that does not answer.
 upstream_of() { rcli "$1" ROLE 2>/dev/null | tr -d '\r' | awk 'NR == 1 && $0 != "slave" { exit } NR == 2 { host = $0 } NR == 3 { print host ":" $0; exit }'; }
+# The replicas' addresses ("address:port", one a line) in a master's INFO replication, read on stdin.
+replica_addresses() { tr -d '\\r' | sed -n 's/^slave[0-9]*:ip=\\([^,]*\\),port=\\([0-9]*\\),.*/\\1:\\2/p'; }
 # Replicas a master sees online.
 online_replicas() { rcli "$1" INFO replication 2>/dev/null | tr -d '\r' | grep -cE '^slave[0-9]+:.*state=online'; }
 # The master one Sentinel names ("address:port"), or nothing.

@@ -57,7 +57,7 @@ export const SWITCHOVER_FUNCTION = `planned_switchover() {
     [ -n "$caught_up" ] || fail "the replicas did not reach the paused master's offset within half the pause: writes resumed on $old, nothing switched"
     echo "CAUGHT-UP offset=$caught_up"
 
-    candidates=$(printf '%s\\n' "$info" | sed -n 's/^slave[0-9]*:ip=\\([^,]*\\),port=\\([0-9]*\\),.*/\\1:\\2/p')
+    candidates=$(printf '%s\\n' "$info" | replica_addresses)
     out=$(scli "\${sentinels[0]}" SENTINEL FAILOVER "$master_name" 2>&1)
     [ "$out" = OK ] || fail "sentinel \${sentinels[0]}: SENTINEL FAILOVER refused: $(oneline "$out")"
     deadline=$((SECONDS + timeout_seconds))
@@ -126,7 +126,7 @@ host=${q(input.hostName)}
 master_name=${q(input.masterName)}
 sentinels=(${input.sentinels.map(q).join(" ")})
 expected_replicas=${input.expectedReplicas}
-# Known only as the Sentinels name them: which user takes the password is asked of each as it is met.
+# Known only once the Sentinels have named the master: then each node's login is asked once, below.
 data_nodes=()
 pause_ms=${pauseMs}
 conf=${q(input.sentinelConfPath ?? DEBIAN_PATHS.sentinelConf)}
@@ -139,6 +139,10 @@ ${failFunction("fail", "redis-ha switchover from $host stopped")}
 ${CLUSTER_FUNCTIONS}
 ${SWITCHOVER_FUNCTION}
 wait_for_settled_master
+# The master and the replicas it has, asked here once which user takes the password, so the calls
+# made while writes are paused do not each ask it again in their subshells.
+mapfile -t data_nodes < <(printf '%s\\n' "$master"; rcli "$master" INFO replication 2>/dev/null | replica_addresses)
+remember_redis_logins
 echo "MASTER $master"
 planned_switchover
 echo "RESULT ok"
