@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
 import { BOOT_GUARD_DROPIN, BOOT_GUARD_DROPIN_PATH, BOOT_GUARD_PASSWORD_FILE, BOOT_GUARD_PATH } from "./bootGuard";
-import { DEBIAN_EXPORTER_UNIT, EXPORTERS, EXPORTER_PACKAGE, EXPORTER_USER, ExportedService } from "./exporters";
+import { DEBIAN_EXPORTER_UNIT, EXPORTERS, EXPORTER_LOGIN_DROPIN, EXPORTER_LOGIN_DROPIN_PATH, EXPORTER_PACKAGE, EXPORTER_USER, ExportedService } from "./exporters";
 import { DEBIAN_PATHS } from "./paths";
 import { OPERATOR_CREDENTIALS_FILE } from "./operatorCredentials";
 
@@ -140,6 +140,8 @@ export function renderCloudConfig(input: CloudConfigInput): string {
             ...(input.redisConf ? [staged("redis.conf", input.redisConf)] : []),
             ...(input.sentinelConf ? [staged("sentinel.conf", input.sentinelConf)] : []),
             ...(input.exporters ?? []).flatMap((e) => [staged(stagedExporterFiles(e.service).passwordFile, e.passwordFile), staged(stagedExporterFiles(e.service).unit, e.unit)]),
+            // In place before the first-boot script's daemon-reload, which reads it with the unit.
+            ...((input.exporters ?? []).some((e) => e.service === "redis") ? [{ path: EXPORTER_LOGIN_DROPIN_PATH, owner: "root:root", permissions: "0644", content: EXPORTER_LOGIN_DROPIN }] : []),
             { path: OPERATOR_CREDENTIALS_FILE, owner: "root:root", permissions: "0600", content: input.operatorCredentials },
             ...(input.bootGuard
                 ? [

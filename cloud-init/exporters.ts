@@ -8,7 +8,7 @@
  * password), root-owned and readable by the prometheus group only. The exporter reads it at start,
  * so a rotation rewrites it and restarts the exporter (renderHostCredentialsScript).
  */
-import { sentinelClientPassword } from "../components/core/aclUsers";
+import { EXPORTER_REDIS_USER, exporterPassword, sentinelClientPassword } from "../components/core/aclUsers";
 import { REDIS_EXPORTER_PORT, SENTINEL_EXPORTER_PORT } from "../components/core/monitoring";
 
 export type ExportedService = "redis" | "sentinel";
@@ -45,8 +45,18 @@ export const EXPORTERS: Record<ExportedService, ExporterFiles> = {
 };
 
 /**
- * The exporters a host runs and what each logs in to: one beside its Redis, one beside its Sentinel
- * (as the Sentinels' client user). `passwords` are the stack's.
+ * The Redis exporter's login, in a drop-in beside its unit: Debian's exporter reads REDIS_USER (its
+ * -redis.user) and REDIS_EXPORTER_CONFIG_COMMAND (its -config-command; "-" skips CONFIG GET, which
+ * the exporter's user may not run, instead of asking and being refused at every scrape). A drop-in,
+ * not lines in the unit: a host made before the user gets it from the credentials step, its unit
+ * left as it is. The Sentinel exporter logs in as the Sentinels' `default`, which needs no name.
+ */
+export const EXPORTER_LOGIN_DROPIN_PATH = `${EXPORTERS.redis.unitPath}.d/redis-ha-login.conf`;
+export const EXPORTER_LOGIN_DROPIN = ["[Service]", `Environment=REDIS_USER=${EXPORTER_REDIS_USER}`, "Environment=REDIS_EXPORTER_CONFIG_COMMAND=-", ""].join("\n");
+
+/**
+ * The exporters a host runs and what each logs in to: one beside its Redis (as the exporter user),
+ * one beside its Sentinel (as the Sentinels' client user). `passwords` are the stack's.
  * First boot (hostFiles.ts) and the rotation's credentials step (hostCredentials.ts) both ask this.
  */
 export function exportersOf(
@@ -55,7 +65,8 @@ export function exportersOf(
     passwords: { redis: string; sentinel: string },
 ): Array<{ service: ExportedService; port: number; password: string }> {
     return [
-        ...(host.redisRole ? [{ service: "redis" as const, port: ports.redisPort, password: passwords.redis }] : []),
+        // As the exporter user (EXPORTER_LOGIN_DROPIN), which may read INFO and little else.
+        ...(host.redisRole ? [{ service: "redis" as const, port: ports.redisPort, password: exporterPassword(passwords.redis) }] : []),
         // The Sentinels' client user may read what the exporter reads (aclUsers.ts), and change nothing.
         ...(host.sentinel ? [{ service: "sentinel" as const, port: ports.sentinelPort, password: passwords.sentinel === "" ? "" : sentinelClientPassword(passwords.sentinel) }] : []),
     ];

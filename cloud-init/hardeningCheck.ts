@@ -21,8 +21,10 @@
  * `hardening_failures`. It changes nothing.
  */
 import { PATCHED_REDIS_BUILDS, REDIS_BINARIES_PACKAGE } from "../components/core/hardening";
-import { APP_USER, OPERATOR_USER, REPLICATION_USER, SENTINEL_ADMIN_USER, SENTINEL_CLIENT_USER, SENTINEL_USER } from "../components/core/aclUsers";
+import { APP_USER, EXPORTER_REDIS_USER, OPERATOR_USER, REPLICATION_USER, SENTINEL_ADMIN_USER, SENTINEL_CLIENT_USER, SENTINEL_USER } from "../components/core/aclUsers";
 import { shellQuote } from "./shellQuote";
+import { EXPORTERS } from "./exporters";
+import { REDIS_EXPORTER_PORT } from "../components/core/monitoring";
 import { CLIENT_LINKS_FUNCTION } from "./clusterShell";
 
 /** Commands the app user must be refused (asked with ACL DRYRUN, which runs nothing). */
@@ -33,6 +35,9 @@ export const SENTINEL_USER_REFUSED_PROBES = ["SET redis-ha-probe 1", "GET redis-
 
 /** Commands the replication user must be refused: it streams the data to a replica, and reads, writes, reconfigures or promotes nothing. */
 export const REPLICATION_USER_REFUSED_PROBES = ["SET redis-ha-probe 1", "GET redis-ha-probe", "FLUSHALL", "CONFIG SET maxmemory 0", "DEBUG SLEEP 0", "REPLICAOF NO ONE", "ACL SETUSER redis-ha-probe", "SHUTDOWN NOSAVE", "MONITOR", "PUBLISH __sentinel__:hello redis-ha-probe"] as const;
+
+/** Commands the exporters' user must be refused: it reads INFO, and no key, no config (CONFIG GET shows masterauth), nothing it could change. */
+export const EXPORTER_USER_REFUSED_PROBES = ["GET redis-ha-probe", "SET redis-ha-probe 1", "CONFIG GET masterauth", "FLUSHALL", "DEBUG SLEEP 0", "ACL SETUSER redis-ha-probe", "SHUTDOWN NOSAVE", "MONITOR", "CLIENT KILL ID 1", "SUBSCRIBE __sentinel__:hello"] as const;
 
 /**
  * Commands the Sentinels' client user (`default`, which apps ask with) must be refused: whatever
@@ -114,7 +119,7 @@ if [ -n "$redis_port" ] && ss -H -ltn "sport = :$redis_port" 2>/dev/null | grep 
     protected=$(local_redis CONFIG GET protected-mode | sed -n 2p)
     if [ "$protected" = yes ]; then hardening_report+=("HARDEN protected-mode ok redis"); else hardening_failures+=("$host: Redis runs with protected-mode \${protected:-unknown}, not yes: CONFIG SET protected-mode yes, then CONFIG REWRITE"); fi
     acl=$(local_redis ACL LIST)
-    others=$(printf '%s\\n' "$acl" | awk '$1 == "user" && $2 != "default" && $2 != "${OPERATOR_USER}" && $2 != "${APP_USER}" && $2 != "${SENTINEL_USER}" && $2 != "${REPLICATION_USER}" { printf "%s ", $2 }')
+    others=$(printf '%s\\n' "$acl" | awk '$1 == "user" && $2 != "default" && $2 != "${OPERATOR_USER}" && $2 != "${APP_USER}" && $2 != "${SENTINEL_USER}" && $2 != "${REPLICATION_USER}" && $2 != "${EXPORTER_REDIS_USER}" { printf "%s ", $2 }')
     # Every connection a Sentinel holds here (named sentinel-<id>-cmd|pubsub) and the user it logged in as.
     sentinel_logins=$(local_redis CLIENT LIST | client_links name '^sentinel-' name user)
     not_sentinel_user=$(printf '%s\\n' "$sentinel_logins" | awk 'NF == 2 && $2 != "${SENTINEL_USER}" { printf "%s as %s, ", $1, $2 }')
@@ -123,7 +128,7 @@ if [ -n "$redis_port" ] && ss -H -ltn "sport = :$redis_port" 2>/dev/null | grep 
     not_replication_user=$(printf '%s\\n' "$replica_logins" | awk 'NF == 2 && $2 != "${REPLICATION_USER}" { printf "%s as %s, ", $1, $2 }')
     if ! printf '%s\\n' "$acl" | grep -q '^user default on '; then
         hardening_failures+=("$host: Redis's ACL LIST has no enabled default user as rendered: $(printf '%s' "$acl" | head -c 200 | tr '\\n' ' ')")
-    elif printf '%s\\n' "$acl" | grep -qE '^user (default|${OPERATOR_USER}|${APP_USER}|${SENTINEL_USER}|${REPLICATION_USER}) .*nopass'; then
+    elif printf '%s\\n' "$acl" | grep -qE '^user (default|${OPERATOR_USER}|${APP_USER}|${SENTINEL_USER}|${REPLICATION_USER}|${EXPORTER_REDIS_USER}) .*nopass'; then
         hardening_failures+=("$host: a Redis user takes no password (nopass): anyone who reaches the port may log in as it")
     elif ! printf '%s\\n' "$acl" | grep -q '^user ${OPERATOR_USER} on '; then
         hardening_failures+=("$host: Redis has no enabled ${OPERATOR_USER} user as rendered: the checks and the day-2 scripts log in as default, which apps made before the ${APP_USER} user may share (the settings rollout makes it: pulumi up)")
@@ -133,6 +138,8 @@ if [ -n "$redis_port" ] && ss -H -ltn "sport = :$redis_port" 2>/dev/null | grep 
         hardening_failures+=("$host: Redis has no enabled ${SENTINEL_USER} user as rendered: the Sentinels would need the stack's password, which can do everything")
     elif ! printf '%s\\n' "$acl" | grep -q '^user ${REPLICATION_USER} on '; then
         hardening_failures+=("$host: Redis has no enabled ${REPLICATION_USER} user as rendered: replicas would need the stack's password, which can do everything (the settings rollout makes it: pulumi up)")
+    elif ! printf '%s\\n' "$acl" | grep -q '^user ${EXPORTER_REDIS_USER} on '; then
+        hardening_failures+=("$host: Redis has no enabled ${EXPORTER_REDIS_USER} user as rendered: the exporter would need the stack's password, whose file the prometheus group reads (the settings rollout makes it: pulumi up)")
     elif [ -n "$others" ]; then
         hardening_failures+=("$host: Redis has ACL users redis-ha did not create: \${others% } (ACL LIST; remove them with ACL DELUSER, or find who added them)")
     elif [ -n "$not_sentinel_user" ]; then
@@ -143,14 +150,33 @@ if [ -n "$redis_port" ] && ss -H -ltn "sport = :$redis_port" 2>/dev/null | grep 
         granted=$(granted_to local_redis ${APP_USER} ${APP_REFUSED_PROBES.map((p) => q(p)).join(" ")})
         sentinel_granted=$(granted_to local_redis ${SENTINEL_USER} ${SENTINEL_USER_REFUSED_PROBES.map((p) => q(p)).join(" ")})
         replication_granted=$(granted_to local_redis ${REPLICATION_USER} ${REPLICATION_USER_REFUSED_PROBES.map((p) => q(p)).join(" ")})
+        exporter_granted=$(granted_to local_redis ${EXPORTER_REDIS_USER} ${EXPORTER_USER_REFUSED_PROBES.map((p) => q(p)).join(" ")})
         if [ -n "$granted" ]; then
             hardening_failures+=("$host: Redis's ${APP_USER} user may run $granted: a leaked app password could reconfigure or stop the server (the rollout sets its rules again)")
         elif [ -n "$sentinel_granted" ]; then
             hardening_failures+=("$host: Redis's ${SENTINEL_USER} user may run $sentinel_granted: a leaked Sentinel login could do more than fail over (the rollout sets its rules again)")
         elif [ -n "$replication_granted" ]; then
             hardening_failures+=("$host: Redis's ${REPLICATION_USER} user may run $replication_granted: a leaked replication login (masterauth is in every redis.conf) could do more than replicate (the rollout sets its rules again)")
+        elif [ -n "$exporter_granted" ]; then
+            hardening_failures+=("$host: Redis's ${EXPORTER_REDIS_USER} user may run $exporter_granted: a leaked exporter login (its file is readable by the prometheus group) could do more than read INFO (the rollout sets its rules again)")
         else
-            hardening_report+=("HARDEN acl ok redis users=default,${OPERATOR_USER},${APP_USER},${SENTINEL_USER},${REPLICATION_USER} ${APP_USER}-refused=${APP_REFUSED_PROBES.map((p) => p.split(" ")[0]).join(",")} ${SENTINEL_USER}-refused=${SENTINEL_USER_REFUSED_PROBES.map((p) => p.split(" ")[0]).join(",")} ${REPLICATION_USER}-refused=${REPLICATION_USER_REFUSED_PROBES.map((p) => p.split(" ")[0]).join(",")} sentinel-logins=$(printf '%s\\n' "$sentinel_logins" | grep -c .) replica-logins=$(printf '%s\\n' "$replica_logins" | grep -c .) checked-as=$checked_as")
+            hardening_report+=("HARDEN acl ok redis users=default,${OPERATOR_USER},${APP_USER},${SENTINEL_USER},${REPLICATION_USER},${EXPORTER_REDIS_USER} ${APP_USER}-refused=${APP_REFUSED_PROBES.map((p) => p.split(" ")[0]).join(",")} ${SENTINEL_USER}-refused=${SENTINEL_USER_REFUSED_PROBES.map((p) => p.split(" ")[0]).join(",")} ${REPLICATION_USER}-refused=${REPLICATION_USER_REFUSED_PROBES.map((p) => p.split(" ")[0]).join(",")} ${EXPORTER_REDIS_USER}-refused=${EXPORTER_USER_REFUSED_PROBES.map((p) => p.split(" ")[0]).join(",")} sentinel-logins=$(printf '%s\\n' "$sentinel_logins" | grep -c .) replica-logins=$(printf '%s\\n' "$replica_logins" | grep -c .) checked-as=$checked_as")
+        fi
+    fi
+    # The exporter beside this node, as it runs now: the user its environment gives it (the login
+    # drop-in's REDIS_USER; none is default, with the stack's password in its file).
+    exporter_pid=$(ss -ltnpH "sport = :${REDIS_EXPORTER_PORT}" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n 1 | cut -d= -f2)
+    if [ -z "$exporter_pid" ]; then
+        hardening_report+=("HARDEN exporter-login ok redis none running")
+    else
+        exporter_login=$(tr '\\0' '\\n' < "/proc/$exporter_pid/environ" 2>/dev/null | sed -n 's/^REDIS_USER=//p')
+        exporter_login=\${exporter_login:-default}
+        if [ "$exporter_login" = ${EXPORTER_REDIS_USER} ]; then
+            hardening_report+=("HARDEN exporter-login ok redis user=$exporter_login")
+        elif [ -e ${q(EXPORTERS.redis.unitPath)} ]; then
+            hardening_failures+=("$host: the Redis exporter logs in as $exporter_login, not ${EXPORTER_REDIS_USER}: its file, which the prometheus group reads, holds a password that can do more than read INFO (the credentials step moves it: pulumi up)")
+        else
+            hardening_report+=("HARDEN exporter-login ok redis user=$exporter_login kept: its unit is not at ${EXPORTERS.redis.unitPath}, so redis-ha leaves its login as it is")
         fi
     fi
 fi

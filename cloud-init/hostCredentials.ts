@@ -10,6 +10,8 @@
  * Each file is written beside itself and renamed over it (a reader never sees half a password). An
  * exporter reads its file at start only: the one whose file changed is stopped by the PID that
  * listens on its port, and its unit's Restart=always starts it again (the lab runs the same loop).
+ * The Redis exporter's login (its drop-in, EXPORTER_LOGIN_DROPIN) is written with its file, and
+ * systemd reloaded before the restart, so a host made before the exporter user moves to it here.
  * A host created before it had exporters has no password file for them, and is left as it is.
  * The script carries the secrets: run it from a secret stdin.
  */
@@ -17,7 +19,7 @@ import { BOOT_GUARD_PASSWORD_FILE } from "./bootGuard";
 import { OPERATOR_CREDENTIALS_FILE, OperatorCredentials, renderOperatorCredentials } from "./operatorCredentials";
 import { shellQuote } from "./shellQuote";
 import { REPLACE_FILE_FUNCTION } from "./clusterShell";
-import { EXPORTERS, EXPORTER_USER, ExportedService, renderExporterPasswordFile } from "./exporters";
+import { EXPORTERS, EXPORTER_LOGIN_DROPIN, EXPORTER_LOGIN_DROPIN_PATH, EXPORTER_USER, ExportedService, renderExporterPasswordFile } from "./exporters";
 
 export interface HostCredentialsInput {
     /** The stack's passwords, for the operator credentials file; undefined leaves the file as it is. */
@@ -32,6 +34,8 @@ export interface HostCredentialsInput {
     bootGuardPasswordFile?: string;
     /** Where each exporter's password file lives. Default EXPORTERS[service].passwordFile. */
     exporterPasswordFiles?: Partial<Record<ExportedService, string>>;
+    /** Where the Redis exporter's unit and its login drop-in live. Default EXPORTERS.redis.unitPath and EXPORTER_LOGIN_DROPIN_PATH. */
+    redisExporterUnit?: { unit: string; loginDropin: string };
 }
 
 export function renderHostCredentialsScript(input: HostCredentialsInput): string {
@@ -47,9 +51,28 @@ export function renderHostCredentialsScript(input: HostCredentialsInput): string
         const file = input.exporterPasswordFiles?.[exporter.service] ?? EXPORTERS[exporter.service].passwordFile;
         const content = renderExporterPasswordFile(exporter.bindAddress, exporter.port, exporter.password).trimEnd();
         const what = `${exporter.service} exporter password`;
+        const port = EXPORTERS[exporter.service].port;
+        if (exporter.service === "redis") {
+            // Its login (the drop-in) and its password change together, then one restart: a host made
+            // before the exporter user moves to it here. Where its unit is not where redis-ha put it,
+            // both are left alone, so the exporter keeps the login it has.
+            const unit = input.redisExporterUnit?.unit ?? EXPORTERS.redis.unitPath;
+            const dropin = input.redisExporterUnit?.loginDropin ?? EXPORTER_LOGIN_DROPIN_PATH;
+            steps.push(
+                `if [ ! -e ${q(file)} ]; then echo "NOEXPORTER redis: this host was created without one"`,
+                `elif [ ! -e ${q(unit)} ]; then echo "NOUNIT redis exporter: no ${unit} here; it keeps the login it has"`,
+                "else",
+                "    moved=0",
+                `    if replace ${q(dropin)} root 0644 ${q(EXPORTER_LOGIN_DROPIN.trimEnd())} "redis exporter login"; then moved=1; fi`,
+                `    if replace ${q(file)} ${EXPORTER_USER} 0640 ${q(content)} ${q(what)}; then moved=1; fi`,
+                `    if [ "$moved" = 1 ]; then reload_units; restart_exporter ${port} redis; fi`,
+                "fi",
+            );
+            continue;
+        }
         steps.push(
             `if [ ! -e ${q(file)} ]; then echo "NOEXPORTER ${exporter.service}: this host was created without one"`,
-            `elif replace ${q(file)} ${EXPORTER_USER} 0640 ${q(content)} ${q(what)}; then restart_exporter ${EXPORTERS[exporter.service].port} ${exporter.service}; fi`,
+            `elif replace ${q(file)} ${EXPORTER_USER} 0640 ${q(content)} ${q(what)}; then restart_exporter ${port} ${exporter.service}; fi`,
         );
     }
     return `#!/bin/bash
@@ -65,6 +88,8 @@ restart_exporter() {
     kill $pids
     echo "RESTARTED $2 exporter"
 }
+# reload_units: systemd reads a changed drop-in only after daemon-reload (none where systemd does not run).
+reload_units() { if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; }
 ${steps.join("\n")}
 `;
 }

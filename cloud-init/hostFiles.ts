@@ -2,7 +2,7 @@ import type { DeploymentConfig, DeploymentSecrets } from "../components/core/mod
 import type { HostPlan } from "../components/core/topology";
 import { BOOT_GUARD_PASSWORD_FILE, renderBootGuard } from "./bootGuard";
 import { AddressDiscovery, PRIVATE_ADDRESS_PLACEHOLDER, renderCloudConfig } from "./cloudConfig";
-import { appPassword, replicationPassword, sentinelClientPassword, sentinelUserPassword } from "../components/core/aclUsers";
+import { appPassword, exporterPassword, replicationPassword, sentinelClientPassword, sentinelUserPassword } from "../components/core/aclUsers";
 import { renderRedisConf } from "./redisConf";
 import { renderSentinelConf } from "./sentinelConf";
 import { renderOperatorCredentials } from "./operatorCredentials";
@@ -44,6 +44,7 @@ export function renderHostFiles(
               app: { password: appPassword(secrets.redisPassword), scripting: config.appScripting },
               sentinelUserPassword: sentinelUserPassword(secrets.redisPassword),
               replicationPassword: replicationPassword(secrets.redisPassword),
+              exporterPassword: exporterPassword(secrets.redisPassword),
               persistence: config.persistence,
               maxmemory: config.maxmemory,
               maxmemoryPolicy: config.maxmemoryPolicy,

@@ -16,7 +16,7 @@
  * rotation's first step cannot leave it logging in with a stale file. (Run by hand without them, it
  * uses this file like the others.)
  */
-import { APP_USER, REPLICATION_USER, SENTINEL_CLIENT_USER, SENTINEL_USER, appPassword, replicationPassword, sentinelClientPassword, sentinelUserPassword } from "../components/core/aclUsers";
+import { APP_USER, EXPORTER_REDIS_USER, REPLICATION_USER, SENTINEL_CLIENT_USER, SENTINEL_USER, appPassword, exporterPassword, replicationPassword, sentinelClientPassword, sentinelUserPassword } from "../components/core/aclUsers";
 import { configToken } from "../components/core/tokens";
 
 export const OPERATOR_CREDENTIALS_FILE = "/etc/redis-ha/operator.conf";
@@ -53,7 +53,7 @@ const DERIVED_KEY = "derived-password";
 /** The passwords derived from the stack's (components/core/aclUsers.ts), by the user they are for. */
 function derivedPasswords(credentials: OperatorCredentials): Array<[string, string]> {
     return [
-        ...(credentials.redisPassword === "" ? [] : [[APP_USER, appPassword(credentials.redisPassword)], [SENTINEL_USER, sentinelUserPassword(credentials.redisPassword)], [REPLICATION_USER, replicationPassword(credentials.redisPassword)]] as Array<[string, string]>),
+        ...(credentials.redisPassword === "" ? [] : [[APP_USER, appPassword(credentials.redisPassword)], [SENTINEL_USER, sentinelUserPassword(credentials.redisPassword)], [REPLICATION_USER, replicationPassword(credentials.redisPassword)], [EXPORTER_REDIS_USER, exporterPassword(credentials.redisPassword)]] as Array<[string, string]>),
         ...(credentials.sentinelPassword === "" ? [] : [[`sentinel-${SENTINEL_CLIENT_USER}`, sentinelClientPassword(credentials.sentinelPassword)]] as Array<[string, string]>),
     ];
 }

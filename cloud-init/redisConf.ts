@@ -2,7 +2,7 @@ import { appendOnly, savePoints } from "../components/core/runtimeSettings";
 import { configToken } from "../components/core/tokens";
 import type { MaxmemoryPolicy, Persistence } from "../components/core/model";
 import type { RedisRole } from "../components/core/topology";
-import { APP_USER, OPERATOR_RULES, OPERATOR_USER, REPLICATION_USER, REPLICATION_USER_RULES, SENTINEL_USER, SENTINEL_USER_RULES, aclUserSpec, appUserRules } from "../components/core/aclUsers";
+import { APP_USER, EXPORTER_REDIS_RULES, EXPORTER_REDIS_USER, OPERATOR_RULES, OPERATOR_USER, REPLICATION_USER, REPLICATION_USER_RULES, SENTINEL_USER, SENTINEL_USER_RULES, aclUserSpec, appUserRules } from "../components/core/aclUsers";
 import { DEBIAN_PATHS, RedisPaths } from "./paths";
 
 export interface RedisConfInput {
@@ -23,6 +23,8 @@ export interface RedisConfInput {
     sentinelUserPassword: string;
     /** The password of the user every node replicates as (components/core/aclUsers.ts REPLICATION_USER). */
     replicationPassword: string;
+    /** The password of the user the node's exporter logs in as (components/core/aclUsers.ts EXPORTER_REDIS_USER). */
+    exporterPassword: string;
     persistence: Persistence;
     maxmemory: string;
     maxmemoryPolicy: MaxmemoryPolicy;
@@ -91,6 +93,8 @@ export function renderRedisConf(input: RedisConfInput): string {
         `user ${SENTINEL_USER} ${aclUserSpec([configToken("the Sentinels' password", input.sentinelUserPassword)], SENTINEL_USER_RULES).join(" ")}`,
         "# The replication user: PSYNC, REPLCONF, PING and ROLE (the boot guard's question), nothing else.",
         `user ${REPLICATION_USER} ${aclUserSpec([configToken("the replication password", input.replicationPassword)], REPLICATION_USER_RULES).join(" ")}`,
+        "# The exporter's user: INFO, PING, SLOWLOG, LATENCY LATEST and naming its connection; no key, no CONFIG.",
+        `user ${EXPORTER_REDIS_USER} ${aclUserSpec([configToken("the exporter password", input.exporterPassword)], EXPORTER_REDIS_RULES).join(" ")}`,
         "",
         "# Persistence on every node: a replica is a future master.",
         ...persistenceLines(input.persistence),

@@ -1,7 +1,7 @@
 import type { RuntimeSetting } from "../components/core/runtimeSettings";
 import { shellQuote } from "./shellQuote";
 import { OPERATOR_CREDENTIALS_FILE } from "./operatorCredentials";
-import { APP_USER, OPERATOR_USER, operatorUserSpec, REPLICATION_USER, SENTINEL_ADMIN_USER, SENTINEL_CLIENT_USER, SENTINEL_USER, aclPasswordHash, sentinelAdminSpec, sentinelClientSpec, replicationPassword, replicationUserSpec, sentinelUserPassword, sentinelUserSpec } from "../components/core/aclUsers";
+import { APP_USER, EXPORTER_REDIS_USER, exporterUserSpec, OPERATOR_USER, operatorUserSpec, REPLICATION_USER, SENTINEL_ADMIN_USER, SENTINEL_CLIENT_USER, SENTINEL_USER, aclPasswordHash, sentinelAdminSpec, sentinelClientSpec, replicationPassword, replicationUserSpec, sentinelUserPassword, sentinelUserSpec } from "../components/core/aclUsers";
 import { CLUSTER_FUNCTIONS, SENTINEL_RECONCILE_FUNCTION, failFunction, waitForCloudInit } from "./clusterShell";
 import { DEBIAN_PATHS } from "./paths";
 import { SWITCHOVER_FUNCTION } from "./switchoverScript";
@@ -121,6 +121,8 @@ sentinel_user_pass=${q(input.passwords ? sentinelUserPassword(input.passwords.re
 sentinel_user_spec=(${(input.passwords ? sentinelUserSpec(input.passwords.redis, input.passwords.previousRedis) : []).map(q).join(" ")})
 operator_user=${OPERATOR_USER}
 operator_user_spec=(${(input.passwords ? operatorUserSpec(input.passwords.redis, input.passwords.previousRedis) : []).map(q).join(" ")})
+exporter_user=${EXPORTER_REDIS_USER}
+exporter_user_spec=(${(input.passwords ? exporterUserSpec(input.passwords.redis, input.passwords.previousRedis) : []).map(q).join(" ")})
 replication_user=${REPLICATION_USER}
 replication_pass=${q(input.passwords ? replicationPassword(input.passwords.redis) : "")}
 replication_user_spec=(${(input.passwords ? replicationUserSpec(input.passwords.redis, input.passwords.previousRedis) : []).map(q).join(" ")})
@@ -449,6 +451,13 @@ fi
 if [ \${#operator_user_spec[@]} -gt 0 ]; then
     for node in "\${order[@]}"; do ensure_user OPERUSER "$operator_user" "$node" 0 "\${operator_user_spec[@]}"; done
     [ "$mode" = apply ] && remember_redis_logins
+fi
+
+# The exporters' user (components/core/aclUsers.ts), replicas first: the password derived for it
+# (both during a rotation), INFO and little else. Nothing logs in as it until each host's
+# credentials step, after this rollout, gives its exporter the login.
+if [ \${#exporter_user_spec[@]} -gt 0 ]; then
+    for node in "\${order[@]}"; do ensure_user EXPORTERUSER "$exporter_user" "$node" 0 "\${exporter_user_spec[@]}"; done
 fi
 
 # The replication user (components/core/aclUsers.ts): every node takes it, keeping any password it

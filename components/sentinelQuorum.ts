@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { HostAccessArgs, commandTimeouts, connectionTo, rootShell } from "./hostAccess";
 import { renderCheckScript, renderHostHardeningScript } from "../cloud-init/checkScript";
 import { renderRolloutScript } from "../cloud-init/rolloutScript";
-import { APP_USER, OPERATOR_USER, REPLICATION_USER, SENTINEL_ADMIN_USER, SENTINEL_CLIENT_USER, SENTINEL_USER, appUserSpec, sentinelClientPassword } from "./core/aclUsers";
+import { APP_USER, EXPORTER_REDIS_USER, OPERATOR_USER, REPLICATION_USER, SENTINEL_ADMIN_USER, SENTINEL_CLIENT_USER, SENTINEL_USER, appUserSpec, sentinelClientPassword } from "./core/aclUsers";
 import { exportersOf } from "../cloud-init/exporters";
 import { renderHostCredentialsScript } from "../cloud-init/hostCredentials";
 import { BOOT_GUARD_PASSWORD_FILE, renderBootGuard, renderBootGuardInstall } from "../cloud-init/bootGuard";
@@ -121,6 +121,7 @@ export class SentinelQuorum extends pulumi.ComponentResource {
             const sentinelUserLine = `the Sentinels log in to the nodes as user ${SENTINEL_USER}`;
             const replicationUserLine = `the nodes replicate as user ${REPLICATION_USER}, which may only replicate`;
             const operatorUserLine = `the checks and day-2 scripts log in to the nodes as user ${OPERATOR_USER}`;
+            const exporterUserLine = `the exporters log in to the nodes as user ${EXPORTER_REDIS_USER}, which may only read INFO`;
             // Says only whether the Sentinels have a password, so it may be shown.
             const sentinelUsersLine = pulumi.unsecret(context.sentinelPassword.apply((p) => (p === ""
                 ? "the Sentinels run without auth"
@@ -172,10 +173,10 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                     // The users' lines after the settings: a deployment made before one had it previews it as an
                     // added line. Then the hosts: a replaced host's Sentinel boots logging in as default, and only
                     // the rollout moves it to the Sentinels' user, so a replacement runs the rollout again. The
-                    // Sentinels' own users, then the replication user, last: each added at the end, a deployment
+                    // Sentinels' own users, the replication user, the operators' and the exporters': each added at the end, a deployment
                     // made before it previews exactly one added line.
                     triggers: [...settingsLines, pulumi.interpolate`data nodes ${dataNodes.apply((n) => n.join(" "))}`, ...passwordLines, appUserLine, sentinelUserLine,
-                        pulumi.interpolate`hosts ${pulumi.all(allHosts.map((h) => (h.resource as pulumi.CustomResource).id)).apply((ids) => ids.join(" "))}`, sentinelUsersLine, replicationUserLine, operatorUserLine],
+                        pulumi.interpolate`hosts ${pulumi.all(allHosts.map((h) => (h.resource as pulumi.CustomResource).id)).apply((ids) => ids.join(" "))}`, sentinelUsersLine, replicationUserLine, operatorUserLine, exporterUserLine],
                 },
                 // After every host and, in a rolling replacement, every handoff: the nodes are all back in.
                 { parent: this, dependsOn: [...allHosts.map((h) => h.resource), ...set.handoffs, ...this.bootGuards], customTimeouts },

@@ -152,6 +152,28 @@ export function operatorUserSpec(redisPassword: string, previousRedisPassword: s
 }
 
 /**
+ * The user the Redis exporter beside each node logs in as (Debian's prometheus-redis-exporter reads
+ * it from REDIS_USER): what exporter 1.45 runs for its metrics, found by running it against a user
+ * with no commands and reading ACL LOG (INFO, PING, CLIENT SETNAME, LATENCY LATEST, SLOWLOG GET and
+ * LEN). Not CONFIG GET, which the exporter's config metrics would use: it shows masterauth in the
+ * clear. No key, no channel: a leaked exporter login (its file is readable by the prometheus group)
+ * reads what INFO shows, and nothing else.
+ */
+export const EXPORTER_REDIS_USER = "exporter";
+
+export const EXPORTER_REDIS_RULES = ["resetchannels", "-@all", "+ping", "+info", "+client|setname", "+latency|latest", "+slowlog|get", "+slowlog|len"] as const;
+
+/** The Redis exporter's password, derived from the stack's Redis password. */
+export function exporterPassword(redisPassword: string): string {
+    return derivedPassword(redisPassword, EXPORTER_REDIS_USER);
+}
+
+/** What ACL SETUSER takes after the exporter user's name; both derived passwords during a rotation. */
+export function exporterUserSpec(redisPassword: string, previousRedisPassword: string): string[] {
+    return aclUserSpec([redisPassword, previousRedisPassword].filter((p) => p !== "").map(exporterPassword), EXPORTER_REDIS_RULES);
+}
+
+/**
  * On the Sentinels: the user that holds the stack's sentinelPassword and may do everything, for the
  * scripts (checks, rollouts, handoffs, switchovers) and for the Sentinels' logins to each other
  * (`sentinel sentinel-user`/`sentinel-pass`). Apps never get its password.

@@ -9,7 +9,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { EngineLabStack, Reach, appRedisCli, sentinelAdminCli } from "../../lab/engineStack";
-import { OPERATOR_USER, SENTINEL_ADMIN_USER, sentinelClientPassword } from "../../components/core/aclUsers";
+import { EXPORTER_REDIS_USER, OPERATOR_USER, SENTINEL_ADMIN_USER, exporterPassword, sentinelClientPassword } from "../../components/core/aclUsers";
 import { readHostState, startService, stopService } from "../../components/platforms/lab/machine";
 import { labUnavailableReason } from "../../lab/runtime";
 import { startWriters } from "../../lab/writers";
@@ -350,6 +350,7 @@ maybe("pulumi on the lab stack", () => {
         const loginsOf = (p: { redisPassword: string; sentinelPassword: string }) => [
             { port: 6379, password: p.redisPassword },
             { port: 6379, password: p.redisPassword, user: OPERATOR_USER },
+            { port: 6379, password: exporterPassword(p.redisPassword), user: EXPORTER_REDIS_USER },
             { port: 26379, password: p.sentinelPassword, user: SENTINEL_ADMIN_USER },
             { port: 26379, password: sentinelClientPassword(p.sentinelPassword) },
         ];
@@ -381,6 +382,7 @@ maybe("pulumi on the lab stack", () => {
         expect(first.match(/REPLLOGIN \d\S+ logs in to its master as replica/g)).toHaveLength(3);
         // The operators' user takes both, as default does.
         expect(first.match(/OPERUSER \d\S+ operator user set and saved/g)).toHaveLength(3);
+        expect(first.match(/EXPORTERUSER \d\S+ exporter user set and saved/g)).toHaveLength(3);
         for (const i of [0, 1, 2]) {
             for (const login of [...loginsOf(old), ...loginsOf(rotated)]) expect({ login: login.user ?? login.port, answer: await answer(i, login) }).toEqual({ login: login.user ?? login.port, answer: "PONG" });
             // A restart's boot guard asks the Sentinels, as the apps do, with the password they will keep.
@@ -401,6 +403,7 @@ maybe("pulumi on the lab stack", () => {
         expect(second.match(/REPLUSER \d\S+ replica user set and saved/g)).toHaveLength(3);
         expect(second).not.toMatch(/REPLLOGIN/);
         expect(second.match(/OPERUSER \d\S+ operator user set and saved/g)).toHaveLength(3);
+        expect(second.match(/EXPORTERUSER \d\S+ exporter user set and saved/g)).toHaveLength(3);
         for (const i of [0, 1, 2]) {
             for (const login of loginsOf(old)) expect({ login: login.user ?? login.port, answer: await answer(i, login) }).toEqual({ login: login.user ?? login.port, answer: expect.stringMatching(/WRONGPASS|NOAUTH/) });
             for (const login of loginsOf(rotated)) expect({ login: login.user ?? login.port, answer: await answer(i, login) }).toEqual({ login: login.user ?? login.port, answer: "PONG" });

@@ -61,6 +61,8 @@ maybe("the lab", () => {
         expect(check.reports.every((r) => r.report?.agreedMaster === redisAddress(0))).toBe(true);
         // On every host the check logged in to Redis as the operators' user, not as default.
         expect(check.reports.map((r) => r.report?.hardened.find((h) => h.startsWith("acl redis "))?.split(" ").pop())).toEqual(["checked-as=operator", "checked-as=operator", "checked-as=operator"]);
+        // And each Redis exporter runs as the exporters' user (its login drop-in, read with its unit).
+        expect(check.reports.map((r) => r.report?.hardened.find((h) => h.startsWith("exporter-login ")))).toEqual([0, 1, 2].map(() => "exporter-login redis user=exporter"));
         const table = lab.table(check);
         expect(table).toMatch(new RegExp(`rha-${id}-redis-0\\s+lab-a\\s+master\\s+10\\.42\\.0\\.11\\s+2 replicas online`));
         expect(lab.skipped.join("\n")).toMatch(/sysctl.*would change this machine/);
@@ -219,6 +221,14 @@ maybe("the lab", () => {
         expect(statuses).toEqual(refused.map((r) => ({ ...r, status: 28 }))); // curl's "operation timed out"
         const owner = await lab.ssh(host(0).namespace, "for pid in $(ss -ltnpH '( sport = :9121 or sport = :9122 )' | grep -o 'pid=[0-9]*' | cut -d= -f2); do ps -o user= -p \"$pid\"; done | sort -u; stat -c '%U:%G %a' /etc/redis-ha/redis-exporter.json /etc/redis-ha/sentinel-exporter.json");
         expect(owner.stdout.trim().split("\n")).toEqual(["prometheus", "root:prometheus 640", "root:prometheus 640"]);
+        // The Redis exporter's user is allowed all it asks for (no refusal in ACL LOG after the scrapes
+        // above), and its metrics are INFO's: the memory limit the alert rules read is there.
+        for (const h of lab.network.hosts) {
+            const refusals = await lab.redisCli(lab.network.app.namespace, h.address, lab.settings.redisPort, ["ACL", "LOG"], lab.secrets.redisPassword, "operator");
+            expect({ host: h.namespace, status: refusals.status, exporterRefused: refusals.stdout.split("\n").some((l, i, all) => all[i - 1] === "username" && l === "exporter") })
+                .toEqual({ host: h.namespace, status: 0, exporterRefused: false });
+        }
+        expect((await scrape(lab.network.admin.namespace, `${host(0).address}:9121`)).stdout).toMatch(/^redis_memory_max_bytes \d+/m);
         // The Sentinel's exporter sees what the alert rules read: the master, the quorum check.
         const sentinel = (await scrape(lab.network.admin.namespace, `${host(1).address}:9122`)).stdout;
         expect(sentinel).toMatch(new RegExp(`^redis_sentinel_master_status\\{master_address="${redisAddress(0).replace(/\./g, "\\.")}",master_name="${lab.settings.masterName}",master_status="ok"\\} 1$`, "m"));

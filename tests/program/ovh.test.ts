@@ -1,5 +1,5 @@
 /** The whole program for the `ovh` stack, under Pulumi's mocks. */
-import { appPassword, sentinelClientPassword } from "../../components/core/aclUsers";
+import { appPassword, exporterPassword, sentinelClientPassword } from "../../components/core/aclUsers";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { ProgramRun, placeholderSecret, readStackConfig, runProgram } from "../../scripts/lib/mockCloud";
@@ -155,19 +155,23 @@ test("the settings rollout goes through the running processes from the first Sen
         "the apps ask the Sentinels as default, which may only read; the operators and the Sentinels log in to them as admin",
         "the nodes replicate as user replica, which may only replicate",
         "the checks and day-2 scripts log in to the nodes as user operator",
+        "the exporters log in to the nodes as user exporter, which may only read INFO",
     ]);
     expect(JSON.stringify(rollout.inputs.triggers)).not.toContain(redisPassword);
     // A VM's rollout waits for its first boot (without rolling replacement no handoff has waited for it).
     expect(rollout.inputs.stdin).toContain("cloud-init status --wait");
 });
 
-test("each host's boot guard and exporters get their passwords after the rollout, only through a secret: the Sentinels' client password, which may only read", () => {
+test("each host's boot guard and exporters get their passwords after the rollout, only through a secret: the Sentinels' client password and the exporter's, which may only read", () => {
     const commands = ofType("command:remote:Command").filter((c) => c.name.endsWith("-credentials"));
     expect(commands.map((c) => c.name)).toEqual([0, 1, 2].map((i) => `redis-ha-ovh-redis-${i}-credentials`));
     for (const [i, c] of commands.entries()) {
         expect(c.secretInputs).toContain("stdin");
         expect(c.inputs.stdin).toContain(`replace '/etc/redis-ha/sentinel-password' root 0600 '${sentinelClientPassword(sentinelPassword)}' "boot guard password"`);
-        expect(c.inputs.stdin).toContain(`replace '/etc/redis-ha/redis-exporter.json' prometheus 0640 '{"redis://10.42.0.${11 + i}:6379":"${redisPassword}"}'`);
+        // The Redis exporter logs in as its own user, with the password derived for it, not the stack's.
+        expect(c.inputs.stdin).toContain(`replace '/etc/redis-ha/redis-exporter.json' prometheus 0640 '{"redis://10.42.0.${11 + i}:6379":"${exporterPassword(redisPassword)}"}'`);
+        expect(c.inputs.stdin).toContain(`replace '/etc/systemd/system/redis-ha-redis-exporter.service.d/redis-ha-login.conf' root 0644 '[Service]\nEnvironment=REDIS_USER=exporter\nEnvironment=REDIS_EXPORTER_CONFIG_COMMAND=-' "redis exporter login"`);
+        expect(c.inputs.stdin).not.toContain(`"${redisPassword}"}`);
         expect(c.inputs.stdin).toContain(`replace '/etc/redis-ha/sentinel-exporter.json' prometheus 0640 '{"redis://10.42.0.${11 + i}:26379":"${sentinelClientPassword(sentinelPassword)}"}'`);
         for (const secret of [sentinelPassword, redisPassword]) expect(JSON.stringify(c.inputs.triggers)).not.toContain(secret);
     }

@@ -12,7 +12,7 @@ import { RedisPaths } from "../../cloud-init/paths";
 import { renderRedisConf } from "../../cloud-init/redisConf";
 import { renderSentinelConf } from "../../cloud-init/sentinelConf";
 import { REDIS_PASSWORD, SENTINEL_PASSWORD } from "./fixtures";
-import { SENTINEL_USER, appPassword, replicationPassword, sentinelUserPassword } from "../../components/core/aclUsers";
+import { SENTINEL_USER, appPassword, exporterPassword, replicationPassword, sentinelUserPassword } from "../../components/core/aclUsers";
 import { renderOperatorCredentials } from "../../cloud-init/operatorCredentials";
 
 export const redisAvailable = spawnSync("redis-server", ["--version"]).status === 0 && spawnSync("redis-sentinel", ["--version"]).status === 0;
@@ -119,7 +119,7 @@ export class LocalCluster {
         fs.writeFileSync(paths.redisConf, renderRedisConf({
             hostName: `local-${node.index}`, zone: "loopback", bindAddress: node.address, port: node.redisPort,
             role: node === master ? "master" : "replica", masterAddress: node === master ? undefined : master.address, masterPort: master.redisPort,
-            password: REDIS_PASSWORD, app: { password: appPassword(REDIS_PASSWORD), scripting: true }, sentinelUserPassword: sentinelUserPassword(REDIS_PASSWORD), replicationPassword: replicationPassword(REDIS_PASSWORD), persistence: "aof+rdb", maxmemory: "64mb", maxmemoryPolicy: "noeviction",
+            password: REDIS_PASSWORD, app: { password: appPassword(REDIS_PASSWORD), scripting: true }, sentinelUserPassword: sentinelUserPassword(REDIS_PASSWORD), replicationPassword: replicationPassword(REDIS_PASSWORD), exporterPassword: exporterPassword(REDIS_PASSWORD), persistence: "aof+rdb", maxmemory: "64mb", maxmemoryPolicy: "noeviction",
             minReplicasToWrite: 1, minReplicasMaxLag: 10, replDisklessSyncDelay: 0, paths,
         }));
         fs.writeFileSync(node.sentinelConf, renderSentinelConf({

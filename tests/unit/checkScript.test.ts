@@ -165,10 +165,10 @@ maybe("check script against real Redis and Sentinel", () => {
             const { status, stdout, report } = check();
             expect(report.failures).toEqual([]);
             expect(status).toBe(0);
-            expect(new Set(report.hardened.map((h) => h.split(" ")[0]))).toEqual(new Set(["build", "listen", "protected-mode", "acl", "secrets"]));
+            expect(new Set(report.hardened.map((h) => h.split(" ")[0]))).toEqual(new Set(["build", "listen", "protected-mode", "acl", "exporter-login", "secrets"]));
             expect(stdout).toContain(`HARDEN listen ok ${cluster.nodes[0].redisPort} `);
             // It logged in as the operators' user, not as default, which apps made before the app user may share.
-            expect(stdout).toMatch(/HARDEN acl ok redis users=default,operator,app,sentinel,replica .* checked-as=operator$/m);
+            expect(stdout).toMatch(/HARDEN acl ok redis users=default,operator,app,sentinel,replica,exporter .* checked-as=operator$/m);
             expect(stdout).toMatch(/HARDEN acl ok sentinel users=default,admin default-refused=SENTINEL-SET,SENTINEL-MONITOR,SENTINEL-REMOVE,SENTINEL-FAILOVER,SENTINEL-RESET,SENTINEL-CONFIG,SENTINEL-IS-MASTER-DOWN-BY-ADDR,PUBLISH,ACL,CLIENT,SHUTDOWN peer-logins=2/);
         }, 60000);
 
@@ -249,6 +249,19 @@ maybe("check script against real Redis and Sentinel", () => {
             expect(check().report.failures).toEqual([]);
         }, 60000);
 
+        test("an exporters' user that may read the config (masterauth) or a key, or that is missing, is named", () => {
+            const line = fs.readFileSync(path.join(cluster.nodes[0].dir, "redis.conf"), "utf8").split("\n").find((l) => l.startsWith("user exporter "))!;
+            expect(cli(["ACL", "SETUSER", "exporter", "+config|get", "~*", "+get"])).toBe("OK");
+            try {
+                expect(check().report.failures).toEqual(["local-0: Redis's exporter user may run GET redis-ha-probe, CONFIG GET masterauth: a leaked exporter login (its file is readable by the prometheus group) could do more than read INFO (the rollout sets its rules again)"]);
+                expect(cli(["ACL", "DELUSER", "exporter"])).toBe("1");
+                expect(check().report.failures).toEqual(["local-0: Redis has no enabled exporter user as rendered: the exporter would need the stack's password, whose file the prometheus group reads (the settings rollout makes it: pulumi up)"]);
+            } finally {
+                expect(cli(["ACL", "SETUSER", ...line.split(" ").slice(1)])).toBe("OK");
+            }
+            expect(check().report.failures).toEqual([]);
+        }, 60000);
+
         test("a Sentinels' user that may do more than fail over, or a Sentinel logging in as default, is named", async () => {
             const cluster0Conf = fs.readFileSync(path.join(cluster.nodes[0].dir, "redis.conf"), "utf8");
             // (A key command stays refused without a key pattern, whatever the commands granted.)
@@ -317,7 +330,7 @@ maybe("check script against real Redis and Sentinel", () => {
             const healthy = run();
             expect(healthy.report.failures).toEqual([]);
             expect(healthy.status).toBe(0);
-            expect(healthy.stdout).toMatch(/HARDEN acl ok redis users=default,operator,app,sentinel,replica app-refused=CONFIG,FLUSHALL,DEBUG,REPLICAOF,ACL,SHUTDOWN,MONITOR sentinel-refused=SET,GET,FLUSHALL,CONFIG,DEBUG,ACL,SHUTDOWN,MONITOR replica-refused=SET,GET,FLUSHALL,CONFIG,DEBUG,REPLICAOF,ACL,SHUTDOWN,MONITOR,PUBLISH sentinel-logins=[1-9]\d* replica-logins=2/);
+            expect(healthy.stdout).toMatch(/HARDEN acl ok redis users=default,operator,app,sentinel,replica,exporter app-refused=CONFIG,FLUSHALL,DEBUG,REPLICAOF,ACL,SHUTDOWN,MONITOR sentinel-refused=SET,GET,FLUSHALL,CONFIG,DEBUG,ACL,SHUTDOWN,MONITOR replica-refused=SET,GET,FLUSHALL,CONFIG,DEBUG,REPLICAOF,ACL,SHUTDOWN,MONITOR,PUBLISH exporter-refused=GET,SET,CONFIG,FLUSHALL,DEBUG,ACL,SHUTDOWN,MONITOR,CLIENT,SUBSCRIBE sentinel-logins=[1-9]\d* replica-logins=2/);
             expect(healthy.stdout).not.toContain("protected-mode ok sentinel");
             fs.writeFileSync(path.join(dir, "leak.log"), `${REDIS_PASSWORD}\n`, { mode: 0o644 });
             const leaking = run();

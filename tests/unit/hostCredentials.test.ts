@@ -22,7 +22,8 @@ maybe("the host's password files, after a rollout", () => {
     let dir: string;
     let netns: string;
     let exporter: ChildProcess | undefined;
-    const files = () => ({ guard: path.join(dir, "sentinel-password"), redis: path.join(dir, "redis-exporter.json"), sentinel: path.join(dir, "sentinel-exporter.json") });
+    const files = () => ({ guard: path.join(dir, "sentinel-password"), redis: path.join(dir, "redis-exporter.json"), sentinel: path.join(dir, "sentinel-exporter.json"),
+        unit: path.join(dir, "redis-exporter.service"), loginDropin: path.join(dir, "redis-exporter.service.d", "redis-ha-login.conf") });
     const input = (redis: string, sentinel: string): HostCredentialsInput => ({
         bootGuardSentinelPassword: sentinel,
         exporters: [
@@ -31,6 +32,7 @@ maybe("the host's password files, after a rollout", () => {
         ],
         bootGuardPasswordFile: files().guard,
         exporterPasswordFiles: { redis: files().redis, sentinel: files().sentinel },
+        redisExporterUnit: { unit: files().unit, loginDropin: files().loginDropin },
     });
     const runScript = (script: string) => {
         const result = spawnSync("ip", ["netns", "exec", netns, "bash", "-s"], { input: script, encoding: "utf8", timeout: 20000 });
@@ -44,6 +46,8 @@ maybe("the host's password files, after a rollout", () => {
         spawnSync("ip", ["netns", "add", netns]);
         spawnSync("ip", ["-n", netns, "link", "set", "lo", "up"]);
         fs.writeFileSync(files().guard, "old-Sentinel-Password-0123\n", { mode: 0o600 });
+        // Its unit as first boot left it on a host made before the exporter user: no login drop-in.
+        fs.writeFileSync(files().unit, "[Service]\n", { mode: 0o644 });
         for (const [file, port] of [[files().redis, 6379], [files().sentinel, 26379]] as const) {
             fs.writeFileSync(file, `{"redis://127.0.0.1:${port}":"old-Password-0123"}\n`, { mode: 0o640 });
         }
@@ -58,17 +62,21 @@ maybe("the host's password files, after a rollout", () => {
         fs.rmSync(dir, { recursive: true, force: true });
     });
 
-    test("rewrites each file whole with its owner group and mode, restarts the exporter whose file changed, and does nothing the second time", async () => {
+    test("rewrites each file whole with its owner group and mode, gives the Redis exporter its own login, restarts the exporter whose files changed, and does nothing the second time", async () => {
         const first = runScript(renderHostCredentialsScript(input("it's-a-new-Redis-Password", "new-Sentinel-Password-4567")));
         expect(first.stderr).toBe("");
         expect(first.lines).toEqual([
             "UPDATED boot guard password",
+            "UPDATED redis exporter login",
             "UPDATED redis exporter password",
             "RESTARTED redis exporter",
             "UPDATED sentinel exporter password",
             "NOTRUNNING sentinel exporter: it reads the new file when it starts",
         ]);
         expect(first.status).toBe(0);
+        // The drop-in systemd reads with the unit: the exporter's own user, and no CONFIG GET, which that user may not run.
+        expect(fs.readFileSync(files().loginDropin, "utf8")).toBe("[Service]\nEnvironment=REDIS_USER=exporter\nEnvironment=REDIS_EXPORTER_CONFIG_COMMAND=-\n");
+        expect(fs.statSync(files().loginDropin).mode & 0o777).toBe(0o644);
         expect(fs.readFileSync(files().guard, "utf8")).toBe("new-Sentinel-Password-4567\n");
         expect(JSON.parse(fs.readFileSync(files().redis, "utf8"))).toEqual({ "redis://127.0.0.1:6379": "it's-a-new-Redis-Password" });
         expect(JSON.parse(fs.readFileSync(files().sentinel, "utf8"))).toEqual({ "redis://127.0.0.1:26379": "new-Sentinel-Password-4567" });
@@ -77,12 +85,12 @@ maybe("the host's password files, after a rollout", () => {
         for (const f of [files().redis, files().sentinel]) expect({ mode: fs.statSync(f).mode & 0o777, gid: fs.statSync(f).gid }).toEqual({ mode: 0o640, gid: prometheus });
         // The exporter was stopped (its unit's Restart=always starts it again with the new file).
         await waitFor("the exporter to exit", () => exporter!.exitCode !== null || exporter!.signalCode !== null, 10000);
-        expect(fs.readdirSync(dir).sort()).toEqual(["redis-exporter.json", "sentinel-exporter.json", "sentinel-password"]);
+        expect(fs.readdirSync(dir).sort()).toEqual(["redis-exporter.json", "redis-exporter.service", "redis-exporter.service.d", "sentinel-exporter.json", "sentinel-password"]);
 
         exporter = spawn("ip", ["netns", "exec", netns, EXPORTER_BINARY, "-web.listen-address", "127.0.0.1:9121", "-redis.addr", "redis://127.0.0.1:6379"], { stdio: "ignore" });
         await waitFor("the exporter to listen again", () => listening(9121), 10000);
         const second = runScript(renderHostCredentialsScript(input("it's-a-new-Redis-Password", "new-Sentinel-Password-4567")));
-        expect(second.lines).toEqual(["SAME boot guard password", "SAME redis exporter password", "SAME sentinel exporter password"]);
+        expect(second.lines).toEqual(["SAME boot guard password", "SAME redis exporter login", "SAME redis exporter password", "SAME sentinel exporter password"]);
         expect(listening(9121)).toBe(true);
     });
 
@@ -97,6 +105,17 @@ maybe("the host's password files, after a rollout", () => {
         ]);
         expect(result.status).toBe(0);
         expect(fs.existsSync(files().redis)).toBe(false);
+        expect(listening(9121)).toBe(true);
+    });
+
+    test("an exporter whose unit is not where redis-ha put it keeps its login and its password file", () => {
+        fs.rmSync(files().unit);
+        const before = fs.readFileSync(files().redis, "utf8");
+        const result = runScript(renderHostCredentialsScript(input("it's-a-new-Redis-Password", "new-Sentinel-Password-4567")));
+        expect(result.lines.slice(0, 2)).toEqual(["UPDATED boot guard password", `NOUNIT redis exporter: no ${files().unit} here; it keeps the login it has`]);
+        expect(result.status).toBe(0);
+        expect(fs.readFileSync(files().redis, "utf8")).toBe(before);
+        expect(fs.existsSync(files().loginDropin)).toBe(false);
         expect(listening(9121)).toBe(true);
     });
 

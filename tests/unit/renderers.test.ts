@@ -4,7 +4,7 @@ import { renderRedisConf } from "../../cloud-init/redisConf";
 import { renderSentinelConf } from "../../cloud-init/sentinelConf";
 import { OPERATOR_CREDENTIALS_FILE, renderOperatorCredentials } from "../../cloud-init/operatorCredentials";
 import { REDIS_PASSWORD, SENTINEL_PASSWORD } from "../support/fixtures";
-import { SENTINEL_ADMIN_USER, SENTINEL_CLIENT_RULES, aclPasswordHash, appPassword, replicationPassword, sentinelClientPassword, sentinelUserPassword } from "../../components/core/aclUsers";
+import { SENTINEL_ADMIN_USER, SENTINEL_CLIENT_RULES, aclPasswordHash, appPassword, exporterPassword, replicationPassword, sentinelClientPassword, sentinelUserPassword } from "../../components/core/aclUsers";
 import { allHostVariants } from "../support/render";
 
 const directives = (conf: string) => conf.split("\n").filter((l) => l && !l.startsWith("#"));
@@ -20,6 +20,7 @@ const REPLICA = {
     app: { password: appPassword(REDIS_PASSWORD), scripting: true },
     sentinelUserPassword: sentinelUserPassword(REDIS_PASSWORD),
     replicationPassword: replicationPassword(REDIS_PASSWORD),
+    exporterPassword: exporterPassword(REDIS_PASSWORD),
     persistence: "aof+rdb" as const,
     maxmemory: "1gb",
     maxmemoryPolicy: "noeviction" as const,
@@ -64,10 +65,11 @@ describe("redis.conf", () => {
         expect(directives(renderRedisConf({ ...REPLICA, persistence }))).toEqual(expect.arrayContaining([...expected]));
     });
 
-    test("the operator, app, Sentinels' and replication users are defined by their passwords' hashes, never the passwords; the app loses scripting when told", () => {
+    test("the operator, app, Sentinels', replication and exporter users are defined by their passwords' hashes, never the passwords; the app loses scripting when told", () => {
         const app = appPassword(REDIS_PASSWORD);
         const sentinel = sentinelUserPassword(REDIS_PASSWORD);
         const replication = replicationPassword(REDIS_PASSWORD);
+        const exporter = exporterPassword(REDIS_PASSWORD);
         const conf = renderRedisConf(REPLICA);
         const users = directives(conf).filter((l) => l.startsWith("user "));
         expect(users).toEqual([
@@ -78,14 +80,16 @@ describe("redis.conf", () => {
             `user sentinel reset on #${aclPasswordHash(sentinel)} resetchannels &__sentinel__:hello +ping +info +role +subscribe +publish +client|setname +multi +exec +slaveof +config|rewrite +client|kill +script|kill`,
             // The Redis docs' ACL for a replica, and ROLE for the boot guard.
             `user replica reset on #${aclPasswordHash(replication)} +psync +replconf +ping +role`,
+            // What the exporter reads, and nothing else: no key, no channel, no CONFIG GET (it shows masterauth).
+            `user exporter reset on #${aclPasswordHash(exporter)} resetchannels -@all +ping +info +client|setname +latency|latest +slowlog|get +slowlog|len`,
         ]);
-        for (const password of [app, sentinel]) {
+        for (const password of [app, sentinel, exporter]) {
             expect(conf).not.toContain(password);
             expect(password).not.toContain(REDIS_PASSWORD);
         }
         // masterauth is the one derived password a config holds in the clear (Redis sends it, so it must).
         expect(conf.split("\n").filter((l) => l.includes(replication))).toEqual([`masterauth ${replication}`]);
-        expect(new Set([app, sentinel, replication]).size).toBe(3);
+        expect(new Set([app, sentinel, replication, exporter]).size).toBe(4);
         expect(directives(renderRedisConf({ ...REPLICA, app: { ...REPLICA.app, scripting: false } })).find((l) => l.startsWith("user app "))).toMatch(/ -@scripting$/);
     });
 
@@ -183,7 +187,7 @@ describe("#cloud-config user-data", () => {
             expect({ label, owner: file?.owner, permissions: file?.permissions }).toEqual({ label, owner: "root:root", permissions: "0600" });
             // Then the passwords derived from them, which the check searches world-readable files for.
             expect(file.content.split("\n").filter((l: string) => l && !l.startsWith("#"))).toEqual([`redis-password ${REDIS_PASSWORD}`, `sentinel-password ${SENTINEL_PASSWORD}`,
-                `derived-password app ${appPassword(REDIS_PASSWORD)}`, `derived-password sentinel ${sentinelUserPassword(REDIS_PASSWORD)}`, `derived-password replica ${replicationPassword(REDIS_PASSWORD)}`, `derived-password sentinel-default ${sentinelClientPassword(SENTINEL_PASSWORD)}`]);
+                `derived-password app ${appPassword(REDIS_PASSWORD)}`, `derived-password sentinel ${sentinelUserPassword(REDIS_PASSWORD)}`, `derived-password replica ${replicationPassword(REDIS_PASSWORD)}`, `derived-password exporter ${exporterPassword(REDIS_PASSWORD)}`, `derived-password sentinel-default ${sentinelClientPassword(SENTINEL_PASSWORD)}`]);
         }
         // Sentinels without auth: no line, which the scripts read as no password.
         expect(renderOperatorCredentials({ redisPassword: REDIS_PASSWORD, sentinelPassword: "" })).not.toMatch(/sentinel-password|sentinel-default/);
@@ -199,7 +203,7 @@ describe("#cloud-config user-data", () => {
         expect(packages["dedicated Sentinel"]).toEqual(["redis-sentinel", "redis-tools", "prometheus-redis-exporter"]);
     });
 
-    test("an exporter beside each Redis and Sentinel: as user prometheus, on the private address only, its password in a file only that group reads", () => {
+    test("an exporter beside each Redis and Sentinel: as user prometheus, on the private address only, the Redis one as the exporter user, its password in a file only that group reads", () => {
         const userData = (label: string) => parse(variants.find((v) => v.label === label)!.files.userData);
         const staged = (label: string, name: string) => userData(label).write_files.find((f: { path: string }) => f.path === `/etc/redis-ha/staged/${name}`);
         const unit = staged("colocated replica", "redis-exporter.service").content as string;
@@ -208,7 +212,12 @@ describe("#cloud-config user-data", () => {
         expect(unit).toMatch(/^Restart=always$/m);
         expect(staged("colocated replica", "sentinel-exporter.service").content).toContain("-redis.addr redis://10.42.0.12:26379 -redis.password-file /etc/redis-ha/sentinel-exporter.json -web.listen-address 10.42.0.12:9122 ");
         // The passwords wait root-only, like the configs.
-        expect(staged("colocated replica", "redis-exporter.json")).toMatchObject({ permissions: "0600", content: `{"redis://10.42.0.12:6379":"${REDIS_PASSWORD}"}\n` });
+        expect(staged("colocated replica", "redis-exporter.json")).toMatchObject({ permissions: "0600", content: `{"redis://10.42.0.12:6379":"${exporterPassword(REDIS_PASSWORD)}"}\n` });
+        // Its login: a drop-in beside its unit, in place before first boot's daemon-reload; none for a Sentinel-only host.
+        const loginDropin = (label: string) => userData(label).write_files.find((f: { path: string }) => f.path === "/etc/systemd/system/redis-ha-redis-exporter.service.d/redis-ha-login.conf");
+        expect(loginDropin("colocated replica")).toMatchObject({ permissions: "0644", content: "[Service]\nEnvironment=REDIS_USER=exporter\nEnvironment=REDIS_EXPORTER_CONFIG_COMMAND=-\n" });
+        expect(loginDropin("data node without Sentinel")).toBeDefined();
+        expect(loginDropin("dedicated Sentinel")).toBeUndefined();
         expect(staged("colocated replica", "sentinel-exporter.json")).toMatchObject({ permissions: "0600", content: `{"redis://10.42.0.12:26379":"${sentinelClientPassword(SENTINEL_PASSWORD)}"}\n` });
         expect(staged("dedicated Sentinel", "redis-exporter.service")).toBeUndefined();
         expect(staged("data node without Sentinel", "sentinel-exporter.service")).toBeUndefined();

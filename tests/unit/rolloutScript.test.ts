@@ -12,7 +12,7 @@ import { memoryBytes, runtimeSettings, describeRuntimeSettings } from "../../com
 import { waitFor } from "../../lab/drill";
 import { LocalCluster, LocalNode, redisAvailable } from "../support/localRedis";
 import { REDIS_PASSWORD, SENTINEL_PASSWORD } from "../support/fixtures";
-import { APP_USER, OPERATOR_USER, REPLICATION_USER, SENTINEL_ADMIN_USER, SENTINEL_USER, sentinelClientPassword, aclPasswordHash, appPassword, appUserSpec, replicationPassword, sentinelUserPassword } from "../../components/core/aclUsers";
+import { APP_USER, EXPORTER_REDIS_USER, OPERATOR_USER, REPLICATION_USER, SENTINEL_ADMIN_USER, SENTINEL_USER, sentinelClientPassword, aclPasswordHash, appPassword, appUserSpec, exporterPassword, replicationPassword, sentinelUserPassword } from "../../components/core/aclUsers";
 
 if (!redisAvailable) console.warn("\n!!! SKIPPED: redis-server/redis-sentinel are not installed; the rollout script is NOT exercised. Run `npm run setup`. !!!\n");
 const maybe = redisAvailable ? describe : describe.skip;
@@ -259,6 +259,7 @@ maybe("Redis password rotation in two steps, against real Redis and Sentinel", (
     const replicaLogins = (password: string) => cli(cluster.nodes[0], ["CLIENT", "LIST"], password).split("\n").filter((l) => /\bflags=S\b/.test(l)).map((l) => /\buser=(\S+)/.exec(l)![1]);
     const fullSyncs = (password: string) => Number(/^sync_full:(\d+)/m.exec(cli(cluster.nodes[0], ["INFO", "stats"], password))![1]);
     const replicationUserHashes = (n: LocalNode) => (cli(n, ["ACL", "LIST"], NEW_PASSWORD).split("\n").find((l) => l.startsWith(`user ${REPLICATION_USER} `)) ?? "").split(" ").filter((w) => /^#[0-9a-f]{64}$/.test(w)).map((w) => w.slice(1)).sort();
+    const exporterUserHashes = (n: LocalNode) => (cli(n, ["ACL", "LIST"], NEW_PASSWORD).split("\n").find((l) => l.startsWith(`user ${EXPORTER_REDIS_USER} `)) ?? "").split(" ").filter((w) => /^#[0-9a-f]{64}$/.test(w)).map((w) => w.slice(1)).sort();
     const operatorUserHashes = (n: LocalNode) => (cli(n, ["ACL", "LIST"], NEW_PASSWORD).split("\n").find((l) => l.startsWith(`user ${OPERATOR_USER} `)) ?? "").split(" ").filter((w) => /^#[0-9a-f]{64}$/.test(w)).map((w) => w.slice(1)).sort();
     const sentinelLogins = (n: LocalNode) => [...new Set(cli(n, ["CLIENT", "LIST"], NEW_PASSWORD).split("\n").filter((l) => / name=sentinel-/.test(l)).map((l) => /\buser=(\S+)/.exec(l)![1]))];
     const sentinelFlags = (n: LocalNode) => {
@@ -364,11 +365,11 @@ maybe("Redis password rotation in two steps, against real Redis and Sentinel", (
         expect(again.lines[again.lines.length - 1]).toBe("RESULT ok changed=0");
     }, 90000);
 
-    test("a deployment made before the operator user gets it, replicas first; the rollout then logs in as it, so it reaches a node whose default user lost the stack's password, and gives it back", () => {
+    test("a deployment made before the operator and exporter users gets them, replicas first; the rollout then logs in as operator, so it reaches a node whose default user lost the stack's password, and gives it back", () => {
         const asOperator = (n: LocalNode, args: string[]) =>
             spawnSync("redis-cli", ["-h", n.address, "-p", String(n.redisPort), "--user", OPERATOR_USER, "--no-auth-warning", "--raw", ...args], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: REDIS_PASSWORD } }).stdout.trim();
         for (const n of cluster.nodes) {
-            expect(cli(n, ["ACL", "DELUSER", OPERATOR_USER], REDIS_PASSWORD)).toBe("1");
+            expect(cli(n, ["ACL", "DELUSER", OPERATOR_USER, EXPORTER_REDIS_USER], REDIS_PASSWORD)).toBe("2");
             expect(cli(n, ["CONFIG", "REWRITE"], REDIS_PASSWORD)).toBe("OK");
         }
         const made = rotate(REDIS_PASSWORD, "");
@@ -376,8 +377,14 @@ maybe("Redis password rotation in two steps, against real Redis and Sentinel", (
         expect(made.status).toBe(0);
         const [master, first, second] = cluster.nodes;
         expect(made.lines.filter((l) => l.startsWith("OPERUSER "))).toEqual([first, second, master].map((n) => `OPERUSER ${at(n)} ${OPERATOR_USER} user set and saved`));
+        expect(made.lines.filter((l) => l.startsWith("EXPORTERUSER "))).toEqual([first, second, master].map((n) => `EXPORTERUSER ${at(n)} ${EXPORTER_REDIS_USER} user set and saved`));
         for (const n of cluster.nodes) {
             expect(asOperator(n, ["PING"])).toBe("PONG");
+            // The exporters' user reads INFO with its own password, and nothing else.
+            const asExporter = (args: string[]) => spawnSync("redis-cli", ["-h", n.address, "-p", String(n.redisPort), "--user", EXPORTER_REDIS_USER, "--no-auth-warning", "--raw", ...args], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: exporterPassword(REDIS_PASSWORD) } }).stdout.trim();
+            expect(asExporter(["INFO", "replication"])).toMatch(/^role:/m);
+            expect(asExporter(["CONFIG", "GET", "masterauth"])).toMatch(/^NOPERM/);
+            expect(fs.readFileSync(path.join(n.dir, "redis.conf"), "utf8")).toMatch(new RegExp(`^user ${EXPORTER_REDIS_USER} on .*#${aclPasswordHash(exporterPassword(REDIS_PASSWORD))} `, "m"));
             expect(fs.readFileSync(path.join(n.dir, "redis.conf"), "utf8")).toMatch(new RegExp(`^user ${OPERATOR_USER} on .*#${aclPasswordHash(REDIS_PASSWORD)} .*\\+@all$`, "m"));
         }
         // Someone changed default's password on the first replica by hand: logged in as default, the
@@ -427,6 +434,7 @@ maybe("Redis password rotation in two steps, against real Redis and Sentinel", (
             expect(replicationUserHashes(n)).toEqual([replicationPassword(REDIS_PASSWORD), replicationPassword(NEW_PASSWORD)].map(aclPasswordHash).sort());
             // The operators' user takes both stack passwords, as default does.
             expect(operatorUserHashes(n)).toEqual([REDIS_PASSWORD, NEW_PASSWORD].map(aclPasswordHash).sort());
+            expect(exporterUserHashes(n)).toEqual([REDIS_PASSWORD, NEW_PASSWORD].map(exporterPassword).map(aclPasswordHash).sort());
             // The Sentinels log in as their user, with its password derived from the new one (saved by Sentinel).
             expect(fs.readFileSync(n.sentinelConf, "utf8")).toMatch(new RegExp(`^sentinel auth-user ${cluster.masterName} "?${SENTINEL_USER}"?$`, "m"));
             expect(fs.readFileSync(n.sentinelConf, "utf8")).toMatch(new RegExp(`^sentinel auth-pass ${cluster.masterName} "?${sentinelUserPassword(NEW_PASSWORD)}"?$`, "m"));
@@ -466,6 +474,7 @@ maybe("Redis password rotation in two steps, against real Redis and Sentinel", (
             expect(sentinelLogins(n)).toEqual([SENTINEL_USER]);
             expect(replicationUserHashes(n)).toEqual([aclPasswordHash(replicationPassword(NEW_PASSWORD))]);
             expect(operatorUserHashes(n)).toEqual([aclPasswordHash(NEW_PASSWORD)]);
+            expect(exporterUserHashes(n)).toEqual([aclPasswordHash(exporterPassword(NEW_PASSWORD))]);
         }
         expect(onlineReplicas(NEW_PASSWORD)).toBe(2);
         expect(replicaLogins(NEW_PASSWORD)).toEqual([REPLICATION_USER, REPLICATION_USER]);

@@ -13,7 +13,7 @@ import { OPERATOR_CREDENTIALS_FILE } from "../../../cloud-init/operatorCredentia
 import { NFT_TABLE } from "../../../cloud-init/nftables";
 import { DEBIAN_PATHS } from "../../../cloud-init/paths";
 import { STAGING_DIR, stagedExporterFiles } from "../../../cloud-init/cloudConfig";
-import { EXPORTERS, EXPORTER_USER } from "../../../cloud-init/exporters";
+import { EXPORTERS, EXPORTER_LOGIN_DROPIN_PATH, EXPORTER_USER } from "../../../cloud-init/exporters";
 import { cidrsOverlap, parseCidr } from "../../core/cidr";
 import type { HostPlan } from "../../core/topology";
 import type { LabEndpoint, LabNetwork } from "./network";
@@ -23,8 +23,16 @@ export type ProcessKind = "redis" | "sentinel" | "sshd" | "redis-exporter" | "se
 const EXPORTER_KINDS = { "redis-exporter": EXPORTERS.redis, "sentinel-exporter": EXPORTERS.sentinel } as const;
 const EXPORTER_KIND_NAMES = Object.keys(EXPORTER_KINDS) as Array<keyof typeof EXPORTER_KINDS>;
 const isExporter = (kind: ProcessKind): kind is keyof typeof EXPORTER_KINDS => kind in EXPORTER_KINDS;
+/**
+ * The host's own /etc/systemd/system, under its directory (bind-mounted there in the host): where its
+ * exporter units and their drop-ins are, as on a VM, so a step that writes a drop-in writes it here.
+ */
+const LAB_SYSTEMD_DIR = "etc-systemd-system";
+const SYSTEMD_DIR = "/etc/systemd/system";
+/** Where a file under /etc/systemd/system of the host is, seen from this machine. */
+const labSystemdFile = (root: string, file: string) => path.join(root, LAB_SYSTEMD_DIR, path.relative(SYSTEMD_DIR, file));
 /** Where the lab keeps a host's exporter unit, to run its ExecStart as systemd would. */
-const exporterUnitFile = (root: string, kind: keyof typeof EXPORTER_KINDS) => path.join(root, `${kind}.service`);
+const exporterUnitFile = (root: string, kind: keyof typeof EXPORTER_KINDS) => labSystemdFile(root, EXPORTER_KINDS[kind].unitPath);
 export type LabHost = LabEndpoint & { plan: HostPlan };
 
 /** What every lab operation needs to know about the lab it works on. */
@@ -257,6 +265,7 @@ function installFiles(spec: LabSpec, host: LabHost, userData: string): string[] 
             // The first-boot script's install step: readable by the exporter's group only.
             writeFileAs(path.join(dirs.etcHa, path.basename(EXPORTER_KINDS[passwordOf].passwordFile)), file.content, 0o640, `root:${EXPORTER_USER}`);
         } else if (unitOf) {
+            fs.mkdirSync(path.dirname(exporterUnitFile(root, unitOf)), { recursive: true });
             writeFileAs(exporterUnitFile(root, unitOf), file.content, 0o644);
             skipped.push(`${EXPORTER_KINDS[unitOf].unitPath}: no systemd in a namespace; the lab runs its ExecStart as its User, restarted whenever it exits (Restart=always)`);
         } else if (file.path.startsWith(`${STAGING_DIR}/`)) {
@@ -270,6 +279,11 @@ function installFiles(spec: LabSpec, host: LabHost, userData: string): string[] 
             writeFileAs(path.join(root, LAB_SBIN, path.basename(BOOT_GUARD_PATH)), file.content, 0o700);
         } else if (file.path === BOOT_GUARD_DROPIN_PATH) {
             skipped.push(`${file.path}: no systemd in a namespace; the lab runs the boot guard itself before every start of redis-server`);
+        } else if (file.path === EXPORTER_LOGIN_DROPIN_PATH) {
+            // Read with its unit at every start of the exporter, as systemd does after daemon-reload.
+            const target = labSystemdFile(root, file.path);
+            fs.mkdirSync(path.dirname(target), { recursive: true });
+            writeFileAs(target, file.content, 0o644);
         } else if (file.path.startsWith("/etc/sysctl.d/")) {
             skipped.push(`${file.path}: sysctls are the kernel's, shared by every namespace; setting them would change this machine`);
         } else if (file.path.endsWith("redis-ha-thp.service")) {
@@ -314,6 +328,8 @@ async function startHolder(spec: LabSpec, host: LabEndpoint): Promise<void> {
         [path.join(root, "run-sentinel"), path.dirname(DEBIAN_PATHS.sentinelPid)],
         // Where the boot guard is (the machine's own /usr/local/sbin is hidden from the host).
         [path.join(root, LAB_SBIN), path.dirname(BOOT_GUARD_PATH)],
+        // Where its exporter units and their drop-ins are (the machine's own are hidden from the host).
+        [path.join(root, LAB_SYSTEMD_DIR), SYSTEMD_DIR],
     ];
     for (const [from] of mounts) fs.mkdirSync(from, { recursive: true });
     const script = [...mounts.map(([from, to]) => `mount --bind '${from}' '${to}'`), "echo ready", "exec sleep infinity"].join(" && ");
@@ -382,15 +398,25 @@ export async function startService(spec: LabSpec, host: LabHost, kind: ProcessKi
 }
 
 /**
- * The exporter as its unit runs it: the unit's ExecStart as its User, started again 2 s after it
- * exits (Restart=always, RestartSec=2), so a rotation that restarts it by a signal works here too.
+ * The exporter as its unit runs it: the unit's ExecStart as its User, with the Environment= lines of
+ * its drop-ins, started again 2 s after it exits (Restart=always, RestartSec=2). Unit and drop-ins are
+ * read again at every start, inside the host, as systemd does after a daemon-reload: a step that
+ * changes the exporter's login (a drop-in) and restarts it by a signal works here too.
  */
 function exporterArgv(root: string, kind: keyof typeof EXPORTER_KINDS): string[] {
     const unit = fs.readFileSync(exporterUnitFile(root, kind), "utf8");
-    const user = /^User=(\S+)$/m.exec(unit)?.[1];
-    const execStart = /^ExecStart=(.+)$/m.exec(unit)?.[1];
-    if (!user || !execStart || !/^RestartSec=2$/m.test(unit)) throw new Error(`${kind}: the unit has no User, ExecStart or RestartSec=2 the lab can run:\n${unit}`);
-    return ["sh", "-c", `while :; do setpriv --reuid=${user} --regid=${user} --init-groups "$@"; sleep 2; done`, "sh", ...execStart.split(" ")];
+    if (!/^User=\S+$/m.test(unit) || !/^ExecStart=.+$/m.test(unit) || !/^RestartSec=2$/m.test(unit)) throw new Error(`${kind}: the unit has no User, ExecStart or RestartSec=2 the lab can run:\n${unit}`);
+    // Word splitting of ExecStart and of the Environment= assignments is the point (no unit of ours quotes).
+    const loop = [
+        "while :; do",
+        "user=$(sed -n 's/^User=//p' \"$1\")",
+        "exec_start=$(sed -n 's/^ExecStart=//p' \"$1\")",
+        "environment=$(cat \"$1.d\"/*.conf 2>/dev/null | sed -n 's/^Environment=//p')",
+        "env $environment setpriv --reuid=\"$user\" --regid=\"$user\" --init-groups $exec_start",
+        "sleep 2",
+        "done",
+    ].join("; ").replace("do;", "do");
+    return ["sh", "-c", loop, "sh", EXPORTER_KINDS[kind].unitPath];
 }
 
 /** Stops a service: SIGKILL by default (a crash), SIGTERM for a clean stop. */
