@@ -83,7 +83,16 @@ fi
 # before the replication user, whose masterauth is the stack's password).
 masterauth=$(awk '$1 == "masterauth" { v = $2; gsub(/"/, "", v); print v; exit }' "$conf")
 masteruser=$(awk '$1 == "masteruser" { v = $2; gsub(/"/, "", v); print v; exit }' "$conf")
-role=$(REDISCLI_AUTH="$masterauth" timeout 2 redis-cli --no-auth-warning \${masteruser:+--user "$masteruser"} -h "\${master%:*}" -p "\${master##*:}" --raw ROLE 2>&1 | head -n 1)
+# Asked up to 5 times (about 20 s at most): a master just promoted may be forking for its replicas'
+# sync, or this node's network still settling after its reboot, and one unanswered question would
+# start a former master as a master, which is what this guard is for. A VM test on a loaded machine
+# met a single 2 s try that went unanswered.
+role=""
+for attempt in 1 2 3 4 5; do
+    role=$(REDISCLI_AUTH="$masterauth" timeout 3 redis-cli --no-auth-warning \${masteruser:+--user "$masteruser"} -h "\${master%:*}" -p "\${master##*:}" --raw ROLE 2>&1 | head -n 1)
+    [ "$role" = master ] && break
+    [ "$attempt" -lt 5 ] && sleep 1
+done
 if [ "$role" != "master" ]; then
     say "the Sentinels name $master as master, but it does not answer as one (\${role:-no answer}): starting as configured"
     exit 0

@@ -14,6 +14,7 @@ import { runAsync } from "../../components/platforms/lab/shell";
 import { FakeSentinel } from "../support/fakeSentinel";
 import { LocalCluster, redisAvailable } from "../support/localRedis";
 import { REDIS_PASSWORD, SENTINEL_PASSWORD } from "../support/fixtures";
+import { OPERATOR_USER } from "../../components/core/aclUsers";
 
 if (!redisAvailable) console.warn("\n!!! SKIPPED: redis-server/redis-sentinel are not installed; the boot guard is NOT exercised. Run `npm run setup`. !!!\n");
 const maybe = redisAvailable ? describe : describe.skip;
@@ -67,6 +68,15 @@ maybe("the boot guard before a redis-server start", () => {
         expect(said).toBe(`redis-ha boot guard: the Sentinels name ${master.address}:${master.redisPort} as master: starting as its replica`);
         expect(conf.match(/^replicaof .*$/gm)).toEqual([`replicaof ${master.address} ${master.redisPort}`]);
     });
+
+    test("a named master that does not answer at first (paused, as a new master forking for its replicas can be) is asked again: the node still starts as its replica", async () => {
+        const master = cluster.nodes[0];
+        const paused = spawnSync("redis-cli", ["-h", master.address, "-p", String(master.redisPort), "--no-auth-warning", "--user", OPERATOR_USER, "CLIENT", "PAUSE", "4000", "ALL"], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: REDIS_PASSWORD } });
+        expect(paused.stdout.trim()).toBe("OK");
+        const { said, conf } = await guardWith({ host: master.address, port: master.redisPort });
+        expect(said).toBe(`redis-ha boot guard: the Sentinels name ${master.address}:${master.redisPort} as master: starting as its replica`);
+        expect(conf.match(/^replicaof .*$/gm)).toEqual([`replicaof ${master.address} ${master.redisPort}`]);
+    }, 40000);
 
     test.each([
         ["an address where nothing listens", () => ({ host: "127.0.0.1", port: 1 }), /\(.*refused.*\)/],
