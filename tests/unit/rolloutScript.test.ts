@@ -254,13 +254,15 @@ maybe("Redis password rotation in two steps, against real Redis and Sentinel", (
         spawnSync("redis-cli", ["-h", n.address, "-p", String(n.redisPort), "--user", APP_USER, "--no-auth-warning", "--raw", ...args], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: appPassword(stackPassword) } }).stdout.trim();
     const appPing = (n: LocalNode, stackPassword: string) => asApp(n, stackPassword, ["PING"]);
     // The password hashes the Sentinels' user takes on a node, and the users the Sentinels' connections there logged in as.
-    const sentinelUserHashes = (n: LocalNode) => (cli(n, ["ACL", "LIST"], NEW_PASSWORD).split("\n").find((l) => l.startsWith(`user ${SENTINEL_USER} `)) ?? "").split(" ").filter((w) => /^#[0-9a-f]{64}$/.test(w)).map((w) => w.slice(1)).sort();
+    // The password hashes a Redis user takes on a node (ACL LIST), sorted.
+    const userHashes = (n: LocalNode, user: string) => (cli(n, ["ACL", "LIST"], NEW_PASSWORD).split("\n").find((l) => l.startsWith(`user ${user} `)) ?? "").split(" ").filter((w) => /^#[0-9a-f]{64}$/.test(w)).map((w) => w.slice(1)).sort();
+    const sentinelUserHashes = (n: LocalNode) => userHashes(n, SENTINEL_USER);
     // The users the replicas' links to the master logged in as (CLIENT LIST flags=S), and the replication user's password hashes on a node.
     const replicaLogins = (password: string) => cli(cluster.nodes[0], ["CLIENT", "LIST"], password).split("\n").filter((l) => /\bflags=S\b/.test(l)).map((l) => /\buser=(\S+)/.exec(l)![1]);
     const fullSyncs = (password: string) => Number(/^sync_full:(\d+)/m.exec(cli(cluster.nodes[0], ["INFO", "stats"], password))![1]);
-    const replicationUserHashes = (n: LocalNode) => (cli(n, ["ACL", "LIST"], NEW_PASSWORD).split("\n").find((l) => l.startsWith(`user ${REPLICATION_USER} `)) ?? "").split(" ").filter((w) => /^#[0-9a-f]{64}$/.test(w)).map((w) => w.slice(1)).sort();
-    const exporterUserHashes = (n: LocalNode) => (cli(n, ["ACL", "LIST"], NEW_PASSWORD).split("\n").find((l) => l.startsWith(`user ${EXPORTER_REDIS_USER} `)) ?? "").split(" ").filter((w) => /^#[0-9a-f]{64}$/.test(w)).map((w) => w.slice(1)).sort();
-    const operatorUserHashes = (n: LocalNode) => (cli(n, ["ACL", "LIST"], NEW_PASSWORD).split("\n").find((l) => l.startsWith(`user ${OPERATOR_USER} `)) ?? "").split(" ").filter((w) => /^#[0-9a-f]{64}$/.test(w)).map((w) => w.slice(1)).sort();
+    const replicationUserHashes = (n: LocalNode) => userHashes(n, REPLICATION_USER);
+    const exporterUserHashes = (n: LocalNode) => userHashes(n, EXPORTER_REDIS_USER);
+    const operatorUserHashes = (n: LocalNode) => userHashes(n, OPERATOR_USER);
     const sentinelLogins = (n: LocalNode) => [...new Set(cli(n, ["CLIENT", "LIST"], NEW_PASSWORD).split("\n").filter((l) => / name=sentinel-/.test(l)).map((l) => /\buser=(\S+)/.exec(l)![1]))];
     const sentinelFlags = (n: LocalNode) => {
         const lines = cli(n, ["SENTINEL", "MASTER", cluster.masterName], SENTINEL_PASSWORD, n.sentinelPort).split("\n");
