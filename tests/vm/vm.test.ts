@@ -175,7 +175,9 @@ describeVm("cloud-init for real: the rendered user-data in Debian 12 VMs", () =>
             expect(check.report.agreedMaster).toBe(`${deployment.masterAddress}:${deployment.config.redisPort}`);
             expect(check.report.replicas.filter((r) => r.state === "online")).toHaveLength(2);
             // And the host itself was judged (docs/security.md): every kind of fact, on a real boot's files.
-            expect(new Set(check.report.hardened.map((h) => h.split(" ")[0]))).toEqual(new Set(["build", "listen", "protected-mode", "acl", "secrets"]));
+            expect(new Set(check.report.hardened.map((h) => h.split(" ")[0]))).toEqual(new Set(["build", "listen", "protected-mode", "acl", "exporter-login", "secrets"]));
+            // Under real systemd the exporter was started with the drop-in's login, not default's.
+            expect(check.report.hardened.find((h) => h.startsWith("exporter-login "))).toBe("exporter-login redis user=exporter");
         }
     }, 25 * 60 * 1000);
 
