@@ -192,7 +192,7 @@ export interface HostHardeningScriptInput {
     sentinelPasswordPath?: string;
     /** The operator credentials the check logs in with (cloud-init/operatorCredentials.ts). Default OPERATOR_CREDENTIALS_FILE. */
     operatorCredentialsPath?: string;
-    /** Where to search for readable secrets. Default: cloud-init/hardeningCheck.ts's. */
+    /** What the host's facts are judged against (where to search for readable secrets, the default user). Default: cloud-init/hardeningCheck.ts's. */
     hardening?: HardeningCheckInput;
 }
 

@@ -5,8 +5,9 @@
  * - The Redis build carries the fixes for the Redis CVEs of 2025 (PATCHED_REDIS_BUILDS).
  * - Redis and Sentinel listen on the deployment's private addresses and loopback only (what `ss`
  *   sees, not what `bind` says).
- * - Redis runs with protected-mode on and no ACL users but `default`, the app's and the Sentinels',
- *   each with a password; the app user is refused what would reconfigure or stop the server, the
+ * - Redis runs with protected-mode on and no ACL users but `default` (off, with no password, unless
+ *   the stack keeps it on: legacyDefaultUser), the operators', the app's, the Sentinels', the
+ *   replication and the exporters', each with a password; the app user is refused what would reconfigure or stop the server, the
  *   Sentinels' user everything but failing over, and every Sentinel logs in as that user; Sentinel's
  *   protected-mode is as rendered (on whenever it has a password).
  * - Sentinel (with a password) has no ACL users but `default`, which apps ask with and which is
@@ -56,6 +57,8 @@ export const SECRET_SEARCH_DIRS = ["/etc", "/var/lib/cloud", "/var/log", "/var/l
 export interface HardeningCheckInput {
     /** Directories searched for world-readable files holding a password. Default SECRET_SEARCH_DIRS. */
     secretSearchDirs?: readonly string[];
+    /** Whether Redis's default user should take the stack's password (the stack's legacyDefaultUser); off otherwise. Default false. */
+    legacyDefaultUser?: boolean;
 }
 
 export function renderHardeningCheck(input: HardeningCheckInput = {}): string {
@@ -113,6 +116,9 @@ done
 
 if [ -n "$redis_port" ] && ss -H -ltn "sport = :$redis_port" 2>/dev/null | grep -q .; then
     local_redis() { rcli_as "$redis_pass" "127.0.0.1:$redis_port" "$@" 2>&1; }
+    legacy_default_user=${input.legacyDefaultUser ? 1 : 0}
+    default_state=off
+    [ "$legacy_default_user" = 1 ] && default_state=on
     # Asked here, in this shell, so that every local_redis below logs in as the same user without asking again.
     redis_login_user_for "$redis_pass" "127.0.0.1:$redis_port"
     checked_as=$login_user
@@ -126,8 +132,11 @@ if [ -n "$redis_port" ] && ss -H -ltn "sport = :$redis_port" 2>/dev/null | grep 
     # Every link a replica holds here (flags=S: this node is its master) and the user it logged in as.
     replica_logins=$(local_redis CLIENT LIST | client_links flags '^S$' addr user)
     not_replication_user=$(printf '%s\\n' "$replica_logins" | awk 'NF == 2 && $2 != "${REPLICATION_USER}" { printf "%s as %s, ", $1, $2 }')
-    if ! printf '%s\\n' "$acl" | grep -q '^user default on '; then
-        hardening_failures+=("$host: Redis's ACL LIST has no enabled default user as rendered: $(printf '%s' "$acl" | head -c 200 | tr '\\n' ' ')")
+    default_line=$(printf '%s\\n' "$acl" | awk '$1 == "user" && $2 == "default"')
+    if [ "$legacy_default_user" = 1 ] && [[ "$default_line" != "user default on "* ]]; then
+        hardening_failures+=("$host: Redis's default user is not enabled, and redis-ha:legacyDefaultUser wants it on with the stack's password (the default-user step turns it on: pulumi up)")
+    elif [ "$legacy_default_user" = 0 ] && ! [[ "$default_line" == "user default off "* && "$default_line" != *"#"* && "$default_line" != *nopass* ]]; then
+        hardening_failures+=("$host: Redis's default user is on or takes a password: whoever holds it logs in without a user name, with every permission it has (the default-user step of pulumi up turns it off, refusing while apps log in as it; by hand: ACL SETUSER default reset, then CONFIG REWRITE)")
     elif printf '%s\\n' "$acl" | grep -qE '^user (default|${OPERATOR_USER}|${APP_USER}|${SENTINEL_USER}|${REPLICATION_USER}|${EXPORTER_REDIS_USER}) .*nopass'; then
         hardening_failures+=("$host: a Redis user takes no password (nopass): anyone who reaches the port may log in as it")
     elif ! printf '%s\\n' "$acl" | grep -q '^user ${OPERATOR_USER} on '; then
@@ -160,7 +169,7 @@ if [ -n "$redis_port" ] && ss -H -ltn "sport = :$redis_port" 2>/dev/null | grep 
         elif [ -n "$exporter_granted" ]; then
             hardening_failures+=("$host: Redis's ${EXPORTER_REDIS_USER} user may run $exporter_granted: a leaked exporter login (its file is readable by the prometheus group) could do more than read INFO (the rollout sets its rules again)")
         else
-            hardening_report+=("HARDEN acl ok redis users=default,${OPERATOR_USER},${APP_USER},${SENTINEL_USER},${REPLICATION_USER},${EXPORTER_REDIS_USER} ${APP_USER}-refused=${APP_REFUSED_PROBES.map((p) => p.split(" ")[0]).join(",")} ${SENTINEL_USER}-refused=${SENTINEL_USER_REFUSED_PROBES.map((p) => p.split(" ")[0]).join(",")} ${REPLICATION_USER}-refused=${REPLICATION_USER_REFUSED_PROBES.map((p) => p.split(" ")[0]).join(",")} ${EXPORTER_REDIS_USER}-refused=${EXPORTER_USER_REFUSED_PROBES.map((p) => p.split(" ")[0]).join(",")} sentinel-logins=$(printf '%s\\n' "$sentinel_logins" | grep -c .) replica-logins=$(printf '%s\\n' "$replica_logins" | grep -c .) checked-as=$checked_as")
+            hardening_report+=("HARDEN acl ok redis default=$default_state users=default,${OPERATOR_USER},${APP_USER},${SENTINEL_USER},${REPLICATION_USER},${EXPORTER_REDIS_USER} ${APP_USER}-refused=${APP_REFUSED_PROBES.map((p) => p.split(" ")[0]).join(",")} ${SENTINEL_USER}-refused=${SENTINEL_USER_REFUSED_PROBES.map((p) => p.split(" ")[0]).join(",")} ${REPLICATION_USER}-refused=${REPLICATION_USER_REFUSED_PROBES.map((p) => p.split(" ")[0]).join(",")} ${EXPORTER_REDIS_USER}-refused=${EXPORTER_USER_REFUSED_PROBES.map((p) => p.split(" ")[0]).join(",")} sentinel-logins=$(printf '%s\\n' "$sentinel_logins" | grep -c .) replica-logins=$(printf '%s\\n' "$replica_logins" | grep -c .) checked-as=$checked_as")
         fi
     fi
     # The exporter beside this node, as it runs now: the user its environment gives it (the login

@@ -2,7 +2,7 @@ import type { DeploymentConfig, DeploymentSecrets } from "../components/core/mod
 import type { HostPlan } from "../components/core/topology";
 import { BOOT_GUARD_PASSWORD_FILE, renderBootGuard } from "./bootGuard";
 import { AddressDiscovery, PRIVATE_ADDRESS_PLACEHOLDER, renderCloudConfig } from "./cloudConfig";
-import { appPassword, exporterPassword, replicationPassword, sentinelClientPassword, sentinelUserPassword } from "../components/core/aclUsers";
+import { SENTINEL_USER, appPassword, exporterPassword, replicationPassword, sentinelClientPassword, sentinelUserPassword } from "../components/core/aclUsers";
 import { renderRedisConf } from "./redisConf";
 import { renderSentinelConf } from "./sentinelConf";
 import { renderOperatorCredentials } from "./operatorCredentials";
@@ -41,6 +41,7 @@ export function renderHostFiles(
               role: host.redisRole,
               masterAddress: host.redisRole === "replica" ? masterAddress : undefined,
               password: secrets.redisPassword,
+              legacyDefaultUser: config.legacyDefaultUser,
               app: { password: appPassword(secrets.redisPassword), scripting: config.appScripting },
               sentinelUserPassword: sentinelUserPassword(secrets.redisPassword),
               replicationPassword: replicationPassword(secrets.redisPassword),
@@ -63,7 +64,9 @@ export function renderHostFiles(
               masterAddress: masterOfThisHost,
               redisPort: config.redisPort,
               quorum: config.quorum,
-              redisPassword: secrets.redisPassword,
+              // Sentinels made with default off log in as their own user from the start: the nodes they join
+              // have it (the settings rollout made it before any turned default off).
+              ...(config.legacyDefaultUser ? { redisPassword: secrets.redisPassword } : { redisUser: SENTINEL_USER, redisPassword: sentinelUserPassword(secrets.redisPassword) }),
               sentinelPassword: secrets.sentinelPassword === "" ? undefined : secrets.sentinelPassword,
               downAfterMilliseconds: config.downAfterMilliseconds,
               failoverTimeoutMilliseconds: config.failoverTimeoutMilliseconds,

@@ -16,7 +16,13 @@ export interface RedisConfInput {
     masterAddress?: string;
     /** The master's port. Default: `port` (every node listens on the same one). */
     masterPort?: number;
+    /** The stack's Redis password: the operator user's (and default's with legacyDefaultUser). */
     password: string;
+    /**
+     * Whether Redis's default user takes the stack's password (requirepass), for apps that log in
+     * without a user name (the stack's legacyDefaultUser). Otherwise it is off: every login names a user.
+     */
+    legacyDefaultUser: boolean;
     /** The application's user (components/core/aclUsers.ts): its password and whether it may run scripts. */
     app: { password: string; scripting: boolean };
     /** The password of the user the Sentinels log in with (components/core/aclUsers.ts SENTINEL_USER). */
@@ -79,9 +85,11 @@ export function renderRedisConf(input: RedisConfInput): string {
         `logfile ${paths.redisLog}`,
         `dir ${paths.dataDir}`,
         "",
-        "# Auth. The stack's password is the operators' (default). Every node may become a replica, so",
-        "# every node logs in to its master as the replication user, which may only replicate.",
-        `requirepass ${password}`,
+        "# Auth. Every node may become a replica, so every node logs in to its master as the replication",
+        "# user, which may only replicate.",
+        ...(input.legacyDefaultUser
+            ? ["# default takes the stack's password (legacyDefaultUser): apps that log in without a user name.", `requirepass ${password}`]
+            : ["# default is off: every login names its user (apps: app), so the stack's password opens nothing without one.", "user default reset"]),
         `masteruser ${REPLICATION_USER}`,
         `masterauth ${configToken("the replication password", input.replicationPassword)}`,
         "# The operators' user, which the checks and the day-2 scripts log in as: the stack's password, everything.",

@@ -49,6 +49,20 @@ export interface RolloutScriptInput {
     operatorCredentialsPath?: string;
     /** Wait for cloud-init on this host first and stop if it reports an error (VMs: yes; the lab: no). Default false. */
     waitForCloudInit?: boolean;
+    /**
+     * Whether Redis's default user takes the stack's passwords (the stack's legacyDefaultUser). Off
+     * (false), the settings phase leaves it alone on every node where it is off already (a rotation
+     * gives it nothing), and the default-user phase turns it off. Default false.
+     */
+    legacyDefaultUser?: boolean;
+    /**
+     * settings: everything but the default user (the settings rollout). default-user: only Redis's
+     * default user, on or off as legacyDefaultUser says, replicas first; run after every host's
+     * credentials step, once no login redis-ha makes is on default (the exporters move there). Off, it
+     * first refuses, changing nothing, while a node shows a connection that ran a command as default.
+     * Needs `passwords`. Default settings.
+     */
+    phase?: "settings" | "default-user";
 }
 
 export interface RolloutPasswords {
@@ -83,6 +97,8 @@ export interface RolloutPasswords {
 export function renderRolloutScript(input: RolloutScriptInput): string {
     if (input.sentinels.length === 0) throw new Error("the rollout needs at least one Sentinel");
     if (input.dataNodes.length === 0) throw new Error("the rollout needs at least one data node");
+    const phase = input.phase ?? "settings";
+    if (phase === "default-user" && !input.passwords) throw new Error("the default-user phase needs the stack's passwords");
     const q = shellQuote;
     // key|value|readBack; none of them can hold a "|" (validated settings, numbers, sizes, policy names).
     const encode = (s: RuntimeSetting) => {
@@ -108,6 +124,10 @@ deadline=$((SECONDS + timeout_seconds))
 interval=${input.intervalSeconds ?? 3}
 reset_timeout=${input.resetTimeoutSeconds ?? 60}
 manage_passwords=${input.passwords ? 1 : 0}
+phase=${phase}
+legacy_default_user=${input.legacyDefaultUser ? 1 : 0}
+# What default takes with legacyDefaultUser: the stack's passwords (both during a rotation), everything.
+default_on_spec=(${(input.passwords ? operatorUserSpec(input.passwords.redis, input.passwords.previousRedis) : []).map(q).join(" ")})
 # With the stack's passwords (what the program gives) the script asks the nodes which they accept; without, the host's operator credentials.
 operator_file=${input.passwords ? "''" : q(input.operatorCredentialsPath ?? OPERATOR_CREDENTIALS_FILE)}
 new_pass=${q(input.passwords?.redis ?? "")}
@@ -192,9 +212,14 @@ fi
 accepts() { [ "$(rcli_default_as "$2" "$1" PING 2>&1)" = PONG ]; }
 # The secret is the last argument, read from stdin (-x): never on a command line other users can see.
 rcli_secret() { local at=$1 auth=$2 secret=$3; shift 3; printf '%s' "$secret" | rcli_as "$auth" "$at" -x "$@"; }
-# How many passwords the default user has, from ACL LIST on stdin.
-default_user_passwords() { awk '$1 == "user" && $2 == "default"' | grep -oE '#[0-9a-f]{64}' | wc -l; }
-password_count() { rcli "$1" ACL LIST 2>/dev/null | default_user_passwords; }
+# How many passwords user $2 takes on data node $1 (ACL LIST).
+user_password_count() { acl_cli=rcli user_line "$1" "$2" | grep -oE '#[0-9a-f]{64}' | wc -l; }
+# Whether data node $1's default user is off: disabled, with no password and not nopass (ACL LIST).
+default_is_off() {
+    local line
+    line=$(acl_cli=rcli user_line "$1" default)
+    [[ "$line" == "user default off "* && "$line" != *"#"* && "$line" != *nopass* ]]
+}
 sentinel_peer_login() { scli "$1" SENTINEL CONFIG GET "sentinel-$2" 2>/dev/null | sed -n 2p; }
 # Makes a Sentinel log in to its peers as the admin user with the stack's password (every one of them
 # takes it by now): the password first, then the user, each read back.
@@ -255,6 +280,8 @@ logged_in_since() {
 # none), saved with CONFIG REWRITE so that a restart keeps both.
 accept_both() {
     local node=$1 new=$2 previous=$3 auth out which secret missing=()
+    # Off, it takes no password: the operator user carries the rotation (OPERUSER below).
+    if default_is_off "$node"; then echo "SAME $node default user off"; return 0; fi
     # What default takes (the point of this step), and what this script can log in with (the operator user may take it without).
     answers() { [ "$(rcli_default_as "$1" "$node" PING 2>&1)" = PONG ]; }
     logs_in() { [ "$(rcli_as "$1" "$node" PING 2>&1)" = PONG ]; }
@@ -350,6 +377,55 @@ relinked() {
     rcli "$1" INFO replication 2>/dev/null | tr -d '\\r' | grep -qx 'master_link_status:up' || return 1
     rcli "$master" CLIENT LIST 2>/dev/null | client_links flags S id user | awk -v since="$2" -v want="$replication_user" '$2 == want && $1 + 0 > since + 0 { found = 1 } END { exit !found }'
 }
+# The connections on nodes $@ that ran a command as default, one "address (client name) on node" a
+# line, from CLIENT LIST every second for 5 s (an app that connects per request, as PHP does, is seen
+# only while it is connected). A connection that has not logged in shows user=default too; its last
+# command is none (NULL), AUTH, HELLO or COMMAND (redis-cli's first) unless it sent others without a
+# password, which fail anyway: such a client is named too.
+default_logins() {
+    local round node
+    for round in 0 1 2 3 4 5; do
+        [ "$round" = 0 ] || sleep 1
+        for node in "$@"; do
+            rcli "$node" CLIENT LIST 2>/dev/null | client_links user '^default$' addr name cmd \
+                | awk -v node="$node" '$3 != "NULL" && $3 != "auth" && $3 != "hello" && $3 != "command" && $3 !~ /^command\\|/ { sub(/:[0-9]+$/, "", $1); print $1 ($2 == "-" ? "" : " (" $2 ")") " on " node }'
+        done
+    done | sort -u
+}
+# Turns node $1's default user off with no password, in one transaction: requirepass "" alone would
+# make it nopass, which turns protected mode on (refusing every client but loopback); reset then
+# takes nopass away again. CONFIG REWRITE drops the requirepass line, so the file holds no password for it.
+turn_default_off() {
+    local node=$1 out
+    out=$(printf 'MULTI\nCONFIG SET requirepass ""\nACL SETUSER default reset\nEXEC\n' | rcli "$node" 2>&1)
+    default_is_off "$node" || fail "$node: default does not read back off with no password after ACL SETUSER default reset (it answered $(oneline "$out")); the nodes after it were left as they were"
+    out=$(rcli "$node" CONFIG REWRITE 2>&1)
+    [ "$out" = OK ] || fail "$node: CONFIG REWRITE failed: $(oneline "$out"); default is off only until a restart"
+    echo "DEFAULTOFF $node default user off and saved"
+    changed=$((changed + 1))
+}
+# Redis's default user on every node, replicas first: off (no login without a user name), or with
+# legacyDefaultUser on with the stack's passwords where it is off (where it is on, the settings phase
+# keeps its passwords). Before turning any off, a node showing a connection that runs commands as
+# default stops it, changing nothing, naming the addresses: those apps would lose Redis.
+default_user_phase() {
+    local node pending=() logins
+    for node in "\${order[@]}"; do
+        if [ "$legacy_default_user" = 1 ]; then
+            default_is_off "$node" || { echo "SAME $node default user on"; continue; }
+            [ "$mode" = report ] && { echo "DRIFT $node default user is off; legacyDefaultUser wants it on"; drift=$((drift + 1)); continue; }
+            ensure_user DEFAULTON default "$node" 0 "\${default_on_spec[@]}"
+            continue
+        fi
+        default_is_off "$node" && { echo "SAME $node default user off"; continue; }
+        [ "$mode" = report ] && { echo "DRIFT $node default user is on"; drift=$((drift + 1)); continue; }
+        pending+=("$node")
+    done
+    [ \${#pending[@]} -gt 0 ] || return 0
+    logins=$(default_logins "\${pending[@]}")
+    [ -z "$logins" ] || fail "connections run commands as default, without a user name (apps on the stack's password, or clients that send commands without logging in): $(printf '%s' "$logins" | paste -sd';' - | sed 's/;/; /g'). Turning default off would cut them off, so nothing was changed. Move them to clientEnvironment's user (REDIS_USERNAME and REDIS_PASSWORD), or set redis-ha:legacyDefaultUser true until they have moved"
+    for node in "\${pending[@]}"; do turn_default_off "$node"; done
+}
 wait_for_settled_master
 echo "MASTER $master"
 
@@ -359,11 +435,12 @@ while read -r node; do
     [ -n "$node" ] && ! in_stack "$node" && removed+=("$node")
 done < <({ for s in "\${sentinels[@]}"; do replicas_of "$s" | awk '{ print $1 }'; done; echo "$master"; } | sort -u)
 for node in "\${removed[@]}"; do
+    [ "$phase" = settings ] || break
     [ "$mode" = report ] && { echo "STALE $node is known to the Sentinels but is not a data node of this stack"; drift=$((drift + 1)); continue; }
     # Never promoted again, whatever happens before its VM is gone (unreachable: it is gone already).
     rcli "$node" CONFIG SET replica-priority 0 >/dev/null 2>&1 || true
 done
-if ! in_stack "$master"; then
+if [ "$phase" = settings ] && ! in_stack "$master"; then
     [ "$mode" = report ] && { echo "RESULT drift=$drift"; exit 0; }
     # The stack drops the current master: hand the role to one of its nodes first, as ops switchover does.
     expected_replicas=\${#data_nodes[@]}
@@ -375,6 +452,13 @@ fi
 order=()
 for node in "\${data_nodes[@]}"; do [ "$node" != "$master" ] && order+=("$node"); done
 order+=("$master")
+
+if [ "$phase" = default-user ]; then
+    default_user_phase
+    if [ "$mode" = report ]; then echo "RESULT drift=$drift"; exit 0; fi
+    echo "RESULT ok changed=$changed"
+    exit 0
+fi
 
 # A data node replicating anything but the master (a new node whose boot guard found no majority,
 # for example while the others' firewalls did not yet admit it, so it followed the plan's first
@@ -442,15 +526,18 @@ fi
 # ever depends on a password a node does not accept yet, so replication, Sentinel and clients never break.
 if [ "$manage_passwords" = 1 ]; then
     for node in "\${order[@]}"; do accept_both "$node" "$new_pass" "$previous_pass"; done
-    [ "$mode" = apply ] && redis_pass=$new_pass
 fi
 
 # The operator user (components/core/aclUsers.ts), replicas first: the stack's password (and the
 # previous one during a rotation), everything. From here on this script logs in as it, as the checks,
-# the switchover and the handoff do.
+# the switchover and the handoff do, with the new password (until here the one every node took: with
+# default off, only the operator user carries a rotation).
 if [ \${#operator_user_spec[@]} -gt 0 ]; then
     for node in "\${order[@]}"; do ensure_user OPERUSER "$operator_user" "$node" 0 "\${operator_user_spec[@]}"; done
-    [ "$mode" = apply ] && remember_redis_logins
+    if [ "$mode" = apply ]; then
+        redis_pass=$new_pass
+        remember_redis_logins
+    fi
 fi
 
 # The exporters' user (components/core/aclUsers.ts), replicas first: the password derived for it
@@ -559,7 +646,8 @@ done
 if [ "$manage_passwords" = 1 ]; then
     for node in "\${order[@]}"; do ensure_user SENTINELUSER "$sentinel_user" "$node" 1 "\${sentinel_user_spec[@]}"; done
     rotating=0
-    if [ "$mode" = apply ] && { [ -n "$previous_pass" ] || [ "$(password_count "$master")" != 1 ]; }; then rotating=1; fi
+    # Under way, or its step 2 has not yet retired the Sentinels' old password on the master.
+    if [ "$mode" = apply ] && { [ -n "$previous_pass" ] || [ "$(user_password_count "$master" "$sentinel_user")" != 1 ]; }; then rotating=1; fi
     for s in "\${sentinels[@]}"; do
         users=$(sentinel_login_users "$s" "$master")
         if [ "$users" = "$sentinel_user" ] && [ "$rotating" = 0 ]; then echo "SAME sentinel $s logs in as $sentinel_user"; continue; fi
@@ -578,11 +666,12 @@ fi
 # on a replica, while the master still accepts it.
 if [ "$manage_passwords" = 1 ] && [ -z "$previous_pass" ]; then
     for node in "\${order[@]}"; do
-        [ "$(password_count "$node")" = 1 ] && accepts "$node" "$new_pass" && { echo "SAME $node single password"; continue; }
+        default_is_off "$node" && { echo "SAME $node default user off"; continue; }
+        [ "$(user_password_count "$node" default)" = 1 ] && accepts "$node" "$new_pass" && { echo "SAME $node single password"; continue; }
         if [ "$mode" = report ]; then echo "DRIFT $node still accepts a previous password"; drift=$((drift + 1)); continue; fi
         out=$(rcli_secret "$node" "$new_pass" "$new_pass" CONFIG SET requirepass 2>&1)
         [ "$out" = OK ] || fail "$node: CONFIG SET requirepass refused: $(oneline "$out")"
-        [ "$(password_count "$node")" = 1 ] && accepts "$node" "$new_pass" || fail "$node: after CONFIG SET requirepass it does not accept exactly the new password"
+        [ "$(user_password_count "$node" default)" = 1 ] && accepts "$node" "$new_pass" || fail "$node: after CONFIG SET requirepass it does not accept exactly the new password"
         out=$(rcli "$node" CONFIG REWRITE 2>&1)
         [ "$out" = OK ] || fail "$node: CONFIG REWRITE failed: $(oneline "$out")"
         dropped_at=$(now_ms)

@@ -14,10 +14,11 @@ export interface SentinelConfInput {
     /** What the Sentinel logs in to the Redis nodes with (auth-pass): the stack's Redis password, or redisUser's. */
     redisPassword: string;
     /**
-     * The Redis user it logs in as (auth-user); default none, the default user. First boot leaves it
-     * unset on purpose: a Sentinel that joins nodes made by an earlier redis-ha, or before the rollout
-     * created the Sentinels' user on them, must still log in. The settings rollout then moves every
-     * Sentinel to the Sentinels' user (SENTINEL SET auth-user auth-pass), which Sentinel saves here.
+     * The Redis user it logs in as (auth-user); default none, the default user. First boot sets the
+     * Sentinels' user where default is off (the nodes it joins have that user: the rollout made it
+     * before any node turned default off), and leaves it unset with legacyDefaultUser, so that a
+     * Sentinel joining nodes made by an earlier redis-ha still logs in; the settings rollout then
+     * moves it (SENTINEL SET auth-user auth-pass), which Sentinel saves here.
      */
     redisUser?: string;
     /**

@@ -92,6 +92,7 @@ export function buildDeployment(name: string, settings: StackSettings, platform:
             minReplicasMaxLag: settings.minReplicasMaxLag,
             replDisklessSyncDelay: settings.replDisklessSyncDelay,
             appScripting: settings.appScripting,
+            legacyDefaultUser: settings.legacyDefaultUser,
         },
         sentinel: {
             count: settings.sentinelCount,

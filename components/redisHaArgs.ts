@@ -90,6 +90,8 @@ export interface RedisHaArgs {
     replDisklessSyncDelay?: number;
     /** The app user may run Lua scripts and functions (EVAL, EVALSHA, FCALL, SCRIPT, FUNCTION): ioredis's defineCommand and the WordPress plugin's selective flush need them. false takes scripting from a leaked app password (CVE-2025-49844 was a Lua bug); rolled out by ACL SETUSER. Default true. */
     appScripting?: boolean;
+    /** Keep Redis's default user on, with redisPassword, for apps that still log in without a user name. false (the default) turns it off on every node: a new node boots with it off, and a running deployment's next pulumi up turns it off, replicas first, after the credentials steps, refusing (and changing nothing) while any node shows a connection running commands as default, named by its address. Set true only while such apps move to clientEnvironment's user (REDIS_USERNAME, REDIS_PASSWORD); rolled out by ACL SETUSER default. Default false. */
+    legacyDefaultUser?: boolean;
     /** The name Sentinel and clients use for this master (letters, digits, . _ -). Default "redis-ha". */
     masterName?: string;
     /** Redis port. Default 6379. */
@@ -102,7 +104,7 @@ export interface RedisHaArgs {
     checkTimeoutSeconds?: number;
     /** Address the checks SSH to: public, or private (when pulumi runs inside the private network). Default "public". */
     sshVia?: SshVia;
-    /** Password of Redis's default user (requirepass), the operators'; the app's, the Sentinels' and replication's passwords are derived from it. 16-128 characters, no whitespace, quotes, backslash or #. A secret. */
+    /** Password of Redis's operator user (and of default with legacyDefaultUser): the operators', the checks' and rollouts'; the app's, the Sentinels', replication's and the exporters' passwords are derived from it. 16-128 characters, no whitespace, quotes, backslash or #. A secret. */
     redisPassword: pulumi.Input<string>;
     /** The Redis password being rotated out. To rotate, set this to the password the nodes run now and redisPassword to the new one: pulumi up makes every node accept both and moves replication and the Sentinels to the new one. Remove it once every app uses the new one: the next pulumi up retires the old one. A secret. */
     previousRedisPassword?: pulumi.Input<string>;

@@ -75,6 +75,13 @@ export interface RedisOptions {
      * running nodes by ACL SETUSER.
      */
     appScripting?: boolean;
+    /**
+     * Keep Redis's default user on, with the stack's password, for apps that still log in without a
+     * user name. Default false: default is off on every node (a running deployment's next up turns it
+     * off, and refuses while a node shows connections running commands as default). Rolled out by
+     * ACL SETUSER default, after the credentials steps.
+     */
+    legacyDefaultUser?: boolean;
 }
 
 export interface RedisReplicaSetArgs {

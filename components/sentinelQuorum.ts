@@ -67,6 +67,11 @@ export class SentinelQuorum extends pulumi.ComponentResource {
      * rotation and onto a host made before them. Empty when checks are disabled.
      */
     readonly hostCredentials: pulumi.Resource[];
+    /**
+     * The remote.Command that turns Redis's default user off on every node (or, with
+     * legacyDefaultUser, on), after the rollout and the credentials steps; undefined when checks are disabled.
+     */
+    readonly defaultUser?: pulumi.Resource;
     /** One per data node, before the rollout: the host's boot guard brought up to date (cloud-init/bootGuard.ts). Empty when checks are disabled. */
     readonly bootGuards: pulumi.Resource[];
     /**
@@ -155,28 +160,35 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                 { parent: this, dependsOn: [...allHosts.map((h) => h.resource), ...set.handoffs], customTimeouts },
             )] : []));
             const rolloutHost = sentinelHosts[0];
+            const hostsLine = pulumi.interpolate`hosts ${pulumi.all(allHosts.map((h) => (h.resource as pulumi.CustomResource).id)).apply((ids) => ids.join(" "))}`;
+            // The rollout script for one phase, as the command's stdin: a secret, since it carries the
+            // passwords, for a rotation (cloud-init/rolloutScript.ts never prints them).
+            const rolloutScript = (phase: "settings" | "default-user") =>
+                pulumi.secret(pulumi.all([dataNodes, this.endpoints, context.redisPassword, context.previousRedisPassword, context.sentinelPassword, context.previousSentinelPassword]).apply(([nodes, sentinels, redis, previousRedis, sentinel, previousSentinel]) =>
+                    renderRolloutScript({
+                        hostName: rolloutHost.name, masterName: context.config.masterName, dataNodes: nodes, sentinels, settings, mode: "apply", timeoutSeconds,
+                        passwords: { redis, previousRedis, sentinel, previousSentinel },
+                        appUserSpec: appUserSpec(redis, previousRedis, context.config.appScripting),
+                        legacyDefaultUser: context.config.legacyDefaultUser,
+                        waitForCloudInit: platform.bootsWithCloudInit,
+                        phase,
+                    })));
             const rollout = new command.remote.Command(
                 `${name}-settings`,
                 {
                     connection: connection(rolloutHost),
                     create: runAs,
                     update: runAs,
-                    // A secret: it carries the passwords, for a rotation (cloud-init/rolloutScript.ts never prints them).
-                    stdin: pulumi.secret(pulumi.all([dataNodes, this.endpoints, context.redisPassword, context.previousRedisPassword, context.sentinelPassword, context.previousSentinelPassword]).apply(([nodes, sentinels, redis, previousRedis, sentinel, previousSentinel]) =>
-                        renderRolloutScript({
-                            hostName: rolloutHost.name, masterName: context.config.masterName, dataNodes: nodes, sentinels, settings, mode: "apply", timeoutSeconds,
-                            passwords: { redis, previousRedis, sentinel, previousSentinel },
-                            appUserSpec: appUserSpec(redis, previousRedis, context.config.appScripting),
-                            waitForCloudInit: platform.bootsWithCloudInit,
-                        }))),
+                    stdin: rolloutScript("settings"),
                     // What `pulumi preview --diff` shows: one line per setting, old and new.
                     // The users' lines after the settings: a deployment made before one had it previews it as an
-                    // added line. Then the hosts: a replaced host's Sentinel boots logging in as default, and only
-                    // the rollout moves it to the Sentinels' user, so a replacement runs the rollout again. The
-                    // Sentinels' own users, the replication user, the operators' and the exporters': each added at the end, a deployment
-                    // made before it previews exactly one added line.
+                    // added line. Then the hosts: a replaced host's Sentinel made with legacyDefaultUser boots
+                    // logging in as default, and only the rollout moves it to the Sentinels' user, so a
+                    // replacement runs the rollout again. The Sentinels' own users, the replication user, the
+                    // operators' and the exporters': each added at the end, a deployment made before it
+                    // previews exactly one added line.
                     triggers: [...settingsLines, pulumi.interpolate`data nodes ${dataNodes.apply((n) => n.join(" "))}`, ...passwordLines, appUserLine, sentinelUserLine,
-                        pulumi.interpolate`hosts ${pulumi.all(allHosts.map((h) => (h.resource as pulumi.CustomResource).id)).apply((ids) => ids.join(" "))}`, sentinelUsersLine, replicationUserLine, operatorUserLine, exporterUserLine],
+                        hostsLine, sentinelUsersLine, replicationUserLine, operatorUserLine, exporterUserLine],
                 },
                 // After every host and, in a rolling replacement, every handoff: the nodes are all back in.
                 { parent: this, dependsOn: [...allHosts.map((h) => h.resource), ...set.handoffs, ...this.bootGuards], customTimeouts },
@@ -204,6 +216,24 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                 },
                 { parent: this, dependsOn: [rollout], customTimeouts },
             ));
+            // Redis's default user, once no login redis-ha makes is on it: after the rollout (the
+            // Sentinels, replication and the scripts moved to their users) and every credentials step
+            // (the exporters moved). Off, it refuses while apps still log in as default, naming them.
+            const defaultUserLine = context.config.legacyDefaultUser
+                ? "redis default user on with the stack's password (legacyDefaultUser), for apps without a user name"
+                : "redis default user off: every login names its user";
+            this.defaultUser = new command.remote.Command(
+                `${name}-default-user`,
+                {
+                    connection: connection(rolloutHost),
+                    create: runAs,
+                    update: runAs,
+                    stdin: rolloutScript("default-user"),
+                    // Again after every rollout and replacement, as the checks: it reads back and changes nothing when all is in place.
+                    triggers: [defaultUserLine, ...settingsLines, ...passwordLines, hostsLine],
+                },
+                { parent: this, dependsOn: [rollout, ...this.hostCredentials], customTimeouts },
+            );
             // A replaced VM has a new id: the checks then run again, against the new node.
             const hostIds = allHosts.map((h) => (h.resource as pulumi.CustomResource).id);
             // A read-only verification on a host: it reruns whenever what it verifies changes (hosts,
@@ -212,7 +242,7 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                 name,
                 { connection: connection(host), create: runAs, update: runAs, stdin: script, triggers: [script, ...settingsLines, ...passwordLines, ...hostIds] },
                 // After the credentials steps too: a host made by an earlier redis-ha has its operator credentials by then.
-                { parent: this, dependsOn: [...allHosts.map((h) => h.resource), rollout, ...this.hostCredentials], customTimeouts },
+                { parent: this, dependsOn: [...allHosts.map((h) => h.resource), rollout, ...this.hostCredentials, ...(this.defaultUser ? [this.defaultUser] : [])], customTimeouts },
             );
 
             for (const host of sentinelHosts) {
@@ -226,6 +256,7 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                         maxLagSeconds: values.minReplicasMaxLag!,
                         timeoutSeconds,
                         waitForCloudInit: platform.bootsWithCloudInit,
+                        hardening: { legacyDefaultUser: context.config.legacyDefaultUser },
                     })));
                 this.checkCommands.push(remote);
                 checkOutputs.push(remote.stdout);
@@ -233,7 +264,7 @@ export class SentinelQuorum extends pulumi.ComponentResource {
             allHosts.forEach((host, i) => {
                 if (allPlans[i].sentinel || !allPlans[i].redisRole) return;
                 this.hardeningCommands.push(verification(`${host.name}-hardening`, host, pulumi.all([this.endpoints, dataNodes]).apply(([endpoints, nodes]) =>
-                    renderHostHardeningScript({ hostName: host.name, sentinels: endpoints, dataNodes: nodes }))));
+                    renderHostHardeningScript({ hostName: host.name, sentinels: endpoints, dataNodes: nodes, hardening: { legacyDefaultUser: context.config.legacyDefaultUser } }))));
             });
         }
         // A check that never ran (a plan under Pulumi's mocks, which SSH nowhere) has no stdout: say so, never "ok".

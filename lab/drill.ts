@@ -148,13 +148,12 @@ export function switchesSince(lab: Lab, offsets: Map<string, number>): string[] 
 export async function runDrill(lab: Lab, scenario: Scenario, options: DrillOptions = {}): Promise<DrillResult> {
     const log = options.log ?? (() => undefined);
     const settings = lab.settings;
-    const { redisPassword } = lab.secrets;
     const app = lab.network.app.namespace;
     const sentinelHosts = lab.network.hosts.filter((h) => h.plan.sentinel);
     const redisHosts = lab.network.hosts.filter((h) => h.plan.redisRole);
     const askSentinel = async (host: LabHost) =>
         (await lab.sentinelAdminCli(app, host.address, ["SENTINEL", "get-master-addr-by-name", settings.masterName])).stdout.trim().split("\n").join(":");
-    const redis = (host: LabHost, args: string[]) => lab.redisCli(app, host.address, settings.redisPort, args, redisPassword);
+    const redis = (host: LabHost, args: string[]) => lab.operatorCli(app, host.address, args);
     const hostAt = (address: string) => lab.network.hosts.find((h) => `${h.address}:${settings.redisPort}` === address);
 
     const oldMaster = await askSentinel(sentinelHosts.find((h) => lab.isRunning(h.namespace, "sentinel")) ?? sentinelHosts[0]);
@@ -356,7 +355,6 @@ export async function runDrill(lab: Lab, scenario: Scenario, options: DrillOptio
 
 /** Every link up, every service running, no client pause: what an operator does after a bad day. */
 export async function restoreAll(lab: Lab): Promise<void> {
-    const { redisPassword } = lab.secrets;
     for (const h of lab.network.hosts) {
         await lab.exec(h.namespace, ["ip", "link", "set", "eth0", "up"]);
         await healPartition(lab, h);
@@ -365,7 +363,7 @@ export async function restoreAll(lab: Lab): Promise<void> {
     for (const h of lab.network.hosts) {
         if (!h.plan.redisRole) continue;
         if (!lab.isRunning(h.namespace, "redis")) await lab.start(h.namespace, "redis");
-        await lab.redisCli(lab.network.app.namespace, h.address, lab.settings.redisPort, ["CLIENT", "UNPAUSE"], redisPassword);
+        await lab.operatorCli(lab.network.app.namespace, h.address, ["CLIENT", "UNPAUSE"]);
     }
 }
 

@@ -10,7 +10,7 @@ import * as path from "path";
 import type { LabHost, LabSpec } from "../components/platforms/lab/machine";
 import { DEFAULT_LAB_STATE_ROOT } from "../components/platforms/lab";
 import { runAsync } from "../components/platforms/lab/shell";
-import { SENTINEL_ADMIN_USER } from "../components/core/aclUsers";
+import { OPERATOR_USER, SENTINEL_ADMIN_USER } from "../components/core/aclUsers";
 import type { WriterTarget } from "./writers";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -183,9 +183,14 @@ function reserveNetwork(): number {
     throw new Error(`no free 10.43-49.0.0/24 for an engine lab: every one is routed here or reserved in ${RESERVATIONS}`);
 }
 
-/** redis-cli from the app namespace, as an application reaches the nodes (as `user` when given). */
-export async function appRedisCli(reach: Reach, i: number, args: string[], port = 6379, password = reach.secrets.redisPassword, user?: string): Promise<string> {
-    const result = await runAsync(["ip", "netns", "exec", reach.network.app.namespace, "redis-cli", ...(user ? ["--user", user] : []), "-h", reach.network.hosts[i].address, "-p", String(port), "--raw", ...args], { env: { ...process.env, REDISCLI_AUTH: password } });
+/**
+ * redis-cli from the app namespace, as an application reaches the nodes: with `password` (as `user`
+ * when given); without one, as the operators log in, the stack's password as user operator (Redis's
+ * default user is off).
+ */
+export async function appRedisCli(reach: Reach, i: number, args: string[], port = 6379, password?: string, user?: string): Promise<string> {
+    const login = password === undefined ? { password: reach.secrets.redisPassword, user: OPERATOR_USER } : { password, user };
+    const result = await runAsync(["ip", "netns", "exec", reach.network.app.namespace, "redis-cli", ...(login.user ? ["--user", login.user] : []), "-h", reach.network.hosts[i].address, "-p", String(port), "--raw", ...args], { env: { ...process.env, REDISCLI_AUTH: login.password } });
     return result.stdout;
 }
 

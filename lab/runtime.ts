@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { renderCheckScript } from "../cloud-init/checkScript";
 import { renderRolloutScript } from "../cloud-init/rolloutScript";
-import { SENTINEL_ADMIN_USER, appUserSpec } from "../components/core/aclUsers";
+import { OPERATOR_USER, SENTINEL_ADMIN_USER, appUserSpec } from "../components/core/aclUsers";
 import { runtimeSettings } from "../components/core/runtimeSettings";
 import { EXPORTER_BINARY } from "../cloud-init/exporters";
 import { renderHostFiles } from "../cloud-init/hostFiles";
@@ -230,6 +230,11 @@ export class Lab {
         return this.exec(from, ["timeout", "5", "redis-cli", "--no-auth-warning", ...(user ? ["--user", user] : []), "-h", address, "-p", String(port), "--raw", ...args], { env, timeoutMs: 10000 });
     }
 
+    /** redis-cli towards a data node from a lab namespace as its operators do: as the operator user with the stack's Redis password (default is off). */
+    operatorCli(from: string, address: string, args: string[]) {
+        return this.redisCli(from, address, this.settings.redisPort, args, this.secrets.redisPassword, OPERATOR_USER);
+    }
+
     /**
      * redis-cli towards a Sentinel from a lab namespace as its operators do: as the admin user with the
      * stack's Sentinel password (none when the Sentinels run without auth).
@@ -264,6 +269,7 @@ export class Lab {
             timeoutSeconds,
             passwords: { redis: redisPassword, previousRedis: "", sentinel: sentinelPassword },
             appUserSpec: appUserSpec(redisPassword, "", config.appScripting),
+            legacyDefaultUser: config.legacyDefaultUser,
         });
         const result = await this.ssh(host, "bash -s", script, (timeoutSeconds + 60) * 1000);
         if (!/^RESULT ok /m.test(result.stdout)) throw new Error(`the settings rollout failed on ${host}:\n${result.stdout}${result.stderr}`);
@@ -293,6 +299,7 @@ export class Lab {
                 timeoutSeconds: budget,
                 waitForCloudInit: false,
                 intervalSeconds: 1,
+                hardening: { legacyDefaultUser: settings.legacyDefaultUser },
             });
             const result = await this.ssh(host.name, "bash -s", script, (budget + 30) * 1000);
             try {

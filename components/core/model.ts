@@ -28,6 +28,8 @@ export interface RuntimeConfig {
     replDisklessSyncDelay: number;
     /** The app user may run scripts (EVAL, EVALSHA, FUNCTION, SCRIPT); an ACL rule, rolled out by ACL SETUSER. */
     appScripting: boolean;
+    /** Redis's default user stays on with the stack's password (apps without a user name); off otherwise. Rolled out by ACL SETUSER default. */
+    legacyDefaultUser: boolean;
     downAfterMilliseconds: number;
     failoverTimeoutMilliseconds: number;
     parallelSyncs: number;
@@ -76,6 +78,7 @@ export function deploymentConfigOf(
         minReplicasMaxLag: settings.minReplicasMaxLag,
         replDisklessSyncDelay: settings.replDisklessSyncDelay,
         appScripting: settings.appScripting,
+        legacyDefaultUser: settings.legacyDefaultUser,
         downAfterMilliseconds: settings.downAfterMilliseconds,
         failoverTimeoutMilliseconds: settings.failoverTimeoutMilliseconds,
         parallelSyncs: settings.parallelSyncs,

@@ -29,7 +29,7 @@ export interface ReplicaSetSettingsArgs {
 /** The settings RedisReplicaSet runs with, every default applied. */
 export type ReplicaSetSettings = Pick<StackSettings,
     | "zones" | "replicaCount" | "masterName" | "redisPort" | "sentinelPort" | "persistence" | "maxmemory" | "maxmemoryPolicy"
-    | "minReplicasToWrite" | "minReplicasMaxLag" | "replDisklessSyncDelay" | "appScripting" | "sentinelCount" | "sentinelPlacement"
+    | "minReplicasToWrite" | "minReplicasMaxLag" | "replDisklessSyncDelay" | "appScripting" | "legacyDefaultUser" | "sentinelCount" | "sentinelPlacement"
     | "downAfterMilliseconds" | "failoverTimeoutMilliseconds" | "parallelSyncs" | "sentinelAuth" | "instanceType" | "image"
     | "sshPublicKeys" | "privateNetworkCidr"> & {
     /** Only when the user chose one; the planner derives a majority otherwise. */

@@ -139,6 +139,7 @@ export function validateStackConfig(given: Readonly<Record<string, string>>, opt
     const minReplicasMaxLag = typed("minReplicasMaxLag");
     const replDisklessSyncDelay = typed("replDisklessSyncDelay");
     const appScripting = typed("appScripting");
+    const legacyDefaultUser = typed("legacyDefaultUser");
     const masterName = typed("masterName");
     const redisPort = typed("redisPort");
     const sentinelPort = typed("sentinelPort");
@@ -209,7 +210,7 @@ export function validateStackConfig(given: Readonly<Record<string, string>>, opt
             instanceType: instanceType!, sentinelInstanceType: sentinelInstanceType!, image: image!, sshUser: sshUser!,
             sshPublicKeys: sshPublicKeys ?? [], adminCidrs: adminCidrs!, appCidrs: appCidrs!, monitoringCidrs: monitoringCidrs ?? adminCidrs!, allowWorldAccess: allowWorldAccess!,
             privateNetworkCidr, maxmemory: maxmemory!.toLowerCase(), maxmemoryPolicy: maxmemoryPolicy!, persistence: persistence!,
-            minReplicasToWrite: minReplicasToWrite!, minReplicasMaxLag: minReplicasMaxLag!, replDisklessSyncDelay: replDisklessSyncDelay!, appScripting: appScripting!, masterName: masterName!,
+            minReplicasToWrite: minReplicasToWrite!, minReplicasMaxLag: minReplicasMaxLag!, replDisklessSyncDelay: replDisklessSyncDelay!, appScripting: appScripting!, legacyDefaultUser: legacyDefaultUser!, masterName: masterName!,
             redisPort: redisPort!, sentinelPort: sentinelPort!, checks: checks!, checkTimeoutSeconds: checkTimeoutSeconds!,
             sshVia: sshVia!, ovhProjectId, ovhVlanId: ovhVlanId!, redisPassword: raw.redisPassword,
             previousRedisPassword, sentinelAuth: sentinelAuth!, sentinelPassword: sentinelAuth === false ? "" : raw.sentinelPassword, previousSentinelPassword, sshPrivateKey,

@@ -63,7 +63,7 @@ test("children are parented to their component (URNs carry the component type)",
     expect(checkUrn).toContain("redis-ha:index:SentinelQuorum$command:remote:Command::sessions-redis-0-check");
 });
 
-test("each data node's boot guard is brought up to date, then the settings rollout runs, after every host of its deployment exists, and each check (the data nodes' hardening too, as they have no Sentinel) after the rollout and every credentials step", () => {
+test("each data node's boot guard is brought up to date, then the settings rollout runs, after every host of its deployment exists; the default user's step after the rollout and every credentials step, and each check (the data nodes' hardening too, as they have no Sentinel) after all of them", () => {
     const all = seen.filter((s) => s.type === "command:remote:Command" && s.name.startsWith("cache-"));
     const hosts = [...cache.replicaSet.hosts, ...cache.quorum.dedicatedHosts].map((h) => h.resource);
     // Only the data nodes have a boot guard; the dedicated Sentinels none.
@@ -72,19 +72,24 @@ test("each data node's boot guard is brought up to date, then the settings rollo
     for (const guard of guards) expect(guard.opts.dependsOn).toEqual(hosts);
     const commands = all.filter((c) => !guards.includes(c));
     expect(commands.map((c) => c.name)).toEqual([
-        "cache-settings", ...[0, 1, 2].map((i) => `cache-redis-${i}-credentials`), ...[0, 1, 2].map((i) => `cache-sentinel-${i}-credentials`), "cache-sentinel-0-check", "cache-sentinel-1-check", "cache-sentinel-2-check",
+        "cache-settings", ...[0, 1, 2].map((i) => `cache-redis-${i}-credentials`), ...[0, 1, 2].map((i) => `cache-sentinel-${i}-credentials`), "cache-default-user", "cache-sentinel-0-check", "cache-sentinel-1-check", "cache-sentinel-2-check",
         ...[0, 1, 2].map((i) => `cache-redis-${i}-hardening`),
     ]);
     // The rollout may change what an earlier redis-ha's guard relies on (masterauth): today's guard is in place first.
     expect(commands[0].opts.dependsOn).toEqual([...hosts, ...cache.quorum.bootGuards]);
     // The copies in files (boot guards', exporters') move only after the rollout made every node accept the stack's passwords.
     for (const credentials of commands.slice(1, 7)) expect(credentials.opts.dependsOn).toEqual([cache.quorum.settingsRollout]);
-    // After the credentials steps too: a host made by an earlier version has its operator credentials by then.
     // (Compared by identity, not toEqual: a failing diff of resources would print their whole graph.)
-    const checkDependencies = [...hosts, cache.quorum.settingsRollout, ...cache.quorum.hostCredentials];
-    for (const check of commands.slice(7)) {
-        const dependsOn = check.opts.dependsOn as pulumi.Resource[];
-        expect({ check: check.name, count: dependsOn.length, same: dependsOn.every((d, i) => d === checkDependencies[i]) }).toEqual({ check: check.name, count: 6 + 1 + 6, same: true }); // 6 hosts, the rollout, 6 credentials steps
+    const same = (resource: { name: string; opts: pulumi.CustomResourceOptions }, expected: pulumi.Resource[]) => {
+        const dependsOn = resource.opts.dependsOn as pulumi.Resource[];
+        return { resource: resource.name, count: dependsOn.length, same: dependsOn.every((d, i) => d === expected[i]) };
+    };
+    // Default goes off once no login of redis-ha's is on it: the exporters move in the credentials steps.
+    expect(same(commands[7], [cache.quorum.settingsRollout!, ...cache.quorum.hostCredentials])).toEqual({ resource: "cache-default-user", count: 1 + 6, same: true });
+    // After the credentials steps too: a host made by an earlier version has its operator credentials by then.
+    const checkDependencies = [...hosts, cache.quorum.settingsRollout!, ...cache.quorum.hostCredentials, cache.quorum.defaultUser!];
+    for (const check of commands.slice(8)) {
+        expect(same(check, checkDependencies)).toEqual({ resource: check.name, count: 6 + 1 + 6 + 1, same: true }); // 6 hosts, the rollout, 6 credentials steps, the default user's
     }
 });
 

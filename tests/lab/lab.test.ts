@@ -109,14 +109,15 @@ maybe("the lab", () => {
         }
         // DEBUG is refused before the ACL is asked (enable-debug-command no); the hardening check asks the ACL itself (ACL DRYRUN).
         for (const [command, answer] of Object.entries(refused)) expect({ command, answer }).toEqual({ command, answer: expect.stringMatching(command.startsWith("DEBUG") ? /^(NOPERM |ERR DEBUG command not allowed)/ : /^NOPERM /) });
-        expect((await lab.redisCli(app, host(0).address, lab.settings.redisPort, ["ACL", "DRYRUN", "app", "DEBUG", "SLEEP", "0"], lab.secrets.redisPassword)).stdout).toMatch(/no permissions to run the 'debug' command/);
+        expect((await lab.operatorCli(app, host(0).address, ["ACL", "DRYRUN", "app", "DEBUG", "SLEEP", "0"])).stdout).toMatch(/no permissions to run the 'debug' command/);
         // Nothing of it happened: the master still runs, with its settings and its data.
-        expect((await lab.redisCli(app, host(0).address, lab.settings.redisPort, ["CONFIG", "GET", "maxmemory"], lab.secrets.redisPassword)).stdout.trim().split("\n")[1]).not.toBe("1");
+        expect((await lab.operatorCli(app, host(0).address, ["CONFIG", "GET", "maxmemory"])).stdout.trim().split("\n")[1]).not.toBe("1");
         expect(await asApp(0, ["GET", "acl:app"])).toBe("written");
         // A replica refuses the app's writes as any client's (READONLY), and serves its reads.
         expect(await asApp(1, ["SET", "acl:app", "x"])).toMatch(/^READONLY /);
-        // And the stack's own Redis password is not what apps get.
+        // And the stack's own Redis password is not what apps get, nor does it open anything without a user name: default is off.
         expect(Object.values(env)).not.toContain(lab.secrets.redisPassword);
+        for (let i = 0; i < 3; i++) expect((await lab.redisCli(app, host(i).address, lab.settings.redisPort, ["PING"], lab.secrets.redisPassword)).stdout.trim()).toMatch(/NOAUTH|WRONGPASS/);
     });
 
     test("the apps' Sentinel login (clientEnvironment) finds the master and the replicas, and is refused whatever would change a Sentinel's view", async () => {
@@ -146,8 +147,8 @@ maybe("the lab", () => {
 
     test("every Sentinel logs in to the nodes as the Sentinels' user, which may fail over and nothing more", async () => {
         const app = lab.network.app.namespace;
-        const asOperator = async (i: number, args: string[]) => (await lab.redisCli(app, host(i).address, lab.settings.redisPort, args, lab.secrets.redisPassword)).stdout.trim();
-        // The rollout moved every Sentinel (first boot logs in as default): on every node, each of its connections is the Sentinels' user's.
+        const asOperator = async (i: number, args: string[]) => (await lab.operatorCli(app, host(i).address, args)).stdout.trim();
+        // First boot logs every Sentinel in as the Sentinels' user (default is off): on every node, each of its connections is that user's.
         for (let i = 0; i < 3; i++) {
             const logins = (await asOperator(i, ["CLIENT", "LIST"])).split("\n").filter((l) => / name=sentinel-/.test(l)).map((l) => /\buser=(\S+)/.exec(l)![1]);
             expect({ node: i, users: [...new Set(logins)] }).toEqual({ node: i, users: [SENTINEL_USER] });
@@ -171,7 +172,7 @@ maybe("the lab", () => {
 
     test("every replica logs in to the master as the replication user, which may only replicate", async () => {
         const app = lab.network.app.namespace;
-        const asOperator = async (i: number, args: string[]) => (await lab.redisCli(app, host(i).address, lab.settings.redisPort, args, lab.secrets.redisPassword)).stdout.trim();
+        const asOperator = async (i: number, args: string[]) => (await lab.operatorCli(app, host(i).address, args)).stdout.trim();
         const roles = await Promise.all([0, 1, 2].map(async (i) => (await asOperator(i, ["ROLE"])).split("\n")[0]));
         const master = roles.indexOf("master");
         expect(roles.filter((r) => r === "slave")).toHaveLength(2);
@@ -191,9 +192,9 @@ maybe("the lab", () => {
     });
 
     test("the firewall admits the app to Redis and Sentinel, and nobody else than admins to SSH", async () => {
-        const { redisPassword, sentinelPassword } = lab.secrets;
+        const { sentinelPassword } = lab.secrets;
         const app = lab.network.app.namespace;
-        expect((await lab.redisCli(app, host(0).address, lab.settings.redisPort, ["PING"], redisPassword)).stdout.trim()).toBe("PONG");
+        expect((await lab.operatorCli(app, host(0).address, ["PING"])).stdout.trim()).toBe("PONG");
         expect((await lab.redisCli(app, host(1).address, lab.settings.sentinelPort, ["PING"], sentinelClientPassword(sentinelPassword))).stdout.trim()).toBe("PONG");
         const connect = (from: string, address: string, port: number) =>
             lab.exec(from, ["timeout", "2", "bash", "-c", `exec 3<>/dev/tcp/${address}/${port}`], { timeoutMs: 5000 });

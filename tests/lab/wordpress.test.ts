@@ -12,6 +12,7 @@ import { DrillResult, Scenario, runDrill, waitFor } from "../../lab/drill";
 import { Lab, labUnavailableReason } from "../../lab/runtime";
 import { run } from "../../components/platforms/lab/shell";
 import { WORDPRESS_OBJECT_CACHE } from "../../components/core/wordpressObjectCache";
+import { OPERATOR_USER } from "../../components/core/aclUsers";
 import { ShopFigures, ShopTraffic, WordPressSite, wordpressUnavailableReason } from "../../lab/wordpress";
 
 const why = labUnavailableReason() ?? wordpressUnavailableReason();
@@ -47,7 +48,7 @@ maybe("WordPress with redis-ha's clients.wordpress and its object-cache drop-in"
         const master = await masterAddress();
         const replicas = lab.network.hosts.filter((h) => h.plan.redisRole && `${h.address}:${lab.settings.redisPort}` !== master);
         return Promise.all(replicas.map(async (h) => {
-            const stats = (await lab.redisCli(lab.network.app.namespace, h.address, lab.settings.redisPort, ["INFO", "commandstats"], lab.secrets.redisPassword)).stdout;
+            const stats = (await lab.operatorCli(lab.network.app.namespace, h.address, ["INFO", "commandstats"])).stdout;
             return [...stats.matchAll(/^cmdstat_(?:get|mget):calls=(\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
         }));
     }
@@ -83,7 +84,7 @@ maybe("WordPress with redis-ha's clients.wordpress and its object-cache drop-in"
     /** One page under a replication ID the cache was not written under flushes it; the next does not. */
     async function expectOneFlushAfterAMasterChange(n: number) {
         const [host, port] = (await masterAddress())!.split(":");
-        const marker = await lab.redisCli(lab.network.app.namespace, host, Number(port), ["SET", "redis-ha:object-cache:replid", "a-master-before-this-one"], lab.secrets.redisPassword);
+        const marker = await lab.redisCli(lab.network.app.namespace, host, Number(port), ["SET", "redis-ha:object-cache:replid", "a-master-before-this-one"], lab.secrets.redisPassword, OPERATOR_USER);
         expect(marker.stdout.trim()).toBe("OK");
         expect(await site.view(1, n)).toMatchObject({ ok: true, flushed: true });
         expect(await site.view(1, n + 1)).toMatchObject({ ok: true, flushed: false });
@@ -110,7 +111,7 @@ maybe("WordPress with redis-ha's clients.wordpress and its object-cache drop-in"
         const [address, port] = (await masterAddress())!.split(":");
         const master = lab.network.hosts.find((h) => h.address === address)!;
         const replicas = lab.network.hosts.filter((h) => h.plan.redisRole && h !== master);
-        const info = async (section: string) => (await lab.redisCli(lab.network.app.namespace, address, Number(port), ["INFO", section], lab.secrets.redisPassword)).stdout;
+        const info = async (section: string) => (await lab.redisCli(lab.network.app.namespace, address, Number(port), ["INFO", section], lab.secrets.redisPassword, OPERATOR_USER)).stdout;
         const refusals = async () => Number(/^errorstat_NOREPLICAS:count=(\d+)/m.exec(await info("errorstats"))?.[1] ?? 0);
         for (const r of replicas) await lab.stop(r.namespace, "redis");
         try {

@@ -1,5 +1,5 @@
 /** The whole program for the `ovh` stack, under Pulumi's mocks. */
-import { appPassword, exporterPassword, sentinelClientPassword } from "../../components/core/aclUsers";
+import { aclPasswordHash, appPassword, exporterPassword, sentinelClientPassword } from "../../components/core/aclUsers";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { ProgramRun, placeholderSecret, readStackConfig, runProgram } from "../../scripts/lib/mockCloud";
@@ -44,6 +44,7 @@ test("creates exactly the expected resources", () => {
             `command:remote:Command redis-ha-ovh-redis-${i}-boot-guard`,
         ]),
         "command:remote:Command redis-ha-ovh-settings",
+        "command:remote:Command redis-ha-ovh-default-user",
         "pulumi-nodejs:dynamic:Resource redis-ha-ovh-guard",
     ].sort();
     expect(names).toEqual(expected);
@@ -82,7 +83,10 @@ test("user-data is a secret, and carries the rendered configs of its host", () =
         const files = Object.fromEntries(parse(instance.inputs.userData).write_files.map((f: { path: string; content: string }) => [f.path, f.content]));
         const redisConf = files["/etc/redis-ha/staged/redis.conf"];
         expect(redisConf).toContain(`bind 10.42.0.${11 + i} 127.0.0.1 -::1`);
-        expect(redisConf).toContain(`requirepass ${redisPassword}`);
+        // The stack's password is the operators' user's only: default is off, so it opens nothing without a user name.
+        expect(redisConf).toContain(`user operator reset on #${aclPasswordHash(redisPassword)} `);
+        expect(redisConf).not.toContain(redisPassword);
+        expect(redisConf).toMatch(/^user default reset$/m);
         expect(redisConf).toContain("maxmemory 5gb");
         if (i > 0) expect(redisConf).toContain("replicaof 10.42.0.11 6379");
         // The failover study's defaults reach the nodes (docs/failover.md).

@@ -50,6 +50,11 @@ async function waitForPort(host: string, port: number, deadlineMs: number): Prom
     throw new Error(`nothing listens on ${host}:${port} after ${deadlineMs} ms`);
 }
 
+export interface LocalClusterOptions {
+    /** Default true: default takes the stack's password (see LocalCluster.legacyDefaultUser). */
+    legacyDefaultUser?: boolean;
+}
+
 export class LocalCluster {
     readonly root = fs.mkdtempSync(path.join(os.tmpdir(), "redis-ha-local-"));
     /** The operator credentials a host of this cluster would have (root only), for the scripts that read them. */
@@ -57,7 +62,15 @@ export class LocalCluster {
     readonly nodes: LocalNode[] = [];
     readonly masterName = "redis-ha";
 
-    constructor() {
+    /**
+     * Whether default takes the stack's password, as on a deployment made before default went off (or
+     * with legacyDefaultUser): what most script tests start from, since the scripts must handle both.
+     * The tests of the default-off state start with it false, as a deployment made today is.
+     */
+    readonly legacyDefaultUser: boolean;
+
+    constructor(options: LocalClusterOptions = {}) {
+        this.legacyDefaultUser = options.legacyDefaultUser ?? true;
         fs.writeFileSync(this.operatorFile, renderOperatorCredentials({ redisPassword: REDIS_PASSWORD, sentinelPassword: SENTINEL_PASSWORD }), { mode: 0o600 });
     }
 
@@ -65,10 +78,10 @@ export class LocalCluster {
      * Starts a cluster on a random free port range. A port can be taken between the look and the
      * bind (by anything on this machine); then the whole cluster starts again elsewhere (3 tries).
      */
-    static async start(size = 3, downAfterMilliseconds = 5000): Promise<LocalCluster> {
+    static async start(size = 3, downAfterMilliseconds = 5000, options: LocalClusterOptions = {}): Promise<LocalCluster> {
         let lastError: unknown;
         for (let attempt = 0; attempt < 3; attempt++) {
-            const cluster = new LocalCluster();
+            const cluster = new LocalCluster(options);
             try {
                 await cluster.boot(size, downAfterMilliseconds);
                 return cluster;
@@ -119,7 +132,7 @@ export class LocalCluster {
         fs.writeFileSync(paths.redisConf, renderRedisConf({
             hostName: `local-${node.index}`, zone: "loopback", bindAddress: node.address, port: node.redisPort,
             role: node === master ? "master" : "replica", masterAddress: node === master ? undefined : master.address, masterPort: master.redisPort,
-            password: REDIS_PASSWORD, app: { password: appPassword(REDIS_PASSWORD), scripting: true }, sentinelUserPassword: sentinelUserPassword(REDIS_PASSWORD), replicationPassword: replicationPassword(REDIS_PASSWORD), exporterPassword: exporterPassword(REDIS_PASSWORD), persistence: "aof+rdb", maxmemory: "64mb", maxmemoryPolicy: "noeviction",
+            password: REDIS_PASSWORD, legacyDefaultUser: this.legacyDefaultUser, app: { password: appPassword(REDIS_PASSWORD), scripting: true }, sentinelUserPassword: sentinelUserPassword(REDIS_PASSWORD), replicationPassword: replicationPassword(REDIS_PASSWORD), exporterPassword: exporterPassword(REDIS_PASSWORD), persistence: "aof+rdb", maxmemory: "64mb", maxmemoryPolicy: "noeviction",
             minReplicasToWrite: 1, minReplicasMaxLag: 10, replDisklessSyncDelay: 0, paths,
         }));
         fs.writeFileSync(node.sentinelConf, renderSentinelConf({

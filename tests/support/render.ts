@@ -16,6 +16,7 @@ export const CONFIG: DeploymentConfig = {
     minReplicasMaxLag: 10,
     replDisklessSyncDelay: 5,
     appScripting: true,
+    legacyDefaultUser: false,
     downAfterMilliseconds: 5000,
     failoverTimeoutMilliseconds: 60000,
     parallelSyncs: 1,

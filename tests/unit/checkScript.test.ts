@@ -22,6 +22,8 @@ function runCheck(cluster: LocalCluster, timeoutSeconds: number, sentinelConfPat
     const script = renderCheckScript({
         operatorCredentialsPath: cluster.operatorFile,
         ...extra,
+        // The default user is judged against what the cluster was rendered with, unless a test says otherwise.
+        hardening: extra.hardening === false ? false : { legacyDefaultUser: cluster.legacyDefaultUser, ...extra.hardening },
         hostName: "local-0",
         masterName: cluster.masterName,
         sentinels: cluster.sentinelEndpoints(),
@@ -168,8 +170,15 @@ maybe("check script against real Redis and Sentinel", () => {
             expect(new Set(report.hardened.map((h) => h.split(" ")[0]))).toEqual(new Set(["build", "listen", "protected-mode", "acl", "exporter-login", "secrets"]));
             expect(stdout).toContain(`HARDEN listen ok ${cluster.nodes[0].redisPort} `);
             // It logged in as the operators' user, not as default, which apps made before the app user may share.
-            expect(stdout).toMatch(/HARDEN acl ok redis users=default,operator,app,sentinel,replica,exporter .* checked-as=operator$/m);
+            expect(stdout).toMatch(/HARDEN acl ok redis default=on users=default,operator,app,sentinel,replica,exporter .* checked-as=operator$/m);
             expect(stdout).toMatch(/HARDEN acl ok sentinel users=default,admin default-refused=SENTINEL-SET,SENTINEL-MONITOR,SENTINEL-REMOVE,SENTINEL-FAILOVER,SENTINEL-RESET,SENTINEL-CONFIG,SENTINEL-IS-MASTER-DOWN-BY-ADDR,PUBLISH,ACL,CLIENT,SHUTDOWN peer-logins=2/);
+        }, 60000);
+
+        test("a default user that takes the stack's password, where the stack wants it off, is named", () => {
+            // This cluster is rendered with default on, as a deployment made before it went off is.
+            const { status, report } = runCheck(cluster, 20, undefined, { dataNodes: dataNodes(), hardening: { secretSearchDirs: [dir], legacyDefaultUser: false } });
+            expect(status).toBe(1);
+            expect(report.failures).toEqual(["local-0: Redis's default user is on or takes a password: whoever holds it logs in without a user name, with every permission it has (the default-user step of pulumi up turns it off, refusing while apps log in as it; by hand: ACL SETUSER default reset, then CONFIG REWRITE)"]);
         }, 60000);
 
         test("a Sentinel whose default user, which apps ask with, may reconfigure it or fail over is named", () => {
@@ -320,7 +329,7 @@ maybe("check script against real Redis and Sentinel", () => {
         test("a data node without a Sentinel runs the same host facts alone, logged in with its operator credentials (or, made before them, its redis.conf's), and fails on the same leak", () => {
             // Node 0's Redis as if it had no Sentinel: no Sentinel's facts are judged.
             const run = (operatorCredentialsPath = cluster.operatorFile) => {
-                const script = renderHostHardeningScript({ hostName: "local-0", sentinels: cluster.sentinelEndpoints(), dataNodes: dataNodes(), redisConfPath: path.join(cluster.nodes[0].dir, "redis.conf"), sentinelPasswordPath: path.join(dir, "none"), operatorCredentialsPath, hardening: { secretSearchDirs: [dir] } });
+                const script = renderHostHardeningScript({ hostName: "local-0", sentinels: cluster.sentinelEndpoints(), dataNodes: dataNodes(), redisConfPath: path.join(cluster.nodes[0].dir, "redis.conf"), sentinelPasswordPath: path.join(dir, "none"), operatorCredentialsPath, hardening: { secretSearchDirs: [dir], legacyDefaultUser: cluster.legacyDefaultUser } });
                 const result = spawnSync("bash", ["-s"], { input: script, encoding: "utf8", timeout: 90000 });
                 return { ...result, report: parseCheckOutput(result.stdout) };
             };
@@ -330,7 +339,7 @@ maybe("check script against real Redis and Sentinel", () => {
             const healthy = run();
             expect(healthy.report.failures).toEqual([]);
             expect(healthy.status).toBe(0);
-            expect(healthy.stdout).toMatch(/HARDEN acl ok redis users=default,operator,app,sentinel,replica,exporter app-refused=CONFIG,FLUSHALL,DEBUG,REPLICAOF,ACL,SHUTDOWN,MONITOR sentinel-refused=SET,GET,FLUSHALL,CONFIG,DEBUG,ACL,SHUTDOWN,MONITOR replica-refused=SET,GET,FLUSHALL,CONFIG,DEBUG,REPLICAOF,ACL,SHUTDOWN,MONITOR,PUBLISH exporter-refused=GET,SET,CONFIG,FLUSHALL,DEBUG,ACL,SHUTDOWN,MONITOR,CLIENT,SUBSCRIBE sentinel-logins=[1-9]\d* replica-logins=2/);
+            expect(healthy.stdout).toMatch(/HARDEN acl ok redis default=on users=default,operator,app,sentinel,replica,exporter app-refused=CONFIG,FLUSHALL,DEBUG,REPLICAOF,ACL,SHUTDOWN,MONITOR sentinel-refused=SET,GET,FLUSHALL,CONFIG,DEBUG,ACL,SHUTDOWN,MONITOR replica-refused=SET,GET,FLUSHALL,CONFIG,DEBUG,REPLICAOF,ACL,SHUTDOWN,MONITOR,PUBLISH exporter-refused=GET,SET,CONFIG,FLUSHALL,DEBUG,ACL,SHUTDOWN,MONITOR,CLIENT,SUBSCRIBE sentinel-logins=[1-9]\d* replica-logins=2/);
             expect(healthy.stdout).not.toContain("protected-mode ok sentinel");
             fs.writeFileSync(path.join(dir, "leak.log"), `${REDIS_PASSWORD}\n`, { mode: 0o644 });
             const leaking = run();

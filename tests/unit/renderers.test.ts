@@ -17,6 +17,7 @@ const REPLICA = {
     role: "replica" as const,
     masterAddress: "10.42.0.11",
     password: REDIS_PASSWORD,
+    legacyDefaultUser: false,
     app: { password: appPassword(REDIS_PASSWORD), scripting: true },
     sentinelUserPassword: sentinelUserPassword(REDIS_PASSWORD),
     replicationPassword: replicationPassword(REDIS_PASSWORD),
@@ -34,7 +35,6 @@ describe("redis.conf", () => {
         expect(lines).toEqual(expect.arrayContaining([
             "bind 10.42.0.12 127.0.0.1 -::1",
             "protected-mode yes",
-            `requirepass ${REDIS_PASSWORD}`,
             "masteruser replica",
             `masterauth ${replicationPassword(REDIS_PASSWORD)}`,
             "appendonly yes",
@@ -47,6 +47,13 @@ describe("redis.conf", () => {
             "maxmemory 1gb",
             "maxmemory-policy noeviction",
         ]));
+    });
+
+    test("default is off: no requirepass, so the stack's password opens nothing without a user name; legacyDefaultUser gives it to default as before", () => {
+        const lines = directives(renderRedisConf(REPLICA));
+        expect(lines.filter((l) => l.startsWith("user default ") || l.startsWith("requirepass"))).toEqual(["user default reset"]);
+        const legacy = directives(renderRedisConf({ ...REPLICA, legacyDefaultUser: true }));
+        expect(legacy.filter((l) => l.startsWith("user default ") || l.startsWith("requirepass"))).toEqual([`requirepass ${REDIS_PASSWORD}`]);
     });
 
     test("the master has no replicaof line but keeps its replication login, since it may be demoted later; the stack's password is never masterauth", () => {
@@ -73,7 +80,8 @@ describe("redis.conf", () => {
         const conf = renderRedisConf(REPLICA);
         const users = directives(conf).filter((l) => l.startsWith("user "));
         expect(users).toEqual([
-            // The checks' and day-2 scripts' login: the stack's password (requirepass's too), everything.
+            "user default reset",
+            // The checks' and day-2 scripts' login: the stack's password, everything.
             `user operator reset on #${aclPasswordHash(REDIS_PASSWORD)} allkeys allchannels +@all`,
             expect.stringMatching(new RegExp(`^user app reset on #${aclPasswordHash(app)} ~\\* resetchannels .* \\+@all -@dangerous \\+info \\+role \\+flushdb$`)),
             // The Redis docs' ACL for Sentinel, on the hello channel only, and no key pattern at all.

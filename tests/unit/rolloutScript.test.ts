@@ -3,7 +3,7 @@
  * started from the project's rendered configs. What it changes is read back from the processes
  * themselves (CONFIG GET, SENTINEL MASTER) and from the files they rewrote.
  */
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { renderRolloutScript } from "../../cloud-init/rolloutScript";
@@ -20,7 +20,7 @@ const maybe = redisAvailable ? describe : describe.skip;
 /** What tests/support/localRedis.ts renders into every node. */
 const RENDERED: RuntimeConfig = {
     persistence: "aof+rdb", maxmemory: "64mb", maxmemoryPolicy: "noeviction", minReplicasToWrite: 1, minReplicasMaxLag: 10,
-    replDisklessSyncDelay: 0, appScripting: true, downAfterMilliseconds: 5000, failoverTimeoutMilliseconds: 60000, parallelSyncs: 1, quorum: 2,
+    replDisklessSyncDelay: 0, appScripting: true, legacyDefaultUser: false, downAfterMilliseconds: 5000, failoverTimeoutMilliseconds: 60000, parallelSyncs: 1, quorum: 2,
 };
 
 describe("runtime settings", () => {
@@ -686,4 +686,126 @@ maybe("Sentinels made before their users: the rollout gives them admin and a rea
             expect(sentinelCli(n, ["PING"], sentinelClientPassword(NEW_SENTINEL_PASSWORD))).toBe("PONG");
         }
     }, 120000);
+});
+
+maybe("Redis's default user: turned off once nothing logs in as it, or kept on with legacyDefaultUser", () => {
+    // A deployment made before default went off: default takes the stack's password on every node.
+    let cluster: LocalCluster;
+    const NEW_PASSWORD = "rotated-Password-0123456789";
+    const at = (n: LocalNode) => `${n.address}:${n.redisPort}`;
+    const redisCli = (n: LocalNode, args: string[], password: string, user?: string) =>
+        spawnSync("redis-cli", [...(user ? ["--user", user] : []), "-h", n.address, "-p", String(n.redisPort), "--no-auth-warning", "--raw", ...args], { encoding: "utf8", env: { ...process.env, REDISCLI_AUTH: password } }).stdout.trim();
+    const asOperator = (n: LocalNode, args: string[], password = REDIS_PASSWORD) => redisCli(n, args, password, OPERATOR_USER);
+    const asDefault = (n: LocalNode, args: string[], password = REDIS_PASSWORD) => redisCli(n, args, password);
+    const defaultLine = (n: LocalNode, password = REDIS_PASSWORD) => asOperator(n, ["ACL", "LIST"], password).split("\n").find((l) => l.startsWith("user default ")) ?? "";
+    const onlineReplicas = (password = REDIS_PASSWORD) => (asOperator(cluster.nodes[0], ["INFO", "replication"], password).match(/^slave\d+:.*state=online/gm) ?? []).length;
+    const run = (options: { phase: "settings" | "default-user"; legacyDefaultUser?: boolean; redis?: string; previousRedis?: string }) => {
+        const redis = options.redis ?? REDIS_PASSWORD;
+        const previousRedis = options.previousRedis ?? "";
+        const script = renderRolloutScript({
+            hostName: "local-0", masterName: cluster.masterName, dataNodes: cluster.nodes.map(at), sentinels: cluster.sentinelEndpoints(),
+            settings: runtimeSettings(RENDERED), mode: "apply", timeoutSeconds: 30, sentinelConfPath: cluster.nodes[0].sentinelConf, intervalSeconds: 1,
+            passwords: { redis, previousRedis, sentinel: SENTINEL_PASSWORD },
+            appUserSpec: appUserSpec(redis, previousRedis, true),
+            legacyDefaultUser: options.legacyDefaultUser, phase: options.phase,
+        });
+        const result = spawnSync("bash", ["-s"], { input: script, encoding: "utf8", timeout: 120000 });
+        return { status: result.status, lines: result.stdout.trim().split("\n"), stdout: result.stdout, stderr: result.stderr };
+    };
+
+    beforeAll(async () => {
+        cluster = await LocalCluster.start(3, 5000, { legacyDefaultUser: true });
+        await waitFor("both replicas online", () => onlineReplicas() === 2, 30000, () => asOperator(cluster.nodes[0], ["INFO", "replication"]));
+        // What the settings rollout leaves before this step: the Sentinels and replication on their own users.
+        expect(run({ phase: "settings" }).status).toBe(0);
+    }, 90000);
+    afterAll(async () => {
+        await cluster?.destroy();
+    });
+
+    test("an app still logged in as default stops the step before anything changes, named by its address", async () => {
+        const replica = cluster.nodes[2];
+        // An app that logged in without a user name and ran a command, as one on the stack's password does.
+        const held = spawn("redis-cli", ["-h", replica.address, "-p", String(replica.redisPort)], { stdio: ["pipe", "ignore", "ignore"], env: { ...process.env, REDISCLI_AUTH: REDIS_PASSWORD } });
+        let result: ReturnType<typeof run>;
+        try {
+            held.stdin!.write("CLIENT SETNAME shop-before-app-user\n");
+            await waitFor("the app's connection", () => asOperator(replica, ["CLIENT", "LIST"]).includes("name=shop-before-app-user"), 10000);
+            result = run({ phase: "default-user" });
+        } finally {
+            held.kill();
+        }
+        expect(result.status).toBe(1);
+        expect(result.lines.find((l) => l.startsWith("FAIL "))).toMatch(new RegExp(`^FAIL connections run commands as default, without a user name \\(apps on the stack's password, or clients that send commands without logging in\\): 127\\.[0-9.]+ \\(shop-before-app-user\\) on ${at(replica).replace(/\./g, "\\.")}\\. Turning default off would cut them off, so nothing was changed\\. Move them to clientEnvironment's user \\(REDIS_USERNAME and REDIS_PASSWORD\\), or set redis-ha:legacyDefaultUser true`));
+        expect(result.lines.filter((l) => l.startsWith("DEFAULTOFF "))).toEqual([]);
+        for (const n of cluster.nodes) expect(asDefault(n, ["PING"])).toBe("PONG");
+    }, 60000);
+
+    test("once none is, default goes off on every node, replicas first, saved: the stack's password opens nothing without a user name, and everything else keeps working", async () => {
+        // A client that connects and has not logged in yet shows as default too, and is no app on default.
+        const idle = spawn("redis-cli", ["-h", cluster.nodes[1].address, "-p", String(cluster.nodes[1].redisPort)], { stdio: ["pipe", "ignore", "ignore"] });
+        let result: ReturnType<typeof run>;
+        try {
+            idle.stdin!.write("\n");
+            result = run({ phase: "default-user" });
+        } finally {
+            idle.kill();
+        }
+        expect(result.stderr).toBe("");
+        expect(result.status).toBe(0);
+        expect(result.stdout).not.toContain(REDIS_PASSWORD);
+        const [master, first, second] = cluster.nodes;
+        expect(result.lines.filter((l) => l.startsWith("DEFAULTOFF "))).toEqual([first, second, master].map((n) => `DEFAULTOFF ${at(n)} default user off and saved`));
+        for (const n of cluster.nodes) {
+            expect(asDefault(n, ["PING"])).toMatch(/WRONGPASS|NOAUTH/);
+            expect(defaultLine(n)).toMatch(/^user default off (sanitize-payload )?resetchannels -@all$/);
+            // The file holds no password for it any more: requirepass went with it.
+            expect(fs.readFileSync(path.join(n.dir, "redis.conf"), "utf8")).not.toMatch(/^requirepass/m);
+            expect(asOperator(n, ["PING"])).toBe("PONG");
+            expect(redisCli(n, ["PING"], appPassword(REDIS_PASSWORD), APP_USER)).toBe("PONG");
+        }
+        expect(onlineReplicas()).toBe(2);
+        // A restart keeps it off.
+        await cluster.stop(second.redis);
+        await cluster.startRedis(second);
+        expect(asDefault(second, ["PING"])).toMatch(/WRONGPASS|NOAUTH/);
+        await waitFor("both replicas online after the restart", () => onlineReplicas() === 2, 30000, () => asOperator(master, ["INFO", "replication"]));
+        const again = run({ phase: "default-user" });
+        expect(again.lines.filter((l) => l.startsWith("SAME ")).length).toBe(3);
+        expect(again.lines[again.lines.length - 1]).toBe("RESULT ok changed=0");
+    }, 90000);
+
+    test("a rotation with default off is carried by the operator user: default takes neither password at either step", () => {
+        const first = run({ phase: "settings", redis: NEW_PASSWORD, previousRedis: REDIS_PASSWORD });
+        expect(first.stderr).toBe("");
+        expect(first.status).toBe(0);
+        expect(first.lines.filter((l) => /^ACCEPTS /.test(l))).toEqual([]);
+        expect(first.lines.filter((l) => / default user off$/.test(l))).toHaveLength(3);
+        for (const n of cluster.nodes) {
+            expect(asOperator(n, ["PING"], REDIS_PASSWORD)).toBe("PONG");
+            expect(asOperator(n, ["PING"], NEW_PASSWORD)).toBe("PONG");
+            expect(asDefault(n, ["PING"], NEW_PASSWORD)).toMatch(/WRONGPASS|NOAUTH/);
+        }
+        const second = run({ phase: "settings", redis: NEW_PASSWORD });
+        expect(second.stderr).toBe("");
+        expect(second.status).toBe(0);
+        expect(second.lines.filter((l) => /^RETIRED \d/.test(l))).toEqual([]);
+        for (const n of cluster.nodes) {
+            expect(asOperator(n, ["PING"], REDIS_PASSWORD)).toMatch(/WRONGPASS|NOAUTH/);
+            expect(asOperator(n, ["PING"], NEW_PASSWORD)).toBe("PONG");
+            expect(defaultLine(n, NEW_PASSWORD)).toMatch(/^user default off /);
+        }
+        expect(onlineReplicas(NEW_PASSWORD)).toBe(2);
+        const again = run({ phase: "settings", redis: NEW_PASSWORD });
+        expect(again.lines[again.lines.length - 1]).toBe("RESULT ok changed=0");
+    }, 120000);
+
+    test("legacyDefaultUser true turns it back on with the stack's password, replicas first; a second run changes nothing", () => {
+        const result = run({ phase: "default-user", legacyDefaultUser: true, redis: NEW_PASSWORD });
+        expect(result.status).toBe(0);
+        const [master, first, second] = cluster.nodes;
+        expect(result.lines.filter((l) => l.startsWith("DEFAULTON "))).toEqual([first, second, master].map((n) => `DEFAULTON ${at(n)} default user set and saved`));
+        for (const n of cluster.nodes) expect(asDefault(n, ["PING"], NEW_PASSWORD)).toBe("PONG");
+        expect(run({ phase: "default-user", legacyDefaultUser: true, redis: NEW_PASSWORD }).lines.slice(-1)).toEqual(["RESULT ok changed=0"]);
+    }, 60000);
 });

@@ -163,10 +163,11 @@ describeVm("cloud-init for real: the rendered user-data in Debian 12 VMs", () =>
             await vm!.boot(spec, seedFor(spec, replica2.userData, `${VM_PREFIX}${process.pid}-${spec.name}`), { cpus: 2 });
             await vm!.waitForSsh(spec.name, userOf(deployment), 10 * 60 * 1000);
             await cloudInitDone(spec.name);
-            // Then what `pulumi up` runs before the checks: the settings rollout (it gives the Sentinels their user).
+            // Then what `pulumi up` runs before the checks: the settings rollout. First boot logged every
+            // Sentinel in as its own user (default is off), so it finds them there.
             const rollout = await vm!.ssh(deployment.rollout.host, deployment.rollout.user, deployment.rollout.command, deployment.rollout.script, 15 * 60 * 1000);
             if (!/^RESULT ok /m.test(rollout.stdout)) throw new Error(`the settings rollout on ${deployment.rollout.host} failed:\n${rollout.stdout}${rollout.stderr}\n${await diagnose(deployment.rollout.host)}`);
-            expect(rollout.stdout.split("\n").filter((l) => l.startsWith("SENTINELLOGIN "))).toHaveLength(3);
+            expect(rollout.stdout.split("\n").filter((l) => /^SAME sentinel \S+ logs in as sentinel$/.test(l))).toHaveLength(3);
         });
         for (const host of deployment.hosts) {
             const check = await runCheck(deployment, host.plan.name, 5 * 60 * 1000);
