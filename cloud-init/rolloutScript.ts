@@ -98,6 +98,7 @@ export function renderRolloutScript(input: RolloutScriptInput): string {
     if (input.sentinels.length === 0) throw new Error("the rollout needs at least one Sentinel");
     if (input.dataNodes.length === 0) throw new Error("the rollout needs at least one data node");
     const phase = input.phase ?? "settings";
+    const what = phase === "default-user" ? `default-user step${input.mode === "apply" ? "" : " drift report"}` : `settings ${input.mode === "apply" ? "rollout" : "drift report"}`;
     if (phase === "default-user" && !input.passwords) throw new Error("the default-user phase needs the stack's passwords");
     const q = shellQuote;
     // key|value|readBack; none of them can hold a "|" (validated settings, numbers, sizes, policy names).
@@ -108,7 +109,7 @@ export function renderRolloutScript(input: RolloutScriptInput): string {
     const redis = input.settings.filter((s) => s.target === "redis").map(encode);
     const sentinel = input.settings.filter((s) => s.target === "sentinel").map(encode);
     return `#!/bin/bash
-# redis-ha settings ${input.mode === "apply" ? "rollout" : "drift report"} from ${input.hostName}, rendered by redis-ha.
+# redis-ha ${what} from ${input.hostName}, rendered by redis-ha.
 # ${input.mode === "apply" ? "Changes running processes only (CONFIG SET + CONFIG REWRITE, SENTINEL SET), one node at a time." : "Reads; never changes anything."}
 set -u
 host=${q(input.hostName)}
@@ -158,7 +159,7 @@ paused=""
 changed=0
 drift=0
 
-${failFunction("fail changed=$changed", "redis-ha settings rollout stopped on $host after $changed change(s)")}
+${failFunction("fail changed=$changed", `redis-ha ${what} stopped on $host after $changed change(s)`)}
 # A host without rolling replacement has no handoff that waited for its first boot: on day 1 the
 # rollout may log in before cloud-init has installed Redis and Sentinel. Wait for it, as the check does.
 ${waitForCloudInit(input.waitForCloudInit, "$timeout_seconds", 'fail "$unfinished: nothing was changed"')}
