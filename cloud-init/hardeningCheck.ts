@@ -136,7 +136,7 @@ if [ -n "$redis_port" ] && ss -H -ltn "sport = :$redis_port" 2>/dev/null | grep 
     if [ "$legacy_default_user" = 1 ] && [[ "$default_line" != "user default on "* ]]; then
         hardening_failures+=("$host: Redis's default user is not enabled, and redis-ha:legacyDefaultUser wants it on with the stack's password (the default-user step turns it on: pulumi up)")
     elif [ "$legacy_default_user" = 0 ] && ! [[ "$default_line" == "user default off "* && "$default_line" != *"#"* && "$default_line" != *nopass* ]]; then
-        hardening_failures+=("$host: Redis's default user is on or takes a password: whoever holds it logs in without a user name, with every permission it has (the default-user step of pulumi up turns it off, refusing while apps log in as it; by hand: ACL SETUSER default reset, then CONFIG REWRITE)")
+        hardening_failures+=("$host: Redis's default user is on or takes a password: whoever holds it logs in without a user name, with every permission it has (turn it off by hand: ACL SETUSER default reset, then CONFIG REWRITE; pulumi up does it, refusing while apps log in as it, when its default-user step runs: a changed legacyDefaultUser or a replaced host)")
     elif printf '%s\\n' "$acl" | grep -qE '^user (default|${OPERATOR_USER}|${APP_USER}|${SENTINEL_USER}|${REPLICATION_USER}|${EXPORTER_REDIS_USER}) .*nopass'; then
         hardening_failures+=("$host: a Redis user takes no password (nopass): anyone who reaches the port may log in as it")
     elif ! printf '%s\\n' "$acl" | grep -q '^user ${OPERATOR_USER} on '; then

@@ -162,13 +162,16 @@ export class SentinelQuorum extends pulumi.ComponentResource {
             const rolloutHost = sentinelHosts[0];
             const hostsLine = pulumi.interpolate`hosts ${pulumi.all(allHosts.map((h) => (h.resource as pulumi.CustomResource).id)).apply((ids) => ids.join(" "))}`;
             // The rollout script for one phase, as the command's stdin: a secret, since it carries the
-            // passwords, for a rotation (cloud-init/rolloutScript.ts never prints them).
+            // passwords, for a rotation (cloud-init/rolloutScript.ts never prints them). The default
+            // user's phase carries neither the settings nor the app user, which it does not touch, so
+            // that a changed setting does not run it again.
             const rolloutScript = (phase: "settings" | "default-user") =>
                 pulumi.secret(pulumi.all([dataNodes, this.endpoints, context.redisPassword, context.previousRedisPassword, context.sentinelPassword, context.previousSentinelPassword]).apply(([nodes, sentinels, redis, previousRedis, sentinel, previousSentinel]) =>
                     renderRolloutScript({
-                        hostName: rolloutHost.name, masterName: context.config.masterName, dataNodes: nodes, sentinels, settings, mode: "apply", timeoutSeconds,
+                        hostName: rolloutHost.name, masterName: context.config.masterName, dataNodes: nodes, sentinels, mode: "apply", timeoutSeconds,
+                        settings: phase === "settings" ? settings : [],
                         passwords: { redis, previousRedis, sentinel, previousSentinel },
-                        appUserSpec: appUserSpec(redis, previousRedis, context.config.appScripting),
+                        appUserSpec: phase === "settings" ? appUserSpec(redis, previousRedis, context.config.appScripting) : undefined,
                         legacyDefaultUser: context.config.legacyDefaultUser,
                         waitForCloudInit: platform.bootsWithCloudInit,
                         phase,
@@ -229,8 +232,8 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                     create: runAs,
                     update: runAs,
                     stdin: rolloutScript("default-user"),
-                    // Again after every rollout and replacement, as the checks: it reads back and changes nothing when all is in place.
-                    triggers: [defaultUserLine, ...settingsLines, ...passwordLines, hostsLine],
+                    // Again when the setting changes or a host is replaced; the checks judge default at every up.
+                    triggers: [defaultUserLine, hostsLine],
                 },
                 { parent: this, dependsOn: [rollout, ...this.hostCredentials], customTimeouts },
             );

@@ -106,14 +106,15 @@ maybe("pulumi on the lab stack", () => {
         lab.cleanUp();
     }, 300000);
 
-    test("preview plans the lab network, three hosts with their handoffs and boot guards, the settings rollout and three checks (remote.Command), and creates nothing", () => {
+    test("preview plans the lab network, three hosts with their handoffs and boot guards, the settings rollout, the default user's step and three checks (remote.Command), and creates nothing", () => {
         const { status, out } = pulumi("preview");
-        expect(out).toMatch(/\+ 23 to create/);
+        expect(out).toMatch(/\+ 24 to create/);
         expect(out).toMatch(/\+ +pulumi-nodejs:dynamic:Resource +redis-ha-\S+-prometheus/);
         expect(out.match(/\+ +command:remote:Command +redis-ha-\S+-handoff/g)).toHaveLength(3);
         expect(out.match(/\+ +command:remote:Command +redis-ha-\S+-check/g)).toHaveLength(3);
         expect(out.match(/\+ +command:remote:Command +redis-ha-\S+-credentials/g)).toHaveLength(3);
         expect(out).toMatch(/\+ +command:remote:Command +redis-ha-\S+-settings/);
+        expect(out).toMatch(/\+ +command:remote:Command +redis-ha-\S+-default-user/);
         expect(status).toBe(0);
         expect(leftovers()).toEqual({ namespaces: [], link: false });
     }, 300000);
@@ -121,7 +122,9 @@ maybe("pulumi on the lab stack", () => {
     test("up creates the hosts, and the remote.Command checks over SSH prove the quorum", () => {
         const { status, out } = pulumi("up");
         if (status !== 0) throw new Error(out);
-        expect(out).toMatch(/\+ 23 created/);
+        expect(out).toMatch(/\+ 24 created/);
+        // Made with default off, there is nothing for the default user's step to change.
+        expect(out).not.toMatch(/DEFAULTOFF/);
         // Each data node's boot guard step ran, and before the settings rollout.
         for (const i of [0, 1, 2]) expect(out.indexOf(`-redis-${i}-boot-guard created`)).toBeGreaterThan(-1);
         expect(Math.max(...[0, 1, 2].map((i) => out.indexOf(`-redis-${i}-boot-guard created`)))).toBeLessThan(out.search(/command:remote:Command redis-ha-\S+-settings created/));
@@ -460,7 +463,7 @@ maybe("pulumi on the lab stack", () => {
 
     test("destroy leaves nothing behind", () => {
         const { status, out } = pulumi("destroy");
-        expect(out).toMatch(/- 23 deleted/);
+        expect(out).toMatch(/- 24 deleted/);
         // Destroy never hands over between doomed nodes: the handoffs are deleted with the deployment.
         expect(out).not.toMatch(/HANDOVER|LEAVING/);
         expect(status).toBe(0);

@@ -178,7 +178,7 @@ maybe("check script against real Redis and Sentinel", () => {
             // This cluster is rendered with default on, as a deployment made before it went off is.
             const { status, report } = runCheck(cluster, 20, undefined, { dataNodes: dataNodes(), hardening: { secretSearchDirs: [dir], legacyDefaultUser: false } });
             expect(status).toBe(1);
-            expect(report.failures).toEqual(["local-0: Redis's default user is on or takes a password: whoever holds it logs in without a user name, with every permission it has (the default-user step of pulumi up turns it off, refusing while apps log in as it; by hand: ACL SETUSER default reset, then CONFIG REWRITE)"]);
+            expect(report.failures).toEqual(["local-0: Redis's default user is on or takes a password: whoever holds it logs in without a user name, with every permission it has (turn it off by hand: ACL SETUSER default reset, then CONFIG REWRITE; pulumi up does it, refusing while apps log in as it, when its default-user step runs: a changed legacyDefaultUser or a replaced host)"]);
         }, 60000);
 
         test("a Sentinel whose default user, which apps ask with, may reconfigure it or fail over is named", () => {
