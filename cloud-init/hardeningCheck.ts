@@ -7,9 +7,10 @@
  *   sees, not what `bind` says).
  * - Redis runs with protected-mode on and no ACL users but `default` (off, with no password, unless
  *   the stack keeps it on: legacyDefaultUser), the operators', the app's, the Sentinels', the
- *   replication and the exporters', each with a password; the app user is refused what would reconfigure or stop the server, the
- *   Sentinels' user everything but failing over, and every Sentinel logs in as that user; Sentinel's
- *   protected-mode is as rendered (on whenever it has a password).
+ *   replication and the exporters', each with a password; the app user is refused what would
+ *   reconfigure or stop the server, the Sentinels' user everything but failing over, and every
+ *   Sentinel logs in as that user; Sentinel's protected-mode is as rendered (on whenever it has a
+ *   password).
  * - Sentinel (with a password) has no ACL users but `default`, which apps ask with and which is
  *   refused whatever would change a Sentinel's view, and `admin`, as which every other Sentinel
  *   logs in to it.
