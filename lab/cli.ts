@@ -33,7 +33,7 @@ async function main(): Promise<number> {
             for (const line of lab.skipped) console.log(`  - skipped ${line}`);
             console.log(`\n${lab.table(await lab.check(10))}`);
             console.log(`\nnamespaces: ${lab.network.app.namespace} (app, ${lab.network.app.address}), ${lab.network.outsider.namespace} (outsider, ${lab.network.outsider.address}), ${lab.network.admin.namespace} (admin, ${lab.network.admin.address})`);
-            console.log(`try: ip netns exec ${lab.network.app.namespace} redis-cli -h ${lab.plan.master.privateAddress} -p ${lab.settings.redisPort} PING   (NOAUTH: the passwords are in ${lab.dir}/secrets.json, root only)`);
+            console.log(`try: ip netns exec ${lab.network.app.namespace} redis-cli -h ${lab.plan.master.privateAddress} -p ${lab.settings.redisPort} PING   (NOAUTH: log in with --user operator and the Redis password from ${lab.dir}/secrets.json, root only, in REDISCLI_AUTH)`);
             return 0;
         }
         case "status": {
