@@ -142,6 +142,13 @@ client_links() {
         }'
 }`;
 
+/**
+ * What "Redis's default user is off" means, for the scripts that turn it off and the check that
+ * judges it: its ACL LIST line disabled, with no password and not nopass.
+ */
+export const DEFAULT_USER_OFF_FUNCTION = `# default_line_off LINE: whether default's ACL LIST line says off, with no password and not nopass.
+default_line_off() { [[ "$1" == "user default off "* && "$1" != *"#"* && "$1" != *nopass* ]]; }`;
+
 /** The bounded wait every cluster script's loops share: each keeps its own bound and failure message. */
 export const WAIT_UNTIL_FUNCTION = `# wait_until SECONDS CMD...: reruns CMD until it succeeds; returns 1 once SECONDS have passed, so the
 # caller names what it waited for. CMD runs in this shell: what it sets, the caller's message can show.
@@ -191,6 +198,7 @@ rcli_as() {
 export const CLUSTER_FUNCTIONS = `oneline() { printf '%s' "$*" | tr '\\r\\n' '  ' | sed 's/  */ /g; s/ $//'; }
 ${WAIT_UNTIL_FUNCTION}
 ${CLIENT_LINKS_FUNCTION}
+${DEFAULT_USER_OFF_FUNCTION}
 ${READ_OPERATOR_CREDENTIALS}
 ${READ_CONF_CREDENTIALS}
 if read_operator_credentials; then

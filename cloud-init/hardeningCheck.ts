@@ -27,7 +27,7 @@ import { APP_USER, EXPORTER_REDIS_USER, OPERATOR_USER, REPLICATION_USER, SENTINE
 import { shellQuote } from "./shellQuote";
 import { EXPORTERS } from "./exporters";
 import { REDIS_EXPORTER_PORT } from "../components/core/monitoring";
-import { CLIENT_LINKS_FUNCTION } from "./clusterShell";
+import { CLIENT_LINKS_FUNCTION, DEFAULT_USER_OFF_FUNCTION } from "./clusterShell";
 
 /** Commands the app user must be refused (asked with ACL DRYRUN, which runs nothing). */
 export const APP_REFUSED_PROBES = ["CONFIG SET maxmemory 0", "FLUSHALL", "DEBUG SLEEP 0", "REPLICAOF NO ONE", "ACL SETUSER redis-ha-probe", "SHUTDOWN NOSAVE", "MONITOR"] as const;
@@ -75,6 +75,7 @@ sentinel_port=\${sentinels[0]##*:}
 allowed_listeners=" 127.0.0.1 ::1 $(printf '%s ' "\${sentinels[@]%:*}" "\${data_nodes[@]%:*}")"
 
 ${CLIENT_LINKS_FUNCTION}
+${DEFAULT_USER_OFF_FUNCTION}
 
 # granted_to CLI USER PROBE...: prints, comma-separated, which of the probes ACL DRYRUN lets USER run.
 granted_to() {
@@ -117,9 +118,8 @@ done
 
 if [ -n "$redis_port" ] && ss -H -ltn "sport = :$redis_port" 2>/dev/null | grep -q .; then
     local_redis() { rcli_as "$redis_pass" "127.0.0.1:$redis_port" "$@" 2>&1; }
-    legacy_default_user=${input.legacyDefaultUser ? 1 : 0}
-    default_state=off
-    [ "$legacy_default_user" = 1 ] && default_state=on
+    # What the stack wants of Redis's default user (legacyDefaultUser): on, or off.
+    default_state=${input.legacyDefaultUser ? "on" : "off"}
     # Asked here, in this shell, so that every local_redis below logs in as the same user without asking again.
     redis_login_user_for "$redis_pass" "127.0.0.1:$redis_port"
     checked_as=$login_user
@@ -134,9 +134,9 @@ if [ -n "$redis_port" ] && ss -H -ltn "sport = :$redis_port" 2>/dev/null | grep 
     replica_logins=$(local_redis CLIENT LIST | client_links flags '^S$' addr user)
     not_replication_user=$(printf '%s\\n' "$replica_logins" | awk 'NF == 2 && $2 != "${REPLICATION_USER}" { printf "%s as %s, ", $1, $2 }')
     default_line=$(printf '%s\\n' "$acl" | awk '$1 == "user" && $2 == "default"')
-    if [ "$legacy_default_user" = 1 ] && [[ "$default_line" != "user default on "* ]]; then
+    if [ "$default_state" = on ] && [[ "$default_line" != "user default on "* ]]; then
         hardening_failures+=("$host: Redis's default user is not enabled, and redis-ha:legacyDefaultUser wants it on with the stack's password (the default-user step turns it on: pulumi up)")
-    elif [ "$legacy_default_user" = 0 ] && ! [[ "$default_line" == "user default off "* && "$default_line" != *"#"* && "$default_line" != *nopass* ]]; then
+    elif [ "$default_state" = off ] && ! default_line_off "$default_line"; then
         hardening_failures+=("$host: Redis's default user is on or takes a password: whoever holds it logs in without a user name, with every permission it has (turn it off by hand: ACL SETUSER default reset, then CONFIG REWRITE; pulumi up does it, refusing while apps log in as it, when its default-user step runs: a changed legacyDefaultUser or a replaced host)")
     elif printf '%s\\n' "$acl" | grep -qE '^user (default|${OPERATOR_USER}|${APP_USER}|${SENTINEL_USER}|${REPLICATION_USER}|${EXPORTER_REDIS_USER}) .*nopass'; then
         hardening_failures+=("$host: a Redis user takes no password (nopass): anyone who reaches the port may log in as it")

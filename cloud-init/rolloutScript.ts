@@ -216,11 +216,7 @@ rcli_secret() { local at=$1 auth=$2 secret=$3; shift 3; printf '%s' "$secret" | 
 # How many passwords user $2 takes on data node $1 (ACL LIST).
 user_password_count() { acl_cli=rcli user_line "$1" "$2" | grep -oE '#[0-9a-f]{64}' | wc -l; }
 # Whether data node $1's default user is off: disabled, with no password and not nopass (ACL LIST).
-default_is_off() {
-    local line
-    line=$(acl_cli=rcli user_line "$1" default)
-    [[ "$line" == "user default off "* && "$line" != *"#"* && "$line" != *nopass* ]]
-}
+default_is_off() { default_line_off "$(acl_cli=rcli user_line "$1" default)"; }
 sentinel_peer_login() { scli "$1" SENTINEL CONFIG GET "sentinel-$2" 2>/dev/null | sed -n 2p; }
 # Makes a Sentinel log in to its peers as the admin user with the stack's password (every one of them
 # takes it by now): the password first, then the user, each read back.

@@ -160,7 +160,9 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                 { parent: this, dependsOn: [...allHosts.map((h) => h.resource), ...set.handoffs], customTimeouts },
             )] : []));
             const rolloutHost = sentinelHosts[0];
-            const hostsLine = pulumi.interpolate`hosts ${pulumi.all(allHosts.map((h) => (h.resource as pulumi.CustomResource).id)).apply((ids) => ids.join(" "))}`;
+            // A replaced VM has a new id: what depends on the hosts runs again, against the new node.
+            const hostIds = allHosts.map((h) => (h.resource as pulumi.CustomResource).id);
+            const hostsLine = pulumi.interpolate`hosts ${pulumi.all(hostIds).apply((ids) => ids.join(" "))}`;
             // The rollout script for one phase, as the command's stdin: a secret, since it carries the
             // passwords, for a rotation (cloud-init/rolloutScript.ts never prints them). The default
             // user's phase carries neither the settings nor the app user, which it does not touch, so
@@ -237,8 +239,6 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                 },
                 { parent: this, dependsOn: [rollout, ...this.hostCredentials], customTimeouts },
             );
-            // A replaced VM has a new id: the checks then run again, against the new node.
-            const hostIds = allHosts.map((h) => (h.resource as pulumi.CustomResource).id);
             // A read-only verification on a host: it reruns whenever what it verifies changes (hosts,
             // Sentinels, expectations), after every settings rollout, and after a host was replaced.
             const verification = (name: string, host: PlatformHost, script: pulumi.Output<string>) => new command.remote.Command(

@@ -225,7 +225,7 @@ maybe("the lab", () => {
         // The Redis exporter's user is allowed all it asks for (no refusal in ACL LOG after the scrapes
         // above), and its metrics are INFO's: the memory limit the alert rules read is there.
         for (const h of lab.network.hosts) {
-            const refusals = await lab.redisCli(lab.network.app.namespace, h.address, lab.settings.redisPort, ["ACL", "LOG"], lab.secrets.redisPassword, "operator");
+            const refusals = await lab.operatorCli(lab.network.app.namespace, h.address, ["ACL", "LOG"]);
             expect({ host: h.namespace, status: refusals.status, exporterRefused: refusals.stdout.split("\n").some((l, i, all) => all[i - 1] === "username" && l === "exporter") })
                 .toEqual({ host: h.namespace, status: 0, exporterRefused: false });
         }
