@@ -59,15 +59,19 @@ remember_${o.kind}_logins() {
     for node in "\${${o.nodes}[@]}"; do ${o.kind}_login_user_for "$${o.password}" "$node"; done
 }
 ${o.kind}_login_user_for() {
-    local auth=$1 at=$2 user candidates=(${o.users.join(" ")})
+    local auth=$1 at=$2 user reply candidates=(${o.users.join(" ")})
     login_user=\${${cache}["$at $auth"]:-}
     [ -n "$login_user" ] && return 0
     for user in "\${candidates[@]}"; do
-        if [ -n "$auth" ] && [ "$(REDISCLI_AUTH="$auth" timeout 5 redis-cli --no-auth-warning --user "$user" -h "\${at%:*}" -p "\${at##*:}" PING 2>/dev/null </dev/null)" = PONG ]; then
+        [ -n "$auth" ] || break
+        reply=$(REDISCLI_AUTH="$auth" timeout 5 redis-cli --no-auth-warning --user "$user" -h "\${at%:*}" -p "\${at##*:}" PING 2>/dev/null </dev/null)
+        if [ "$reply" = PONG ]; then
             ${cache}["$at $auth"]=$user
             login_user=$user
             return 0
         fi
+        # No reply at all (no host there yet, or not listening): another user would not be answered either.
+        [ -n "$reply" ] || break
     done
     login_user="${o.fallback}"${o.rememberFallback ? `
     ${cache}["$at $auth"]=$login_user` : ""}

@@ -176,7 +176,9 @@ fi
 answers() { [ "$(scli "$1" PING 2>/dev/null)" = PONG ]; }
 answering=()
 for s in "\${sentinels[@]}"; do answers "$s" && answering+=("$s"); done
-if ! settled_master; then
+# With most Sentinels silent no master can be named by a majority: asking them again would only wait
+# on each silent one (the first hosts of a deployment being created, one after another).
+if [ \${#answering[@]} -le $((\${#sentinels[@]} / 2)) ] || ! settled_master; then
     # Sentinels learn replicas only from a master's INFO, and keep them while it is down: with most
     # Sentinels not there yet, or none knowing any replica, no master ever ran here (the deployment
     # is being created, its hosts one after another): nothing to join yet.
