@@ -42,8 +42,6 @@ export interface VmHost {
     userData: string;
     /** The program's post-deploy check for this host (remote.Command): login user, command, script on stdin. */
     check?: { user: string; command: string; script: string };
-    /** How the program rendered this host, to render it again with one input changed. */
-    render: RenderCall;
 }
 
 export interface VmDeployment {
@@ -82,7 +80,6 @@ export function deploymentFrom(resources: RecordedResource[], calls: RenderCall[
             plan,
             userData: instance.inputs.userData,
             check: check ? { user: check.inputs.connection.user, command: check.inputs.create, script: check.inputs.stdin } : undefined,
-            render: call,
         };
     });
     const master = hosts.find((h) => h.plan.redisRole === "master");
@@ -94,15 +91,4 @@ export function deploymentFrom(resources: RecordedResource[], calls: RenderCall[
     if (!rolloutHost) throw new Error("the settings rollout connects to no host that has a check");
     const rollout = { host: rolloutHost.plan.name, user: settings.inputs.connection.user, command: settings.inputs.create, script: settings.inputs.stdin };
     return { hosts, rollout, config: calls[0][2], secrets: calls[0][3], prefixLength: prefixOf(master.plan.subnet), masterAddress: master.plan.privateAddress! };
-}
-
-/**
- * One host's user-data as the program would render it if the master address it is given were
- * `masterAddress`: the renderer's own input changed, nothing hand-edited.
- */
-export function userDataWithMasterAddress(deployment: VmDeployment, hostName: string, masterAddress: string): string {
-    const host = deployment.hosts.find((h) => h.plan.name === hostName);
-    if (!host) throw new Error(`no host ${hostName} in the deployment`);
-    const [plan, , config, secrets, discovery] = host.render;
-    return renderHostFiles(plan, masterAddress, config, secrets, discovery).userData;
 }
