@@ -45,8 +45,9 @@ fi`;
 /**
  * Which user takes a password at a node, asked once with PING and remembered per node and password:
  * <kind>_login_user_for AUTH NODE sets login_user to the first of `users` that answers, or to
- * `fallback` (remembered too when `rememberFallback`: a node that does not answer is then not asked
- * again at every call). remember_<kind>_logins asks every node in $<nodes> with $<password> in the
+ * `fallback` (remembered too when `rememberFallback` and the node answered, refusing every user: it
+ * is then not asked again at every call; a node that gave no reply at all is asked again, since it
+ * may be starting, and a wait for it must log in once it answers). remember_<kind>_logins asks every node in $<nodes> with $<password> in the
  * script's own shell, so that the answers reach the command substitutions the callers mostly run in.
  */
 function loginChooser(o: { kind: string; users: readonly string[]; nodes: string; password: string; fallback: string; rememberFallback: boolean }): string {
@@ -59,7 +60,7 @@ remember_${o.kind}_logins() {
     for node in "\${${o.nodes}[@]}"; do ${o.kind}_login_user_for "$${o.password}" "$node"; done
 }
 ${o.kind}_login_user_for() {
-    local auth=$1 at=$2 user reply candidates=(${o.users.join(" ")})
+    local auth=$1 at=$2 user reply="" candidates=(${o.users.join(" ")})
     login_user=\${${cache}["$at $auth"]:-}
     [ -n "$login_user" ] && return 0
     for user in "\${candidates[@]}"; do
@@ -74,7 +75,7 @@ ${o.kind}_login_user_for() {
         [ -n "$reply" ] || break
     done
     login_user="${o.fallback}"${o.rememberFallback ? `
-    ${cache}["$at $auth"]=$login_user` : ""}
+    [ -z "$reply" ] || ${cache}["$at $auth"]=$login_user` : ""}
 }`;
 }
 
@@ -171,8 +172,10 @@ wait_until() {
  * made before it (the settings rollout makes it) takes the same password as `default`. Which user took
  * a password at a node is asked once (PING) and remembered; remember_redis_logins asks every node in
  * $data_nodes with $redis_pass in the script's own shell, so the answers reach the command
- * substitutions rcli_as mostly runs in. A node that did not answer is remembered as `default`'s, which
- * serves it as before.
+ * substitutions rcli_as mostly runs in. A node that refused the operator is remembered as `default`'s,
+ * which serves it as before; one that gave no reply (starting, or not there yet) is asked again at its
+ * next call, so that a wait for it logs in as the operator once it answers (with default off, as
+ * `default` it never would).
  */
 export const REDIS_LOGIN_FUNCTIONS = `${loginChooser({ kind: "redis", users: [OPERATOR_USER], nodes: "data_nodes", password: "redis_pass", fallback: "default", rememberFallback: true })}
 # As the default user, whoever else takes the password: for what is about default's own passwords.
