@@ -3,6 +3,7 @@ import { BOOT_GUARD_DROPIN, BOOT_GUARD_DROPIN_PATH, BOOT_GUARD_PASSWORD_FILE, BO
 import { DEBIAN_EXPORTER_UNIT, EXPORTERS, EXPORTER_LOGIN_DROPIN, EXPORTER_LOGIN_DROPIN_PATH, EXPORTER_PACKAGE, EXPORTER_USER, ExportedService } from "./exporters";
 import { DEBIAN_PATHS } from "./paths";
 import { OPERATOR_CREDENTIALS_FILE } from "./operatorCredentials";
+import { HostSecret, SECRET_TOKEN_PREFIX, awaitSecretsStep, withholdSecrets } from "./secretDelivery";
 
 /** Where the cloud assigns the private address at creation, the configs carry this until first boot. */
 export const PRIVATE_ADDRESS_PLACEHOLDER = "@PRIVATE_IPV4@";
@@ -25,6 +26,20 @@ export interface CloudConfigInput {
     addressDiscovery?: AddressDiscovery;
     /** The exporters of the host's Redis and Sentinel: their units and password files (cloud-init/exporters.ts). */
     exporters?: ReadonlyArray<{ service: ExportedService; unit: string; passwordFile: string }>;
+    /**
+     * The passwords to keep out of the user-data (secretsDelivery ssh): each file stands with tokens
+     * for them, and the first-boot script installs nothing until a delivery has put them back
+     * (cloud-init/secretDelivery.ts). Undefined: the files carry them (secretsDelivery user-data).
+     */
+    withheldSecrets?: readonly HostSecret[];
+}
+
+/** A file cloud-init writes (`write_files`). */
+export interface WrittenFile {
+    path: string;
+    owner: string;
+    permissions: string;
+    content: string;
 }
 
 /** Top-level keys the user-data may carry; the tests assert exactly these (cloud-init ignores unknown ones silently). */
@@ -70,7 +85,7 @@ export const stagedExporterFiles = (service: ExportedService) => ({ unit: `${ser
  * stopped: Debian's packages start Redis and Sentinel with their stock configs on install, and a
  * running stock Sentinel would rewrite a sentinel.conf written under it.
  */
-export function renderFirstBootScript(input: CloudConfigInput): string {
+export function renderFirstBootScript(input: CloudConfigInput, awaitingSecrets: readonly string[] = []): string {
     const steps: string[] = [
         "#!/bin/bash",
         `# First boot of ${input.hostName}, rendered by redis-ha. Runs once (cloud-init runcmd); never re-run on a live node.`,
@@ -78,6 +93,8 @@ export function renderFirstBootScript(input: CloudConfigInput): string {
         `if [ -e ${INSTALLED_MARKER} ]; then echo "redis-ha: already installed, leaving the live configs alone"; exit 0; fi`,
         `staged=${STAGING_DIR}`,
         "systemctl stop redis-sentinel.service redis-server.service 2>/dev/null || true",
+        // Stopped first: the packages' stock services, on loopback without a password, stay down while it waits.
+        ...(awaitingSecrets.length > 0 ? [awaitSecretsStep(input.hostName, awaitingSecrets)] : []),
         "sysctl -p /etc/sysctl.d/60-redis-ha.conf",
         "systemctl daemon-reload",
         "systemctl enable --now redis-ha-thp.service",
@@ -124,35 +141,54 @@ export function renderFirstBootScript(input: CloudConfigInput): string {
     return steps.join("\n");
 }
 
-/** The #cloud-config user-data for one VM, built as data and serialised by the yaml library. */
-export function renderCloudConfig(input: CloudConfigInput): string {
+/**
+ * The #cloud-config user-data for one VM, as data, and the files in it that wait for a delivery of
+ * their passwords (empty unless `withheldSecrets`).
+ */
+export function cloudConfigDocument(input: CloudConfigInput): { document: Record<string, unknown>; awaitingSecrets: string[] } {
     if (!input.redisConf && !input.sentinelConf) throw new Error(`${input.hostName}: a host needs Redis, Sentinel or both`);
-    const staged = (name: string, content: string) => ({ path: `${STAGING_DIR}/${name}`, owner: "root:root", permissions: "0600", content });
+    const staged = (name: string, content: string): WrittenFile => ({ path: `${STAGING_DIR}/${name}`, owner: "root:root", permissions: "0600", content });
+    const files: WrittenFile[] = [
+        { path: "/etc/sysctl.d/60-redis-ha.conf", owner: "root:root", permissions: "0644", content: SYSCTL_CONF },
+        { path: "/etc/systemd/system/redis-ha-thp.service", owner: "root:root", permissions: "0644", content: THP_UNIT },
+        ...(input.redisConf ? [staged("redis.conf", input.redisConf)] : []),
+        ...(input.sentinelConf ? [staged("sentinel.conf", input.sentinelConf)] : []),
+        ...(input.exporters ?? []).flatMap((e) => [staged(stagedExporterFiles(e.service).passwordFile, e.passwordFile), staged(stagedExporterFiles(e.service).unit, e.unit)]),
+        // In place before the first-boot script's daemon-reload, which reads it with the unit.
+        ...((input.exporters ?? []).some((e) => e.service === "redis") ? [{ path: EXPORTER_LOGIN_DROPIN_PATH, owner: "root:root", permissions: "0644", content: EXPORTER_LOGIN_DROPIN }] : []),
+        { path: OPERATOR_CREDENTIALS_FILE, owner: "root:root", permissions: "0600", content: input.operatorCredentials },
+        ...(input.bootGuard
+            ? [
+                  { path: BOOT_GUARD_PATH, owner: "root:root", permissions: "0700", content: input.bootGuard.script },
+                  { path: BOOT_GUARD_DROPIN_PATH, owner: "root:root", permissions: "0644", content: BOOT_GUARD_DROPIN },
+                  { path: BOOT_GUARD_PASSWORD_FILE, owner: "root:root", permissions: "0600", content: input.bootGuard.sentinelPassword + "\n" },
+              ]
+            : []),
+    ];
+    const withheld = input.withheldSecrets;
+    const written = withheld ? files.map((f) => ({ ...f, content: withholdSecrets(f.content, withheld, `${input.hostName}: ${f.path}`) })) : files;
+    // Only root-only files may wait for a password: the delivery keeps each file's owner and mode.
+    const awaitingSecrets = written.filter((f) => f.content.includes(SECRET_TOKEN_PREFIX)).map((f) => f.path);
+    const exposed = written.filter((f) => f.content.includes(SECRET_TOKEN_PREFIX) && (f.owner !== "root:root" || f.permissions !== "0600"));
+    if (exposed.length > 0) throw new Error(`${input.hostName}: ${exposed.map((f) => f.path).join(", ")} would hold a password without being root-only`);
     const document = {
         package_update: true,
         package_upgrade: false,
         packages: packagesFor(input),
         // cloud-init's schema refuses an empty list; a stack without keys (the lab's plan) gets none.
         ...(input.sshAuthorizedKeys.length > 0 ? { ssh_authorized_keys: [...input.sshAuthorizedKeys] } : {}),
-        write_files: [
-            { path: "/etc/sysctl.d/60-redis-ha.conf", owner: "root:root", permissions: "0644", content: SYSCTL_CONF },
-            { path: "/etc/systemd/system/redis-ha-thp.service", owner: "root:root", permissions: "0644", content: THP_UNIT },
-            ...(input.redisConf ? [staged("redis.conf", input.redisConf)] : []),
-            ...(input.sentinelConf ? [staged("sentinel.conf", input.sentinelConf)] : []),
-            ...(input.exporters ?? []).flatMap((e) => [staged(stagedExporterFiles(e.service).passwordFile, e.passwordFile), staged(stagedExporterFiles(e.service).unit, e.unit)]),
-            // In place before the first-boot script's daemon-reload, which reads it with the unit.
-            ...((input.exporters ?? []).some((e) => e.service === "redis") ? [{ path: EXPORTER_LOGIN_DROPIN_PATH, owner: "root:root", permissions: "0644", content: EXPORTER_LOGIN_DROPIN }] : []),
-            { path: OPERATOR_CREDENTIALS_FILE, owner: "root:root", permissions: "0600", content: input.operatorCredentials },
-            ...(input.bootGuard
-                ? [
-                      { path: BOOT_GUARD_PATH, owner: "root:root", permissions: "0700", content: input.bootGuard.script },
-                      { path: BOOT_GUARD_DROPIN_PATH, owner: "root:root", permissions: "0644", content: BOOT_GUARD_DROPIN },
-                      { path: BOOT_GUARD_PASSWORD_FILE, owner: "root:root", permissions: "0600", content: input.bootGuard.sentinelPassword + "\n" },
-                  ]
-                : []),
-            { path: FIRST_BOOT_SCRIPT, owner: "root:root", permissions: "0700", content: renderFirstBootScript(input) },
-        ],
+        write_files: [...written, { path: FIRST_BOOT_SCRIPT, owner: "root:root", permissions: "0700", content: renderFirstBootScript(input, awaitingSecrets) }],
         runcmd: [[FIRST_BOOT_SCRIPT]],
     };
+    return { document, awaitingSecrets };
+}
+
+/** A user-data document as cloud-init reads it, serialised by the yaml library. */
+export function serializeCloudConfig(document: Record<string, unknown>): string {
     return "#cloud-config\n" + stringify(document, { lineWidth: 0 });
+}
+
+/** The #cloud-config user-data for one VM, built as data and serialised by the yaml library. */
+export function renderCloudConfig(input: CloudConfigInput): string {
+    return serializeCloudConfig(cloudConfigDocument(input).document);
 }

@@ -1,7 +1,8 @@
 import type { DeploymentConfig, DeploymentSecrets } from "../components/core/model";
 import type { HostPlan } from "../components/core/topology";
 import { BOOT_GUARD_PASSWORD_FILE, renderBootGuard } from "./bootGuard";
-import { AddressDiscovery, PRIVATE_ADDRESS_PLACEHOLDER, renderCloudConfig } from "./cloudConfig";
+import { AddressDiscovery, PRIVATE_ADDRESS_PLACEHOLDER, cloudConfigDocument, serializeCloudConfig } from "./cloudConfig";
+import { hostSecrets } from "./secretDelivery";
 import { SENTINEL_USER, appPassword, exporterPassword, replicationPassword, sentinelClientPassword, sentinelUserPassword } from "../components/core/aclUsers";
 import { renderRedisConf } from "./redisConf";
 import { renderSentinelConf } from "./sentinelConf";
@@ -12,6 +13,8 @@ export interface HostFiles {
     redisConf?: string;
     sentinelConf?: string;
     userData: string;
+    /** The files in the user-data that hold tokens for passwords, which a delivery completes ([] with secretsDelivery user-data). */
+    awaitingSecrets: string[];
 }
 
 /** The address a host binds to: its planned one, or the placeholder its first boot fills in. */
@@ -77,20 +80,23 @@ export function renderHostFiles(
         ({ service, unit: renderExporterUnit(service, bindAddress, port), passwordFile: renderExporterPasswordFile(bindAddress, port, password) }));
     const needsDiscovery = host.privateAddress === undefined;
     if (needsDiscovery && !addressDiscovery) throw new Error(`${host.name} has no planned address and the platform gave no way to discover one`);
+    const cloudConfig = cloudConfigDocument({
+        hostName: host.name,
+        sshAuthorizedKeys: config.sshPublicKeys,
+        redisConf,
+        sentinelConf,
+        operatorCredentials: renderOperatorCredentials(secrets),
+        bootGuard: host.redisRole
+            ? { script: renderBootGuard({ hostName: host.name, masterName: config.masterName, sentinels: config.knownSentinels, passwordFile: BOOT_GUARD_PASSWORD_FILE }), sentinelPassword: secrets.sentinelPassword === "" ? "" : sentinelClientPassword(secrets.sentinelPassword) }
+            : undefined,
+        addressDiscovery: needsDiscovery ? addressDiscovery : undefined,
+        exporters,
+        withheldSecrets: config.secretsDelivery === "ssh" ? hostSecrets(secrets) : undefined,
+    });
     return {
         redisConf,
         sentinelConf,
-        userData: renderCloudConfig({
-            hostName: host.name,
-            sshAuthorizedKeys: config.sshPublicKeys,
-            redisConf,
-            sentinelConf,
-            operatorCredentials: renderOperatorCredentials(secrets),
-            bootGuard: host.redisRole
-                ? { script: renderBootGuard({ hostName: host.name, masterName: config.masterName, sentinels: config.knownSentinels, passwordFile: BOOT_GUARD_PASSWORD_FILE }), sentinelPassword: secrets.sentinelPassword === "" ? "" : sentinelClientPassword(secrets.sentinelPassword) }
-                : undefined,
-            addressDiscovery: needsDiscovery ? addressDiscovery : undefined,
-            exporters,
-        }),
+        userData: serializeCloudConfig(cloudConfig.document),
+        awaitingSecrets: cloudConfig.awaitingSecrets,
     };
 }

@@ -112,6 +112,7 @@ export function buildDeployment(name: string, settings: StackSettings, platform:
         privateNetworkCidr: settings.privateNetworkCidr,
         // The same SSH access as the checks: without it a new image or size is refused.
         access: settings.checks ? sshAccess : undefined,
+        secretsDelivery: settings.secretsDelivery,
     }, opts);
 
     const quorum = new SentinelQuorum(name, {

@@ -104,6 +104,8 @@ export interface RedisHaArgs {
     checkTimeoutSeconds?: number;
     /** Address the checks SSH to: public, or private (when pulumi runs inside the private network). Default "public". */
     sshVia?: SshVia;
+    /** How the hosts get their passwords. ssh: the user-data carries none (the cloud keeps it and shows it through its API, and any process on the VM can read it from the metadata service); each host's configs wait, with tokens where the passwords go, until pulumi up delivers them over the checks' SSH right after the host is created, and only then install and start. user-data: the passwords travel in the user-data, as before 0.2.0; the only choice when checks is false. Applies to hosts created from now on; a running host keeps what it booted with. Default: ssh (user-data when checks is false). */
+    secretsDelivery?: string;
     /** Password of Redis's operator user (and of default with legacyDefaultUser): the operators', the checks' and rollouts'; the app's, the Sentinels', replication's and the exporters' passwords are derived from it. 16-128 characters, no whitespace, quotes, backslash or #. A secret. */
     redisPassword: pulumi.Input<string>;
     /** The Redis password being rotated out. To rotate, set this to the password the nodes run now and redisPassword to the new one: pulumi up makes every node accept both and moves replication and the Sentinels to the new one. Remove it once every app uses the new one: the next pulumi up retires the old one. A secret. */

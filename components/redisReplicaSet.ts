@@ -2,6 +2,8 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderHandoffScript } from "../cloud-init/handoffScript";
 import { renderHostFiles } from "../cloud-init/hostFiles";
+import { INSTALLED_MARKER, FIRST_BOOT_SCRIPT, STAGING_DIR } from "../cloud-init/cloudConfig";
+import { hostSecrets, renderSecretDeliveryScript } from "../cloud-init/secretDelivery";
 import type { DeploymentConfig } from "./core/model";
 import { ConfigValidationError, SettingProblem, formatProblem } from "./core/errors";
 import { targetsFor } from "./core/firewallPolicy";
@@ -125,6 +127,15 @@ export interface RedisReplicaSetArgs {
      * sync, a master only after a planned switchover. Default: none (a new image or size is refused).
      */
     access?: HostAccessArgs;
+    /**
+     * How the hosts get their passwords. "ssh": the user-data carries none (the cloud keeps it and shows
+     * it through its API; the metadata service serves it to any process on the VM); each host's files
+     * wait with tokens where the passwords go until a delivery step (`<host>-secrets`, a remote.Command
+     * over `access`, right after the host is created) puts them in place and runs first boot.
+     * "user-data": they travel in the user-data. Applies to hosts created from then on. Default "ssh"
+     * with `access`, "user-data" without (with a warning); "ssh" without `access` is refused.
+     */
+    secretsDelivery?: "ssh" | "user-data";
 }
 
 export interface NodeRow {
@@ -169,7 +180,12 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
     readonly guard: DeploymentGuard;
     /** One handoff command per host, in replacement order; empty without rolling replacement. */
     readonly handoffs: pulumi.Resource[] = [];
+    /** One secret delivery per host (secretsDelivery ssh): what runs on a host goes after it. */
+    readonly deliveries: pulumi.Resource[] = [];
+    /** SSH to the hosts, for the secret deliveries. */
     private readonly access?: HostAccessArgs;
+    /** The same, for handoffs: only where a host keeps its address through a replacement. */
+    private readonly handoffAccess?: HostAccessArgs;
     /** The last handoff created: the next host is replaced only after it (one node at a time). */
     private chainTail?: pulumi.Resource;
     /** Data nodes in the order they are created and replaced. */
@@ -228,11 +244,12 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
 
         this.network = args.platform.createNetwork(name, this.plan, { parent: this, dependsOn: [this.guard] });
         // Handoffs need SSH and addresses that survive a replacement (their scripts name every node).
-        if (args.platform.addressing === "static") this.access = args.access;
+        this.access = args.access;
+        if (args.platform.addressing === "static") this.handoffAccess = args.access;
         const dataPlans = this.plan.hosts.filter((h) => h.kind === "redis");
         let master: PlatformHost;
         let replicas: PlatformHost[];
-        if (this.access) {
+        if (this.handoffAccess) {
             // Created (and so replaced) in chain order: the replicas, then the plan's master, so a
             // rolling replacement hands the master's role over once, at the end.
             this.initialMasterAddress = pulumi.output(dataPlans[0].privateAddress!);
@@ -259,11 +276,10 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
         sentinelPassword: pulumi.Output<string>,
         options: { instanceType?: string; parent?: pulumi.Resource } = {},
     ): PlatformHost {
-        const userData = pulumi.secret(
-            pulumi.all([masterAddress, redisPassword, sentinelPassword]).apply(([address, rp, sp]) =>
-                renderHostFiles(host, address, config, { redisPassword: rp, sentinelPassword: sp }, this.platform.addressDiscovery).userData,
-            ),
-        );
+        const rendered = pulumi.all([masterAddress, redisPassword, sentinelPassword]).apply(([address, rp, sp]) =>
+            renderHostFiles(host, address, config, { redisPassword: rp, sentinelPassword: sp }, this.platform.addressDiscovery));
+        // A secret either way: with secretsDelivery ssh it holds none, but it stays out of plain outputs.
+        const userData = pulumi.secret(rendered.apply((files) => files.userData));
         const created = this.platform.createHost(
             {
                 plan: host,
@@ -281,8 +297,45 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
                 deleteBeforeReplace: true,
             },
         );
-        if (this.access) this.createHandoff(host, created, config, options.parent ?? this);
+        const delivery = config.secretsDelivery === "ssh" ? this.createDelivery(host, created, rendered.apply((files) => files.awaitingSecrets), redisPassword, sentinelPassword, options.parent ?? this) : undefined;
+        if (this.handoffAccess) this.createHandoff(host, created, config, options.parent ?? this, delivery);
         return created;
+    }
+
+    /**
+     * The host's secret delivery (cloud-init/secretDelivery.ts): right after the VM is created, over
+     * SSH, the passwords its user-data withheld go where their tokens are, and first boot runs. Its
+     * trigger is the VM's id, so a replacement gets its own; a password rotation changes its stdin, and
+     * the rerun finds the host installed (SAME): the rollout and the credentials steps move a running
+     * host's passwords.
+     */
+    private createDelivery(
+        host: HostPlan,
+        created: PlatformHost,
+        awaitingSecrets: pulumi.Output<string[]>,
+        redisPassword: pulumi.Output<string>,
+        sentinelPassword: pulumi.Output<string>,
+        parent: pulumi.Resource,
+    ): pulumi.Resource {
+        const access = this.access!;
+        const delivery = new command.remote.Command(`${host.name}-secrets`, {
+            connection: connectionTo(created, access, this.network.loginPrivateKey),
+            create: rootShell(access),
+            update: rootShell(access),
+            stdin: pulumi.secret(pulumi.all([awaitingSecrets, redisPassword, sentinelPassword]).apply(([files, rp, sp]) => renderSecretDeliveryScript({
+                hostName: host.name,
+                secrets: hostSecrets({ redisPassword: rp, sentinelPassword: sp }),
+                files,
+                firstBoot: FIRST_BOOT_SCRIPT,
+                installedMarker: INSTALLED_MARKER, stagingDir: STAGING_DIR,
+                waitForCloudInit: this.platform.bootsWithCloudInit,
+                timeoutSeconds: access.timeoutSeconds ?? defaultOf("checkTimeoutSeconds"),
+            }))),
+            triggers: [(created.resource as pulumi.CustomResource).id],
+            addPreviousOutputInEnv: false,
+        }, { parent, dependsOn: [created.resource], customTimeouts: commandTimeouts(access) });
+        this.deliveries.push(delivery);
+        return delivery;
     }
 
     /**
@@ -292,8 +345,8 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
      * and the next host in the chain waits for its create. Not run by `pulumi destroy`: it is deleted
      * with the guard, so tearing a deployment down never hands over between doomed nodes.
      */
-    private createHandoff(host: HostPlan, created: PlatformHost, config: DeploymentConfig, parent: pulumi.Resource): void {
-        const access = this.access!;
+    private createHandoff(host: HostPlan, created: PlatformHost, config: DeploymentConfig, parent: pulumi.Resource, delivery?: pulumi.Resource): void {
+        const access = this.handoffAccess!;
         const dataNodes = this.plan.hosts.filter((h) => h.kind === "redis").map((h) => `${h.privateAddress}:${config.redisPort}`);
         // The data nodes earlier in the chain: a handover here prefers them (they are not replaced again).
         const replacedBefore = this.replacementOrder.map((h) => `${h.privateAddress}:${config.redisPort}`);
@@ -319,7 +372,8 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
             addPreviousOutputInEnv: false,
         }, {
             parent,
-            dependsOn: [created.resource],
+            // After the delivery: a host without its passwords has nothing running to join.
+            dependsOn: [created.resource, ...(delivery ? [delivery] : [])],
             deletedWith: this.guard,
             // Its create and delete are its whole job: a later change of the node list (more replicas)
             // is no reason to run either, and the leave that runs in the end is the one its join knew.

@@ -157,7 +157,7 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                     })),
                     triggers: [(host.resource as pulumi.CustomResource).id],
                 },
-                { parent: this, dependsOn: [...allHosts.map((h) => h.resource), ...set.handoffs], customTimeouts },
+                { parent: this, dependsOn: [...allHosts.map((h) => h.resource), ...set.deliveries, ...set.handoffs], customTimeouts },
             )] : []));
             const rolloutHost = sentinelHosts[0];
             // A replaced VM has a new id: what depends on the hosts runs again, against the new node.
@@ -196,7 +196,7 @@ export class SentinelQuorum extends pulumi.ComponentResource {
                         hostsLine, sentinelUsersLine, replicationUserLine, operatorUserLine, exporterUserLine],
                 },
                 // After every host and, in a rolling replacement, every handoff: the nodes are all back in.
-                { parent: this, dependsOn: [...allHosts.map((h) => h.resource), ...set.handoffs, ...this.bootGuards], customTimeouts },
+                { parent: this, dependsOn: [...allHosts.map((h) => h.resource), ...set.deliveries, ...set.handoffs, ...this.bootGuards], customTimeouts },
             );
             this.settingsRollout = rollout;
             // The checks log in with the host's operator credentials, the boot guard asks the Sentinels

@@ -15,6 +15,8 @@ import { OPERATOR_USER, SENTINEL_ADMIN_USER, appUserSpec } from "../components/c
 import { runtimeSettings } from "../components/core/runtimeSettings";
 import { EXPORTER_BINARY } from "../cloud-init/exporters";
 import { renderHostFiles } from "../cloud-init/hostFiles";
+import { FIRST_BOOT_SCRIPT, INSTALLED_MARKER, STAGING_DIR } from "../cloud-init/cloudConfig";
+import { hostSecrets, renderSecretDeliveryScript } from "../cloud-init/secretDelivery";
 import { deploymentConfigOf } from "../components/core/model";
 import { renderNftables } from "../cloud-init/nftables";
 import { CheckOutputError, CheckReport, parseCheckOutput } from "../components/core/checkOutput";
@@ -187,8 +189,10 @@ export class Lab {
         const clusterAddresses = spec.network.hosts.map((h) => h.address);
         for (const host of spec.network.hosts) {
             // The very user-data a VM would boot with.
-            const userData = renderHostFiles(host.plan, plan.master.privateAddress!, config, secrets).userData;
-            await hostUp(spec, host, userData, hostNftables(policy, host, clusterAddresses));
+            const files = renderHostFiles(host.plan, plan.master.privateAddress!, config, secrets);
+            await hostUp(spec, host, files.userData, hostNftables(policy, host, clusterAddresses));
+            // As `pulumi up` does right after creating the host: its passwords, over SSH, then first boot.
+            if (files.awaitingSecrets.length > 0) await this.deliverSecrets(host.namespace, files.awaitingSecrets, settings.checkTimeoutSeconds);
         }
         // As `pulumi up` does: the settings rollout (which gives the Sentinels their user), then the checks.
         this.log(`lab ${this.id}: ${spec.network.hosts.length} hosts up; the settings rollout, then the checks`);
@@ -247,6 +251,16 @@ export class Lab {
     /** SSH from the admin namespace, as an operator or `pulumi up` would. */
     ssh(host: string, command: string, input?: string, timeoutMs = 30000) {
         return this.exec(this.network.admin.namespace, [...sshArgv(this.state.spec, this.settings.sshUser, this.host(host).address), command], { input, timeoutMs });
+    }
+
+    /** The secret delivery as RedisReplicaSet runs it (secretsDelivery ssh): rendered the same way, over SSH. */
+    async deliverSecrets(host: string, files: readonly string[], timeoutSeconds = 60): Promise<string> {
+        const script = renderSecretDeliveryScript({
+            hostName: host, secrets: hostSecrets(this.secrets), files, firstBoot: FIRST_BOOT_SCRIPT, installedMarker: INSTALLED_MARKER, stagingDir: STAGING_DIR, waitForCloudInit: false, timeoutSeconds,
+        });
+        const result = await this.ssh(host, "bash -s", script, (timeoutSeconds + 60) * 1000);
+        if (result.status !== 0 || !/^RESULT ok$/m.test(result.stdout)) throw new Error(`the secret delivery failed on ${host}:\n${result.stdout}${result.stderr}`);
+        return result.stdout;
     }
 
     /**

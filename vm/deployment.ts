@@ -42,6 +42,8 @@ export interface VmHost {
     userData: string;
     /** The program's post-deploy check for this host (remote.Command): login user, command, script on stdin. */
     check?: { user: string; command: string; script: string };
+    /** The program's secret delivery for this host (secretsDelivery ssh), run right after it boots; none when its user-data carries them. */
+    delivery?: { user: string; command: string; script: string };
 }
 
 export interface VmDeployment {
@@ -76,10 +78,12 @@ export function deploymentFrom(resources: RecordedResource[], calls: RenderCall[
         if (!instance) throw new Error(`the program registered no instance with user-data named ${plan.name}`);
         if (renderHostFiles(...call).userData !== instance.inputs.userData) throw new Error(`${plan.name}: the recorded render call does not reproduce the instance's user-data`);
         const check = resources.find((r) => r.type === "command:remote:Command" && r.name === `${plan.name}-check`);
+        const delivery = resources.find((r) => r.type === "command:remote:Command" && r.name === `${plan.name}-secrets`);
         return {
             plan,
             userData: instance.inputs.userData,
             check: check ? { user: check.inputs.connection.user, command: check.inputs.create, script: check.inputs.stdin } : undefined,
+            delivery: delivery ? { user: delivery.inputs.connection.user, command: delivery.inputs.create, script: delivery.inputs.stdin } : undefined,
         };
     });
     const master = hosts.find((h) => h.plan.redisRole === "master");

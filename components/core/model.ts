@@ -17,6 +17,9 @@ export const MAXMEMORY_POLICIES: readonly MaxmemoryPolicy[] = [
 ];
 export type SshVia = "public" | "private";
 export const SSH_VIA: readonly SshVia[] = ["public", "private"];
+/** How a host's passwords reach it: a delivery over SSH after boot, or the user-data (cloud-init/secretDelivery.ts). */
+export type SecretsDelivery = "ssh" | "user-data";
+export const SECRETS_DELIVERY_MODES: readonly SecretsDelivery[] = ["ssh", "user-data"];
 
 /** The settings a running deployment takes without a restart (CONFIG SET, SENTINEL SET). */
 export interface RuntimeConfig {
@@ -44,6 +47,8 @@ export interface DeploymentConfig extends RuntimeConfig {
     sshPublicKeys: readonly string[];
     /** Sentinels whose addresses are known when rendering ("address:port"), for the boot guard; [] where the cloud assigns addresses. */
     knownSentinels: readonly string[];
+    /** ssh: the user-data carries tokens for the passwords, and a delivery over SSH puts them in place; user-data: it carries them. */
+    secretsDelivery: SecretsDelivery;
 }
 
 export interface DeploymentSecrets {
@@ -53,7 +58,7 @@ export interface DeploymentSecrets {
 }
 
 /** What deploymentConfigOf needs from validated settings: the stack's and the component's resolved settings both have it. */
-export type DeploymentSettings = Omit<RuntimeConfig, "quorum"> & Pick<DeploymentConfig, "masterName" | "redisPort" | "sentinelPort"> & {
+export type DeploymentSettings = Omit<RuntimeConfig, "quorum"> & Pick<DeploymentConfig, "masterName" | "redisPort" | "sentinelPort" | "secretsDelivery"> & {
     sshPublicKeys?: readonly string[];
 };
 
@@ -85,5 +90,6 @@ export function deploymentConfigOf(
         sshPublicKeys: settings.sshPublicKeys ?? [],
         // Only where addresses are planned: a cloud that assigns them leaves the boot guard to discover Sentinels.
         knownSentinels: plan.sentinels.filter((h) => h.privateAddress).map((h) => `${h.privateAddress}:${settings.sentinelPort}`),
+        secretsDelivery: settings.secretsDelivery,
     };
 }

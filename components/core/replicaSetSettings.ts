@@ -24,6 +24,7 @@ export interface ReplicaSetSettingsArgs {
     sshPublicKeys?: readonly string[];
     privateNetworkCidr?: string;
     access?: object;
+    secretsDelivery?: string;
 }
 
 /** The settings RedisReplicaSet runs with, every default applied. */
@@ -31,7 +32,7 @@ export type ReplicaSetSettings = Pick<StackSettings,
     | "zones" | "replicaCount" | "masterName" | "redisPort" | "sentinelPort" | "persistence" | "maxmemory" | "maxmemoryPolicy"
     | "minReplicasToWrite" | "minReplicasMaxLag" | "replDisklessSyncDelay" | "appScripting" | "legacyDefaultUser" | "sentinelCount" | "sentinelPlacement"
     | "downAfterMilliseconds" | "failoverTimeoutMilliseconds" | "parallelSyncs" | "sentinelAuth" | "instanceType" | "image"
-    | "sshPublicKeys" | "privateNetworkCidr"> & {
+    | "sshPublicKeys" | "privateNetworkCidr" | "secretsDelivery"> & {
     /** Only when the user chose one; the planner derives a majority otherwise. */
     quorum?: number;
 };
@@ -56,12 +57,22 @@ export function resolveReplicaSetSettings(args: ReplicaSetSettingsArgs, provides
 
     const rules = crossSettingRules(v, names);
     problems.push(...rules.problems);
+    // Delivered over the same SSH as the handoffs and checks: without it, only the user-data can carry them.
+    // access is RedisReplicaSet's own arg, not a setting: named as the component names it.
+    if (v.secretsDelivery === "ssh" && !args.access) {
+        problems.push({ setting: names.name("secretsDelivery"), value: names.show("ssh"), problem: "needs SSH to the hosts, and args.access is unset", fix: `give args.access (the checks' login), or ${names.set("secretsDelivery", "user-data")}` });
+    }
+    const warnings = [...rules.warnings];
+    if (v.secretsDelivery === undefined && !args.access) {
+        warnings.push(`args.access is unset, so nothing can deliver the passwords over SSH: they travel in the user-data, which the cloud keeps and shows through its API (docs/security.md). ${names.set("secretsDelivery", "user-data")} says you chose it.`);
+    }
+    v.secretsDelivery ??= args.access ? "ssh" : "user-data";
 
     // Passwords known now are checked now; Outputs once they resolve (RedisReplicaSet runs the same rules then).
     const passwords = replicaSetPasswords(args, v.sentinelAuth ?? true);
     if (passwords) problems.push(...passwordProblems(passwords, names));
 
-    return { settings: v as ReplicaSetSettings, problems, warnings: rules.warnings };
+    return { settings: v as ReplicaSetSettings, problems, warnings };
 }
 
 /** The args' passwords, when every one given is a plain string (else undefined: they resolve later). */

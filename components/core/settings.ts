@@ -153,6 +153,14 @@ export function validateStackConfig(given: Readonly<Record<string, string>>, opt
     const checks = typed("checks");
     const checkTimeoutSeconds = typed("checkTimeoutSeconds");
     const sshVia = typed("sshVia");
+    const chosenSecretsDelivery = typed("secretsDelivery");
+    if (chosenSecretsDelivery === "ssh" && checks === false) {
+        problem("secretsDelivery", "ssh", "needs the checks' SSH to the hosts, and checks is false", `${names.set("secretsDelivery", "user-data")}, or turn the checks back on (${names.set("checks", "true")})`);
+    }
+    const secretsDelivery = chosenSecretsDelivery ?? (checks === false ? "user-data" : "ssh");
+    if (chosenSecretsDelivery === undefined && secretsDelivery === "user-data") {
+        warnings.push(`${names.name("checks")} is false, so nothing can deliver the passwords over SSH: they travel in the user-data, which the cloud keeps and shows through its API (docs/security.md). ${names.set("secretsDelivery", "user-data")} says you chose it.`);
+    }
     const ovhProjectId = raw.ovhProjectId;
     if (cloud === "ovh") {
         const found = ovhProjectId === undefined
@@ -212,7 +220,7 @@ export function validateStackConfig(given: Readonly<Record<string, string>>, opt
             privateNetworkCidr, maxmemory: maxmemory!.toLowerCase(), maxmemoryPolicy: maxmemoryPolicy!, persistence: persistence!,
             minReplicasToWrite: minReplicasToWrite!, minReplicasMaxLag: minReplicasMaxLag!, replDisklessSyncDelay: replDisklessSyncDelay!, appScripting: appScripting!, legacyDefaultUser: legacyDefaultUser!, masterName: masterName!,
             redisPort: redisPort!, sentinelPort: sentinelPort!, checks: checks!, checkTimeoutSeconds: checkTimeoutSeconds!,
-            sshVia: sshVia!, ovhProjectId, ovhVlanId: ovhVlanId!, redisPassword: raw.redisPassword,
+            sshVia: sshVia!, secretsDelivery, ovhProjectId, ovhVlanId: ovhVlanId!, redisPassword: raw.redisPassword,
             previousRedisPassword, sentinelAuth: sentinelAuth!, sentinelPassword: sentinelAuth === false ? "" : raw.sentinelPassword, previousSentinelPassword, sshPrivateKey,
         },
         warnings,

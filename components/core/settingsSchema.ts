@@ -7,7 +7,7 @@
  */
 import { CLOUDS, Cloud } from "./regions";
 import {
-    MAXMEMORY_POLICIES, MaxmemoryPolicy, PERSISTENCE_MODES, Persistence, SENTINEL_PLACEMENTS, SSH_VIA, SentinelPlacement, SshVia,
+    MAXMEMORY_POLICIES, MaxmemoryPolicy, PERSISTENCE_MODES, Persistence, SECRETS_DELIVERY_MODES, SENTINEL_PLACEMENTS, SSH_VIA, SecretsDelivery, SentinelPlacement, SshVia,
 } from "./model";
 
 export const CONFIG_NAMESPACE = "redis-ha";
@@ -52,6 +52,7 @@ export interface StackSettings {
     checks: boolean;
     checkTimeoutSeconds: number;
     sshVia: SshVia;
+    secretsDelivery: SecretsDelivery;
     ovhProjectId?: string;
     ovhVlanId: number;
     redisPassword: string;
@@ -151,6 +152,7 @@ export const SETTINGS_SCHEMA: readonly SettingSchema[] = [
     { key: "checks", type: "boolean", default: true, description: "Run the post-deploy health checks over SSH; pulumi up fails if they fail.", args: { SentinelQuorum: "checks.enabled" } },
     { key: "checkTimeoutSeconds", type: "integer", default: 600, description: "How long the checks wait for a healthy quorum (first boot installs packages).", min: 30, max: 3600, args: { RedisReplicaSet: "access.timeoutSeconds", SentinelQuorum: "checks.timeoutSeconds" } },
     { key: "sshVia", type: "string", default: "public", description: "Address the checks SSH to: public, or private (when pulumi runs inside the private network).", allowed: SSH_VIA, args: { RedisReplicaSet: "access.via", SentinelQuorum: "checks.via" } },
+    { key: "secretsDelivery", type: "string", defaultText: "ssh (user-data when checks is false)", description: "How the hosts get their passwords. ssh: the user-data carries none (the cloud keeps it and shows it through its API, and any process on the VM can read it from the metadata service); each host's configs wait, with tokens where the passwords go, until pulumi up delivers them over the checks' SSH right after the host is created, and only then install and start. user-data: the passwords travel in the user-data, as before 0.2.0; the only choice when checks is false. Applies to hosts created from now on; a running host keeps what it booted with.", allowed: SECRETS_DELIVERY_MODES, args: { RedisReplicaSet: "secretsDelivery" } },
     { key: "ovhProjectId", type: "string", description: "OVHcloud Public Cloud project id (service name). Required for cloud ovh.", pattern: OVH_PROJECT_ID, what: "an OVHcloud project id (32 hexadecimal characters)", example: "<the id shown in the OVHcloud Control Panel under Public Cloud>", args: { OvhPlatform: "projectId" } },
     { key: "ovhVlanId", type: "integer", default: 0, description: "vRack VLAN id of the private network (ovh).", min: 0, max: 4000, args: { OvhPlatform: "vlanId" } },
     { key: "redisPassword", type: "string", secret: true, required: true, description: "Password of Redis's operator user (and of default with legacyDefaultUser): the operators', the checks' and rollouts'; the app's, the Sentinels', replication's and the exporters' passwords are derived from it. 16-128 characters, no whitespace, quotes, backslash or #.", args: { RedisReplicaSet: "redisPassword" } },

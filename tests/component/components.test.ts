@@ -148,6 +148,13 @@ describe("bad component args fail naming the arg", () => {
             sshPublicKeys: [SSH_KEY], redisPassword: REDIS_PASSWORD, sentinel: { password: SENTINEL_PASSWORD },
         })).toThrow(/args\.zones = \["ams3","fra1"\]: zone ams3 would hold the master and 2 of 3 Sentinels.*set args\.sentinel\.placement to "dedicated"/);
     });
+    test("passwords delivered over SSH without SSH to the hosts", () => {
+        const firewall = new FirewallRules("blind", { platform, appCidrs: ["10.0.0.0/24"], adminCidrs: ["203.0.113.10/32"] });
+        expect(() => new RedisReplicaSet("blind", {
+            platform, firewall, zones: ["ams3", "fra1", "lon1"], zoneKind: "datacenter", instanceType: "s-2vcpu-4gb", image: "debian-12-x64", secretsDelivery: "ssh",
+            sshPublicKeys: [SSH_KEY], redisPassword: REDIS_PASSWORD, sentinel: { password: SENTINEL_PASSWORD },
+        })).toThrow(/args\.secretsDelivery = "ssh": needs SSH to the hosts, and args\.access is unset.*Fix: give args\.access \(the checks' login\), or set args\.secretsDelivery to "user-data"/);
+    });
     test("a master name with a space", () => {
         const firewall = new FirewallRules("named", { platform, appCidrs: ["10.0.0.0/24"], adminCidrs: ["203.0.113.10/32"] });
         expect(() => new RedisReplicaSet("named", {

@@ -106,9 +106,10 @@ maybe("pulumi on the lab stack", () => {
         lab.cleanUp();
     }, 300000);
 
-    test("preview plans the lab network, three hosts with their handoffs and boot guards, the settings rollout, the default user's step and three checks (remote.Command), and creates nothing", () => {
+    test("preview plans the lab network, three hosts with their secret deliveries, handoffs and boot guards, the settings rollout, the default user's step and three checks (remote.Command), and creates nothing", () => {
         const { status, out } = pulumi("preview");
-        expect(out).toMatch(/\+ 24 to create/);
+        expect(out).toMatch(/\+ 27 to create/);
+        expect(out.match(/\+ +command:remote:Command +redis-ha-\S+-secrets/g)).toHaveLength(3);
         expect(out).toMatch(/\+ +pulumi-nodejs:dynamic:Resource +redis-ha-\S+-prometheus/);
         expect(out.match(/\+ +command:remote:Command +redis-ha-\S+-handoff/g)).toHaveLength(3);
         expect(out.match(/\+ +command:remote:Command +redis-ha-\S+-check/g)).toHaveLength(3);
@@ -122,7 +123,17 @@ maybe("pulumi on the lab stack", () => {
     test("up creates the hosts, and the remote.Command checks over SSH prove the quorum", () => {
         const { status, out } = pulumi("up");
         if (status !== 0) throw new Error(out);
-        expect(out).toMatch(/\+ 24 created/);
+        expect(out).toMatch(/\+ 27 created/);
+        // Each host booted a user-data without a password, and got them over SSH before its handoff.
+        const generatedPasswords = JSON.parse(fs.readFileSync(secretsFile, "utf8"));
+        for (const i of [0, 1, 2]) {
+            const userData = fs.readFileSync(path.join(labDir, "hosts", hostName(i), "user-data"), "utf8");
+            expect(userData).toContain("@REDIS_HA_SECRET_REDIS@");
+            expect([generatedPasswords.redisPassword, generatedPasswords.sentinelPassword].filter((p) => userData.includes(p))).toEqual([]);
+            expect(out.indexOf(`-redis-${i}-secrets created`)).toBeGreaterThan(-1);
+            expect(out.indexOf(`-redis-${i}-secrets created`)).toBeLessThan(out.indexOf(`-redis-${i}-handoff created`));
+        }
+        expect(out.match(/DELIVERED redis-ha-\S+-redis-\d/g)).toHaveLength(3);
         // Made with default off, there is nothing for the default user's step to change.
         expect(out).not.toMatch(/DEFAULTOFF/);
         // Each data node's boot guard step ran, and before the settings rollout.
@@ -463,7 +474,7 @@ maybe("pulumi on the lab stack", () => {
 
     test("destroy leaves nothing behind", () => {
         const { status, out } = pulumi("destroy");
-        expect(out).toMatch(/- 24 deleted/);
+        expect(out).toMatch(/- 27 deleted/);
         // Destroy never hands over between doomed nodes: the handoffs are deleted with the deployment.
         expect(out).not.toMatch(/HANDOVER|LEAVING/);
         expect(status).toBe(0);

@@ -1,6 +1,7 @@
 /** The whole program for the `do` stack, under Pulumi's mocks. */
 import { parse } from "yaml";
-import { ProgramRun, readStackConfig, runProgram } from "../../scripts/lib/mockCloud";
+import { ProgramRun, placeholderSecret, readStackConfig, runProgram } from "../../scripts/lib/mockCloud";
+import { hostSecrets } from "../../cloud-init/secretDelivery";
 
 let run: ProgramRun;
 beforeAll(async () => {
@@ -59,6 +60,21 @@ test("the checks log in as root over the public address; the Sentinel endpoints 
     const checks = ofType("command:remote:Command").filter((c) => c.name.endsWith("-check"));
     expect(checks.map((c) => [c.inputs.connection.user, c.inputs.create])).toEqual([["root", "bash -s"], ["root", "bash -s"], ["root", "bash -s"]]);
     expect(run.outputs.sentinelEndpoints).toEqual((run.outputs.nodes as Array<{ privateAddress: string }>).map((n) => `${n.privateAddress}:26379`));
+});
+
+test("no droplet's user-data holds a password: each droplet gets them over SSH as root right after it is created, before anything else runs there", () => {
+    const secrets = hostSecrets({ redisPassword: placeholderSecret("redis-ha:redisPassword"), sentinelPassword: placeholderSecret("redis-ha:sentinelPassword") });
+    const commands = ofType("command:remote:Command");
+    for (const droplet of ofType("digitalocean:index/droplet:Droplet")) {
+        expect(secrets.filter((s) => droplet.inputs.userData.includes(s.value)).map((s) => s.token)).toEqual([]);
+        const delivery = commands.find((c) => c.name === `${droplet.name}-secrets`)!;
+        expect(delivery.inputs).toMatchObject({ create: "bash -s", triggers: [droplet.id] });
+        expect(delivery.inputs.connection.user).toBe("root");
+        expect(delivery.secretInputs).toContain("stdin");
+        // The address discovery of first boot still fills the private address in, once the passwords are in.
+        expect(delivery.inputs.stdin).toContain("/etc/redis-ha/staged/redis.conf");
+        expect(commands.find((c) => c.name === "redis-ha-do-settings")!.options.dependsOn).toContain(delivery.name);
+    }
 });
 
 test("three datacenters give no single-datacenter warning", () => {

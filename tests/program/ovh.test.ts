@@ -1,5 +1,6 @@
 /** The whole program for the `ovh` stack, under Pulumi's mocks. */
 import { aclPasswordHash, appPassword, exporterPassword, sentinelClientPassword } from "../../components/core/aclUsers";
+import { hostSecrets } from "../../cloud-init/secretDelivery";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { ProgramRun, placeholderSecret, readStackConfig, runProgram } from "../../scripts/lib/mockCloud";
@@ -40,6 +41,7 @@ test("creates exactly the expected resources", () => {
             `openstack:networking/port:Port redis-ha-ovh-redis-${i}-public`,
             `command:remote:Command redis-ha-ovh-redis-${i}-check`,
             `command:remote:Command redis-ha-ovh-redis-${i}-handoff`,
+            `command:remote:Command redis-ha-ovh-redis-${i}-secrets`,
             `command:remote:Command redis-ha-ovh-redis-${i}-credentials`,
             `command:remote:Command redis-ha-ovh-redis-${i}-boot-guard`,
         ]),
@@ -77,10 +79,15 @@ test("no Redis, Sentinel or SSH port is open to the world; every port carries th
     }
 });
 
-test("user-data is a secret, and carries the rendered configs of its host", () => {
+test("user-data is a secret, and carries the rendered configs of its host, with no password in them", () => {
+    const secrets = hostSecrets({ redisPassword, sentinelPassword });
     for (const [i, instance] of ofType("openstack:compute/instance:Instance").entries()) {
         expect(instance.secretInputs).toContain("userData");
+        // secretsDelivery ssh, the default with checks: not one password, base or derived.
+        expect(secrets.filter((s) => instance.inputs.userData.includes(s.value)).map((s) => s.token)).toEqual([]);
         const files = Object.fromEntries(parse(instance.inputs.userData).write_files.map((f: { path: string; content: string }) => [f.path, f.content]));
+        expect(files["/etc/redis-ha/staged/redis.conf"]).toContain("masterauth @REDIS_HA_SECRET_REPLICATION@");
+        expect(files["/etc/redis-ha/operator.conf"]).toContain("redis-password @REDIS_HA_SECRET_REDIS@");
         const redisConf = files["/etc/redis-ha/staged/redis.conf"];
         expect(redisConf).toContain(`bind 10.42.0.${11 + i} 127.0.0.1 -::1`);
         // The stack's password is the operators' user's only: default is off, so it opens nothing without a user name.
@@ -109,7 +116,7 @@ test("a new image or flavor replaces the nodes one at a time: each instance wait
         // On the host itself, as its check: the leave runs on the old VM, the join on the new one.
         expect(handoff.inputs.connection).toMatchObject({ user: "debian", host: named(`${name}-check`).inputs.connection.host });
         // Not run when the whole deployment is destroyed; never rerun for a changed node list.
-        expect(handoff.options).toMatchObject({ deletedWith: "redis-ha-ovh-guard", ignoreChanges: ["stdin"], dependsOn: [name] });
+        expect(handoff.options).toMatchObject({ deletedWith: "redis-ha-ovh-guard", ignoreChanges: ["stdin"], dependsOn: [name, `${name}-secrets`] });
         expect(handoff.inputs.stdin).toContain(`node='10.42.0.${11 + Number(name.slice(-1))}:6379'`);
         expect(handoff.inputs.stdin).not.toContain(redisPassword);
     }
@@ -117,6 +124,24 @@ test("a new image or flavor replaces the nodes one at a time: each instance wait
     // The rollout runs once every node is back in; a check reruns when a host was replaced.
     expect(named("redis-ha-ovh-settings").options.dependsOn).toEqual(expect.arrayContaining(chain.map((n) => `${n}-handoff`)));
     expect(named("redis-ha-ovh-redis-0-check").inputs.triggers).toEqual(expect.arrayContaining(chain.map((n) => named(n).id)));
+});
+
+test("each host gets its passwords over SSH right after it is created, before its handoff, only through a secret stdin", () => {
+    const secrets = hostSecrets({ redisPassword, sentinelPassword });
+    for (const instance of ofType("openstack:compute/instance:Instance")) {
+        const delivery = named(`${instance.name}-secrets`);
+        expect(delivery.inputs).toMatchObject({ create: "sudo -n bash -s", update: "sudo -n bash -s", triggers: [instance.id] });
+        expect(delivery.inputs.connection).toMatchObject({ user: "debian", host: named(`${instance.name}-check`).inputs.connection.host });
+        expect(delivery.options.dependsOn).toEqual([instance.name]);
+        expect(delivery.secretInputs).toContain("stdin");
+        // Every password the user-data withheld, and where first boot left the files that wait for them.
+        for (const s of secrets) expect(delivery.inputs.stdin).toContain(`['${s.token}']='${s.value}'`);
+        expect(delivery.inputs.stdin).toContain("files=('/etc/redis-ha/staged/redis.conf' '/etc/redis-ha/staged/sentinel.conf'");
+        expect(delivery.inputs.stdin).toContain("\n'/usr/local/sbin/redis-ha-firstboot'\n");
+        // What runs on the host comes after it: the boot guards and the rollout wait for every delivery.
+        expect(named(`${instance.name}-boot-guard`).options.dependsOn).toContain(`${instance.name}-secrets`);
+        expect(named("redis-ha-ovh-settings").options.dependsOn).toContain(`${instance.name}-secrets`);
+    }
 });
 
 test("the checks SSH to each Sentinel host as the image user and verify every Sentinel", () => {

@@ -22,6 +22,7 @@ export const CONFIG: DeploymentConfig = {
     parallelSyncs: 1,
     sshPublicKeys: [SSH_KEY],
     knownSentinels: ["10.42.0.11:26379", "10.42.0.12:26379", "10.42.0.13:26379"],
+    secretsDelivery: "user-data",
 };
 export const SECRETS = { redisPassword: REDIS_PASSWORD, sentinelPassword: SENTINEL_PASSWORD };
 
@@ -40,7 +41,8 @@ export function plan(overrides: Partial<TopologyPlanInput> = {}) {
 }
 
 /** Every kind of host the renderers produce: colocated master/replica, dedicated Sentinel, cloud-assigned addresses. */
-export function allHostVariants() {
+export function allHostVariants(config: DeploymentConfig = CONFIG) {
+    const CONFIG = config;
     const colocated = plan();
     const dedicated = plan({ sentinelPlacement: "dedicated" });
     const dynamic = plan({ addressing: "dynamic", zones: ["ams3", "fra1", "lon1"], zoneKind: "datacenter", privateNetworkCidr: "10.42.0.0/22" });

@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { allHostVariants } from "../support/render";
+import { CONFIG, allHostVariants } from "../support/render";
 
 const cloudInit = spawnSync("cloud-init", ["--version"], { encoding: "utf8" });
 const available = cloudInit.status === 0;
@@ -21,7 +21,8 @@ describe("cloud-init schema", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "redis-ha-schema-"));
     afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-    maybe.each(allHostVariants().map((v) => [v.label, v.files.userData] as const))("%s is valid cloud-config", (label, userData) => {
+    const variants = [...allHostVariants(), ...allHostVariants({ ...CONFIG, secretsDelivery: "ssh" }).map((v) => ({ ...v, label: `${v.label}, passwords withheld` }))];
+    maybe.each(variants.map((v) => [v.label, v.files.userData] as const))("%s is valid cloud-config", (label, userData) => {
         const file = path.join(dir, `${label.replace(/\W+/g, "-")}.yaml`);
         fs.writeFileSync(file, userData);
         const out = execFileSync("cloud-init", ["schema", "--config-file", file], { encoding: "utf8" });

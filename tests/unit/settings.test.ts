@@ -44,8 +44,18 @@ describe("valid stacks", () => {
             sshUser: "debian",
             allowWorldAccess: false,
             checks: true,
+            secretsDelivery: "ssh",
         });
         expect(warnings.some((w) => w.includes("maxmemory is 0"))).toBe(true);
+    });
+
+    test("without checks the passwords travel in the user-data, and preview says so unless that was chosen", () => {
+        const unchosen = validateStackConfig({ ...VALID_OVH, checks: "false" });
+        expect(unchosen.settings.secretsDelivery).toBe("user-data");
+        expect(unchosen.warnings.join("\n")).toMatch(/redis-ha:checks is false, so nothing can deliver the passwords over SSH: they travel in the user-data/);
+        const chosen = validateStackConfig({ ...VALID_OVH, checks: "false", secretsDelivery: "user-data" });
+        expect(chosen.warnings.join("\n")).not.toMatch(/deliver the passwords/);
+        expect(validateStackConfig({ ...VALID_OVH, secretsDelivery: "user-data" }).settings.secretsDelivery).toBe("user-data");
     });
 
     test("a DigitalOcean stack over three datacenters has no single-datacenter warning", () => {
@@ -137,6 +147,8 @@ const BAD_INPUTS: Array<[string, Record<string, string | undefined>, string, Reg
     ["private network too small", { privateNetworkCidr: "10.42.0.0/28" }, "redis-ha:privateNetworkCidr", /room for 0 fixed addresses but the plan needs 3/],
     ["boolean typo", { allowWorldAccess: "yes" }, "redis-ha:allowWorldAccess", /not true or false/],
     ["unknown persistence", { persistence: "always" }, "redis-ha:persistence", /must be one of aof\+rdb, aof, rdb, none/],
+    ["passwords delivered over SSH with the checks' SSH off", { checks: "false", secretsDelivery: "ssh" }, "redis-ha:secretsDelivery", /needs the checks' SSH to the hosts, and checks is false/],
+    ["an unknown way to deliver the passwords", { secretsDelivery: "vault" }, "redis-ha:secretsDelivery", /must be one of ssh, user-data/],
 ];
 
 describe("bad input is rejected with the setting, the value and the fix", () => {

@@ -11,8 +11,9 @@ import { renderCheckScript, renderHostHardeningScript } from "../../cloud-init/c
 import { renderHandoffScript } from "../../cloud-init/handoffScript";
 import { renderRolloutScript } from "../../cloud-init/rolloutScript";
 import { renderSwitchoverScript } from "../../cloud-init/switchoverScript";
+import { hostSecrets, renderSecretDeliveryScript } from "../../cloud-init/secretDelivery";
 import { runtimeSettings } from "../../components/core/runtimeSettings";
-import { CONFIG, allHostVariants } from "../support/render";
+import { CONFIG, SECRETS, allHostVariants } from "../support/render";
 
 const sentinels = ["10.42.0.11:26379", "10.42.0.12:26379", "10.42.0.13:26379"];
 const dataNodes = ["10.42.0.11:6379", "10.42.0.12:6379", "10.42.0.13:6379"];
@@ -26,8 +27,9 @@ const SCRIPTS: Array<[string, string]> = [
     ["the handoff", renderHandoffScript({ ...common, dataNode: dataNodes[0], sentinel: sentinels[0], dataNodes, sentinels, replacedBefore: [dataNodes[1]], timeoutSeconds: 600, waitForCloudInit: true, intervalSeconds: 2, redisConfPath: "/etc/redis/redis.conf" })],
     ["the boot guard", renderBootGuard({ hostName: common.hostName, masterName: CONFIG.masterName, sentinels, passwordFile: "/etc/redis-ha/sentinel-password", redisConfPath: "/etc/redis/redis.conf", sentinelConfPath: common.sentinelConfPath })],
     ["the host's password files' update", renderHostCredentialsScript({ bootGuardSentinelPassword: "Sp.0123456789-abcdefXYZ", exporters: [{ service: "redis", bindAddress: "10.42.0.11", port: 6379, password: "Rp.0123456789-abcdefXYZ" }, { service: "sentinel", bindAddress: "10.42.0.11", port: 26379, password: "Sp.0123456789-abcdefXYZ" }] })],
+    ["the secret delivery", renderSecretDeliveryScript({ hostName: "rha-redis-0", secrets: hostSecrets(SECRETS), files: ["/etc/redis-ha/staged/redis.conf", "/etc/redis-ha/operator.conf"], firstBoot: "/usr/local/sbin/redis-ha-firstboot", installedMarker: "/var/lib/redis-ha/installed", stagingDir: "/etc/redis-ha/staged", waitForCloudInit: true, timeoutSeconds: 600 })],
     // The scripts the user-data writes, for every kind of host.
-    ...allHostVariants().flatMap(({ label, files }) => {
+    ...[...allHostVariants(), ...allHostVariants({ ...CONFIG, secretsDelivery: "ssh" }).map((v) => ({ ...v, label: `${v.label}, passwords withheld` }))].flatMap(({ label, files }) => {
         const cloudConfig = parse(files.userData.replace(/^#cloud-config\n/, "")) as { write_files?: Array<{ path: string; content: string }> };
         return (cloudConfig.write_files ?? []).filter((f) => f.content.startsWith("#!")).map((f): [string, string] => [`${label}: ${f.path}`, f.content]);
     }),

@@ -129,6 +129,16 @@ describeVm("cloud-init for real: the rendered user-data in Debian 12 VMs", () =>
             await Promise.all(specs.map((s) => vm!.waitForSsh(s.name, userOf(deployment), 10 * 60 * 1000)));
             await Promise.all(specs.map((s) => cloudInitDone(s.name)));
         });
+        await timed("the secret deliveries", async () => {
+            // What `pulumi up` runs right after creating each host: the user-data carried no password,
+            // so first boot installed nothing until this puts them in and runs it again.
+            for (const host of deployment.hosts) {
+                expect(host.delivery).toBeDefined();
+                const delivery = await vm!.ssh(host.plan.name, host.delivery!.user, host.delivery!.command, host.delivery!.script, 10 * 60 * 1000);
+                if (!/^DELIVERED /m.test(delivery.stdout) || delivery.status !== 0) throw new Error(`the secret delivery on ${host.plan.name} failed:\n${delivery.stdout}${delivery.stderr}\n${await diagnose(host.plan.name)}`);
+                expect(delivery.stdout).toContain(`redis-ha: ${host.plan.name} installed`);
+            }
+        });
         await timed("the settings rollout", async () => {
             // What `pulumi up` runs before the checks. First boot logged every Sentinel in as its own
             // user (default is off), so it finds them there.

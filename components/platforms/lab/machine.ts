@@ -12,7 +12,8 @@ import { BOOT_GUARD_DROPIN_PATH, BOOT_GUARD_PASSWORD_FILE, BOOT_GUARD_PATH } fro
 import { OPERATOR_CREDENTIALS_FILE } from "../../../cloud-init/operatorCredentials";
 import { NFT_TABLE } from "../../../cloud-init/nftables";
 import { DEBIAN_PATHS } from "../../../cloud-init/paths";
-import { STAGING_DIR, stagedExporterFiles } from "../../../cloud-init/cloudConfig";
+import { FIRST_BOOT_SCRIPT, INSTALLED_MARKER, STAGING_DIR, stagedExporterFiles } from "../../../cloud-init/cloudConfig";
+import { SECRET_TOKEN_PREFIX } from "../../../cloud-init/secretDelivery";
 import { EXPORTERS, EXPORTER_LOGIN_DROPIN_PATH, EXPORTER_USER } from "../../../cloud-init/exporters";
 import { cidrsOverlap, parseCidr } from "../../core/cidr";
 import type { HostPlan } from "../../core/topology";
@@ -57,6 +58,8 @@ interface HostState {
     processes: Partial<Record<ProcessKind | "holder", number>>;
     /** Facts of the user-data that only make sense on a full VM, and why the lab leaves them out. */
     skipped: string[];
+    /** The user-data withholds the passwords: its services start once a delivery has run first boot. */
+    awaitsSecrets?: boolean;
 }
 
 export function writeFileAs(file: string, content: string, mode: number, owner?: string): void {
@@ -168,7 +171,7 @@ export function networkUp(spec: LabSpec): void {
     if (spec.rootLink) checkRootLinkIsFree(spec);
     if (!fs.existsSync(labKeyFile(spec))) run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", `redis-ha lab ${spec.id}`, "-f", labKeyFile(spec)]);
     // Mount points for the hosts' own dirs (the packages' runtime dirs, and the one redis-ha writes on a VM).
-    for (const dir of ["/run/redis", "/run/sentinel", "/run/sshd", path.dirname(BOOT_GUARD_PASSWORD_FILE), path.dirname(BOOT_GUARD_PATH)]) fs.mkdirSync(dir, { recursive: true });
+    for (const dir of ["/run/redis", "/run/sentinel", "/run/sshd", path.dirname(BOOT_GUARD_PASSWORD_FILE), path.dirname(BOOT_GUARD_PATH), path.dirname(INSTALLED_MARKER)]) fs.mkdirSync(dir, { recursive: true });
     const { network } = spec;
     addNamespace(network.bridgeNamespace);
     run(["ip", "-n", network.bridgeNamespace, "link", "add", "br0", "type", "bridge"]);
@@ -201,7 +204,8 @@ export async function hostUp(spec: LabSpec, host: LabHost, userData: string, nft
     if (existing && processAlive(existing.processes.holder)) return existing;
     const root = hostDir(spec, host.namespace);
     fs.mkdirSync(root, { recursive: true });
-    const state: HostState = { namespace: host.namespace, processes: {}, skipped: installFiles(spec, host, userData) };
+    const installed = installFiles(spec, host, userData);
+    const state: HostState = { namespace: host.namespace, processes: {}, skipped: installed.skipped, awaitsSecrets: installed.awaitsSecrets };
     saveHostState(spec, host.namespace, state);
     addNamespace(host.namespace);
     attach(spec, host);
@@ -209,10 +213,13 @@ export async function hostUp(spec: LabSpec, host: LabHost, userData: string, nft
     joinClusterSets(spec, host);
     await startHolder(spec, host);
     await startService(spec, host, "sshd");
-    if (host.plan.redisRole) await startService(spec, host, "redis");
-    if (host.plan.sentinel) await startService(spec, host, "sentinel");
+    // Without its passwords a host runs only sshd: the services wait, as units first boot has not
+    // started yet, and start when the delivery's first boot marks the host installed.
+    const start = (kind: ProcessKind) => (installed.awaitsSecrets ? startService(spec, host, kind, { afterFirstBoot: true }) : startService(spec, host, kind));
+    if (host.plan.redisRole) await start("redis");
+    if (host.plan.sentinel) await start("sentinel");
     for (const kind of EXPORTER_KIND_NAMES) {
-        if (fs.existsSync(exporterUnitFile(hostDir(spec, host.namespace), kind))) await startService(spec, host, kind);
+        if (fs.existsSync(exporterUnitFile(hostDir(spec, host.namespace), kind))) await start(kind);
     }
     return readHostState(spec, host.namespace)!;
 }
@@ -246,10 +253,10 @@ export function hostDown(spec: Pick<LabSpec, "dir">, hostName: string): void {
     fs.rmSync(hostDir(spec, hostName), { recursive: true, force: true });
 }
 
-function installFiles(spec: LabSpec, host: LabHost, userData: string): string[] {
+function installFiles(spec: LabSpec, host: LabHost, userData: string): { skipped: string[]; awaitsSecrets: boolean } {
     const document = parse(userData);
     const root = hostDir(spec, host.namespace);
-    const dirs = { etcHa: path.join(root, "etc-redis-ha"), etc: path.join(root, "etc-redis"), lib: path.join(root, "var-lib-redis"), log: path.join(root, "var-log-redis"), runRedis: path.join(root, "run-redis"), runSentinel: path.join(root, "run-sentinel"), ssh: path.join(root, "ssh") };
+    const dirs = { etcHa: path.join(root, "etc-redis-ha"), etc: path.join(root, "etc-redis"), lib: path.join(root, "var-lib-redis"), libHa: path.join(root, "var-lib-redis-ha"), log: path.join(root, "var-log-redis"), runRedis: path.join(root, "run-redis"), runSentinel: path.join(root, "run-sentinel"), ssh: path.join(root, "ssh") };
     for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true });
     for (const d of [dirs.etc, dirs.lib, dirs.log, dirs.runRedis, dirs.runSentinel]) {
         run(["chown", "redis:redis", d]);
@@ -258,10 +265,26 @@ function installFiles(spec: LabSpec, host: LabHost, userData: string): string[] 
     writeFileAs(path.join(root, "user-data"), userData, 0o600);
     const skipped = [`packages (${document.packages.join(", ")}): already installed on this machine by npm run setup; every namespace runs the same binaries`];
     const staged = (kind: keyof typeof EXPORTER_KINDS) => stagedExporterFiles(EXPORTER_KINDS[kind].service);
-    for (const file of document.write_files as Array<{ path: string; content: string }>) {
+    const files = document.write_files as Array<{ path: string; content: string }>;
+    // Withheld passwords: the files stay where cloud-init writes them, and the first-boot script (the
+    // lab's cut of it) installs them once a delivery has put the passwords in.
+    const awaitsSecrets = files.some((f) => f.content.includes(SECRET_TOKEN_PREFIX));
+    for (const file of files) {
         const passwordOf = EXPORTER_KIND_NAMES.find((kind) => file.path === `${STAGING_DIR}/${staged(kind).passwordFile}`);
         const unitOf = EXPORTER_KIND_NAMES.find((kind) => file.path === `${STAGING_DIR}/${staged(kind).unit}`);
-        if (passwordOf) {
+        if (awaitsSecrets && file.path.startsWith(`${STAGING_DIR}/`)) {
+            // As cloud-init writes it, inside the host's /etc/redis-ha (bind-mounted).
+            fs.mkdirSync(path.join(dirs.etcHa, "staged"), { recursive: true });
+            writeFileAs(path.join(dirs.etcHa, "staged", path.basename(file.path)), file.content, 0o600);
+        }
+        if (awaitsSecrets && file.path === FIRST_BOOT_SCRIPT) {
+            fs.mkdirSync(path.join(root, LAB_SBIN), { recursive: true });
+            const services = [...(host.plan.redisRole ? [spec.redisPort] : []), ...(host.plan.sentinel ? [spec.sentinelPort] : [])].map((port) => `${host.address}:${port}`);
+            writeFileAs(path.join(root, LAB_SBIN, path.basename(FIRST_BOOT_SCRIPT)), labFirstBoot(file.content, services), 0o700);
+            skipped.push(`${file.path}: run by the delivery without its systemctl and sysctl lines (no systemd in a namespace, sysctls are this machine's); the lab starts the services once it marks the host installed`);
+        } else if (awaitsSecrets && (passwordOf || file.path.startsWith(`${STAGING_DIR}/`)) && !unitOf) {
+            // Installed by first boot, after the delivery.
+        } else if (passwordOf) {
             // The first-boot script's install step: readable by the exporter's group only.
             writeFileAs(path.join(dirs.etcHa, path.basename(EXPORTER_KINDS[passwordOf].passwordFile)), file.content, 0o640, `root:${EXPORTER_USER}`);
         } else if (unitOf) {
@@ -310,7 +333,32 @@ function installFiles(spec: LabSpec, host: LabHost, userData: string): string[] 
         "PrintMotd no",
         "",
     ].join("\n"), 0o600);
-    return skipped;
+    return { skipped, awaitsSecrets };
+}
+
+/**
+ * The first-boot script as a lab host can run it: the lines that install the staged files into the
+ * host's own /etc/redis and /etc/redis-ha and mark it installed, without those for systemd (the lab
+ * runs the services itself) and the kernel (shared by every namespace). Any other line is refused,
+ * so a new step in first boot is never run against this machine unnoticed. As `systemctl restart`
+ * returns once the unit is up, it ends when each of `services` (address:port) listens: the lab
+ * starts them at the installed mark.
+ */
+export function labFirstBoot(script: string, services: readonly string[] = []): string {
+    const keep = [
+        /^#/, /^$/, /^set -euo pipefail$/, /^if \[ -e \/var\/lib\/redis-ha\/installed \]; then .*; fi$/, /^if grep -qsF -- .*; fi$/, /^staged=\/etc\/redis-ha\/staged$/,
+        /^install (-D )?-o \S+ -g \S+ -m 0640 "\$staged\/[\w.-]+" \/etc\/redis(-ha)?\/[\w.-]+$/, /^rm -rf "\$staged"$/,
+        /^mkdir -p "\$\(dirname \/var\/lib\/redis-ha\/installed\)" && date -u \+%FT%TZ > \/var\/lib\/redis-ha\/installed$/, /^echo "[^"]*"$/,
+    ];
+    const skip = [/^systemctl /, /^sysctl /, /^install .* \/etc\/systemd\/system\/[\w.-]+$/];
+    const lines = script.trimEnd().split("\n").map((line) => {
+        if (keep.some((r) => r.test(line))) return line;
+        if (skip.some((r) => r.test(line))) return `# lab: left out: ${line}`;
+        throw new Error(`the first-boot script has a line the lab cannot place (run it, or leave it out, in labFirstBoot): ${line}`);
+    });
+    const listens = 'listens() { (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null; }';
+    const waits = services.map((s) => `for _ in $(seq 1 600); do listens ${s} && break; sleep 0.1; done; listens ${s} || { echo "redis-ha: nothing listens on ${s} 60 s after first boot" >&2; exit 1; }`);
+    return [...lines, ...(waits.length ? ["# lab: the services start at the installed mark; wait for them as systemctl restart would", listens, ...waits] : []), ""].join("\n");
 }
 
 /** The host's own /usr/local/sbin, under its directory. */
@@ -323,6 +371,7 @@ async function startHolder(spec: LabSpec, host: LabEndpoint): Promise<void> {
         [path.join(root, "etc-redis-ha"), path.dirname(BOOT_GUARD_PASSWORD_FILE)],
         [path.join(root, "etc-redis"), path.dirname(DEBIAN_PATHS.redisConf)],
         [path.join(root, "var-lib-redis"), DEBIAN_PATHS.dataDir],
+        [path.join(root, "var-lib-redis-ha"), path.dirname(INSTALLED_MARKER)],
         [path.join(root, "var-log-redis"), path.dirname(DEBIAN_PATHS.redisLog)],
         [path.join(root, "run-redis"), path.dirname(DEBIAN_PATHS.redisPid)],
         [path.join(root, "run-sentinel"), path.dirname(DEBIAN_PATHS.sentinelPid)],
@@ -369,7 +418,7 @@ async function waitForPort(namespace: string, address: string, port: number, tim
 }
 
 /** Starts one of a host's services inside its namespaces, as Debian's unit would. */
-export async function startService(spec: LabSpec, host: LabHost, kind: ProcessKind): Promise<void> {
+export async function startService(spec: LabSpec, host: LabHost, kind: ProcessKind, options: { afterFirstBoot?: boolean } = {}): Promise<void> {
     const state = readHostState(spec, host.namespace);
     if (!state || !processAlive(state.processes.holder)) throw new Error(`${host.namespace}: the host is not up`);
     const root = hostDir(spec, host.namespace);
@@ -382,17 +431,24 @@ export async function startService(spec: LabSpec, host: LabHost, kind: ProcessKi
         sentinel: [...asRedis, "redis-sentinel", DEBIAN_PATHS.sentinelConf, "--supervised", "systemd", "--daemonize", "no"],
         sshd: ["/usr/sbin/sshd", "-D", "-e", "-f", path.join(root, "ssh", "sshd_config")],
     }[kind];
-    if (kind === "redis" && fs.existsSync(path.join(root, LAB_SBIN, path.basename(BOOT_GUARD_PATH)))) {
+    const guarded = kind === "redis" && fs.existsSync(path.join(root, LAB_SBIN, path.basename(BOOT_GUARD_PATH)));
+    if (guarded && !options.afterFirstBoot) {
         // ExecStartPre=+ on a VM: before every start, as root, in the host's namespaces, from its path there.
         const guard = run(["nsenter", "-t", String(state.processes.holder), "-m", "-n", "--", "bash", BOOT_GUARD_PATH], { timeoutMs: 30000, allowFailure: true });
         fs.appendFileSync(path.join(root, "boot-guard.log"), guard.stdout + guard.stderr);
     }
+    // A unit first boot has not started yet: the same process waits for the installed mark (then runs
+    // the boot guard, as ExecStartPre would), so the lab still knows its PID.
+    const waiting = options.afterFirstBoot
+        ? ["sh", "-c", `until [ -e ${INSTALLED_MARKER} ]; do sleep 0.2; done; ${guarded ? `timeout 30 bash ${BOOT_GUARD_PATH} >> '${path.join(root, "boot-guard.log")}' 2>&1;` : ""} exec "$@"`, "sh"]
+        : [];
     const out = fs.openSync(path.join(root, `${kind}.stdout.log`), "a");
-    const child = spawn("nsenter", ["-t", String(state.processes.holder), "-m", "-n", "--", ...argv], { detached: true, stdio: ["ignore", out, out] });
+    const child = spawn("nsenter", ["-t", String(state.processes.holder), "-m", "-n", "--", ...waiting, ...argv], { detached: true, stdio: ["ignore", out, out] });
     fs.closeSync(out);
     child.unref();
     state.processes[kind] = child.pid;
     saveHostState(spec, host.namespace, state);
+    if (options.afterFirstBoot) return;
     const port = isExporter(kind) ? EXPORTER_KINDS[kind].port : { redis: spec.redisPort, sentinel: spec.sentinelPort, sshd: 22 }[kind];
     await waitForPort(host.namespace, host.address, port, 10000, kind);
 }
