@@ -16,6 +16,7 @@ import type { DeploymentSecrets } from "../components/core/model";
 import { appPassword, exporterPassword, replicationPassword, sentinelClientPassword, sentinelUserPassword } from "../components/core/aclUsers";
 import { shellQuote } from "./shellQuote";
 import { waitForCloudInit } from "./clusterShell";
+import { FIRST_BOOT_SCRIPT, INSTALLED_MARKER, STAGING_DIR } from "./cloudConfig";
 
 /** What every withheld password's token starts with; the first-boot script waits while a file holds one. */
 export const SECRET_TOKEN_PREFIX = "@REDIS_HA_SECRET_";
@@ -71,12 +72,12 @@ export interface SecretDeliveryInput {
     secrets: readonly HostSecret[];
     /** The files that hold tokens, where first boot leaves them (the staged configs, the credentials). */
     files: readonly string[];
-    /** What installs and starts everything once the files are complete (the first-boot script). */
-    firstBoot: string;
-    /** Marks a host whose first boot already ran: nothing to deliver. */
-    installedMarker: string;
-    /** Where first boot finds the staged files; gone once it ran (a host made before the marker, or the lab's). */
-    stagingDir: string;
+    /** What installs and starts everything once the files are complete. Default FIRST_BOOT_SCRIPT (tests point it elsewhere). */
+    firstBoot?: string;
+    /** Marks a host whose first boot already ran: nothing to deliver. Default INSTALLED_MARKER. */
+    installedMarker?: string;
+    /** Where first boot finds the staged files; gone once it ran (a host made before the marker, or the lab's). Default STAGING_DIR. */
+    stagingDir?: string;
     /** Wait for cloud-init before looking (VMs: yes; the lab: no). */
     waitForCloudInit: boolean;
     /** Bound on the wait for cloud-init, in seconds. */
@@ -91,14 +92,15 @@ export interface SecretDeliveryInput {
  */
 export function renderSecretDeliveryScript(input: SecretDeliveryInput): string {
     const q = shellQuote;
+    const { firstBoot = FIRST_BOOT_SCRIPT, installedMarker = INSTALLED_MARKER, stagingDir = STAGING_DIR } = input;
     return `#!/bin/bash
 # Delivers ${input.hostName}'s passwords, withheld from its user-data (cloud-init/secretDelivery.ts).
 set -euo pipefail
 umask 077
 fail() { echo "FAIL $*"; echo "redis-ha secret delivery failed on ${input.hostName}: $*" >&2; exit 1; }
 ${waitForCloudInit(input.waitForCloudInit, String(input.timeoutSeconds), 'fail "$unfinished"')}
-if [ -e ${q(input.installedMarker)} ] || [ ! -d ${q(input.stagingDir)} ]; then
-    echo "SAME ${input.hostName} installed $(cat ${q(input.installedMarker)} 2>/dev/null || echo "before, its staged files gone"): its files hold their passwords"
+if [ -e ${q(installedMarker)} ] || [ ! -d ${q(stagingDir)} ]; then
+    echo "SAME ${input.hostName} installed $(cat ${q(installedMarker)} 2>/dev/null || echo "before, its staged files gone"): its files hold their passwords"
     echo "RESULT ok"
     exit 0
 fi
@@ -120,7 +122,7 @@ for f in "\${files[@]}"; do
     mv -f "$tmp" "$f"
     echo "COMPLETED $f"
 done
-${q(input.firstBoot)}
+${q(firstBoot)}
 echo "DELIVERED ${input.hostName}"
 echo "RESULT ok"
 `;

@@ -2,7 +2,6 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderHandoffScript } from "../cloud-init/handoffScript";
 import { renderHostFiles } from "../cloud-init/hostFiles";
-import { INSTALLED_MARKER, FIRST_BOOT_SCRIPT, STAGING_DIR } from "../cloud-init/cloudConfig";
 import { hostSecrets, renderSecretDeliveryScript } from "../cloud-init/secretDelivery";
 import type { DeploymentConfig } from "./core/model";
 import { ConfigValidationError, SettingProblem, formatProblem } from "./core/errors";
@@ -326,8 +325,6 @@ export class RedisReplicaSet extends pulumi.ComponentResource {
                 hostName: host.name,
                 secrets: hostSecrets({ redisPassword: rp, sentinelPassword: sp }),
                 files,
-                firstBoot: FIRST_BOOT_SCRIPT,
-                installedMarker: INSTALLED_MARKER, stagingDir: STAGING_DIR,
                 waitForCloudInit: this.platform.bootsWithCloudInit,
                 timeoutSeconds: access.timeoutSeconds ?? defaultOf("checkTimeoutSeconds"),
             }))),

@@ -15,7 +15,6 @@ import { OPERATOR_USER, SENTINEL_ADMIN_USER, appUserSpec } from "../components/c
 import { runtimeSettings } from "../components/core/runtimeSettings";
 import { EXPORTER_BINARY } from "../cloud-init/exporters";
 import { renderHostFiles } from "../cloud-init/hostFiles";
-import { FIRST_BOOT_SCRIPT, INSTALLED_MARKER, STAGING_DIR } from "../cloud-init/cloudConfig";
 import { hostSecrets, renderSecretDeliveryScript } from "../cloud-init/secretDelivery";
 import { deploymentConfigOf } from "../components/core/model";
 import { renderNftables } from "../cloud-init/nftables";
@@ -256,7 +255,7 @@ export class Lab {
     /** The secret delivery as RedisReplicaSet runs it (secretsDelivery ssh): rendered the same way, over SSH. */
     async deliverSecrets(host: string, files: readonly string[], timeoutSeconds = 60): Promise<string> {
         const script = renderSecretDeliveryScript({
-            hostName: host, secrets: hostSecrets(this.secrets), files, firstBoot: FIRST_BOOT_SCRIPT, installedMarker: INSTALLED_MARKER, stagingDir: STAGING_DIR, waitForCloudInit: false, timeoutSeconds,
+            hostName: host, secrets: hostSecrets(this.secrets), files, waitForCloudInit: false, timeoutSeconds,
         });
         const result = await this.ssh(host, "bash -s", script, (timeoutSeconds + 60) * 1000);
         if (result.status !== 0 || !/^RESULT ok$/m.test(result.stdout)) throw new Error(`the secret delivery failed on ${host}:\n${result.stdout}${result.stderr}`);

@@ -282,7 +282,7 @@ function installFiles(spec: LabSpec, host: LabHost, userData: string): { skipped
             const services = [...(host.plan.redisRole ? [spec.redisPort] : []), ...(host.plan.sentinel ? [spec.sentinelPort] : [])].map((port) => `${host.address}:${port}`);
             writeFileAs(path.join(root, LAB_SBIN, path.basename(FIRST_BOOT_SCRIPT)), labFirstBoot(file.content, services), 0o700);
             skipped.push(`${file.path}: run by the delivery without its systemctl and sysctl lines (no systemd in a namespace, sysctls are this machine's); the lab starts the services once it marks the host installed`);
-        } else if (awaitsSecrets && (passwordOf || file.path.startsWith(`${STAGING_DIR}/`)) && !unitOf) {
+        } else if (awaitsSecrets && file.path.startsWith(`${STAGING_DIR}/`) && !unitOf) {
             // Installed by first boot, after the delivery.
         } else if (passwordOf) {
             // The first-boot script's install step: readable by the exporter's group only.
